@@ -1,0 +1,52 @@
+/**
+ * @module
+ * EC2 failures, classified by the error code EC2 returns, never by message text
+ * (upstream's text match on "InsufficientCidrBlocks" never fires with SDK v3/v2 errors).
+ */
+
+export type Ec2ErrorKind =
+  /** The subnet has no free aligned /28 (code InsufficientCidrBlocks). */
+  | 'insufficient-cidr-blocks'
+  /** The ENI has no free slot (PrivateIpAddressLimitExceeded) or the subnet no free address (InsufficientFreeAddressesInSubnet). */
+  | 'address-limit-exceeded'
+  /** RequestLimitExceeded, Throttling, ... after the SDK's own retries. */
+  | 'throttled'
+  /** Invalid*.NotFound codes. */
+  | 'not-found'
+  /** UnauthorizedOperation, AuthFailure, missing credentials. */
+  | 'unauthorized'
+  /** Could not reach the endpoint at all, or the request timed out. */
+  | 'unreachable'
+  | 'other';
+
+const BRAND = Symbol.for('winprefix.Ec2Error');
+
+export class Ec2Error extends Error {
+  readonly kind: Ec2ErrorKind;
+  /** The EC2 error code (e.g. "InsufficientCidrBlocks"), or a network error code. */
+  readonly code: string;
+  /** The EC2 action that failed, e.g. "AssignPrivateIpAddresses". */
+  readonly action: string;
+  /** The IAM permission this action needs, for "denied" messages. */
+  get permission(): string {
+    return `ec2:${this.action}`;
+  }
+  constructor(kind: Ec2ErrorKind, code: string, action: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'Ec2Error';
+    this.kind = kind;
+    this.code = code;
+    this.action = action;
+  }
+  /** Works across duplicated module copies in one bundle (undici's brand pattern). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+  get [BRAND](): boolean {
+    return true;
+  }
+}
+
+export function isEc2Error(value: unknown): value is Ec2Error {
+  return value instanceof Ec2Error;
+}

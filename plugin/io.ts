@@ -1,0 +1,38 @@
+/**
+ * @module
+ * What plugin commands may touch of the process, passed in so commands are testable without one.
+ * Exit codes follow `kubectl diff`: 0 consistent, 1 findings, 2 or more the tool failed.
+ */
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Colour and terminal niceties only when stdout is a terminal and NO_COLOR is unset. */
+  stdoutIsTTY: boolean;
+  now(): Date;
+}
+
+export const ExitCode = { ok: 0, findings: 1, toolError: 2 } as const;
+
+const BRAND = Symbol.for('winprefix.CliError');
+
+/** A failure the user can fix; main prints `message` as one line on stderr and exits with `exitCode`. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number = ExitCode.toolError, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+  get [BRAND](): boolean {
+    return true;
+  }
+}
+
+export function colourEnabled(io: CliIO): boolean {
+  return io.stdoutIsTTY && (io.env.NO_COLOR ?? '') === '';
+}

@@ -1,0 +1,51 @@
+/**
+ * @module
+ * `kubectl winprefix`: parses argv with yargs and runs one command. The only place that turns
+ * errors into exit codes; commands throw {@link CliError} or return an exit code.
+ */
+import yargs, { type Argv } from 'yargs';
+import { CliError, ExitCode, type CliIO } from './io.ts';
+import { simulateCommand } from './simulate/command.ts';
+
+/** A subcommand: registers itself on the root parser and reports its exit code through `done`. */
+export type CommandRegistrar = (root: Argv, io: CliIO, done: (exitCode: number) => void) => Argv;
+
+const COMMANDS: CommandRegistrar[] = [simulateCommand];
+
+export async function main(argv: string[], io: CliIO, programName = 'kubectl winprefix'): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const done = (code: number) => {
+    exitCode = code;
+  };
+  let root: Argv = yargs(argv)
+    .scriptName(programName)
+    .usage(`${programName} <command> [options]\n\nExplains and simulates Windows pod IPAM with /28 prefix delegation on AWS.`)
+    .strict()
+    .demandCommand(1, `Name a command; see "${programName} --help".`)
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new CliError(message, ExitCode.toolError);
+    });
+  for (const register of COMMANDS) root = register(root, io, done);
+  try {
+    let helpText = '';
+    await root.parseAsync(argv, {}, (_err, _argv, output) => {
+      helpText = output;
+    });
+    if (helpText) io.stdout(helpText.endsWith('\n') ? helpText : `${helpText}\n`);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.stderr(`error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (io.env.WINPREFIX_DEBUG) io.stderr(`${(err as Error)?.stack ?? ''}\n`);
+    return ExitCode.toolError;
+  }
+}

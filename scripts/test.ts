@@ -1,0 +1,41 @@
+/**
+ * The whole test suite, as CI runs it: type-check, bundle, get a real kube-apiserver and etcd,
+ * then every node:test file. Usage: node scripts/test.ts [--unit] [extra node --test args]
+ *   --unit   only the pure tests (no bundles, no control plane): seconds.
+ */
+import { spawnSync } from 'node:child_process';
+import { build, ENTRY_POINTS } from './build.ts';
+import { resolveControlPlaneAssets } from '../test/harness/assets.ts';
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const passThrough = args.filter((a) => a !== '--unit');
+
+function run(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    console.error(`\n${cmd} ${cmdArgs.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+const step = (what: string) => console.error(`\n== ${what}`);
+
+step('type-check (tsc --noEmit)');
+run('tsc', ['--noEmit', '-p', 'tsconfig.json']);
+
+const unitGlobs = ['pkg/**/*.test.ts', 'plugin/**/*.test.ts', 'scripts/**/*.test.ts'];
+const allGlobs = [...unitGlobs, 'test/**/*.test.ts'];
+const env = { ...process.env };
+if (!unitOnly) {
+  step('bundle (esbuild)');
+  await build(ENTRY_POINTS, { minify: false });
+  step('control-plane binaries (kube-apiserver, etcd)');
+  const assets = await resolveControlPlaneAssets({ log: (line) => console.error(line) });
+  env.KUBEBUILDER_ASSETS = assets.dir;
+  if (assets.kubeApiserver) env.TEST_ASSET_KUBE_APISERVER = assets.kubeApiserver;
+  if (assets.etcd) env.TEST_ASSET_ETCD = assets.etcd;
+}
+
+step(unitOnly ? 'unit tests' : 'all tests');
+run(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${unitOnly ? 2 : 2}`, ...passThrough, ...(unitOnly ? unitGlobs : allGlobs)], env);
