@@ -1,0 +1,60 @@
+/**
+ * @module
+ * Which pods on a managed node need an address and which addresses can go back, decided from the
+ * pod cache and the pool's assignments alone. Level-based: it looks at what is, not at events, so
+ * a delete missed in a watch gap is found the next time the node is looked at.
+ */
+
+/** The pod facts IPAM reads (a narrow view of pkg/kube's PodView). */
+export interface PodFacts {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** Requests the extended resource (the webhook put it there). */
+  requestsIp: boolean;
+  /** Phase Succeeded or Failed: its address can be reused. */
+  terminal: boolean;
+  /** The IP annotation as the cache shows it. */
+  annotation: string | undefined;
+  /** metadata.creationTimestamp in ms, for the creation-to-annotation histogram. */
+  createdAt: number | undefined;
+}
+
+export interface PodPlanInputs {
+  /** Pods the cache has bound to this node. */
+  pods: readonly PodFacts[];
+  /** Pod UIDs the pool holds an address for. */
+  assigned: ReadonlySet<string>;
+  /** Pod UIDs whose annotation we wrote in this process (the cache may not show it yet). */
+  annotated: ReadonlySet<string>;
+}
+
+export interface PodPlan {
+  /** Pods to assign and annotate, oldest first. */
+  assign: PodFacts[];
+  /** Pool assignments whose pod is gone or finished. */
+  release: string[];
+  /** Running pods carrying an annotation the pool does not know: reported, never reassigned. */
+  unknownAnnotated: PodFacts[];
+}
+
+export function planPods(i: PodPlanInputs): PodPlan {
+  const live = new Map<string, PodFacts>();
+  for (const p of i.pods) if (!p.terminal) live.set(p.uid, p);
+
+  const release = [...i.assigned].filter((uid) => !live.has(uid));
+  const assign: PodFacts[] = [];
+  const unknownAnnotated: PodFacts[] = [];
+  for (const p of live.values()) {
+    if (!p.requestsIp) continue;
+    if (p.annotation !== undefined) {
+      if (!i.assigned.has(p.uid)) unknownAnnotated.push(p);
+      continue;
+    }
+    // Assigned and annotated by us, the cache just has not caught up: nothing to do.
+    if (i.assigned.has(p.uid) && i.annotated.has(p.uid)) continue;
+    assign.push(p);
+  }
+  assign.sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || a.uid.localeCompare(b.uid));
+  return { assign, release, unknownAnnotated };
+}

@@ -1,0 +1,203 @@
+/**
+ * @module
+ * The complete install manifest as Kubernetes objects, plus its YAML rendering. One function per
+ * concern; `installObjects` only assembles them, so tests can take the exact RBAC and webhook
+ * objects that ship.
+ */
+import { dump } from 'js-yaml';
+import { CONTROLLER_NAME, ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../contract.ts';
+import { configMapRules, controllerClusterRules, leaderElectionRules } from './rbac.ts';
+import { webhookConfigurations } from './webhooks.ts';
+
+export interface InstallOptions {
+  namespace: string;
+  image: string;
+  configMap: { namespace: string; name: string };
+  clusterName: string;
+  region: string;
+  leaseName: string;
+  replicas: number;
+}
+
+export const DEFAULT_INSTALL: InstallOptions = {
+  namespace: 'winprefix-system',
+  image: 'ghcr.io/winprefix/controller:0.1.0',
+  configMap: { namespace: DEFAULT_CONFIGMAP_NAMESPACE, name: DEFAULT_CONFIGMAP_NAME },
+  clusterName: 'my-cluster',
+  region: 'us-west-2',
+  leaseName: CONTROLLER_NAME,
+  replicas: 2,
+};
+
+type K8sObject = Record<string, unknown>;
+
+const NAME = CONTROLLER_NAME;
+const LABELS = { 'app.kubernetes.io/name': 'winprefix', 'app.kubernetes.io/component': 'controller' };
+const WEBHOOK_PORT = 9443;
+const METRICS_PORT = 8080;
+const HEALTH_PORT = 8081;
+const CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
+const CERT_NAME = `${NAME}-webhook`;
+
+export function serviceAccountName(): string {
+  return NAME;
+}
+
+/** ClusterRole + binding, and a Role + binding per namespace the controller reads or writes in. */
+export function rbacObjects(o: InstallOptions, subject: { kind: 'ServiceAccount'; name: string; namespace: string } | { kind: 'User'; name: string } = { kind: 'ServiceAccount', name: NAME, namespace: o.namespace }): K8sObject[] {
+  const subjects = [subject.kind === 'User' ? { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: subject.name } : subject];
+  const role = (name: string, namespace: string, rules: unknown): K8sObject[] => [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace, labels: LABELS }, rules },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace, labels: LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects,
+    },
+  ];
+  return [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: NAME, labels: LABELS }, rules: controllerClusterRules() },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: NAME, labels: LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
+      subjects,
+    },
+    ...role(`${NAME}-config`, o.configMap.namespace, configMapRules(o.configMap.name)),
+    ...role(`${NAME}-leader-election`, o.namespace, leaderElectionRules(o.leaseName)),
+  ];
+}
+
+function certificateObjects(o: InstallOptions): K8sObject[] {
+  return [
+    { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: `${NAME}-selfsigned`, namespace: o.namespace, labels: LABELS }, spec: { selfSigned: {} } },
+    {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: CERT_NAME, namespace: o.namespace, labels: LABELS },
+      spec: {
+        secretName: CERT_NAME,
+        dnsNames: [`${NAME}.${o.namespace}.svc`, `${NAME}.${o.namespace}.svc.cluster.local`],
+        issuerRef: { kind: 'Issuer', name: `${NAME}-selfsigned` },
+      },
+    },
+  ];
+}
+
+function deployment(o: InstallOptions): K8sObject {
+  const probe = (path: string) => ({ httpGet: { path, port: HEALTH_PORT }, periodSeconds: 10, timeoutSeconds: 3 });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: NAME, namespace: o.namespace, labels: LABELS },
+    spec: {
+      replicas: o.replicas,
+      selector: { matchLabels: LABELS },
+      template: {
+        metadata: { labels: LABELS },
+        spec: {
+          serviceAccountName: NAME,
+          priorityClassName: 'system-cluster-critical',
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: LABELS } } },
+              ],
+            },
+          },
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'controller',
+              image: o.image,
+              command: ['node', '/app/controller.js'],
+              args: [
+                'run',
+                `--configmap=${o.configMap.namespace}/${o.configMap.name}`,
+                `--cluster-name=${o.clusterName}`,
+                `--region=${o.region}`,
+                `--leader-election-namespace=${o.namespace}`,
+                `--leader-election-id=${o.leaseName}`,
+                `--cert-dir=${CERT_DIR}`,
+                `--webhook-port=${WEBHOOK_PORT}`,
+                `--metrics-port=${METRICS_PORT}`,
+                `--health-port=${HEALTH_PORT}`,
+              ],
+              env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              ports: [
+                { name: 'webhook', containerPort: WEBHOOK_PORT },
+                { name: 'metrics', containerPort: METRICS_PORT },
+                { name: 'health', containerPort: HEALTH_PORT },
+              ],
+              livenessProbe: probe('/healthz'),
+              readinessProbe: probe('/readyz'),
+              resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '384Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [{ name: 'webhook-cert', mountPath: CERT_DIR, readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'webhook-cert', secret: { secretName: CERT_NAME } }],
+        },
+      },
+    },
+  };
+}
+
+function service(o: InstallOptions): K8sObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: NAME, namespace: o.namespace, labels: LABELS },
+    spec: {
+      selector: LABELS,
+      ports: [
+        { name: 'webhook', port: 443, targetPort: WEBHOOK_PORT },
+        { name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT },
+      ],
+    },
+  };
+}
+
+export function installObjects(o: InstallOptions): K8sObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace, labels: LABELS } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: o.namespace, labels: LABELS } },
+    ...rbacObjects(o),
+    ...certificateObjects(o),
+    deployment(o),
+    service(o),
+    ...webhookConfigurations(
+      { kind: 'service', namespace: o.namespace, name: NAME, port: 443, certificateRef: `${o.namespace}/${CERT_NAME}` },
+      { excludeNamespaces: [o.namespace] },
+    ),
+  ];
+}
+
+/** The example ConfigMap, commented line by line; kept as text because YAML comments do not survive dump(). */
+function exampleConfigMap(o: InstallOptions): string {
+  return [
+    '# Example configuration (upstream keys; this controller reads the ConfigMap named by --configmap).',
+    '# Apply it only if your cluster has none yet: on EKS the managed controller reads kube-system/amazon-vpc-cni,',
+    '# so point --configmap at another one if both controllers run side by side.',
+    '# apiVersion: v1',
+    '# kind: ConfigMap',
+    '# metadata:',
+    `#   name: ${o.configMap.name}`,
+    `#   namespace: ${o.configMap.namespace}`,
+    '# data:',
+    `#   ${ConfigKeys.enableWindowsIpam}: "true"               # hand out pod addresses on Windows nodes`,
+    `#   ${ConfigKeys.enableWindowsPrefixDelegation}: "true"   # /28 prefixes (16 addresses per ENI slot) on Nitro nodes`,
+    `#   ${ConfigKeys.windowsWarmIPTarget}: "1"                # free addresses kept ready (default 1 in prefix mode, 3 in secondary)`,
+    `#   ${ConfigKeys.windowsMinimumIPTarget}: "3"             # addresses kept on the node however few pods run (default 3)`,
+    `#   ${ConfigKeys.windowsWarmPrefixTarget}: "0"            # whole free prefixes kept ready; used only when the two above are unset`,
+  ].join('\n');
+}
+
+export function renderInstallManifest(o: InstallOptions): string {
+  const docs = installObjects(o).map((obj) => dump(obj, { lineWidth: 120, noRefs: true }).trimEnd());
+  return ['# winprefix controller: install manifest (requires cert-manager for the webhook certificate)', ...docs.map((d) => `---\n${d}`), `---\n${exampleConfigMap(o)}`].join('\n') + '\n';
+}

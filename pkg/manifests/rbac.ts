@@ -1,0 +1,42 @@
+/**
+ * @module
+ * The controller's least-privilege RBAC: exactly the verbs and resources it uses, in one place.
+ * The install manifest renders these rules and the RBAC integration test runs the controller as
+ * an identity bound to them, so a call missing here fails that test with a 403.
+ */
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** Cluster-wide needs: nodes and pods anywhere, events on nodes, pods and the ConfigMap. */
+export function controllerClusterRules(): PolicyRule[] {
+  return [
+    // Node reflector; the status annotation is a merge patch on the node.
+    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // Advertised capacity goes through the status subresource.
+    { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },
+    // Pod reflector; the IP annotation is a patch guarded by the pod's UID.
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // Our events (events.k8s.io) on pods, nodes and the ConfigMap.
+    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    // Watching core events tells us which nodes another IPAM controller claims (ControllerVersionNotice).
+    { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
+  ];
+}
+
+/** In the ConfigMap's namespace: read that one ConfigMap. */
+export function configMapRules(name: string): PolicyRule[] {
+  return [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'], resourceNames: [name] }];
+}
+
+/** In the leader-election namespace: the Lease. `create` cannot be limited by name in RBAC. */
+export function leaderElectionRules(leaseName: string): PolicyRule[] {
+  return [
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update', 'patch'], resourceNames: [leaseName] },
+  ];
+}
