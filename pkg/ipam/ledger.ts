@@ -1,0 +1,152 @@
+/**
+ * @module
+ * The slot ledger of one ENI: what the pool believes the primary ENI holds, address by address,
+ * for both modes at once. A /28 prefix and a secondary IP each take one slot; the ENI has
+ * `ipv4PerInterface - 1` of them. Keeping both kinds in one ledger is what makes mixed nodes
+ * (during a mode change) account correctly: upstream keeps one counter per mode for the same ENI.
+ *
+ * An address is used (it has an owner), cooling (freed less than `coolDownMs` ago) or free.
+ * Cooling is derived from the freeing time and the `now` the caller passes, so no timer is needed.
+ */
+import { ADDRESSES_PER_PREFIX } from '../contract.ts';
+import { formatCidr, formatIPv4 } from '../net/ipv4.ts';
+
+export interface Cell {
+  /** Pod UID holding the address. */
+  owner: string | undefined;
+  /** When the address was last freed (or adopted at restore); it cools until freedAt + coolDownMs. */
+  freedAt: number | undefined;
+}
+
+/** Fields shared by the two kinds of slot. */
+interface SlotEntry {
+  /** Handed to an unassign request; no longer assignable. */
+  releasing: boolean;
+  /** When this entry was first found surplus (fully free and above target); cleared when no longer. */
+  surplusSince: number | undefined;
+}
+
+export interface PrefixEntry extends SlotEntry {
+  readonly base: number;
+  readonly cidr: string;
+  readonly cells: Cell[];
+}
+
+export interface SecondaryEntry extends SlotEntry {
+  readonly ip: number;
+  readonly text: string;
+  readonly cell: Cell;
+}
+
+export type CellState = 'used' | 'free' | 'cooling';
+
+const PREFIX_HOST_MASK = ADDRESSES_PER_PREFIX - 1;
+
+export class EniLedger {
+  readonly totalSlots: number;
+  readonly coolDownMs: number;
+  /** Slots reserved by assign requests still in flight. */
+  pendingSlots = 0;
+  readonly #prefixes = new Map<number, PrefixEntry>();
+  readonly #secondaries = new Map<number, SecondaryEntry>();
+  #sortedPrefixes: PrefixEntry[] | undefined;
+  #sortedSecondaries: SecondaryEntry[] | undefined;
+
+  constructor(options: { totalSlots: number; coolDownMs: number }) {
+    this.totalSlots = options.totalSlots;
+    this.coolDownMs = options.coolDownMs;
+  }
+
+  /** Attached prefixes, lowest CIDR first (the tie-break order everywhere). */
+  prefixes(): readonly PrefixEntry[] {
+    this.#sortedPrefixes ??= [...this.#prefixes.values()].sort((a, b) => a.base - b.base);
+    return this.#sortedPrefixes;
+  }
+
+  secondaries(): readonly SecondaryEntry[] {
+    this.#sortedSecondaries ??= [...this.#secondaries.values()].sort((a, b) => a.ip - b.ip);
+    return this.#sortedSecondaries;
+  }
+
+  hasPrefix(base: number): boolean {
+    return this.#prefixes.has(base);
+  }
+
+  hasSecondary(ip: number): boolean {
+    return this.#secondaries.has(ip);
+  }
+
+  /** Adds a prefix whose 16 addresses are free, cooling from `freedAt` if given. */
+  addPrefix(base: number, freedAt: number | undefined): PrefixEntry {
+    const existing = this.#prefixes.get(base);
+    if (existing) return existing;
+    const cells: Cell[] = [];
+    for (let i = 0; i < ADDRESSES_PER_PREFIX; i++) cells.push({ owner: undefined, freedAt });
+    const entry: PrefixEntry = { base, cidr: formatCidr({ base, prefixLength: 28 }), cells, releasing: false, surplusSince: undefined };
+    this.#prefixes.set(base, entry);
+    this.#sortedPrefixes = undefined;
+    return entry;
+  }
+
+  addSecondary(ip: number, freedAt: number | undefined): SecondaryEntry {
+    const existing = this.#secondaries.get(ip);
+    if (existing) return existing;
+    const entry: SecondaryEntry = { ip, text: formatIPv4(ip), cell: { owner: undefined, freedAt }, releasing: false, surplusSince: undefined };
+    this.#secondaries.set(ip, entry);
+    this.#sortedSecondaries = undefined;
+    return entry;
+  }
+
+  removePrefix(base: number): void {
+    if (this.#prefixes.delete(base)) this.#sortedPrefixes = undefined;
+  }
+
+  removeSecondary(ip: number): void {
+    if (this.#secondaries.delete(ip)) this.#sortedSecondaries = undefined;
+  }
+
+  /** The cell holding `ip`, whether it sits in a prefix or is a secondary IP. */
+  cellOf(ip: number): { cell: Cell; prefix: PrefixEntry | undefined } | undefined {
+    const prefix = this.#prefixes.get((ip - (ip & PREFIX_HOST_MASK)) >>> 0);
+    if (prefix) return { cell: prefix.cells[ip & PREFIX_HOST_MASK]!, prefix };
+    const secondary = this.#secondaries.get(ip);
+    return secondary ? { cell: secondary.cell, prefix: undefined } : undefined;
+  }
+
+  cellText(prefix: PrefixEntry, index: number): string {
+    return formatIPv4(prefix.base + index);
+  }
+
+  heldSlots(): number {
+    return this.#prefixes.size + this.#secondaries.size;
+  }
+
+  /** Slots neither held nor reserved by a request in flight. */
+  freeSlots(): number {
+    return Math.max(this.totalSlots - this.heldSlots() - this.pendingSlots, 0);
+  }
+
+  stateOf(cell: Cell, now: number): CellState {
+    if (cell.owner !== undefined) return 'used';
+    if (cell.freedAt !== undefined && now < cell.freedAt + this.coolDownMs) return 'cooling';
+    return 'free';
+  }
+
+  /** When `cell` stops cooling, if it is cooling at `now`. */
+  coolsAt(cell: Cell, now: number): number | undefined {
+    if (cell.owner !== undefined || cell.freedAt === undefined) return undefined;
+    const at = cell.freedAt + this.coolDownMs;
+    return at > now ? at : undefined;
+  }
+
+  /** Index of the lowest free (not used, not cooling) address of a prefix, or -1. */
+  firstFreeCell(prefix: PrefixEntry, now: number): number {
+    return prefix.cells.findIndex((c) => this.stateOf(c, now) === 'free');
+  }
+
+  countCells(prefix: PrefixEntry, now: number): Record<CellState, number> {
+    const counts = { used: 0, free: 0, cooling: 0 };
+    for (const cell of prefix.cells) counts[this.stateOf(cell, now)]++;
+    return counts;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * @module
+ * The pool's state as plain data for the status annotation, the plugin and tests.
+ */
+import { deliverableCapacity, nominalCapacity, sourceOf, type PoolState } from './state.ts';
+import type { Ec2Request, NodeIpamConfig, PoolSnapshot, PrefixSnapshot, SecondaryIpSnapshot } from './types.ts';
+
+export interface SnapshotInput {
+  state: PoolState;
+  config: NodeIpamConfig;
+  pending: Iterable<Ec2Request>;
+  lastError: PoolSnapshot['lastError'];
+  now: number;
+}
+
+export function buildSnapshot({ state, config, pending, lastError, now }: SnapshotInput): PoolSnapshot {
+  const { ledger } = state;
+  const mode = config.mode;
+  const counts = { used: 0, free: 0, cooling: 0 };
+  const prefixes: PrefixSnapshot[] = ledger.prefixes().map((p) => {
+    const cells = p.cells.map((c) => ledger.stateOf(c, now));
+    const c = ledger.countCells(p, now);
+    counts.used += c.used;
+    counts.free += c.free;
+    counts.cooling += c.cooling;
+    return { prefix: p.cidr, used: c.used, free: c.free, cooling: c.cooling, releasing: p.releasing, draining: mode !== 'prefix', cells };
+  });
+  const secondaryIps: SecondaryIpSnapshot[] = ledger.secondaries().map((s) => {
+    const cellState = ledger.stateOf(s.cell, now);
+    counts[cellState]++;
+    return { ip: s.text, state: s.releasing ? 'releasing' : cellState, draining: mode !== 'secondary' };
+  });
+  const pendingCounts = { assignPrefixes: 0, assignSecondaryIps: 0, unassignPrefixes: 0, unassignSecondaryIps: 0, resync: false };
+  for (const request of pending) {
+    if (request.kind === 'assign-prefixes') pendingCounts.assignPrefixes += request.count;
+    else if (request.kind === 'assign-secondary-ips') pendingCounts.assignSecondaryIps += request.count;
+    else if (request.kind === 'unassign-prefixes') pendingCounts.unassignPrefixes += request.prefixes.length;
+    else if (request.kind === 'unassign-secondary-ips') pendingCounts.unassignSecondaryIps += request.ips.length;
+    else pendingCounts.resync = true;
+  }
+  const assignments = [...state.pods].map(([podUid, h]) => ({ podUid, ip: h.ipText, source: sourceOf(h) }));
+  assignments.sort((a, b) => (a.podUid < b.podUid ? -1 : a.podUid > b.podUid ? 1 : 0));
+  return {
+    mode,
+    mixed: prefixes.length > 0 && secondaryIps.length > 0,
+    config,
+    capacity: { nominal: nominalCapacity(mode, ledger.totalSlots), deliverable: deliverableCapacity(state, mode) },
+    slots: {
+      total: ledger.totalSlots,
+      prefixes: prefixes.length,
+      secondaryIps: secondaryIps.length,
+      pending: ledger.pendingSlots,
+      free: ledger.freeSlots(),
+    },
+    prefixes,
+    secondaryIps,
+    assignments,
+    counts,
+    pending: pendingCounts,
+    vanished: [...state.vanished].map(([podUid, h]) => ({ podUid, ip: h.ipText })),
+    lastError,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * @module
+ * `kubectl winprefix simulate`: offline what-if for warm-pool settings, using the real pool code.
+ */
+import { readFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { bundledInstanceLimits, supportsPrefixDelegation } from '../../pkg/ec2/instance-limits.ts';
+import { CliError, ExitCode } from '../io.ts';
+import type { CommandRegistrar } from '../main.ts';
+import { clusterConfigFor, configMapData, parsePodCounts, parseTargetFlag } from './inputs.ts';
+import { renderJson, renderTable, renderYaml } from './render.ts';
+import { simulate, SimulationError } from './simulate.ts';
+
+const OUTPUTS = ['table', 'json', 'yaml'] as const;
+const MODES = ['prefix', 'secondary'] as const;
+
+function options(y: Argv) {
+  return y
+    .option('instance-type', { type: 'string', demandOption: true, describe: 'EC2 instance type of the Windows node, e.g. c5.large' })
+    .option('mode', { type: 'string', choices: MODES, describe: 'prefix or secondary; default: what --config says, else prefix' })
+    .option('warm-ip-target', { type: 'string', describe: 'free addresses to keep (overrides --config)' })
+    .option('minimum-ip-target', { type: 'string', describe: 'addresses to hold at least (overrides --config)' })
+    .option('warm-prefix-target', { type: 'string', describe: 'free prefixes to keep (prefix mode; overrides --config)' })
+    .option('config', { type: 'string', describe: 'ConfigMap manifest (YAML or JSON), e.g. from kubectl get cm -n kube-system amazon-vpc-cni -o yaml' })
+    .option('pods', { type: 'string', demandOption: true, describe: 'pod counts to simulate: 0,5,17,26 or 0..110' })
+    .option('output', { alias: 'o', type: 'string', choices: OUTPUTS, default: 'table', describe: 'output format' })
+    .example('$0 simulate --instance-type c5.large --pods 0,5,17,26', 'prefixes held at each pod count with default settings')
+    .example('$0 simulate --instance-type m5.large --config cm.yaml --pods 0..9 -o json', 'your ConfigMap, as JSON');
+}
+
+export const simulateCommand: CommandRegistrar = (root, io, done) =>
+  root.command(
+    'simulate',
+    'What-if: how many prefixes or secondary IPs a node holds for a config and pod count (offline)',
+    options,
+    (argv) => {
+      const instanceType = argv['instance-type'];
+      const limits = bundledInstanceLimits(instanceType);
+      if (!limits) throw new CliError(`unknown instance type "${instanceType}" (not in the bundled table; check the spelling, e.g. c5.large)`);
+      const podCounts = parsePodCounts(argv.pods);
+      let data: Record<string, string> | undefined;
+      if (argv.config !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(argv.config, 'utf8');
+        } catch (err) {
+          throw new CliError(`--config ${argv.config}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        }
+        data = configMapData(text, argv.config);
+      }
+      const mode = argv.mode as (typeof MODES)[number] | undefined;
+      if (mode === 'prefix' && !supportsPrefixDelegation(limits)) {
+        throw new CliError(`--mode prefix: ${instanceType} is not a Nitro instance type and cannot hold /28 prefixes; use --mode secondary`);
+      }
+      const cluster = clusterConfigFor(data, {
+        mode,
+        warmIPTarget: parseTargetFlag('warm-ip-target', argv['warm-ip-target']),
+        minimumIPTarget: parseTargetFlag('minimum-ip-target', argv['minimum-ip-target']),
+        warmPrefixTarget: parseTargetFlag('warm-prefix-target', argv['warm-prefix-target']),
+      });
+      let sim;
+      try {
+        sim = simulate({ limits, cluster, podCounts });
+      } catch (err) {
+        if (err instanceof SimulationError) throw new CliError(err.message);
+        throw err;
+      }
+      const output = argv.output as (typeof OUTPUTS)[number];
+      io.stdout(output === 'json' ? renderJson(sim) : output === 'yaml' ? renderYaml(sim) : renderTable(sim));
+      done(ExitCode.ok);
+    },
+  );

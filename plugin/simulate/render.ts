@@ -1,0 +1,102 @@
+/**
+ * @module
+ * Output of `simulate`: the stable JSON/YAML document and the kubectl-like table.
+ * The document's schema is documented in docs/simulate.md; change it only additively.
+ */
+import Table from 'cli-table3';
+import { dump } from 'js-yaml';
+import type { Simulation, SimulationRow } from './simulate.ts';
+
+export interface SimulationDocument {
+  instanceType: string;
+  effectiveConfig: {
+    mode: string;
+    modeReason: string;
+    sizing: string;
+    warmIPTarget: number;
+    minimumIPTarget: number;
+    warmPrefixTarget: number;
+    capacity: number;
+    slots: number;
+  };
+  problems: Array<{ key: string; value: string; message: string }>;
+  results: SimulationRow[];
+}
+
+export function toDocument(sim: Simulation): SimulationDocument {
+  const c = sim.config;
+  return {
+    instanceType: sim.instanceType,
+    effectiveConfig: {
+      mode: c.mode,
+      modeReason: c.modeReason,
+      sizing: c.sizing,
+      warmIPTarget: c.warmIPTarget,
+      minimumIPTarget: c.minimumIPTarget,
+      warmPrefixTarget: c.warmPrefixTarget,
+      capacity: c.capacity,
+      slots: sim.node.slots,
+    },
+    problems: sim.problems.map((p) => ({ key: p.key, value: p.value, message: p.message })),
+    results: sim.results,
+  };
+}
+
+export function renderJson(sim: Simulation): string {
+  return `${JSON.stringify(toDocument(sim), null, 2)}\n`;
+}
+
+export function renderYaml(sim: Simulation): string {
+  return dump(toDocument(sim));
+}
+
+/** kubectl-style columns: no borders, upper-case headers, three spaces between columns. */
+function plainTable(head: string[]): Table.Table {
+  return new Table({
+    head,
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+      left: '', 'left-mid': '', mid: '', 'mid-mid': '',
+      right: '', 'right-mid': '', middle: '   ',
+    },
+  });
+}
+
+export function renderTable(sim: Simulation): string {
+  const c = sim.config;
+  const lines: string[] = [];
+  lines.push(`Instance type:  ${sim.instanceType} (${sim.node.slots} slots on the primary ENI)`);
+  lines.push(`Mode:           ${c.mode} (${c.modeReason})`);
+  const sizing =
+    c.mode === 'secondary'
+      ? `warm-ip-target=${c.warmIPTarget} minimum-ip-target=${c.minimumIPTarget}`
+      : c.sizing === 'prefix-target'
+        ? `warm-prefix-target=${c.warmPrefixTarget} (sized by the warm prefix target)`
+        : `warm-ip-target=${c.warmIPTarget} minimum-ip-target=${c.minimumIPTarget} (sized by IP targets)`;
+  lines.push(`Effective:      ${sizing}`);
+  lines.push(`Capacity:       ${c.capacity} pods with an address`);
+  if (sim.problems.length > 0) {
+    lines.push('Problems:');
+    for (const p of sim.problems) lines.push(`  ${p.key}=${JSON.stringify(p.value)}: ${p.message}`);
+  }
+  const table =
+    c.mode === 'prefix'
+      ? plainTable(['PODS', 'PREFIXES', 'PODS PER PREFIX', 'UNUSED PREFIXES', 'TOTAL IPS', 'UNUSED IPS'])
+      : plainTable(['PODS', 'SECONDARY IPS', 'WARM IPS']);
+  for (const r of sim.results) {
+    if (c.mode === 'prefix') {
+      table.push([r.pods, r.attachedPrefixes, r.podsPerPrefix.join(',') || '-', r.unusedPrefixes, r.totalIPs, r.unusedIPs].map(String));
+    } else {
+      table.push([r.pods, r.secondaryIPs, r.unusedIPs].map(String));
+    }
+  }
+  const rendered = table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '')
+    .join('\n');
+  return `${lines.join('\n')}\n\n${rendered}\n`;
+}

@@ -1,0 +1,118 @@
+/**
+ * @module
+ * The what-if simulation behind `kubectl winprefix simulate`: for an instance type and a config,
+ * how many prefixes (or secondary IPs) a node holds with N pods. It runs the real {@link NodePool};
+ * only EC2 is replaced, by {@link OfflineEni}, which completes every request at once. Pure: the
+ * clock is simulated.
+ */
+import { ADDRESSES_PER_PREFIX } from '../../pkg/contract.ts';
+import { primaryEniSlots, supportsPrefixDelegation, type InstanceLimits } from '../../pkg/ec2/instance-limits.ts';
+import { resolveNodeConfig } from '../../pkg/ipam/config.ts';
+import { defaultPoolSettings, NodePool } from '../../pkg/ipam/pool.ts';
+import type { ClusterIpamConfig, ConfigProblem, NodeIpamConfig } from '../../pkg/ipam/types.ts';
+import { OfflineEni } from './offline-eni.ts';
+
+export interface SimulationInput {
+  limits: InstanceLimits;
+  cluster: ClusterIpamConfig;
+  podCounts: readonly number[];
+}
+
+/** One row of the answer. The JSON schema of `simulate -o json` (docs/simulate.md). */
+export interface SimulationRow {
+  pods: number;
+  attachedPrefixes: number;
+  unusedPrefixes: number;
+  /** Addresses the node holds: 16 per prefix plus secondary IPs. */
+  totalIPs: number;
+  /** Addresses no pod uses (warm). */
+  unusedIPs: number;
+  secondaryIPs: number;
+  /** Pods on each attached prefix, largest first. */
+  podsPerPrefix: number[];
+}
+
+export interface Simulation {
+  instanceType: string;
+  node: { slots: number; prefixCapable: boolean };
+  config: NodeIpamConfig;
+  problems: ConfigProblem[];
+  results: SimulationRow[];
+}
+
+export class SimulationError extends Error {
+  readonly code = 'WINPREFIX_SIMULATION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimulationError';
+  }
+}
+
+/** Bounds the event loop per pod count; a healthy run needs a handful of steps per pod. */
+const MAX_STEPS_PER_POD = 1_000;
+
+export function simulate(input: SimulationInput): Simulation {
+  const slots = primaryEniSlots(input.limits);
+  const node = { instanceType: input.limits.instanceType, slots, prefixCapable: supportsPrefixDelegation(input.limits) };
+  const config = resolveNodeConfig(input.cluster, node);
+  for (const pods of input.podCounts) {
+    if (!Number.isInteger(pods) || pods < 0 || pods > config.capacity) {
+      throw new SimulationError(
+        `pod count ${pods} is outside 0..${config.capacity}: a ${node.instanceType} node in ${config.mode} mode holds at most ${config.capacity} pods with an address`,
+      );
+    }
+  }
+  const results = input.podCounts.map((pods) => simulateOne(config, slots, pods));
+  return {
+    instanceType: node.instanceType,
+    node: { slots, prefixCapable: node.prefixCapable },
+    config,
+    problems: config.problems,
+    results,
+  };
+}
+
+function simulateOne(config: NodeIpamConfig, slots: number, pods: number): SimulationRow {
+  const pool = NodePool.create(defaultPoolSettings(slots, 19), config, 0);
+  const eni = new OfflineEni();
+  const clock = { now: 0, steps: 0 };
+  const budget = MAX_STEPS_PER_POD * (pods + 1);
+  const settle = () => {
+    for (;;) {
+      if (++clock.steps > budget) throw new SimulationError(`the pool did not settle with ${pods} pods (this is a bug; please report it)`);
+      const requests = pool.plan(clock.now);
+      if (requests.length > 0) {
+        for (const request of requests) pool.complete(request.id, eni.perform(request), clock.now);
+        continue;
+      }
+      // Nothing to do now; jump to the next moment something changes (cool-down, hold-down).
+      const wake = pool.nextWakeAt(clock.now);
+      if (wake === undefined) return;
+      clock.now = wake;
+    }
+  };
+  settle();
+  for (let i = 1; i <= pods; i++) {
+    for (;;) {
+      const result = pool.assign(`pod-${i}`, clock.now);
+      if (result.ok) break;
+      if (++clock.steps > budget) throw new SimulationError(`pod ${i} of ${pods} got no address: ${result.message}`);
+      clock.now += result.retryAfterMs;
+      settle();
+    }
+    settle();
+  }
+  const snap = pool.snapshot(clock.now);
+  const podsPerPrefix = snap.prefixes.map((p) => p.used).sort((a, b) => b - a);
+  const prefixIPs = snap.prefixes.length * ADDRESSES_PER_PREFIX;
+  const totalIPs = prefixIPs + snap.secondaryIps.length;
+  return {
+    pods,
+    attachedPrefixes: snap.prefixes.length,
+    unusedPrefixes: snap.prefixes.filter((p) => p.used === 0 && p.cooling === 0).length,
+    totalIPs,
+    unusedIPs: totalIPs - snap.assignments.length,
+    secondaryIPs: snap.secondaryIps.length,
+    podsPerPrefix,
+  };
+}
