@@ -29,13 +29,26 @@ for p in $ver_pkgs; do
 done
 
 step() { echo "[envtest] $(date -u +%H:%M:%S) $*" >&2; }
-# `go build -v` prints each package as it compiles: the progress that shows the build is alive.
-progress() { awk 'BEGIN{n=0} {n++; if (n % 200 == 0) { printf "[envtest]   ... %d packages compiled (last: %s)\n", n, $0 > "/dev/stderr"; fflush("/dev/stderr") } } END { printf "[envtest]   %d packages compiled\n", n > "/dev/stderr" }'; }
+# `go build -v` prints each package as it compiles: counted, so the build visibly advances without flooding
+# the log. Compiler and linker diagnostics ("# pkg" headers, "file.go:12: ..." lines, "go: ..." errors) are
+# printed as they come, so a failing build says why.
+progress() { awk 'BEGIN{n=0} /^\[envtest\]/ { print $0 > "/dev/stderr"; fflush("/dev/stderr"); next } /^#/ || /: / { print "[envtest]   " $0 > "/dev/stderr"; fflush("/dev/stderr"); next } {n++; if (n % 200 == 0) { printf "[envtest]   ... %d packages compiled (last: %s)\n", n, $0 > "/dev/stderr"; fflush("/dev/stderr") } } END { printf "[envtest]   %d packages compiled\n", n > "/dev/stderr" }'; }
+# Wall time and peak memory of each build, when GNU time is installed (the numbers docs/testing.md quotes).
+measure() {
+  local what="$1"; shift
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f "%e %M" -o "$out.tmp/.time-$what" "$@"
+    read -r secs kb < "$out.tmp/.time-$what"; rm -f "$out.tmp/.time-$what"
+    step "$what built in ${secs} s, peak memory $((kb / 1024)) MiB"
+  else
+    "$@"
+  fi
+}
 
 step "building etcd $etcd_version (first time only; takes a few minutes)"
-(cd "$here/etcd" && go mod download && go build -v -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3 2>&1 | progress)
+(cd "$here/etcd" && go mod download && measure etcd go build -v -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3 2>&1 | progress)
 step "building kube-apiserver $k8s_version (first time only; roughly 10-20 minutes on 2 cores)"
-(cd "$here/kube-apiserver" && go mod download && go build -v -trimpath -ldflags "$ldflags" -o "$out.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver 2>&1 | progress)
+(cd "$here/kube-apiserver" && go mod download && measure kube-apiserver go build -v -trimpath -ldflags "$ldflags" -o "$out.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver 2>&1 | progress)
 "$out.tmp/kube-apiserver" --version >&2
 "$out.tmp/etcd" --version | head -1 >&2
 rm -rf "$out"; mv "$out.tmp" "$out"

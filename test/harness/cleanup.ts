@@ -1,0 +1,69 @@
+/**
+ * @module
+ * Last-resort clean-up for child processes and temporary folders, so an interrupted test run or sandbox leaves
+ * no etcd or kube-apiserver behind. Each owner registers an async clean-up (used on SIGINT/SIGTERM) and a sync
+ * one (used in process 'exit', where nothing async runs). Handlers are installed while anything is registered.
+ */
+
+export interface CleanupEntry {
+  /** Graceful: stop processes, wait for them, remove folders. */
+  async: () => Promise<void>;
+  /** On 'exit': SIGKILL the processes and remove folders synchronously. */
+  sync: () => void;
+}
+
+const entries = new Set<CleanupEntry>();
+let installed = false;
+let exiting = false;
+
+function onExit(): void {
+  for (const e of entries) {
+    try {
+      e.sync();
+    } catch {
+      // Exiting anyway; one failed clean-up must not stop the others.
+    }
+  }
+  entries.clear();
+}
+
+async function onSignal(signal: NodeJS.Signals): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  await Promise.allSettled([...entries].map((e) => e.async()));
+  uninstall();
+  // Exit as the signal would have, so shells and test runners see the interruption.
+  process.kill(process.pid, signal);
+}
+
+const sigint = () => void onSignal('SIGINT');
+const sigterm = () => void onSignal('SIGTERM');
+const sighup = () => void onSignal('SIGHUP');
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', onExit);
+  process.on('SIGINT', sigint);
+  process.on('SIGTERM', sigterm);
+  process.on('SIGHUP', sighup);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  process.off('exit', onExit);
+  process.off('SIGINT', sigint);
+  process.off('SIGTERM', sigterm);
+  process.off('SIGHUP', sighup);
+}
+
+/** Registers a clean-up; returns the function that unregisters it (call it once you cleaned up yourself). */
+export function registerCleanup(entry: CleanupEntry): () => void {
+  entries.add(entry);
+  install();
+  return () => {
+    entries.delete(entry);
+    if (entries.size === 0 && !exiting) uninstall();
+  };
+}
