@@ -50,3 +50,35 @@ export class Ec2Error extends Error {
 export function isEc2Error(value: unknown): value is Ec2Error {
   return value instanceof Ec2Error;
 }
+
+/**
+ * An assign succeeded but not everything it returned became visible on the ENI within the bounded wait.
+ * `visible` holds what DescribeNetworkInterfaces did show (safe to use); `missing` the rest (a later re-sync
+ * picks them up). Kind 'other', code WinprefixAssignmentNotVisible.
+ */
+export class Ec2AssignmentNotVisibleError extends Ec2Error {
+  readonly networkInterfaceId: string;
+  readonly visible: string[];
+  readonly missing: string[];
+  constructor(
+    action: string,
+    networkInterfaceId: string,
+    visible: string[],
+    missing: string[],
+    waitedMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'other',
+      'WinprefixAssignmentNotVisible',
+      action,
+      `${missing.length} of ${visible.length + missing.length} addresses assigned to ${networkInterfaceId} were still not visible ` +
+        `after ${Math.round(waitedMs)} ms (${missing.join(', ')}); the visible ones are usable, a re-sync will find the rest`,
+      options,
+    );
+    this.name = 'Ec2AssignmentNotVisibleError';
+    this.networkInterfaceId = networkInterfaceId;
+    this.visible = visible;
+    this.missing = missing;
+  }
+}
