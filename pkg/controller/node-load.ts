@@ -1,0 +1,78 @@
+/**
+ * @module
+ * Building a managed node's pool: gather what EC2 says about the instance (one DescribeInstances,
+ * one DescribeSubnets, the limits table or DescribeInstanceTypes), then rebuild the pool from the
+ * ENI's real state and the node's running pods. Gathering does I/O; rebuilding is pure.
+ */
+import { isEc2Error } from '../ec2/errors.ts';
+import { primaryEniSlots, supportsPrefixDelegation } from '../ec2/instance-limits.ts';
+import { resolveNodeConfig } from '../ipam/config.ts';
+import { NodePool, defaultPoolSettings } from '../ipam/pool.ts';
+import type { ClusterIpamConfig, EniAddresses, NodeIpamConfig, NodeShape, PodAddress, RestoreReport } from '../ipam/types.ts';
+import { parseCidr } from '../net/ipv4.ts';
+import type { NodeEc2Port, Timings } from './ports.ts';
+
+export interface LoadedInstance {
+  instanceId: string;
+  instanceType: string;
+  eniId: string;
+  subnetId: string;
+  subnetPrefixLength: number;
+  shape: NodeShape;
+  eni: EniAddresses;
+}
+
+export type LoadResult =
+  | { ok: true; instance: LoadedInstance }
+  | { ok: false; instanceType: string; detail: string };
+
+export async function loadInstance(ec2: NodeEc2Port, instanceId: string): Promise<LoadResult> {
+  const instance = await ec2.describeInstance(instanceId);
+  let limits;
+  try {
+    limits = await ec2.instanceLimits(instance.instanceType);
+  } catch (err) {
+    if (isEc2Error(err) && err.kind === 'not-found') {
+      return { ok: false, instanceType: instance.instanceType, detail: 'its ENI limits are neither in the bundled table nor known to EC2 DescribeInstanceTypes' };
+    }
+    throw err;
+  }
+  const slots = primaryEniSlots(limits);
+  if (slots < 1) return { ok: false, instanceType: instance.instanceType, detail: `its primary ENI has ${limits.ipv4PerInterface} IPv4 address(es), leaving no slot for pods` };
+  const subnet = await ec2.describeSubnet(instance.subnetId);
+  return {
+    ok: true,
+    instance: {
+      instanceId,
+      instanceType: instance.instanceType,
+      eniId: instance.primaryInterface.networkInterfaceId,
+      subnetId: instance.subnetId,
+      subnetPrefixLength: parseCidr(subnet.cidr).prefixLength,
+      shape: { instanceType: instance.instanceType, slots, prefixCapable: supportsPrefixDelegation(limits) },
+      eni: { secondaryIps: instance.primaryInterface.secondaryIps, prefixes: instance.primaryInterface.prefixes },
+    },
+  };
+}
+
+export interface RestoredPool {
+  pool: NodePool;
+  config: NodeIpamConfig;
+  report: RestoreReport;
+}
+
+export function restorePool(
+  instance: LoadedInstance,
+  cluster: ClusterIpamConfig,
+  runningPods: PodAddress[],
+  timings: Pick<Timings, 'coolDownMs' | 'releaseHoldDownMs'>,
+  now: number,
+): RestoredPool {
+  const config = resolveNodeConfig(cluster, instance.shape);
+  const settings = {
+    ...defaultPoolSettings(instance.shape.slots, instance.subnetPrefixLength),
+    coolDownMs: timings.coolDownMs,
+    releaseHoldDownMs: timings.releaseHoldDownMs,
+  };
+  const { pool, report } = NodePool.restore(settings, config, instance.eni, runningPods, now);
+  return { pool, config, report };
+}

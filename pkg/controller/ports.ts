@@ -1,0 +1,79 @@
+/**
+ * @module
+ * The narrow ports the node reconciler works through. Each is sized to what reconciling needs;
+ * `wiring.ts` adapts pkg/kube and pkg/ec2 to them, unit tests supply small stateful fakes.
+ */
+import type { Ec2Port } from '../ec2/port.ts';
+import type { PodView } from '../kube/pod-view.ts';
+import type { ClusterIpamConfig, PoolSnapshot } from '../ipam/types.ts';
+import type { NodeView } from './node-view.ts';
+import type { PoolEc2Port } from './ec2-work.ts';
+
+/** What an event is about. */
+export interface ObjectRef {
+  kind: 'Pod' | 'Node' | 'ConfigMap';
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
+export interface EventNote {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface EventSink {
+  emit(regarding: ObjectRef, note: EventNote): void;
+}
+
+/** The EC2 calls a managed node needs: loading the instance, then pool work. */
+export type NodeEc2Port = Pick<Ec2Port, 'describeInstance' | 'describeSubnet' | 'instanceLimits'> & PoolEc2Port;
+
+/** The Kubernetes writes a managed node makes. */
+export interface NodeWrites {
+  /** Sets the IP annotation only if the pod still has this UID. */
+  annotatePod(pod: { namespace: string; name: string; uid: string }, value: string): Promise<'patched' | 'gone' | 'replaced'>;
+  /** Status subresource; null removes the resource. */
+  setCapacity(node: string, value: number | null): Promise<void>;
+  setStatusAnnotation(node: string, value: string): Promise<void>;
+}
+
+export interface ClusterConfigView {
+  config: ClusterIpamConfig;
+  /** "namespace/name" of the ConfigMap, for messages. */
+  ref: string;
+}
+
+/** What the node reconciler reads. */
+export interface NodeReads {
+  node(name: string): NodeView | undefined;
+  podsOn(nodeName: string): readonly PodView[];
+  cluster(): ClusterConfigView;
+  /** The component that claims this node, when another IPAM controller does. */
+  foreignController(nodeName: string): string | undefined;
+}
+
+export interface NodeMetrics {
+  pool(node: string, snapshot: PoolSnapshot): void;
+  forgetNode(node: string): void;
+  /** Seconds from pod creation to a successful annotation. */
+  annotationLatency(seconds: number): void;
+  allocationFailure(reason: string): void;
+}
+
+export const noMetrics: NodeMetrics = {
+  pool: () => {},
+  forgetNode: () => {},
+  annotationLatency: () => {},
+  allocationFailure: () => {},
+};
+
+export interface Timings {
+  coolDownMs: number;
+  releaseHoldDownMs: number;
+  /** At most one status annotation write per node per this interval. */
+  statusIntervalMs: number;
+  /** How soon to look again at a node whose instance type was not supported. */
+  unsupportedRetryMs: number;
+}
