@@ -1,0 +1,81 @@
+/**
+ * @module
+ * The Kubernetes clients the controller and the plugin use: loading the kubeconfig, one shared
+ * connection pool, a client-side rate limit and a per-request timeout. This is the one module
+ * that constructs client-node API objects.
+ */
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  EventsV1Api,
+  KubeConfig,
+  ServerConfiguration,
+  createConfiguration,
+  type Middleware,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import { connectionSettings } from './kubeconfig.ts';
+import { shareConnections } from './connections.ts';
+import { createTokenBucket } from './token-bucket.ts';
+
+export { loadKubeConfig, mergeKubeConfigs, currentNamespace, KubeConfigError, type KubeConnectionOptions } from './kubeconfig.ts';
+export { shareConnections, closeSharedConnections } from './connections.ts';
+export { KubeApiError, isNotFound, isConflict, isForbidden, isAlreadyExists, isGone, type MissingPermission } from './errors.ts';
+
+export interface KubeClients {
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+  events: EventsV1Api;
+  kc: KubeConfig;
+}
+
+export interface CreateKubeClientsOptions {
+  /** Sustained API calls per second (watches are not counted). No limit when absent. */
+  qps?: number;
+  /** Calls allowed in a burst above qps; default ceil(qps). */
+  burst?: number;
+  /** Per-request timeout; defaults to the kubeconfig's `requestTimeoutMs` from loadKubeConfig. */
+  requestTimeoutMs?: number;
+  userAgent?: string;
+}
+
+export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = {}): KubeClients {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`the kubeconfig's current context "${kc.getCurrentContext()}" names no cluster: pass --context or --cluster`);
+  shareConnections(kc);
+  const middleware: Middleware[] = [];
+  middleware.push(passThrough(async (ctx) => {
+    ctx.setHeaderParam('User-Agent', o.userAgent ?? 'winprefix');
+    return ctx;
+  }));
+  if (o.qps !== undefined && o.qps > 0) {
+    const bucket = createTokenBucket({ qps: o.qps, ...(o.burst !== undefined ? { burst: o.burst } : {}) });
+    middleware.push(passThrough(async (ctx) => {
+      await bucket.take();
+      return ctx;
+    }));
+  }
+  const timeoutMs = o.requestTimeoutMs ?? connectionSettings(kc).requestTimeoutMs;
+  if (timeoutMs !== undefined && timeoutMs > 0) {
+    middleware.push(passThrough(async (ctx) => {
+      if (!ctx.getSignal()) ctx.setSignal(AbortSignal.timeout(timeoutMs));
+      return ctx;
+    }));
+  }
+  const config = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    promiseMiddleware: middleware,
+  });
+  return {
+    core: new CoreV1Api(config),
+    coordination: new CoordinationV1Api(config),
+    events: new EventsV1Api(config),
+    kc,
+  };
+}
+
+function passThrough(pre: (ctx: RequestContext) => Promise<RequestContext>): Middleware {
+  return { pre, post: async (r: ResponseContext) => r };
+}

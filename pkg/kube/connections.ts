@@ -1,0 +1,79 @@
+/**
+ * @module
+ * One keep-alive connection pool per (cluster, user, TLS material) instead of one per request.
+ *
+ * Why: client-node 2.0.1 builds a fresh undici Agent inside every `applySecurityAuthentication`
+ * call (stack-notes 1.10), so every API call and every watch pays a TLS handshake: 50 calls made
+ * 50 connections. Memoizing the private `createDispatcher` brings that to one or two. The key
+ * includes a digest of the CA, client certificate and key, so a rotated client certificate
+ * (exec plugin, cert-manager, kubelet rotation) gets a fresh pool, and the old pool is closed
+ * once its in-flight requests finish. test/kube/connections.test.ts counts TLS handshakes at a
+ * server: if a client-node upgrade renames the private method, it fails there.
+ */
+import { createHash } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** The private client-node method we wrap; typed here because it is `private` in the typings. */
+type CreateDispatcher = (cluster: { name?: string; server?: string } | null | undefined, agentOptions: Record<string, unknown>) => unknown;
+interface Closable {
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+interface Shared {
+  pools: Map<string, { digest: string; dispatcher: unknown }>;
+}
+
+const shared = new WeakMap<KubeConfig, Shared>();
+
+export function shareConnections(kc: KubeConfig): KubeConfig {
+  if (shared.has(kc)) return kc;
+  // A cast because `createDispatcher` is private in client-node's typings; the wrapped
+  // behaviour is pinned by the connection-counting integration test.
+  const target = kc as unknown as { createDispatcher: CreateDispatcher };
+  if (typeof target.createDispatcher !== 'function') {
+    throw new Error('shareConnections: this @kubernetes/client-node has no KubeConfig.createDispatcher; re-check stack-notes 1.10 for the upgrade');
+  }
+  const original = target.createDispatcher.bind(kc);
+  const state: Shared = { pools: new Map() };
+  shared.set(kc, state);
+  target.createDispatcher = (cluster, agentOptions) => {
+    const key = JSON.stringify([cluster?.name ?? '', cluster?.server ?? '', kc.getCurrentUser()?.name ?? '']);
+    const digest = digestOf(agentOptions);
+    const cached = state.pools.get(key);
+    if (cached && cached.digest === digest) return cached.dispatcher;
+    const dispatcher = original(cluster, agentOptions);
+    state.pools.set(key, { digest, dispatcher });
+    if (cached) closeQuietly(cached.dispatcher, false);
+    return dispatcher;
+  };
+  return kc;
+}
+
+/** Closes the pooled connections (at shutdown, or in tests so the event loop can end). */
+export async function closeSharedConnections(kc: KubeConfig, o: { force?: boolean } = {}): Promise<void> {
+  const state = shared.get(kc);
+  if (!state) return;
+  const pools = [...state.pools.values()];
+  state.pools.clear();
+  await Promise.all(pools.map((p) => closeQuietly(p.dispatcher, o.force ?? false)));
+}
+
+function closeQuietly(dispatcher: unknown, force: boolean): Promise<void> {
+  const d = dispatcher as Partial<Closable> | undefined;
+  const fn = force ? d?.destroy : d?.close;
+  if (typeof fn !== 'function') return Promise.resolve();
+  return fn.call(d).catch(() => {});
+}
+
+function digestOf(agentOptions: Record<string, unknown>): string {
+  const h = createHash('sha256');
+  for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername']) {
+    const v = agentOptions[k];
+    h.update(k + '=');
+    if (v === undefined) h.update('\0');
+    else if (typeof v === 'string' || v instanceof Uint8Array) h.update(v);
+    else h.update(JSON.stringify(v));
+    h.update('\n');
+  }
+  return h.digest('base64');
+}

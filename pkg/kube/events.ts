@@ -1,0 +1,180 @@
+/**
+ * @module
+ * Kubernetes Events, written the way client-go's recorder does it: fire-and-forget, repeated
+ * events folded into one object whose `count` and `lastTimestamp` grow, and a per-object
+ * token bucket so a pod stuck in a retry loop cannot flood etcd. core/v1 Events are used
+ * because `kubectl describe` shows them; they need no MicroTime (stack-notes 1.7).
+ *
+ * Node events use the node name as `involvedObject.uid`, as the kubelet and upstream do:
+ * `kubectl describe node` selects events by `involvedObject.uid=<node name>`.
+ */
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import { KubeApiError, isNotFound } from './errors.ts';
+import { silentLogger, type Logger } from './logger.ts';
+
+export interface EventTarget {
+  kind: 'Pod' | 'Node' | 'ConfigMap';
+  name: string;
+  namespace?: string;
+  uid?: string;
+  apiVersion?: string;
+}
+
+export interface EventInfo {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  action?: string;
+}
+
+export interface EventRecorder {
+  /** Never throws and never waits: the write happens in the background. */
+  emit(regarding: EventTarget, e: EventInfo): void;
+  /** Resolves when every emitted event has been written (or given up on). */
+  flush(): Promise<void>;
+}
+
+/** What the recorder needs from the clients; KubeClients satisfies it. */
+export interface EventClients {
+  core: Pick<CoreV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;
+}
+
+export interface EventRecorderOptions {
+  clients: EventClients;
+  /** `source.component`, e.g. winprefix-controller. */
+  component: string;
+  /** `reportingInstance` / `source.host`: the pod or host name of this replica. */
+  instance: string;
+  now?: () => Date;
+  log?: Logger;
+  /** Same object + type + reason + message within this window updates the existing event. Default 10 min. */
+  dedupeWindowMs?: number;
+  /** Per-object rate limit: burst, then one event per refillMs (client-go: 25, 5 min). */
+  perObject?: { burst: number; refillMs: number };
+  /** Upper bound on remembered series, so a churning cluster cannot grow memory without end. */
+  maxSeries?: number;
+  /** Events waiting to be written beyond this are dropped (an API outage must not grow memory). */
+  maxPending?: number;
+}
+
+/** Cluster-scoped objects' events live in "default", as client-go records them. */
+const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
+
+interface Series {
+  namespace: string;
+  name: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
+  const now = o.now ?? (() => new Date());
+  const log = o.log ?? silentLogger;
+  const windowMs = o.dedupeWindowMs ?? 10 * 60_000;
+  const limit = o.perObject ?? { burst: 25, refillMs: 5 * 60_000 };
+  const maxSeries = o.maxSeries ?? 4096;
+  const series = new Map<string, Series>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const maxPending = o.maxPending ?? 1000;
+  let tail: Promise<void> = Promise.resolve();
+  let pending = 0;
+  let seq = 0;
+
+  const allow = (objKey: string, t: number): boolean => {
+    const b = buckets.get(objKey) ?? { tokens: limit.burst, at: t };
+    b.tokens = Math.min(limit.burst, b.tokens + (t - b.at) / limit.refillMs);
+    b.at = t;
+    buckets.set(objKey, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
+
+  const forget = (t: number) => {
+    if (series.size < maxSeries) return;
+    for (const [k, s] of series) if (t - s.lastSeen > windowMs) series.delete(k);
+    // Still full: drop the oldest (Map iterates in insertion order).
+    while (series.size >= maxSeries) series.delete(series.keys().next().value!);
+    for (const [k, b] of buckets) if (b.tokens >= limit.burst - 1e-9 && t - b.at > limit.refillMs) buckets.delete(k);
+  };
+
+  const write = async (regarding: EventTarget, e: EventInfo, at: Date): Promise<void> => {
+    const t = at.getTime();
+    const namespace = regarding.namespace || CLUSTER_SCOPED_EVENT_NAMESPACE;
+    const uid = regarding.kind === 'Node' ? regarding.name : regarding.uid;
+    const objKey = `${regarding.kind}/${namespace}/${regarding.name}/${uid ?? ''}`;
+    const seriesKey = `${objKey}\u0000${e.type}\u0000${e.reason}\u0000${e.message}`;
+    const prior = series.get(seriesKey);
+    if (prior && t - prior.lastSeen <= windowMs) {
+      prior.count++;
+      prior.lastSeen = t;
+      try {
+        await o.clients.core.patchNamespacedEvent(
+          { namespace: prior.namespace, name: prior.name, body: { count: prior.count, lastTimestamp: at } },
+          mergePatch(),
+        );
+        return;
+      } catch (err) {
+        // Events expire (1 h TTL by default); start a new one.
+        if (!isNotFound(err)) throw err;
+        series.delete(seriesKey);
+      }
+    }
+    if (!allow(objKey, t)) {
+      log.debug('event dropped by the per-object rate limit', { object: objKey, reason: e.reason });
+      return;
+    }
+    forget(t);
+    const name = `${regarding.name}.${(t * 1000 + (seq++ % 1000)).toString(16)}`;
+    const body: CoreV1Event = {
+      metadata: { name, namespace },
+      involvedObject: {
+        kind: regarding.kind,
+        name: regarding.name,
+        apiVersion: regarding.apiVersion ?? 'v1',
+        ...(regarding.kind !== 'Node' && regarding.namespace ? { namespace: regarding.namespace } : {}),
+        ...(uid ? { uid } : {}),
+      },
+      type: e.type,
+      reason: e.reason,
+      message: truncate(e.message, 1024),
+      source: { component: o.component, host: o.instance },
+      reportingComponent: o.component,
+      reportingInstance: o.instance,
+      ...(e.action ? { action: e.action } : {}),
+      firstTimestamp: at,
+      lastTimestamp: at,
+      count: 1,
+    };
+    await o.clients.core.createNamespacedEvent({ namespace, body });
+    series.set(seriesKey, { namespace, name, count: 1, firstSeen: t, lastSeen: t });
+  };
+
+  return {
+    emit(regarding, e) {
+      const at = now();
+      if (pending >= maxPending) {
+        log.warn('event dropped: too many events waiting to be written', { pending, reason: e.reason, object: regarding.name });
+        return;
+      }
+      pending++;
+      tail = tail.then(() =>
+        write(regarding, e, at)
+          .catch((err) => {
+            log.warn('could not record event', { err: KubeApiError.from(err), object: `${regarding.kind}/${regarding.namespace ?? ''}/${regarding.name}`, reason: e.reason });
+          })
+          .finally(() => pending--),
+      );
+    },
+    flush: () => tail,
+  };
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max - 1) + '…';
+}
+
+function mergePatch() {
+  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+}

@@ -1,0 +1,66 @@
+/**
+ * @module
+ * The writes the controller makes to pods and nodes, each with the content type and
+ * subresource it needs (stack-notes 1.5 and 1.6: without an explicit Content-Type client-node
+ * sends json-patch+json and an object body fails with 400/415).
+ */
+import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
+import { KubeApiError, isConflict, isNotFound } from './errors.ts';
+
+/** What the patch functions need from the clients; KubeClients satisfies it. */
+export interface PatchClients {
+  core: Pick<CoreV1Api, 'patchNamespacedPod' | 'patchNode' | 'patchNodeStatus'>;
+}
+
+const MERGE = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export type AnnotateResult = 'patched' | 'gone' | 'replaced';
+
+/**
+ * Sets (string) or removes (null) pod annotations, but only on the pod with this UID: a pod
+ * deleted and re-created under the same name (StatefulSets do this) must not inherit the old
+ * pod's address. The API server checks `metadata.uid` in the patch as a precondition and
+ * answers 409 when it differs.
+ */
+export async function annotatePod(
+  c: PatchClients,
+  o: { namespace: string; name: string; uid: string; annotations: Record<string, string | null> },
+): Promise<AnnotateResult> {
+  if (!o.uid) throw new TypeError(`annotatePod ${o.namespace}/${o.name}: uid is empty; pass the pod's metadata.uid so a re-created pod is not patched`);
+  try {
+    await c.core.patchNamespacedPod(
+      { namespace: o.namespace, name: o.name, body: { metadata: { uid: o.uid, annotations: o.annotations } } },
+      MERGE(),
+    );
+    return 'patched';
+  } catch (err) {
+    if (isNotFound(err)) return 'gone';
+    if (isConflict(err)) return 'replaced';
+    throw KubeApiError.from(err);
+  }
+}
+
+/**
+ * Advertises (or with null withdraws) an extended resource on the node's status subresource.
+ * A merge patch of the `status.capacity` map touches only this key; the kubelet copies new
+ * extended resources from capacity to allocatable on its next status update.
+ */
+export async function patchNodeCapacity(c: PatchClients, node: string, resource: string, value: number | null): Promise<void> {
+  if (value !== null && (!Number.isInteger(value) || value < 0)) {
+    throw new RangeError(`patchNodeCapacity ${node}: capacity for ${resource} must be a whole number >= 0, got ${value}`);
+  }
+  try {
+    await c.core.patchNodeStatus({ name: node, body: { status: { capacity: { [resource]: value === null ? null : String(value) } } } }, MERGE());
+  } catch (err) {
+    throw KubeApiError.from(err);
+  }
+}
+
+/** Sets (string) or removes (null) node annotations with a merge patch. */
+export async function patchNodeAnnotations(c: PatchClients, node: string, annotations: Record<string, string | null>): Promise<void> {
+  try {
+    await c.core.patchNode({ name: node, body: { metadata: { annotations } } }, MERGE());
+  } catch (err) {
+    throw KubeApiError.from(err);
+  }
+}

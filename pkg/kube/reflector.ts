@@ -1,0 +1,286 @@
+/**
+ * @module
+ * A list+watch cache that recovers from every failure, unlike client-node's informer, which
+ * stops for good after one watch error other than 410 or a timeout (stack-notes 1.3).
+ *
+ * The loop: list (caller's function, with the same selectors) -> replace the cache, firing
+ * onDelete for objects that vanished while we were not watching -> watch from the list's
+ * resourceVersion with bookmarks -> on a clean close or client-node's 30 s inactivity timeout,
+ * watch again from the last resourceVersion; on 410 Gone, relist at once; on any other error,
+ * back off (exponential, jittered) and relist. `stop()` may race any of these: a `stopped` flag
+ * is checked after every await, because aborting a watch makes client-node report an AbortError
+ * that must not restart anything.
+ *
+ * Objects are stripped by `transform` on receipt. `transform` sees typed models from `list`
+ * (dates as Date) and wire JSON from the watch (dates as strings): make it accept both.
+ */
+import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { isGone, KubeApiError, fromStatusAndBody } from './errors.ts';
+import { silentLogger, type Logger } from './logger.ts';
+
+export interface Reflector<S> {
+  get(key: string): S | undefined;
+  list(): S[];
+  /** True once the first list has been applied (it stays true across relists). */
+  synced(): boolean;
+  /** The resourceVersion the cache reflects (from the last list, event or bookmark). */
+  resourceVersion(): string;
+  stop(): Promise<void>;
+}
+
+export interface ReflectorOptions<T extends KubernetesObject, S> {
+  kc: KubeConfig;
+  /** Watch path, e.g. '/api/v1/pods' or '/api/v1/namespaces/kube-system/configmaps'. */
+  path: string;
+  /** Lists the same objects the watch covers (same selectors!); called on start and every relist. */
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  fieldSelector?: string;
+  labelSelector?: string;
+  transform: (obj: T) => S;
+  key: (obj: S) => string;
+  onUpsert?: (obj: S, old: S | undefined) => void;
+  /** Also fired for objects found missing on a relist (deleted during a watch gap). */
+  onDelete?: (obj: S) => void;
+  /** After the first successful list. */
+  onSynced?: () => void;
+  log?: Logger;
+  backoff?: { initialMs: number; maxMs: number };
+  /** For tests: how client-node's Watch is made (e.g. a shorter inactivity timeout). */
+  watchFactory?: (kc: KubeConfig) => Pick<Watch, 'watch'>;
+  /** A watch that ends sooner than this without delivering anything counts as a failure (avoids hot loops). */
+  minHealthyWatchMs?: number;
+}
+
+type WatchEnd =
+  | { kind: 'closed'; delivered: boolean }
+  | { kind: 'gone' }
+  | { kind: 'error'; err: unknown; delivered: boolean }
+  | { kind: 'stopped' };
+
+interface Entry<S> {
+  obj: S;
+  rv: string | undefined;
+}
+
+export function startReflector<T extends KubernetesObject, S>(o: ReflectorOptions<T, S>): Reflector<S> {
+  const log = (o.log ?? silentLogger).child({ reflector: o.path });
+  const backoff = o.backoff ?? { initialMs: 500, maxMs: 30_000 };
+  const minHealthyWatchMs = o.minHealthyWatchMs ?? 1_000;
+  const watcher = o.watchFactory ? o.watchFactory(o.kc) : new Watch(o.kc);
+  const cache = new Map<string, Entry<S>>();
+  let isSynced = false;
+  let rv = '';
+  let stopped = false;
+  let currentAbort: AbortController | undefined;
+  /** Ends the watch in progress at once, even while its request is still connecting. */
+  let endCurrent: (() => void) | undefined;
+  const stopSignal = new AbortController();
+
+  const call = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      // A handler bug must not take the cache down with it.
+      log.error(`${what} handler threw`, { err });
+    }
+  };
+
+  const upsert = (raw: T) => {
+    const s = o.transform(raw);
+    const k = o.key(s);
+    const old = cache.get(k);
+    const newRv = raw.metadata?.resourceVersion;
+    cache.set(k, { obj: s, rv: newRv });
+    if (old && old.rv !== undefined && old.rv === newRv) return;
+    if (o.onUpsert) call('onUpsert', () => o.onUpsert!(s, old?.obj));
+  };
+
+  const remove = (raw: T) => {
+    const s = o.transform(raw);
+    const k = o.key(s);
+    const old = cache.get(k);
+    cache.delete(k);
+    // The delete event carries the final state; fall back to it when we never saw the object.
+    if (o.onDelete) call('onDelete', () => o.onDelete!(old?.obj ?? s));
+  };
+
+  const replace = (items: T[]) => {
+    const seen = new Set<string>();
+    for (const raw of items) {
+      const s = o.transform(raw);
+      const k = o.key(s);
+      seen.add(k);
+      const old = cache.get(k);
+      const newRv = raw.metadata?.resourceVersion;
+      cache.set(k, { obj: s, rv: newRv });
+      if (old && old.rv !== undefined && old.rv === newRv) continue;
+      if (o.onUpsert) call('onUpsert', () => o.onUpsert!(s, old?.obj));
+    }
+    for (const [k, e] of [...cache]) {
+      if (seen.has(k)) continue;
+      cache.delete(k);
+      log.info('object disappeared during a watch gap', { key: k });
+      if (o.onDelete) call('onDelete', () => o.onDelete!(e.obj));
+    }
+  };
+
+  const watchOnce = async (): Promise<WatchEnd> => {
+    let delivered = false;
+    let gone = false;
+    let eventError: unknown;
+    const query: Record<string, string | number | boolean | undefined> = {
+      allowWatchBookmarks: true,
+      resourceVersion: rv,
+      // Rotate long-lived watches like client-go does (5-10 min), so a load balancer or an API
+      // server restart never leaves us on a half-dead connection for long.
+      timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+      fieldSelector: o.fieldSelector,
+      labelSelector: o.labelSelector,
+    };
+    let ended: (end: WatchEnd) => void = () => {};
+    const done = new Promise<WatchEnd>((r) => (ended = r));
+    endCurrent = () => ended({ kind: 'stopped' });
+    const onEvent = (type: string, obj: T) => {
+      if (stopped || gone || eventError !== undefined) return;
+      switch (type) {
+        case 'ADDED':
+        case 'MODIFIED':
+          delivered = true;
+          upsert(obj);
+          break;
+        case 'DELETED':
+          delivered = true;
+          remove(obj);
+          break;
+        case 'BOOKMARK':
+          delivered = true;
+          break;
+        case 'ERROR': {
+          const st = obj as unknown as { code?: number };
+          const e = fromStatusAndBody(typeof st.code === 'number' ? st.code : 500, obj);
+          if (isGone(e)) gone = true;
+          else eventError = e;
+          currentAbort?.abort();
+          return;
+        }
+        default:
+          log.warn('unknown watch event type', { type });
+          return;
+      }
+      const v = obj?.metadata?.resourceVersion;
+      if (v) rv = v;
+    };
+    const onDone = (err: unknown) => {
+      if (stopped) return ended({ kind: 'stopped' });
+      if (gone) return ended({ kind: 'gone' });
+      if (eventError !== undefined) return ended({ kind: 'error', err: eventError, delivered });
+      if (err === null || err === undefined) return ended({ kind: 'closed', delivered });
+      // client-node's inactivity timeout on a quiet resource: not a failure, just rewatch.
+      if ((err as { name?: string }).name === 'TimeoutError') return ended({ kind: 'closed', delivered });
+      const k = KubeApiError.from(err);
+      if (isGone(k)) return ended({ kind: 'gone' });
+      return ended({ kind: 'error', err: k, delivered });
+    };
+    // Not awaited: the request may hang while connecting, and stop() must not wait for it.
+    let finished = false;
+    watcher.watch(o.path, query, onEvent, onDone).then(
+      (abort) => {
+        // stop() ended this watch before the response arrived: drop the late connection.
+        if (stopped || finished) abort.abort();
+        else currentAbort = abort;
+      },
+      // applySecurityAuthentication (e.g. a failing exec credential plugin) throws before the request.
+      (err) => onDone(err),
+    );
+    const end = await done;
+    finished = true;
+    currentAbort?.abort();
+    currentAbort = undefined;
+    endCurrent = undefined;
+    return end;
+  };
+
+  const loop = async () => {
+    let failures = 0;
+    const sleepBackoff = async () => {
+      const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures, 20));
+      failures++;
+      await sleep(base / 2 + Math.random() * (base / 2), stopSignal.signal);
+    };
+    while (!stopped) {
+      let listed: Awaited<ReturnType<typeof o.list>>;
+      try {
+        listed = await o.list();
+      } catch (err) {
+        if (stopped) break;
+        log.warn('list failed; retrying with backoff', { err: KubeApiError.from(err), failures });
+        await sleepBackoff();
+        continue;
+      }
+      if (stopped) break;
+      rv = listed.metadata?.resourceVersion ?? '';
+      replace(listed.items);
+      if (!isSynced) {
+        isSynced = true;
+        if (o.onSynced) call('onSynced', o.onSynced);
+      }
+      // Watch until something forces a relist.
+      while (!stopped) {
+        const started = Date.now();
+        const end = await watchOnce();
+        if (end.kind === 'stopped' || stopped) break;
+        if (end.kind === 'gone') {
+          log.info('watch resourceVersion expired (410); relisting', { rv });
+          break;
+        }
+        const healthy = end.delivered || Date.now() - started >= minHealthyWatchMs;
+        if (end.kind === 'closed') {
+          if (healthy) {
+            failures = 0;
+            continue;
+          }
+          log.debug('watch closed at once; backing off before rewatch', { failures });
+          await sleepBackoff();
+          continue;
+        }
+        log.warn('watch failed; relisting after backoff', { err: end.err, failures });
+        if (healthy) failures = 0;
+        await sleepBackoff();
+        break;
+      }
+    }
+  };
+
+  const running = loop().catch((err) => log.error('reflector loop crashed; this is a bug', { err }));
+
+  return {
+    get: (key) => cache.get(key)?.obj,
+    list: () => [...cache.values()].map((e) => e.obj),
+    synced: () => isSynced,
+    resourceVersion: () => rv,
+    async stop() {
+      if (!stopped) {
+        stopped = true;
+        stopSignal.abort();
+        currentAbort?.abort();
+        endCurrent?.();
+      }
+      await running;
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

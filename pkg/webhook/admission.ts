@@ -1,0 +1,106 @@
+/**
+ * @module
+ * AdmissionReview v1 (admission.k8s.io/v1) as the webhooks see it, and the four ways to
+ * answer: allowed, denied, patched, errored (controller-runtime's response.go). Handlers are
+ * pure functions from review to review; the HTTP transport lives in server.ts.
+ */
+import { Buffer } from 'node:buffer';
+
+export interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+export interface AdmissionUserInfo {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export interface AdmissionRequest {
+  uid: string;
+  kind: GroupVersionKind;
+  resource: { group: string; version: string; resource: string };
+  subResource?: string;
+  name?: string;
+  namespace?: string;
+  operation: AdmissionOperation;
+  userInfo: AdmissionUserInfo;
+  /** The object as JSON (wire form: timestamps are strings). */
+  object?: unknown;
+  oldObject?: unknown;
+  dryRun?: boolean;
+  options?: unknown;
+}
+
+export interface AdmissionStatus {
+  code?: number;
+  message?: string;
+  reason?: string;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: AdmissionStatus;
+  /** base64 of a JSON Patch (RFC 6902) array. */
+  patch?: string;
+  patchType?: 'JSONPatch';
+  warnings?: string[];
+}
+
+export interface AdmissionReview {
+  apiVersion: 'admission.k8s.io/v1';
+  kind: 'AdmissionReview';
+  request?: AdmissionRequest;
+  response?: AdmissionResponse;
+}
+
+export type JsonPatchOp =
+  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
+  | { op: 'remove'; path: string };
+
+export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
+
+function respond(review: AdmissionReview, response: Omit<AdmissionResponse, 'uid'>): AdmissionReview {
+  return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response: { uid: review.request?.uid ?? '', ...response } };
+}
+
+export function allowed(review: AdmissionReview, message?: string): AdmissionReview {
+  return respond(review, { allowed: true, ...(message ? { status: { code: 200, message } } : {}) });
+}
+
+export function denied(review: AdmissionReview, message: string, code = 403): AdmissionReview {
+  return respond(review, { allowed: false, status: { code, message, reason: code === 403 ? 'Forbidden' : 'BadRequest' } });
+}
+
+/** Allowed with a JSON Patch; an empty patch is a plain allow (the API server rejects empty patches in some versions). */
+export function patched(review: AdmissionReview, ops: JsonPatchOp[], message?: string): AdmissionReview {
+  if (ops.length === 0) return allowed(review, message);
+  return respond(review, {
+    allowed: true,
+    patchType: 'JSONPatch',
+    patch: Buffer.from(JSON.stringify(ops)).toString('base64'),
+    ...(message ? { status: { code: 200, message } } : {}),
+  });
+}
+
+export function errored(review: AdmissionReview, code: number, err: unknown): AdmissionReview {
+  const message = err instanceof Error ? err.message : String(err);
+  return respond(review, { allowed: false, status: { code, message, reason: 'InternalError' } });
+}
+
+/** RFC 6901: "~" becomes "~0" and "/" becomes "~1" in a JSON Pointer segment. */
+export function escapePointer(segment: string): string {
+  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** Decodes a response's patch (for tests and logs). */
+export function decodePatch(response: AdmissionResponse | undefined): JsonPatchOp[] {
+  if (!response?.patch) return [];
+  return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as JsonPatchOp[];
+}

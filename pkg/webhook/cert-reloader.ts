@@ -1,0 +1,96 @@
+/**
+ * @module
+ * Serving certificate from files, reloaded when they change (controller-runtime certwatcher).
+ * cert-manager and kubelet secret volumes replace the files through a symlink swap, which
+ * fs.watch reports unreliably (or not at all, on some filesystems), so the files' mtime and
+ * size are polled: cheap, and correct on every runtime.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { join } from 'node:path';
+import type { Logger } from '../kube/logger.ts';
+
+export const CERT_FILE = 'tls.crt';
+export const KEY_FILE = 'tls.key';
+
+export interface KeyPair {
+  cert: Buffer;
+  key: Buffer;
+}
+
+export interface CertWatcher {
+  current(): KeyPair;
+  stop(): void;
+}
+
+const BRAND = Symbol.for('winprefix.CertError');
+
+export class CertError extends Error {
+  readonly code = 'WEBHOOK_CERT_INVALID';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CertError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+  get [BRAND](): boolean {
+    return true;
+  }
+}
+
+/** Reads and checks a key pair; throws CertError naming the file and the fix. */
+export function readKeyPair(certDir: string): KeyPair {
+  const certPath = join(certDir, CERT_FILE);
+  const keyPath = join(certDir, KEY_FILE);
+  let cert: Buffer;
+  let key: Buffer;
+  try {
+    cert = readFileSync(certPath);
+    key = readFileSync(keyPath);
+  } catch (err) {
+    throw new CertError(`cannot read the webhook serving certificate (${certPath}, ${keyPath}): ${(err as Error).message}; mount the cert-manager Secret there or pass --cert-dir`, { cause: err });
+  }
+  try {
+    // Fails on a key that does not match the certificate, or on garbage.
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new CertError(`${certPath} and ${keyPath} are not a valid certificate and matching private key: ${(err as Error).message}`, { cause: err });
+  }
+  return { cert, key };
+}
+
+export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: KeyPair) => void }): CertWatcher {
+  let pair = readKeyPair(o.certDir);
+  let stamp = fingerprint(o.certDir);
+  const timer = setInterval(() => {
+    const now = fingerprint(o.certDir);
+    if (now === stamp) return;
+    try {
+      const next = readKeyPair(o.certDir);
+      stamp = now;
+      pair = next;
+      o.log.info('webhook serving certificate reloaded', { certDir: o.certDir });
+      o.onChange(next);
+    } catch (err) {
+      // Mid-rotation the cert may be new and the key still old: keep serving the old pair and
+      // look again on the next tick (stamp is left unchanged so we retry).
+      o.log.warn('new webhook certificate not usable yet; still serving the previous one', { err });
+    }
+  }, o.intervalMs ?? 1000);
+  timer.unref();
+  return { current: () => pair, stop: () => clearInterval(timer) };
+}
+
+function fingerprint(certDir: string): string {
+  const parts: string[] = [];
+  for (const f of [CERT_FILE, KEY_FILE]) {
+    try {
+      const s = statSync(join(certDir, f));
+      parts.push(`${s.mtimeMs}:${s.size}:${s.ino}`);
+    } catch {
+      parts.push('missing');
+    }
+  }
+  return parts.join('|');
+}
