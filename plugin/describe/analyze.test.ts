@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { NodeStatus } from '../../pkg/status/node-status.ts';
+import { analyzeNode } from './analyze.ts';
+import type { FindingKind, NodeReport } from './report.ts';
+import { validateNodeReport } from './schema.ts';
+import { eni, event, inputs, NOW, PD_OFF, PD_ON, pod, windowsNode } from './testing/fixtures.ts';
+
+const kinds = (r: NodeReport): FindingKind[] => r.findings.map((f) => f.kind);
+const podNamed = (r: NodeReport, name: string) => r.pods.find((p) => p.name === name)!;
+
+function analyze(...args: Parameters<typeof inputs>): NodeReport {
+  const report = analyzeNode(inputs(...args));
+  assert.deepEqual(validateNodeReport(JSON.parse(JSON.stringify(report))), [], 'report conforms to the schema');
+  return report;
+}
+
+describe('analyzeNode: consistent nodes', () => {
+  it('prefix mode left by the AWS controller (ip/32 annotations, no status annotation)', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 144 }),
+      pods: [1, 2, 3, 4, 5].map((i) => pod({ name: `web-${i}`, annotation: `10.0.1.${16 + i}/32` })),
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      events: [event({ reason: 'ControllerVersionNotice', kind: 'Node', name: 'win-1' })],
+    });
+    assert.equal(r.mode.mode, 'prefix');
+    assert.equal(r.mode.source, 'inferred');
+    assert.equal(r.node.managedBy, 'aws-vpc-resource-controller');
+    assert.equal(r.node.instanceId, 'i-0abc');
+    assert.equal(r.node.region, 'us-west-2');
+    assert.deepEqual(r.slots, { total: 9, prefixes: 1, secondaryIps: 0, free: 8 });
+    assert.deepEqual(r.prefixes[0]!.cells.slice(0, 7), ['free', 'used', 'used', 'used', 'used', 'used', 'free']);
+    assert.equal(r.prefixes[0]!.used, 5);
+    assert.equal(r.prefixes[0]!.free, 11);
+    assert.deepEqual(podNamed(r, 'web-1').source, { kind: 'prefix', prefix: '10.0.1.16/28', interfaceId: 'eni-0primary' });
+    assert.equal(podNamed(r, 'web-1').address, '10.0.1.17');
+    assert.equal(r.capacity.advertised, 144);
+    assert.equal(r.capacity.deliverable, 144);
+    assert.equal(r.capacity.nominal, 144);
+    assert.equal(r.capacity.maxPods, 110);
+    assert.equal(r.warm.count, 11);
+    assert.equal(r.config.sizing, 'ip-targets');
+    assert.equal(r.config.warmIPTarget, 1);
+    assert.deepEqual(r.findings, []);
+  });
+
+  it('secondary mode with subnet-mask annotations and bare addresses', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 9 }),
+      configMap: PD_OFF,
+      pods: [pod({ name: 'a', annotation: '10.0.0.21/19' }), pod({ name: 'b', annotation: '10.0.0.22/19' }), pod({ name: 'c', annotation: '10.0.0.23' })],
+      interfaces: [eni({ secondaryIps: ['10.0.0.21', '10.0.0.22', '10.0.0.23', '10.0.0.24', '10.0.0.25', '10.0.0.26'] })],
+    });
+    assert.equal(r.mode.mode, 'secondary');
+    assert.deepEqual(podNamed(r, 'a').source, { kind: 'secondary-ip', interfaceId: 'eni-0primary' });
+    assert.equal(podNamed(r, 'c').address, '10.0.0.23');
+    assert.equal(podNamed(r, 'c').annotation, '10.0.0.23');
+    assert.deepEqual(r.secondaryIps.map((s) => s.state), ['used', 'used', 'used', 'free', 'free', 'free']);
+    assert.deepEqual(r.secondaryIps[0]!.pod, { namespace: 'default', name: 'a' });
+    assert.equal(r.capacity.deliverable, 9);
+    assert.equal(r.warm.count, 3);
+    assert.deepEqual(r.findings, [], 'warm-ip-target 3 explains the three free secondary IPs');
+  });
+
+  it('ignores host-network and finished pods and pods that take no part in IPAM', () => {
+    const r = analyze({
+      pods: [
+        pod({ name: 'host', hostNetwork: true, annotation: '10.0.0.10/32' }),
+        pod({ name: 'done', phase: 'Succeeded', annotation: '10.0.9.9/32' }),
+        pod({ name: 'linuxish', requests: false }),
+      ],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+    });
+    assert.deepEqual(r.pods, []);
+    assert.deepEqual(r.findings, []);
+  });
+});
+
+describe('analyzeNode: every finding kind', () => {
+  it('pod-address-not-on-eni, including an ENI primary address', () => {
+    const r = analyze({
+      pods: [pod({ name: 'lost', annotation: '10.0.9.9/32' }), pod({ name: 'host-ip', annotation: '10.0.0.10/32' }), pod({ name: 'ok', annotation: '10.0.1.17/32' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+    });
+    assert.deepEqual(kinds(r), ['pod-address-not-on-eni', 'pod-address-not-on-eni']);
+    const about = (name: string) => r.findings.find((f) => f.subject === `pod default/${name}`)!;
+    assert.match(about('lost').message, /10\.0\.9\.9.*no ENI of i-0abc holds/);
+    assert.match(about('host-ip').message, /primary address of eni-0primary/);
+    assert.deepEqual(podNamed(r, 'lost').source, { kind: 'not-on-eni' });
+    assert.ok(r.findings.every((f) => f.meaning !== '' && f.action !== ''));
+  });
+
+  it('duplicate-pod-address', () => {
+    const r = analyze({
+      pods: [pod({ name: 'one', annotation: '10.0.1.17/32' }), pod({ name: 'two', namespace: 'other', annotation: '10.0.1.17/32' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+    });
+    assert.deepEqual(kinds(r), ['duplicate-pod-address']);
+    assert.match(r.findings[0]!.message, /default\/one, other\/two .*10\.0\.1\.17/);
+  });
+
+  it('unreadable-pod-address', () => {
+    const r = analyze({ pods: [pod({ name: 'junk', annotation: 'not-an-ip' })], interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] });
+    assert.deepEqual(kinds(r), ['unreadable-pod-address']);
+    assert.equal(podNamed(r, 'junk').address, null);
+  });
+
+  it('pod-without-address, with the reason from its newest warning event', () => {
+    const stuck = pod({ name: 'stuck', uid: 'uid-stuck', ageSeconds: 200 });
+    const r = analyze({
+      pods: [stuck],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      events: [
+        event({ reason: 'ResourceAllocationFailed', kind: 'Pod', name: 'stuck', namespace: 'default', uid: 'uid-stuck', type: 'Warning', message: 'old', agoSeconds: 100 }),
+        event({ reason: 'FailedCreatePodSandBox', kind: 'Pod', name: 'stuck', namespace: 'default', uid: 'uid-stuck', type: 'Warning', message: 'pod does not have label vpc.amazonaws.com/PrivateIPv4Address', component: 'kubelet', agoSeconds: 5 }),
+      ],
+    });
+    assert.deepEqual(kinds(r), ['pod-without-address']);
+    assert.match(r.findings[0]!.message, /after 3m20s: FailedCreatePodSandBox: pod does not have label/);
+    assert.deepEqual(podNamed(r, 'stuck').source, { kind: 'none' });
+    assert.equal(r.events.length, 2);
+    assert.equal(r.events[0]!.reason, 'FailedCreatePodSandBox', 'newest first');
+  });
+
+  it('pod-without-address says when no event explains it', () => {
+    const r = analyze({ pods: [pod({ name: 'quiet' })], interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] });
+    assert.match(r.findings[0]!.message, /no IPAM event says why/);
+  });
+
+  it('unexplained-eni-address: a free prefix beyond the warm targets', () => {
+    const r = analyze({
+      pods: [pod({ name: 'a', annotation: '10.0.1.17/32' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28', '10.0.1.32/28', '10.0.1.48/28'] })],
+    });
+    // warm 1 + min 3 with 1 pod need one prefix, which the occupied one is: both free prefixes are leaks.
+    assert.deepEqual(kinds(r), ['unexplained-eni-address', 'unexplained-eni-address']);
+    assert.equal(r.findings[0]!.subject, 'prefix 10.0.1.32/28');
+    assert.match(r.findings[0]!.action, /--ipv4-prefixes 10\.0\.1\.32\/28/);
+  });
+
+  it('a free prefix the warm target asks for is explained', () => {
+    const pods16 = Array.from({ length: 16 }, (_, i) => pod({ name: `p${i}`, annotation: `10.0.1.${16 + i}/32` }));
+    const r = analyze({ pods: pods16, interfaces: [eni({ prefixes: ['10.0.1.16/28', '10.0.1.32/28'] })] });
+    assert.deepEqual(r.findings, []);
+  });
+
+  it('warm-prefix-target explains exactly that many free prefixes', () => {
+    const r = analyze({
+      configMap: { ...PD_ON, 'warm-prefix-target': '1' },
+      interfaces: [eni({ prefixes: ['10.0.1.16/28', '10.0.1.32/28'] })],
+    });
+    assert.equal(r.config.sizing, 'prefix-target');
+    assert.deepEqual(r.findings.map((f) => f.subject), ['prefix 10.0.1.32/28']);
+  });
+
+  it('unexplained-eni-address: free secondary IPs beyond the warm targets, grouped per ENI', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 9 }),
+      configMap: { ...PD_OFF, 'windows-warm-ip-target': '1', 'windows-minimum-ip-target': '1' },
+      pods: [pod({ name: 'a', annotation: '10.0.0.21/19' })],
+      interfaces: [eni({ secondaryIps: ['10.0.0.21', '10.0.0.22', '10.0.0.23', '10.0.0.24'] })],
+    });
+    assert.deepEqual(kinds(r), ['unexplained-eni-address']);
+    assert.match(r.findings[0]!.message, /2 secondary IP\(s\) on eni-0primary \(10\.0\.0\.23, 10\.0\.0\.24\)/);
+  });
+
+  it('mixed mode: mixed-mode-eni, over-advertised capacity and draining secondary IPs', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 144 }),
+      pods: [pod({ name: 'old', annotation: '10.0.0.21/19' }), pod({ name: 'new', annotation: '10.0.1.17/32' })],
+      interfaces: [eni({ secondaryIps: ['10.0.0.21', '10.0.0.22'], prefixes: ['10.0.1.16/28'] })],
+    });
+    assert.equal(r.mode.mode, 'mixed');
+    assert.equal(r.mode.activeMode, 'prefix');
+    assert.deepEqual(r.slots, { total: 9, prefixes: 1, secondaryIps: 2, free: 6 });
+    // 7 slots can hold prefixes (112 addresses) plus the one secondary IP a pod still uses.
+    assert.equal(r.capacity.deliverable, 113);
+    assert.deepEqual(kinds(r).sort(), ['mixed-mode-eni', 'over-advertised-capacity', 'unexplained-eni-address']);
+    assert.match(r.findings.find((f) => f.kind === 'unexplained-eni-address')!.message, /10\.0\.0\.22/);
+    assert.match(r.findings.find((f) => f.kind === 'mixed-mode-eni')!.action, /secondary IP/);
+    assert.deepEqual(podNamed(r, 'old').source, { kind: 'secondary-ip', interfaceId: 'eni-0primary' });
+  });
+});
+
+describe('analyzeNode: with the winprefix status annotation', () => {
+  const status: NodeStatus = {
+    v: 1,
+    at: new Date(NOW.getTime() - 12_000).toISOString(),
+    mode: 'prefix',
+    reason: 'prefix delegation is enabled and m5.large is Nitro',
+    config: { sizing: 'ip-targets', warmIPTarget: 2, minimumIPTarget: 3, warmPrefixTarget: 0, problems: [{ key: 'warm-ip-target', value: 'x', message: 'not a whole number; the default is used' }] },
+    capacity: { nominal: 144, deliverable: 144, advertised: 144 },
+    slots: { total: 9, prefixes: 1, secondaryIps: 0, free: 8 },
+    prefixes: [{ cidr: '10.0.1.16/28', used: 1, free: 13, cooling: 2, map: '.ucc............' }],
+    secondaryIps: { used: [], free: [], cooling: [], releasing: [] },
+  };
+
+  it('takes mode, config and cooling addresses from the controller', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 144, status }),
+      pods: [pod({ name: 'a', annotation: '10.0.1.17/32' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+    });
+    assert.equal(r.node.managedBy, 'winprefix');
+    assert.equal(r.mode.source, 'status-annotation');
+    assert.equal(r.mode.reason, status.reason);
+    assert.equal(r.statusAnnotation.present, true);
+    assert.equal(r.config.source, 'status-annotation');
+    assert.equal(r.config.warmIPTarget, 2);
+    assert.equal(r.config.problems.length, 1);
+    assert.deepEqual(r.prefixes[0]!.cells.slice(0, 4), ['free', 'used', 'cooling', 'cooling']);
+    assert.deepEqual(r.cooling.addresses, ['10.0.1.18', '10.0.1.19']);
+    assert.equal(r.warm.count, 13);
+    assert.deepEqual(r.findings, []);
+  });
+
+  it('reports an unreadable annotation and falls back to inference', () => {
+    const r = analyze({ node: windowsNode({ status: '{"v":9}' }), interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] });
+    assert.equal(r.statusAnnotation.present, true);
+    assert.match(r.statusAnnotation.error!, /schema version 9/);
+    assert.equal(r.mode.source, 'inferred');
+  });
+
+  it('without EC2: keeps the Kubernetes half, trusts the controller for vanished addresses', () => {
+    const vanished: NodeStatus = { ...status, vanished: [{ podUid: 'uid-gone', ip: '10.0.1.20' }] };
+    const r = analyze({
+      node: windowsNode({ advertised: 144, status: vanished }),
+      pods: [pod({ name: 'gone', uid: 'uid-gone', annotation: '10.0.1.20/32' }), pod({ name: 'x', annotation: '10.0.1.21/32' }), pod({ name: 'y', annotation: '10.0.1.21/32' })],
+      interfaces: { error: 'EC2 endpoint http://127.0.0.1:1 unreachable' },
+    });
+    assert.equal(r.ec2.available, false);
+    assert.equal(r.ec2.error, 'EC2 endpoint http://127.0.0.1:1 unreachable');
+    assert.deepEqual(r.prefixes, []);
+    assert.deepEqual(podNamed(r, 'x').source, { kind: 'unknown' });
+    assert.equal(r.capacity.deliverable, 144, 'from the status annotation');
+    assert.deepEqual(r.slots, { total: 9, prefixes: 1, secondaryIps: 0, free: 8 });
+    assert.deepEqual(kinds(r).sort(), ['duplicate-pod-address', 'pod-address-not-on-eni']);
+  });
+});
+
+describe('analyzeNode: mode inference edges', () => {
+  it('an empty ENI takes the mode the ConfigMap selects', () => {
+    const r = analyze({ interfaces: [eni()], configMap: PD_OFF });
+    assert.equal(r.mode.mode, 'secondary');
+    assert.match(r.mode.reason, /no prefixes or secondary IPs yet/);
+  });
+
+  it('a non-Nitro type stays in secondary mode even with prefix delegation on', () => {
+    const r = analyze({ node: windowsNode({ instanceType: 't2.medium' }), instanceType: 't2.medium', interfaces: [eni()] });
+    assert.equal(r.mode.activeMode, 'secondary');
+    assert.equal(r.slots.total, 5);
+  });
+
+  it('an unknown instance type leaves slots and targets unknown', () => {
+    const r = analyzeNode({ ...inputs({ interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] }), limits: undefined });
+    assert.equal(r.slots.total, null);
+    assert.equal(r.config.sizing, null);
+    assert.equal(r.capacity.deliverable, null);
+    assert.deepEqual(validateNodeReport(JSON.parse(JSON.stringify(r))), []);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * @module
+ * Which Kubernetes events count as IPAM events: gather.ts asks the API server for these, and
+ * analyze.ts keeps only these (and only for the node and its pods).
+ */
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { CONTROLLER_NAME, EventReasons, UPSTREAM_COMPONENT } from '../../pkg/contract.ts';
+
+/** Pod events worth one field-selected list each (field selectors cannot OR reasons). */
+export const POD_EVENT_REASONS = [
+  EventReasons.resourceAllocated,
+  EventReasons.resourceAllocationFailed,
+  // kubelet's: the Windows CNI fails the sandbox while the address annotation is missing.
+  'FailedCreatePodSandBox',
+] as const;
+
+const IPAM_REASONS: ReadonlySet<string> = new Set([...Object.values(EventReasons), ...POD_EVENT_REASONS]);
+const IPAM_COMPONENTS: ReadonlySet<string> = new Set([UPSTREAM_COMPONENT, CONTROLLER_NAME]);
+
+/** The component that emitted an event, from whichever field the writer filled. */
+export function eventSource(event: CoreV1Event): string | null {
+  return event.source?.component || event.reportingComponent || null;
+}
+
+export function isIpamEvent(event: CoreV1Event): boolean {
+  const source = eventSource(event);
+  return IPAM_REASONS.has(event.reason ?? '') || (source !== null && IPAM_COMPONENTS.has(source));
+}
+
+/** True for events only the AWS VPC Resource Controller emits on the nodes it manages. */
+export function isUpstreamControllerEvent(event: CoreV1Event): boolean {
+  return eventSource(event) === UPSTREAM_COMPONENT || event.reason === EventReasons.controllerVersionNotice;
+}
+
+export function eventTime(event: CoreV1Event): Date | null {
+  const t = event.lastTimestamp ?? event.eventTime ?? event.series?.lastObservedTime ?? event.metadata?.creationTimestamp;
+  if (t === undefined || t === null) return null;
+  const date = t instanceof Date ? t : new Date(String(t));
+  return Number.isNaN(date.getTime()) ? null : date;
+}

@@ -1,0 +1,56 @@
+/**
+ * @module
+ * Facts about a node that come from its object alone: instance ID, zone, region, instance type,
+ * whether it runs Windows. Pure.
+ */
+import type { V1Node } from '@kubernetes/client-node';
+import { INSTANCE_TYPE_LABEL, OS_LABEL, OS_LABEL_BETA, WINDOWS, ZONE_LABEL } from '../../pkg/contract.ts';
+
+/** `aws:///us-west-2a/i-0abc` -> zone us-west-2a, instance i-0abc (zone may be empty: `aws:////i-0abc`). */
+export function parseProviderId(providerID: string | undefined): { zone: string | null; instanceId: string | null } {
+  if (!providerID?.startsWith('aws://')) return { zone: null, instanceId: null };
+  const parts = providerID.slice('aws://'.length).split('/').filter((p) => p !== '');
+  const last = parts.at(-1);
+  const instanceId = last?.startsWith('i-') ? last : null;
+  const zone = parts.length >= 2 ? parts.at(-2)! : null;
+  return { zone, instanceId };
+}
+
+/**
+ * The region of an availability zone: us-west-2a -> us-west-2, us-west-2-lax-1a (Local Zone)
+ * -> us-west-2, us-gov-west-1b -> us-gov-west-1.
+ */
+export function regionOfZone(zone: string | null | undefined): string | null {
+  if (!zone) return null;
+  const m = /^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)/.exec(zone);
+  return m ? m[1]! : null;
+}
+
+export function nodeZone(node: V1Node): string | null {
+  return parseProviderId(node.spec?.providerID).zone ?? node.metadata?.labels?.[ZONE_LABEL] ?? null;
+}
+
+export function nodeRegion(node: V1Node): string | null {
+  return regionOfZone(nodeZone(node));
+}
+
+export function nodeInstanceType(node: V1Node): string | null {
+  const labels = node.metadata?.labels ?? {};
+  return labels[INSTANCE_TYPE_LABEL] ?? labels['beta.kubernetes.io/instance-type'] ?? null;
+}
+
+/** The OS label value (current label first), or null when neither is set. */
+export function nodeOs(node: V1Node): string | null {
+  const labels = node.metadata?.labels ?? {};
+  return labels[OS_LABEL] ?? labels[OS_LABEL_BETA] ?? null;
+}
+
+export function isWindowsNode(node: V1Node): boolean {
+  return nodeOs(node) === WINDOWS;
+}
+
+/** Kubernetes quantities for counts are plain integers ("144"); anything else reads as unknown. */
+export function countQuantity(value: string | undefined): number | null {
+  if (value === undefined || !/^\d+$/.test(value)) return null;
+  return Number(value);
+}
