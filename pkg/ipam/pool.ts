@@ -10,8 +10,9 @@
  * - A pod gets the lowest free address of the prefix with the fewest free addresses (ties: lowest
  *   CIDR), so partly used prefixes fill up and others can empty; secondary mode takes the lowest
  *   free IP. Only the active mode hands out addresses; the other mode's addresses drain.
- * - A freed address cools for `coolDownMs` before reuse. Cooling addresses count as occupied for
- *   the warm target, so a pod never waits for one while a slot is free (upstream bug 16).
+ * - A freed address cools for `coolDownMs` before reuse. A pod that finds only cooling addresses
+ *   is remembered as waiting (for WAITING_TTL_MS after its last try) and the pool grows for it
+ *   while a slot is free, so it never waits for a cooling address (upstream bug 16).
  * - A prefix (or secondary IP) is released only when fully free and surplus for `releaseHoldDownMs`,
  *   so pools do not flap at 16-address boundaries. Draining addresses go as soon as they are free.
  * - No deletes while creates are in flight; nothing new while a re-sync is needed.
@@ -53,6 +54,8 @@ export const DEFAULT_RELEASE_HOLD_DOWN_MS = 60_000;
 export const RESYNC_RETRY_MS = 1_000;
 /** How soon a pod should retry while addresses are being created. */
 export const WARM_POOL_RETRY_MS = 1_000;
+/** A pod that got no address counts as demand this long after its last try (it retries sooner). */
+export const WAITING_TTL_MS = 60_000;
 
 export class PoolSettingsError extends Error {
   readonly code = 'WINPREFIX_BAD_POOL_SETTINGS';
@@ -91,6 +94,8 @@ export class NodePool {
   #resyncNotBefore = 0;
   #backoff: Backoff | undefined;
   #lastError: PoolSnapshot['lastError'];
+  /** Pods that asked and got no address: pod UID -> time of the last try. */
+  readonly #waiting = new Map<string, number>();
 
   private constructor(settings: PoolSettings, config: NodeIpamConfig) {
     validateSettings(settings);
@@ -169,12 +174,17 @@ export class NodePool {
         holding = { ip: secondary.ip, ipText: secondary.text, prefix: undefined };
       }
     }
-    if (!holding) return this.#failure(now);
+    if (!holding) {
+      this.#waiting.set(podUid, now);
+      return this.#failure(now);
+    }
+    this.#waiting.delete(podUid);
     this.#state.pods.set(podUid, holding);
     return this.#success(holding, true);
   }
 
   release(podUid: string, now: number): ReleaseResult | undefined {
+    this.#waiting.delete(podUid);
     const vanished = this.#state.vanished.get(podUid);
     if (vanished) {
       this.#state.vanished.delete(podUid);
@@ -201,6 +211,8 @@ export class NodePool {
     const { ledger } = this.#state;
     const creating = [...this.#pending.values()].some((r) => r.kind === 'assign-prefixes' || r.kind === 'assign-secondary-ips');
     const backedOff = this.#backoff !== undefined && now < this.#backoff.until;
+    for (const [podUid, at] of this.#waiting) if (now >= at + WAITING_TTL_MS) this.#waiting.delete(podUid);
+    const waiting = this.#waiting.size;
     const releasePrefixes: PrefixEntry[] = [];
     const releaseIps: SecondaryEntry[] = [];
 
@@ -208,7 +220,7 @@ export class NodePool {
       // The other mode drains: a free secondary IP goes once cooled, no hold-down.
       for (const s of ledger.secondaries()) if (!s.releasing && ledger.stateOf(s.cell, now) === 'free') releaseIps.push(s);
       const active = ledger.prefixes().filter((p) => !p.releasing);
-      const counts = { used: 0, free: 0, cooling: 0, freePrefixes: 0, prefixes: active.length, pendingPrefixes: this.#pendingCount('assign-prefixes') };
+      const counts = { used: 0, free: 0, cooling: 0, freePrefixes: 0, prefixes: active.length, pendingPrefixes: this.#pendingCount('assign-prefixes'), waiting };
       const fullyFree: PrefixEntry[] = [];
       for (const p of active) {
         const c = ledger.countCells(p, now);
@@ -233,7 +245,7 @@ export class NodePool {
         if (!p.releasing && ledger.countCells(p, now).free === ADDRESSES_PER_PREFIX) releasePrefixes.push(p);
       }
       const active = ledger.secondaries().filter((s) => !s.releasing);
-      const counts = { used: 0, free: 0, cooling: 0, pending: this.#pendingCount('assign-secondary-ips') };
+      const counts = { used: 0, free: 0, cooling: 0, pending: this.#pendingCount('assign-secondary-ips'), waiting };
       const free: SecondaryEntry[] = [];
       for (const s of active) {
         const st = ledger.stateOf(s.cell, now);
@@ -338,6 +350,7 @@ export class NodePool {
       if (s.surplusSince !== undefined) consider(s.surplusSince + this.#settings.releaseHoldDownMs);
     }
     consider(this.#backoff?.until);
+    for (const at of this.#waiting.values()) consider(at + WAITING_TTL_MS);
     if (this.#resyncRequired) consider(this.#resyncNotBefore);
     return Number.isFinite(next) ? next : undefined;
   }

@@ -3,10 +3,11 @@
  * The sizing formulas: how far a pool is from its warm targets. Pure arithmetic over counts, so
  * each rule can be checked against upstream's documented tables in isolation.
  *
- * Upstream's formulas (section 3.3/3.4 of the upstream study) with two deliberate changes:
- * - prefix mode counts cooling addresses as occupied when sizing for the warm target, so a new
- *   pod never waits up to a minute for a cooling address while a new prefix could be made
- *   (upstream bug 16). In steady state nothing is cooling and the result is upstream's.
+ * Upstream's formulas (section 3.3/3.4 of the upstream study), with two deliberate changes:
+ * - demand: pods that asked for an address and found none free (every free one cooling) are
+ *   counted, and the pool grows to serve them, so a new pod never waits up to a minute for a
+ *   cooling address while a slot is free (upstream bug 16). Without waiting pods the formulas are
+ *   upstream's, so steady states match upstream's documented tables.
  * - deletes are never planned while creates are in flight (bug 17); the pool enforces that.
  */
 import { ADDRESSES_PER_PREFIX } from '../contract.ts';
@@ -22,6 +23,8 @@ export interface PrefixCounts {
   prefixes: number;
   /** Prefixes requested from EC2 and not yet reported back. */
   pendingPrefixes: number;
+  /** Pods that asked for an address recently and got none. */
+  waiting: number;
 }
 
 /** Counts over the active secondary IPs (not releasing). */
@@ -31,6 +34,8 @@ export interface SecondaryCounts {
   cooling: number;
   /** IPs requested from EC2 and not yet reported back. */
   pending: number;
+  /** Pods that asked for an address recently and got none. */
+  waiting: number;
 }
 
 export type TargetConfig = Pick<NodeIpamConfig, 'sizing' | 'warmIPTarget' | 'minimumIPTarget' | 'warmPrefixTarget'>;
@@ -41,18 +46,23 @@ export function ceilDiv(x: number, y: number): number {
 
 /** Prefixes to add (positive) or that are surplus (negative). */
 export function prefixDeviation(c: PrefixCounts, cfg: TargetConfig): number {
+  let deviation: number;
   if (cfg.sizing === 'prefix-target') {
     // Keep exactly warmPrefixTarget prefixes with no address in use; pending ones will be free.
-    return cfg.warmPrefixTarget - c.freePrefixes - c.pendingPrefixes;
+    deviation = cfg.warmPrefixTarget - c.freePrefixes - c.pendingPrefixes;
+  } else {
+    // Prefixes held or on their way.
+    const current = c.prefixes + c.pendingPrefixes;
+    // Enough prefixes for every used address plus warmIPTarget more.
+    const forWarm = ceilDiv(c.used + cfg.warmIPTarget, ADDRESSES_PER_PREFIX);
+    // Enough prefixes that the total reaches minimumIPTarget.
+    const forMin = ceilDiv(cfg.minimumIPTarget, ADDRESSES_PER_PREFIX);
+    // The larger need wins.
+    deviation = Math.max(forWarm, forMin) - current;
   }
-  // Prefixes held or on their way.
-  const current = c.prefixes + c.pendingPrefixes;
-  // Enough prefixes for every used and cooling address plus warmIPTarget free ones.
-  const forWarm = ceilDiv(c.used + c.cooling + cfg.warmIPTarget, ADDRESSES_PER_PREFIX);
-  // Enough prefixes that the total reaches minimumIPTarget.
-  const forMin = ceilDiv(cfg.minimumIPTarget, ADDRESSES_PER_PREFIX);
-  // The larger need wins.
-  const deviation = Math.max(forWarm, forMin) - current;
+  // Waiting pods that neither free nor pending addresses can serve need new prefixes.
+  const unserved = c.waiting - c.free - c.pendingPrefixes * ADDRESSES_PER_PREFIX;
+  if (unserved > 0) deviation = Math.max(deviation, ceilDiv(unserved, ADDRESSES_PER_PREFIX));
   // Only whole free prefixes can be released; a surplus without one is no surplus.
   return deviation < 0 ? -Math.min(-deviation, c.freePrefixes) : deviation;
 }
@@ -63,8 +73,8 @@ export function secondaryDeviation(c: SecondaryCounts, cfg: TargetConfig): numbe
   const assigned = c.used + c.free + c.pending + c.cooling;
   // What a new pod could get now or soon.
   const available = c.free + c.pending;
-  // Short of the warm target, or of the minimum total, whichever is more.
-  const short = Math.max(cfg.warmIPTarget - available, 0, cfg.minimumIPTarget - assigned);
+  // Short of the warm target, of the minimum total, or of what waiting pods need, whichever is more.
+  const short = Math.max(cfg.warmIPTarget - available, 0, cfg.minimumIPTarget - assigned, c.waiting - available);
   // Above the warm target, but never taking the total below the minimum.
   const over = Math.max(Math.min(available - cfg.warmIPTarget, assigned - cfg.minimumIPTarget), 0);
   // Only free addresses can be released; pending ones are not free yet.

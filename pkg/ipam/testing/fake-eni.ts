@@ -1,0 +1,150 @@
+/**
+ * @module
+ * Test support: a tiny ENI that executes the pool's EC2 requests the way EC2 would (slot limit,
+ * aligned /28 blocks from a small subnet, unassign of unknown addresses fails), with faults the
+ * test can inject. This is the one boundary the pool tests fake.
+ */
+import { ADDRESSES_PER_PREFIX } from '../../contract.ts';
+import type { Ec2ErrorKind } from '../../ec2/errors.ts';
+import { formatCidr, formatIPv4, parseIPv4 } from '../../net/ipv4.ts';
+import type { NodePool } from '../pool.ts';
+import type { Ec2Outcome, Ec2Request, EniAddresses, ResyncReport } from '../types.ts';
+
+export type Fault =
+  /** The call fails and changes nothing. */
+  | { fail: Ec2ErrorKind }
+  /** The call does part of the work (at most `done` items), then fails. */
+  | { fail: Ec2ErrorKind; done: number };
+
+export interface FakeEniOptions {
+  slots: number;
+  /** Aligned /28 blocks the subnet still has for prefixes. */
+  prefixBlocks?: number;
+}
+
+const PREFIX_BASE = parseIPv4('10.0.16.0');
+const SECONDARY_BASE = parseIPv4('10.0.0.4');
+
+export class FakeEni {
+  readonly slots: number;
+  readonly prefixes = new Set<string>();
+  readonly secondaryIps = new Set<string>();
+  readonly #freeBlocks: number[] = [];
+  #nextSecondary = SECONDARY_BASE;
+  /** Requests served, by kind: lets tests see what the pool asked for. */
+  readonly log: Ec2Request[] = [];
+
+  constructor(options: FakeEniOptions) {
+    this.slots = options.slots;
+    const blocks = options.prefixBlocks ?? 64;
+    for (let i = 0; i < blocks; i++) this.#freeBlocks.push(PREFIX_BASE + i * ADDRESSES_PER_PREFIX);
+  }
+
+  get state(): EniAddresses {
+    return { prefixes: [...this.prefixes].sort(), secondaryIps: [...this.secondaryIps].sort() };
+  }
+
+  get usedSlots(): number {
+    return this.prefixes.size + this.secondaryIps.size;
+  }
+
+  /** Takes an address away behind the pool's back (another tool, a console click). */
+  removeExternally(address: string): void {
+    if (this.prefixes.delete(address)) {
+      this.#freeBlocks.push(parseIPv4(address.split('/')[0]!));
+      this.#freeBlocks.sort((a, b) => a - b);
+    }
+    this.secondaryIps.delete(address);
+  }
+
+  /** Adds an address behind the pool's back. */
+  addExternally(kind: 'prefix' | 'secondary'): string {
+    return kind === 'prefix' ? this.#allocPrefix()! : this.#allocSecondary();
+  }
+
+  perform(request: Ec2Request, fault?: Fault): Ec2Outcome {
+    this.log.push(request);
+    if (fault && !('done' in fault)) return { ok: false, error: fault.fail, message: `injected ${fault.fail}` };
+    const limit = fault && 'done' in fault ? fault.done : Number.POSITIVE_INFINITY;
+    const partial = (addresses: string[]): Ec2Outcome =>
+      fault ? { ok: false, error: fault.fail, message: `injected partial ${fault.fail}`, partial: addresses } : { ok: true, addresses };
+    switch (request.kind) {
+      case 'assign-prefixes':
+      case 'assign-secondary-ips': {
+        if (this.usedSlots + request.count > this.slots) {
+          return { ok: false, error: 'address-limit-exceeded', message: 'PrivateIpAddressLimitExceeded' };
+        }
+        const created: string[] = [];
+        for (let i = 0; i < Math.min(request.count, limit); i++) {
+          if (request.kind === 'assign-secondary-ips') {
+            created.push(this.#allocSecondary());
+            continue;
+          }
+          const cidr = this.#allocPrefix();
+          if (!cidr) {
+            return { ok: false, error: 'insufficient-cidr-blocks', message: 'InsufficientCidrBlocks', partial: created };
+          }
+          created.push(cidr);
+        }
+        return partial(created);
+      }
+      case 'unassign-prefixes':
+      case 'unassign-secondary-ips': {
+        const list = request.kind === 'unassign-prefixes' ? request.prefixes : request.ips;
+        const held = request.kind === 'unassign-prefixes' ? this.prefixes : this.secondaryIps;
+        if (!fault && list.some((a) => !held.has(a))) {
+          return { ok: false, error: 'other', message: 'InvalidParameterValue: address not assigned' };
+        }
+        const removed: string[] = [];
+        for (const a of list.slice(0, Math.min(list.length, limit))) {
+          if (!held.has(a)) continue;
+          this.removeExternally(a);
+          removed.push(a);
+        }
+        return partial(removed);
+      }
+      case 'resync':
+        return fault ? { ok: false, error: fault.fail, message: 'injected' } : { ok: true, eni: this.state };
+    }
+  }
+
+  #allocPrefix(): string | undefined {
+    const base = this.#freeBlocks.shift();
+    if (base === undefined) return undefined;
+    const cidr = formatCidr({ base, prefixLength: 28 });
+    this.prefixes.add(cidr);
+    return cidr;
+  }
+
+  #allocSecondary(): string {
+    const ip = formatIPv4(this.#nextSecondary++);
+    this.secondaryIps.add(ip);
+    return ip;
+  }
+}
+
+/** Runs plan -> EC2 -> complete until the pool asks for nothing more at `now`. */
+export function settle(pool: NodePool, eni: FakeEni, now: number, maxRounds = 100): ResyncReport[] {
+  const reports: ResyncReport[] = [];
+  for (let round = 0; round < maxRounds; round++) {
+    const requests = pool.plan(now);
+    if (requests.length === 0) return reports;
+    for (const r of requests) {
+      const report = pool.complete(r.id, eni.perform(r), now);
+      if (report) reports.push(report);
+    }
+  }
+  throw new Error(`pool did not settle in ${maxRounds} rounds`);
+}
+
+/** Settles, then follows nextWakeAt until the pool has nothing left to do; returns the final time. */
+export function settleFully(pool: NodePool, eni: FakeEni, now: number, maxWakes = 1000): number {
+  let t = now;
+  for (let i = 0; i < maxWakes; i++) {
+    settle(pool, eni, t);
+    const wake = pool.nextWakeAt(t);
+    if (wake === undefined) return t;
+    t = wake;
+  }
+  throw new Error('pool kept waking up');
+}
