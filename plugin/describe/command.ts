@@ -1,0 +1,77 @@
+/**
+ * @module
+ * `kubectl winprefix describe node NAME`: the yargs definition and the parse from argv to a
+ * {@link DescribeNodeOp} value. The handler is loaded lazily, so `--help` and `simulate` never
+ * pay for the Kubernetes and EC2 clients.
+ */
+import type { Argv } from 'yargs';
+import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../../pkg/contract.ts';
+import type { KubeConnectionOptions } from '../../pkg/kube/client.ts';
+import { awsConnectionFrom, kubeConnectionFrom, withConnectionFlags, type AwsConnection } from '../connection-flags.ts';
+import { CliError } from '../io.ts';
+import type { CommandRegistrar } from '../main.ts';
+
+export const OUTPUTS = ['table', 'wide', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof OUTPUTS)[number];
+
+export interface DescribeNodeOp {
+  nodeName: string;
+  output: OutputFormat;
+  kube: KubeConnectionOptions;
+  aws: AwsConnection;
+  configMap: { namespace: string; name: string };
+}
+
+const DESCRIBE_FLAGS = {
+  output: { alias: 'o', type: 'string', choices: OUTPUTS, default: 'table', describe: 'Output format: wide adds columns; json and yaml follow the NodeReport schema (docs/describe-node.md)' },
+  configmap: {
+    type: 'string',
+    default: `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`,
+    describe: 'The IPAM ConfigMap as NAMESPACE/NAME, for clusters where the controller reads another one',
+  },
+} as const;
+
+export function parseDescribeNodeArgs(argv: Record<string, unknown>): DescribeNodeOp {
+  const nodeName = String(argv.name ?? '');
+  if (nodeName === '') throw new CliError('name the node: kubectl winprefix describe node NAME');
+  const output = String(argv.output ?? 'table');
+  if (!(OUTPUTS as readonly string[]).includes(output)) throw new CliError(`-o ${output} is not supported: use ${OUTPUTS.join(', ')}`);
+  const cmText = String(argv.configmap ?? `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`);
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(cmText);
+  if (!m) throw new CliError(`--configmap "${cmText}" is not NAMESPACE/NAME (for example kube-system/amazon-vpc-cni)`);
+  return {
+    nodeName,
+    output: output as OutputFormat,
+    kube: kubeConnectionFrom(argv),
+    aws: awsConnectionFrom(argv),
+    configMap: { namespace: m[1]!, name: m[3]! },
+  };
+}
+
+function nodeOptions(y: Argv): Argv {
+  return withConnectionFlags(
+    y
+      .positional('name', { type: 'string', describe: 'The Windows node, as in kubectl get nodes' })
+      .options(DESCRIBE_FLAGS),
+  )
+    .example('$0 describe node ip-10-0-1-5.us-west-2.compute.internal', 'mode, prefixes, pods and findings of one node')
+    .example('$0 describe node NODE -o json | jq .findings', 'the disagreements, for scripts (exit code 1 when there are any)')
+    .example('$0 describe node NODE --context prod --profile prod-readonly', 'another cluster and AWS profile')
+    .epilogue('Exit status: 0 Kubernetes and EC2 agree, 1 findings, 2 or more the tool failed (for example the EC2 half could not be read).');
+}
+
+export const describeCommand: CommandRegistrar = (root, io, done) =>
+  root.command('describe', 'Explain the Windows IPAM state of a node', (y) =>
+    y
+      .command(
+        'node <name>',
+        'Mode, /28 prefixes and their occupancy, where each pod address came from, capacity, config and every disagreement between Kubernetes and EC2',
+        nodeOptions,
+        async (argv) => {
+          const op = parseDescribeNodeArgs(argv);
+          const { runDescribeNode } = await import('./run.ts');
+          done(await runDescribeNode(op, io));
+        },
+      )
+      .demandCommand(1, 'Name what to describe: kubectl winprefix describe node NAME'),
+  );

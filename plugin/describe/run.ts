@@ -1,0 +1,72 @@
+/**
+ * @module
+ * Runs a {@link DescribeNodeOp}: connect, gather, analyse, render. Returns the exit code
+ * (0 consistent, 1 findings); throws CliError when the tool failed, after printing whatever half
+ * of the report it has (the Kubernetes half when EC2 could not be read).
+ */
+import { createEc2Adapter, type Ec2Adapter } from '../../pkg/ec2/sdk-adapter.ts';
+import { closeSharedConnections, createKubeClients, KubeConfigError, loadKubeConfig } from '../../pkg/kube/client.ts';
+import { CliError, ExitCode, type CliIO } from '../io.ts';
+import { renderStructured } from '../render/structured.ts';
+import { styleFor } from '../render/style.ts';
+import { analyzeNode } from './analyze.ts';
+import type { DescribeNodeOp } from './command.ts';
+import { gatherNodeInputs } from './gather.ts';
+import { renderHuman } from './render.ts';
+import type { NodeReport } from './report.ts';
+
+export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<number> {
+  let kc;
+  try {
+    kc = loadKubeConfig(op.kube, { env: { ...io.env } });
+  } catch (err) {
+    if (err instanceof KubeConfigError) throw new CliError(err.message, ExitCode.toolError, { cause: err });
+    throw err;
+  }
+  const { core } = createKubeClients(kc, { userAgent: 'kubectl-winprefix', ...(op.kube.requestTimeoutMs ? { requestTimeoutMs: op.kube.requestTimeoutMs } : {}) });
+  const adapters: Ec2Adapter[] = [];
+  const env = io.env;
+  try {
+    const inputs = await gatherNodeInputs(
+      {
+        core,
+        ec2For: (region) => {
+          if (!region && !env.AWS_REGION && !env.AWS_DEFAULT_REGION && !op.aws.profile && !env.AWS_PROFILE) {
+            throw new CliError("no AWS region: the node's providerID and zone label name none; pass --region");
+          }
+          const adapter = createEc2Adapter({
+            ...(region ? { region } : {}),
+            ...(op.aws.endpoint ? { endpoint: op.aws.endpoint } : {}),
+            ...(op.aws.profile ? { profile: op.aws.profile } : {}),
+            ...(op.kube.requestTimeoutMs ? { requestTimeoutMs: op.kube.requestTimeoutMs } : {}),
+            maxAttempts: 2,
+          });
+          adapters.push(adapter);
+          return adapter;
+        },
+        warn: (line) => io.stderr(`warning: ${line}\n`),
+      },
+      {
+        nodeName: op.nodeName,
+        configMap: op.configMap,
+        region: op.aws.region,
+        ec2Endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL,
+        now: io.now(),
+      },
+    );
+    const report = analyzeNode(inputs);
+    io.stdout(render(report, op, io));
+    if (!report.ec2.available) {
+      throw new CliError(`the EC2 half of this report is missing (no ENIs, prefixes or address sources): ${report.ec2.error ?? 'EC2 was not read'}`);
+    }
+    return report.findings.length > 0 ? ExitCode.findings : ExitCode.ok;
+  } finally {
+    for (const a of adapters) a.destroy();
+    await closeSharedConnections(kc);
+  }
+}
+
+function render(report: NodeReport, op: DescribeNodeOp, io: CliIO): string {
+  if (op.output === 'json' || op.output === 'yaml') return renderStructured(report, op.output);
+  return renderHuman(report, { wide: op.output === 'wide', style: styleFor(io), now: io.now() });
+}
