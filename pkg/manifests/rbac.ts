@@ -21,10 +21,9 @@ export function controllerClusterRules(): PolicyRule[] {
     { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },
     // Pod reflector; the IP annotation is a patch guarded by the pod's UID.
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
-    // Our events (events.k8s.io) on pods, nodes and the ConfigMap.
-    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-    // Watching core events tells us which nodes another IPAM controller claims (ControllerVersionNotice).
-    { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
+    // Our events (core/v1, so kubectl describe shows them; repeats are patched) on pods, nodes and
+    // the ConfigMap; watching them tells us which nodes another IPAM controller claims.
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'list', 'watch'] },
   ];
 }
 

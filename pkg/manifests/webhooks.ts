@@ -5,9 +5,7 @@
  * objects pointed at a URL with a caBundle, so what is tested is what ships.
  */
 import { POD_IP_ANNOTATION } from '../contract.ts';
-
-export const MUTATE_PATH = '/mutate-v1-pod';
-export const VALIDATE_PATH = '/validate-v1-pod';
+import { MUTATE_POD_PATH as MUTATE_PATH, VALIDATE_POD_PATH as VALIDATE_PATH } from '../webhook/index.ts';
 export const MUTATING_WEBHOOK_NAME = 'winprefix-pod-mutator';
 export const VALIDATING_WEBHOOK_NAME = 'winprefix-ip-annotation-guard';
 

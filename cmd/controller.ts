@@ -1,0 +1,163 @@
+/**
+ * @module
+ * `controller run` (default) and `controller manifests`: flags -> options -> run. The only place
+ * that reads argv, handles signals and exits. Bundled to dist/controller.js, which runs unchanged
+ * under `node` and `deno run --allow-env --allow-read --allow-net --allow-sys`.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { COOL_DOWN_MS, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, CONTROLLER_NAME } from '../pkg/contract.ts';
+import { runController, type RunOptions } from '../pkg/controller/app.ts';
+import { parseDuration } from '../pkg/controller/duration.ts';
+import { DEFAULT_RELEASE_HOLD_DOWN_MS } from '../pkg/ipam/pool.ts';
+import { isLogLevel, type LogLevel } from '../pkg/kube/logger.ts';
+import { DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
+
+function configMapRef(text: string): { namespace: string; name: string } {
+  const parts = text.split('/');
+  if (parts.length === 1 && parts[0]) return { namespace: DEFAULT_CONFIGMAP_NAMESPACE, name: parts[0] };
+  if (parts.length === 2 && parts[0] && parts[1]) return { namespace: parts[0], name: parts[1] };
+  throw new Error(`--configmap "${text}": use NAMESPACE/NAME (default ${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME})`);
+}
+
+async function run(argv: Record<string, unknown>): Promise<number> {
+  const level = String(argv['log-level']);
+  if (!isLogLevel(level)) throw new Error(`--log-level "${level}": use debug, info, warn or error`);
+  const d = (flag: string) => parseDuration(argv[flag] as string, flag);
+  const webhookHost = String(argv['webhook-host']);
+  const options: RunOptions = {
+    kubeconfig: argv.kubeconfig as string | undefined,
+    configMap: configMapRef(String(argv.configmap)),
+    clusterName: String(argv['cluster-name']),
+    region: argv.region as string | undefined,
+    ec2Endpoint: argv['ec2-endpoint'] as string | undefined,
+    ec2Qps: Number(argv['ec2-qps']),
+    ec2Burst: Number(argv['ec2-burst']),
+    ec2TimeoutMs: d('ec2-timeout'),
+    kubeQps: Number(argv['kube-qps']),
+    kubeBurst: Number(argv['kube-burst']),
+    leaderElect: Boolean(argv['leader-elect']),
+    leaderElection: {
+      namespace: String(argv['leader-election-namespace']),
+      name: String(argv['leader-election-id']),
+      leaseDurationMs: d('lease-duration'),
+      renewDeadlineMs: d('renew-deadline'),
+      retryPeriodMs: d('retry-period'),
+    },
+    certDir: argv['cert-dir'] as string | undefined,
+    webhookHost,
+    webhookPort: Number(argv['webhook-port']),
+    // Probes and metrics listen where the webhook does unless told otherwise (loopback in the sandbox).
+    metricsHost: (argv['probe-host'] as string | undefined) ?? webhookHost,
+    metricsPort: Number(argv['metrics-port']),
+    healthPort: Number(argv['health-port']),
+    logLevel: level as LogLevel,
+    identity: argv.identity as string | undefined,
+    controllerUsernames: ((argv['controller-username'] as string[] | undefined) ?? []).map(String),
+    timings: {
+      coolDownMs: d('cool-down'),
+      releaseHoldDownMs: d('release-hold-down'),
+      statusIntervalMs: d('status-interval'),
+      unsupportedRetryMs: d('unsupported-retry'),
+    },
+    concurrency: Number(argv.concurrency),
+  };
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (name: string) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: `second ${name}: exiting now` })}\n`);
+      process.exit(130);
+    }
+    stop.abort();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  const end = await runController(options, stop.signal);
+  // After a lost Lease our in-memory pools may be stale: exit so a restart rebuilds from the cluster and EC2.
+  return end === 'lost-leadership' ? 1 : 0;
+}
+
+async function main(): Promise<number> {
+  let code = 0;
+  await yargs(hideBin(process.argv))
+    .scriptName('controller')
+    .command(
+      ['run', '$0'],
+      'Run the Windows IPAM controller and its admission webhooks',
+      (y) =>
+        y
+          .option('kubeconfig', { type: 'string', describe: 'Kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)' })
+          .option('configmap', { type: 'string', default: `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`, describe: 'NAMESPACE/NAME of the IPAM ConfigMap' })
+          .option('cluster-name', { type: 'string', default: 'kubernetes', describe: 'Cluster name (logs and messages)' })
+          .option('region', { type: 'string', describe: 'AWS region (default: the SDK chain, AWS_REGION)' })
+          .option('ec2-endpoint', { type: 'string', describe: 'EC2 endpoint override (e.g. the EC2 simulator)' })
+          .option('ec2-qps', { type: 'number', default: 12, describe: 'EC2 calls per second for the whole process' })
+          .option('ec2-burst', { type: 'number', default: 18, describe: 'EC2 burst above --ec2-qps' })
+          .option('ec2-timeout', { type: 'string', default: '30s', describe: 'Timeout per EC2 HTTP attempt' })
+          .option('kube-qps', { type: 'number', default: 50, describe: 'Kubernetes API calls per second (watches excluded)' })
+          .option('kube-burst', { type: 'number', default: 100, describe: 'Kubernetes API burst' })
+          .option('leader-elect', { type: 'boolean', default: true, describe: 'Run reconcilers only while holding the Lease' })
+          .option('leader-election-namespace', { type: 'string', default: 'kube-system', describe: 'Namespace of the Lease' })
+          .option('leader-election-id', { type: 'string', default: CONTROLLER_NAME, describe: 'Name of the Lease' })
+          .option('lease-duration', { type: 'string', default: '15s', describe: 'How long a Lease is valid after its last renewal' })
+          .option('renew-deadline', { type: 'string', default: '10s', describe: 'The leader gives up after failing to renew this long' })
+          .option('retry-period', { type: 'string', default: '2s', describe: 'Time between Lease attempts' })
+          .option('cert-dir', { type: 'string', describe: 'Directory with tls.crt and tls.key for the webhooks (reloaded on change)' })
+          .option('webhook-host', { type: 'string', default: '0.0.0.0', describe: 'Address the webhook server listens on' })
+          .option('webhook-port', { type: 'number', default: 9443, describe: 'HTTPS port of the webhooks' })
+          .option('probe-host', { type: 'string', describe: 'Address of the metrics and health servers (default: --webhook-host)' })
+          .option('metrics-port', { type: 'number', default: 8080, describe: 'Port of /metrics' })
+          .option('health-port', { type: 'number', default: 8081, describe: 'Port of /healthz and /readyz' })
+          .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] })
+          .option('identity', { type: 'string', describe: 'Leader-election identity (default: POD_NAME or host name, plus a random suffix)' })
+          .option('controller-username', { type: 'string', array: true, describe: 'Extra usernames allowed to set the IP annotation' })
+          .option('concurrency', { type: 'number', default: 10, describe: 'Nodes reconciled in parallel' })
+          // Time constants tests shrink; production keeps upstream-compatible defaults.
+          .option('cool-down', { type: 'string', default: `${COOL_DOWN_MS}ms`, hidden: true })
+          .option('release-hold-down', { type: 'string', default: `${DEFAULT_RELEASE_HOLD_DOWN_MS}ms`, hidden: true })
+          .option('status-interval', { type: 'string', default: '5s', hidden: true })
+          .option('unsupported-retry', { type: 'string', default: '10m', hidden: true }),
+      async (argv) => {
+        code = await run(argv as Record<string, unknown>);
+      },
+    )
+    .command(
+      'manifests',
+      'Print the install manifest (namespace, RBAC, Deployment, Service, webhooks, cert-manager Certificate, example ConfigMap)',
+      (y) =>
+        y
+          .option('namespace', { type: 'string', default: DEFAULT_INSTALL.namespace })
+          .option('image', { type: 'string', default: DEFAULT_INSTALL.image })
+          .option('configmap', { type: 'string', default: `${DEFAULT_INSTALL.configMap.namespace}/${DEFAULT_INSTALL.configMap.name}` })
+          .option('cluster-name', { type: 'string', default: DEFAULT_INSTALL.clusterName })
+          .option('region', { type: 'string', default: DEFAULT_INSTALL.region })
+          .option('replicas', { type: 'number', default: DEFAULT_INSTALL.replicas }),
+      (argv) => {
+        process.stdout.write(
+          renderInstallManifest({
+            ...DEFAULT_INSTALL,
+            namespace: argv.namespace,
+            image: argv.image,
+            configMap: configMapRef(argv.configmap),
+            clusterName: argv['cluster-name'],
+            region: argv.region,
+            replicas: argv.replicas,
+          }),
+        );
+      },
+    )
+    .strict()
+    .help()
+    .parseAsync();
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'controller failed', error: err instanceof Error ? err.message : String(err) })}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,193 @@
+/**
+ * @module
+ * The leader's half of the controller: caches of nodes, pods and foreign-controller notices, one
+ * keyed queue of node names, and the node reconciler behind it. Runs while this replica leads;
+ * a new leader starts it fresh and rebuilds every pool from the cluster and EC2.
+ *
+ * Watch callbacks only decide which node to look at again; all IPAM work happens in the node's
+ * reconcile, so events for one node are serialised and nothing is done twice at once.
+ */
+import type { CoreV1Api, CoreV1Event, KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
+import { EventReasons } from '../contract.ts';
+import type { Logger } from '../kube/logger.ts';
+import { isTerminal, ipAnnotation, podKey, toPodView, type PodView } from '../kube/pod-view.ts';
+import { startReflector, type Reflector } from '../kube/reflector.ts';
+import type { Clock } from './clock.ts';
+import type { ClusterConfigSource, ConfigSnapshot } from './config-source.ts';
+import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from './foreign-claims.ts';
+import type { ControllerMetrics } from './metrics.ts';
+import { NodeReconciler } from './node-reconciler.ts';
+import { toNodeView, type NodeView } from './node-view.ts';
+import { PodIndex } from './pod-index.ts';
+import type { EventSink, NodeEc2Port, NodeWrites, Timings } from './ports.ts';
+import { KeyedQueue } from './work-queue.ts';
+
+export type ControllerListClients = Pick<CoreV1Api, 'listNode' | 'listPodForAllNamespaces' | 'listEventForAllNamespaces'>;
+
+export interface IpamControllerOptions {
+  kc: KubeConfig;
+  core: ControllerListClients;
+  writes: NodeWrites;
+  ec2: NodeEc2Port;
+  config: ClusterConfigSource;
+  events: EventSink;
+  metrics: ControllerMetrics;
+  log: Logger;
+  clock: Clock;
+  timings: Timings;
+  /** Nodes reconciled in parallel. */
+  concurrency: number;
+}
+
+/** Unscheduled pods do not concern IPAM; the scheduler's binding brings them in. */
+const POD_FIELD_SELECTOR = 'spec.nodeName!=';
+
+/** Runs until `signal` aborts; resolves once everything has stopped. */
+export async function runIpamController(o: IpamControllerOptions, signal: AbortSignal): Promise<void> {
+  const log = o.log.child({ component: 'ipam-controller' });
+  const pods = new PodIndex();
+  const claims = new ForeignClaims();
+  let ready = false;
+  const wake = (node: string | undefined) => {
+    if (node && ready) queue.add(node);
+  };
+
+  const reconciler = new NodeReconciler({
+    reads: {
+      node: (name) => nodes.get(name),
+      podsOn: (name) => pods.onNode(name),
+      cluster: () => o.config.current(),
+      foreignController: (name) => claims.claimant(name),
+    },
+    writes: o.writes,
+    ec2: o.ec2,
+    events: o.events,
+    metrics: o.metrics,
+    clock: o.clock,
+    log,
+    timings: o.timings,
+    wake: (name) => wake(name),
+  });
+
+  const queue = new KeyedQueue<string>({
+    reconcile: (name) => reconciler.reconcile(name),
+    concurrency: o.concurrency,
+    clock: o.clock,
+    retry: { baseMs: 200, maxMs: 60_000 },
+    onError: (name, err, retryInMs) => log.warn('node reconcile failed; will retry', { node: name, retryInMs, error: err }),
+    onRun: (_name, result, ms) => {
+      o.metrics.reconciled(result, ms);
+      o.metrics.queueDepth(queue.depth);
+    },
+  });
+
+  const nodes: Reflector<NodeView> = startReflector<V1Node, NodeView>({
+    kc: o.kc,
+    path: '/api/v1/nodes',
+    list: () => o.core.listNode({}),
+    transform: toNodeView,
+    key: (n) => n.name,
+    onUpsert: (n, old) => {
+      // Our own capacity and status writes come back as updates; they need no new look.
+      if (!old || old.os !== n.os || old.computeType !== n.computeType || old.providerID !== n.providerID || old.uid !== n.uid) wake(n.name);
+    },
+    onDelete: (n) => {
+      queue.forget(n.name);
+      wake(n.name);
+    },
+    log,
+  });
+
+  const podReflector: Reflector<PodView> = startReflector<V1Pod, PodView>({
+    kc: o.kc,
+    path: '/api/v1/pods',
+    fieldSelector: POD_FIELD_SELECTOR,
+    list: () => o.core.listPodForAllNamespaces({ fieldSelector: POD_FIELD_SELECTOR }),
+    transform: toPodView,
+    key: podKey,
+    onUpsert: (p, old) => {
+      const touched = pods.upsert(p);
+      if (!old || ipamRelevantChange(old, p)) for (const n of touched) wake(n);
+    },
+    onDelete: (p) => wake(pods.remove(p)),
+    log,
+  });
+
+  const claimReflector: Reflector<ClaimEvent> = startReflector<CoreV1Event, ClaimEvent>({
+    kc: o.kc,
+    path: '/api/v1/events',
+    fieldSelector: CLAIM_EVENT_FIELD_SELECTOR,
+    list: () => o.core.listEventForAllNamespaces({ fieldSelector: CLAIM_EVENT_FIELD_SELECTOR }),
+    transform: toClaimEvent,
+    key: (e) => `${e.namespace}/${e.name}`,
+    onUpsert: (e) => wake(claims.upsert(e)),
+    onDelete: (e) => wake(claims.remove(e)),
+    log,
+  });
+
+  let lastProblems = '';
+  const onConfig = (s: ConfigSnapshot) => {
+    o.metrics.ipamEnabled(s.config.ipamEnabled);
+    const problems = JSON.stringify(s.config.problems);
+    if (problems !== lastProblems) {
+      lastProblems = problems;
+      if (s.config.problems.length > 0 && s.uid) {
+        const [namespace, name] = s.ref.split('/') as [string, string];
+        o.events.emit(
+          { kind: 'ConfigMap', namespace, name, uid: s.uid },
+          {
+            type: 'Warning',
+            reason: EventReasons.invalidConfig,
+            message: `Invalid Windows IPAM settings, defaults used instead: ${s.config.problems.map((p) => `${p.key}=${JSON.stringify(p.value)}: ${p.message}`).join('; ')}. Fix the values in ConfigMap ${s.ref}.`,
+          },
+        );
+      }
+    }
+    for (const n of nodes.list()) wake(n.name);
+  };
+  const unsubscribe = o.config.subscribe(onConfig);
+
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+  // Pools are rebuilt from running pods: reconciling before the pod cache is complete would
+  // treat every not-yet-listed pod's address as free.
+  const synced = await Promise.race([
+    waitUntil(() => nodes.synced() && podReflector.synced() && claimReflector.synced() && o.config.synced(), 50, signal),
+    stopped.then(() => false),
+  ]);
+  if (synced) {
+    ready = true;
+    log.info('caches synced; reconciling', { nodes: nodes.list().length, pods: pods.size });
+    onConfig(o.config.current());
+    await stopped;
+  }
+  ready = false;
+  unsubscribe();
+  await queue.stop();
+  await Promise.all([nodes.stop(), podReflector.stop(), claimReflector.stop()]);
+  log.info('ipam controller stopped', { managedNodes: reconciler.managedNodes().length });
+}
+
+/** Only these pod fields change what IPAM does; status churn (Pending -> Running) does not. */
+function ipamRelevantChange(a: PodView, b: PodView): boolean {
+  return (
+    a.uid !== b.uid ||
+    a.nodeName !== b.nodeName ||
+    isTerminal(a) !== isTerminal(b) ||
+    ipAnnotation(a) !== ipAnnotation(b) ||
+    a.ipRequest !== b.ipRequest ||
+    a.hostNetwork !== b.hostNetwork
+  );
+}
+
+/** True once `check` holds; false if `signal` aborts first. */
+async function waitUntil(check: () => boolean, intervalMs: number, signal: AbortSignal): Promise<boolean> {
+  while (!check()) {
+    if (signal.aborted) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return true;
+}

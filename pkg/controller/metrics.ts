@@ -1,0 +1,77 @@
+/**
+ * @module
+ * The controller's Prometheus metrics, declared once: per-node pool gauges, EC2 calls and errors
+ * by action, pod creation-to-annotation latency, queue depth and reconcile outcomes. Built on a
+ * registry the composition root creates; this module only names and feeds the series.
+ */
+import type { Ec2Error } from '../ec2/errors.ts';
+import type { PoolSnapshot } from '../ipam/types.ts';
+import { LATENCY_BUCKETS_SECONDS, type MetricsRegistry } from '../metrics/registry.ts';
+import type { NodeMetrics } from './ports.ts';
+import type { RunResult } from './work-queue.ts';
+
+export interface ControllerMetrics extends NodeMetrics {
+  ec2Call(action: string, durationMs: number, error?: Ec2Error): void;
+  queueDepth(depth: number): void;
+  reconciled(result: RunResult, durationMs: number): void;
+  leader(isLeader: boolean): void;
+  ipamEnabled(enabled: boolean): void;
+}
+
+const POD_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
+
+export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
+  const addresses = r.gauge({ name: 'winprefix_node_addresses', help: 'Pod addresses on a managed node by state (used, free, cooling)', labelNames: ['node', 'state'] });
+  const prefixes = r.gauge({ name: 'winprefix_node_prefixes_attached', help: '/28 prefixes attached to the node primary ENI', labelNames: ['node'] });
+  const secondaries = r.gauge({ name: 'winprefix_node_secondary_ips_attached', help: 'Secondary IPs attached to the node primary ENI', labelNames: ['node'] });
+  const capacity = r.gauge({ name: 'winprefix_node_capacity', help: 'Pod addresses the node can hold: nominal for its mode, and deliverable (advertised)', labelNames: ['node', 'kind'] });
+  const pendingEc2 = r.gauge({ name: 'winprefix_node_pending_ec2_requests', help: 'EC2 requests in flight for the node', labelNames: ['node'] });
+  const ec2Calls = r.counter({ name: 'winprefix_ec2_calls_total', help: 'EC2 API calls by action (after SDK retries)', labelNames: ['action'] });
+  const ec2Errors = r.counter({ name: 'winprefix_ec2_errors_total', help: 'Failed EC2 API calls by action and error kind', labelNames: ['action', 'kind'] });
+  const ec2Latency = r.histogram({ name: 'winprefix_ec2_call_duration_seconds', help: 'EC2 API call duration by action', labelNames: ['action'], buckets: LATENCY_BUCKETS_SECONDS });
+  const podLatency = r.histogram({ name: 'winprefix_pod_annotation_latency_seconds', help: 'Time from pod creation (metadata.creationTimestamp, 1 s resolution) to its IP annotation', buckets: POD_LATENCY_BUCKETS });
+  const failures = r.counter({ name: 'winprefix_allocation_failures_total', help: 'Address assignments that had to wait, by reason', labelNames: ['reason'] });
+  const depth = r.gauge({ name: 'winprefix_queue_depth', help: 'Nodes waiting for a reconcile' });
+  const runs = r.counter({ name: 'winprefix_reconcile_total', help: 'Node reconciles by result', labelNames: ['result'] });
+  const runLatency = r.histogram({ name: 'winprefix_reconcile_duration_seconds', help: 'Node reconcile duration', buckets: LATENCY_BUCKETS_SECONDS });
+  const leader = r.gauge({ name: 'winprefix_leader', help: '1 when this replica leads and runs the reconcilers' });
+  const enabled = r.gauge({ name: 'winprefix_windows_ipam_enabled', help: '1 when the ConfigMap enables Windows IPAM' });
+  for (const result of ['success', 'requeue-after', 'error']) runs.inc({ result }, 0);
+  leader.set({}, 0);
+  depth.set({}, 0);
+
+  return {
+    pool(node, s: PoolSnapshot) {
+      addresses.set({ node, state: 'used' }, s.counts.used);
+      addresses.set({ node, state: 'free' }, s.counts.free);
+      addresses.set({ node, state: 'cooling' }, s.counts.cooling);
+      prefixes.set({ node }, s.prefixes.length);
+      secondaries.set({ node }, s.secondaryIps.length);
+      capacity.set({ node, kind: 'nominal' }, s.capacity.nominal);
+      capacity.set({ node, kind: 'deliverable' }, s.capacity.deliverable);
+      pendingEc2.set({ node }, s.pending.assignPrefixes + s.pending.assignSecondaryIps + s.pending.unassignPrefixes + s.pending.unassignSecondaryIps + (s.pending.resync ? 1 : 0));
+    },
+    forgetNode(node) {
+      for (const state of ['used', 'free', 'cooling']) addresses.remove({ node, state });
+      prefixes.remove({ node });
+      secondaries.remove({ node });
+      capacity.remove({ node, kind: 'nominal' });
+      capacity.remove({ node, kind: 'deliverable' });
+      pendingEc2.remove({ node });
+    },
+    annotationLatency: (seconds) => podLatency.observe({}, seconds),
+    allocationFailure: (reason) => failures.inc({ reason }),
+    ec2Call(action, durationMs, error) {
+      ec2Calls.inc({ action });
+      ec2Latency.observe({ action }, durationMs / 1000);
+      if (error) ec2Errors.inc({ action, kind: error.kind });
+    },
+    queueDepth: (n) => depth.set({}, n),
+    reconciled(result, durationMs) {
+      runs.inc({ result });
+      runLatency.observe({}, durationMs / 1000);
+    },
+    leader: (v) => leader.set({}, v ? 1 : 0),
+    ipamEnabled: (v) => enabled.set({}, v ? 1 : 0),
+  };
+}
