@@ -25,7 +25,7 @@ import { formatAnnotation } from './annotation.ts';
 import { EniLedger, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { deliverableCapacity, sourceOf, type Holding, type PoolState } from './state.ts';
-import { applyEniState, attachRunningPods, parseEni } from './sync.ts';
+import { applyEniState, attachRunningPods, parseEni, reclaimVanished } from './sync.ts';
 import { prefixDeviation, secondaryDeviation } from './targets.ts';
 import type { Ec2ErrorKind } from '../ec2/errors.ts';
 import type {
@@ -478,6 +478,8 @@ export class NodePool {
       }
     }
     if (bad.length > 0) this.#recordUnreadable(bad, now);
+    // EC2 may hand back an address that vanished under a running pod: it is still that pod's.
+    reclaimVanished(this.#state);
   }
 
   #removeAddress(kind: 'unassign-prefixes' | 'unassign-secondary-ips', text: string): void {

@@ -86,7 +86,7 @@ export function applyEniState(state: PoolState, eni: ParsedEni, adoptedCoolingFr
 }
 
 /** A vanished address that is back on the ENI (EC2 handed it to us again) belongs to its pod again. */
-function reclaimVanished(state: PoolState): void {
+export function reclaimVanished(state: PoolState): void {
   for (const [podUid, holding] of [...state.vanished]) {
     const found = state.ledger.cellOf(holding.ip);
     if (!found || found.cell.owner !== undefined) continue;

@@ -48,13 +48,18 @@ export class FakeEni {
     return this.prefixes.size + this.secondaryIps.size;
   }
 
-  /** Takes an address away behind the pool's back (another tool, a console click). */
-  removeExternally(address: string): void {
-    if (this.prefixes.delete(address)) {
-      this.#freeBlocks.push(parseIPv4(address.split('/')[0]!));
-      this.#freeBlocks.sort((a, b) => a - b);
-    }
+  /**
+   * Takes an address away behind the pool's back (another tool, a console click). A removed
+   * prefix's block goes to someone else unless `returnToSubnet` says it is free again.
+   */
+  removeExternally(address: string, options: { returnToSubnet?: boolean } = {}): void {
+    if (this.prefixes.delete(address) && options.returnToSubnet) this.#returnBlock(address);
     this.secondaryIps.delete(address);
+  }
+
+  #returnBlock(cidr: string): void {
+    this.#freeBlocks.push(parseIPv4(cidr.split('/')[0]!));
+    this.#freeBlocks.sort((a, b) => a - b);
   }
 
   /** Adds an address behind the pool's back. */
@@ -98,7 +103,7 @@ export class FakeEni {
         const removed: string[] = [];
         for (const a of list.slice(0, Math.min(list.length, limit))) {
           if (!held.has(a)) continue;
-          this.removeExternally(a);
+          this.removeExternally(a, { returnToSubnet: true });
           removed.push(a);
         }
         return partial(removed);

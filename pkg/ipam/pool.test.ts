@@ -1,0 +1,546 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveClusterConfig, resolveNodeConfig } from './config.ts';
+import {
+  ADDRESS_LIMIT_BACKOFF_MS,
+  defaultPoolSettings,
+  INSUFFICIENT_CIDR_BACKOFF_MS,
+  NodePool,
+  PoolSettingsError,
+  WAITING_TTL_MS,
+} from './pool.ts';
+import { FakeEni, settle, settleFully } from './testing/fake-eni.ts';
+import type { AssignResult, NodeIpamConfig } from './types.ts';
+
+const PD = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' };
+const SEC = { 'enable-windows-ipam': 'true' };
+const COOL = 30_000;
+const HOLD = 60_000;
+
+function cfg(data: Record<string, string>, slots = 9): NodeIpamConfig {
+  return resolveNodeConfig(resolveClusterConfig(data), { instanceType: 'm5.large', slots, prefixCapable: true });
+}
+
+function setup(data: Record<string, string>, opts: { slots?: number; prefixBlocks?: number } = {}) {
+  const slots = opts.slots ?? 9;
+  const pool = NodePool.create(defaultPoolSettings(slots, 19), cfg(data, slots), 0);
+  const eni = new FakeEni({ slots, prefixBlocks: opts.prefixBlocks ?? 64 });
+  settle(pool, eni, 0);
+  return { pool, eni };
+}
+
+function ok(r: AssignResult): Extract<AssignResult, { ok: true }> {
+  assert.ok(r.ok, r.ok ? '' : `${r.reason}: ${r.message}`);
+  return r;
+}
+
+function fail(r: AssignResult): Extract<AssignResult, { ok: false }> {
+  assert.ok(!r.ok, 'expected the assignment to fail');
+  return r;
+}
+
+function fill(pool: NodePool, eni: FakeEni, count: number, now = 0, prefix = 'pod') {
+  for (let i = 1; i <= count; i++) {
+    ok(pool.assign(`${prefix}-${i}`, now));
+    settle(pool, eni, now);
+  }
+}
+
+describe('settings', () => {
+  test('bad settings are rejected with a stable code naming the value', () => {
+    for (const bad of [{ slots: -1 }, { slots: 1.5 }, { subnetPrefixLength: 33 }, { coolDownMs: Number.NaN }, { releaseHoldDownMs: -5 }]) {
+      assert.throws(
+        () => NodePool.create({ ...defaultPoolSettings(9, 19), ...bad }, cfg(PD), 0),
+        (err: unknown) => err instanceof PoolSettingsError && err.code === 'WINPREFIX_BAD_POOL_SETTINGS' && err.message.includes(String(Object.values(bad)[0])),
+      );
+    }
+  });
+
+  test('defaults: 30 s cool-down, 60 s hold-down', () => {
+    assert.deepEqual(defaultPoolSettings(14, 20), { slots: 14, subnetPrefixLength: 20, coolDownMs: COOL, releaseHoldDownMs: HOLD });
+  });
+});
+
+describe('assignment', () => {
+  test('prefix mode: annotation ip/32, source names the /28; repeat is idempotent', () => {
+    const { pool } = setup(PD);
+    const first = ok(pool.assign('a', 0));
+    assert.equal(first.annotation, `${first.ip}/32`);
+    assert.equal(first.source.kind, 'prefix');
+    assert.equal(first.fresh, true);
+    const again = ok(pool.assign('a', 5));
+    assert.deepEqual({ ...again, fresh: true }, first);
+    assert.equal(again.fresh, false);
+    assert.deepEqual(pool.addressOf('a'), { ip: first.ip, source: first.source });
+  });
+
+  test('secondary mode: annotation ip/<subnet mask>', () => {
+    const { pool } = setup(SEC);
+    const r = ok(pool.assign('a', 0));
+    assert.equal(r.annotation, `${r.ip}/19`);
+    assert.deepEqual(r.source, { kind: 'secondary' });
+  });
+
+  test('from the prefix with the fewest free addresses; ties go to the lowest CIDR', () => {
+    // Two prefixes: 10 used in the higher one, 3 in the lower one.
+    const eni = { prefixes: ['10.0.16.0/28', '10.0.16.16/28'], secondaryIps: [] };
+    const pods = [
+      ...Array.from({ length: 3 }, (_, i) => ({ podUid: `low-${i}`, annotation: `10.0.16.${i}/32` })),
+      ...Array.from({ length: 10 }, (_, i) => ({ podUid: `high-${i}`, annotation: `10.0.16.${16 + i}/32` })),
+    ];
+    const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), eni, pods, 0);
+    const r = ok(pool.assign('new', COOL));
+    assert.equal(r.ip, '10.0.16.26', 'fullest prefix, lowest free address');
+    const tie = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), { prefixes: ['10.0.16.16/28', '10.0.16.0/28'], secondaryIps: [] }, [], 0).pool;
+    assert.equal(ok(tie.assign('x', COOL)).ip, '10.0.16.0');
+  });
+
+  test('a cooling address is not handed out; after 30 s it is', () => {
+    const { pool, eni } = setup(SEC);
+    fill(pool, eni, 9);
+    const freed = pool.release('pod-4', 1_000)!;
+    const r = fail(pool.assign('late', 1_000));
+    assert.equal(r.reason, 'cooling-down');
+    assert.equal(r.retryAfterMs, COOL);
+    assert.equal(fail(pool.assign('late', 30_999)).reason, 'cooling-down');
+    assert.equal(ok(pool.assign('late', 31_000)).ip, freed.ip);
+  });
+
+  test('at capacity: 9 pods on m5.large secondary, 144 in prefix mode', () => {
+    const sec = setup(SEC);
+    fill(sec.pool, sec.eni, 9);
+    const r = fail(sec.pool.assign('tenth', 0));
+    assert.equal(r.reason, 'at-capacity');
+    assert.match(r.message, /hold 9 pods/);
+    const pd = setup(PD);
+    fill(pd.pool, pd.eni, 144);
+    assert.equal(pd.pool.snapshot(0).prefixes.length, 9);
+    assert.equal(fail(pd.pool.assign('one-more', 0)).reason, 'at-capacity');
+  });
+
+  test('15, 16 and 17 pods: the 16th pod brings the second prefix, the 17th uses it', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 15);
+    assert.equal(pool.snapshot(0).prefixes.length, 1);
+    fill(pool, eni, 16);
+    assert.equal(pool.snapshot(0).prefixes.length, 2);
+    const seventeenth = ok(pool.assign('pod-17', 0));
+    assert.equal(seventeenth.source.kind === 'prefix' && seventeenth.source.prefix, pool.snapshot(0).prefixes[1]!.prefix);
+  });
+
+  test('only cooling addresses and a free slot: the pool grows for the waiting pod (upstream bug 16)', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 15);
+    pool.release('pod-1', 1_000);
+    settle(pool, eni, 1_000);
+    // 14 used, 1 free, 1 cooling: the free one goes first.
+    ok(pool.assign('x', 1_000));
+    const waiting = fail(pool.assign('y', 1_000));
+    assert.equal(waiting.reason, 'warm-pool-empty');
+    const plan = pool.plan(1_000);
+    assert.deepEqual(plan.map((r) => r.kind === 'assign-prefixes' && r.count), [1]);
+    pool.complete(plan[0]!.id, eni.perform(plan[0]!), 1_000);
+    ok(pool.assign('y', 1_001));
+  });
+
+  test('waiting demand ends when the pod is deleted, or stops asking for WAITING_TTL_MS', () => {
+    const long = { ...defaultPoolSettings(9, 19), coolDownMs: 10 * WAITING_TTL_MS };
+    for (const end of ['deleted', 'expired'] as const) {
+      const pool = NodePool.create(long, cfg(PD), 0);
+      const eni = new FakeEni({ slots: 9 });
+      settle(pool, eni, 0);
+      fill(pool, eni, 15);
+      pool.release('pod-1', 0);
+      ok(pool.assign('x', 0)); // takes the last free address: 15 used, 1 cooling
+      assert.deepEqual(pool.plan(0), [], 'W=1 is met on paper: upstream would make the next pod wait');
+      fail(pool.assign('gone', 0));
+      const at = end === 'deleted' ? 1 : WAITING_TTL_MS;
+      if (end === 'deleted') pool.release('gone', 1);
+      assert.deepEqual(pool.plan(at), [], `no prefix for a pod that ${end}`);
+    }
+  });
+});
+
+describe('release of prefixes and secondary IPs', () => {
+  test('a prefix goes only when all 16 are free and it has been surplus for the hold-down', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 16);
+    const second = pool.snapshot(0).prefixes[1]!.prefix;
+    pool.release('pod-1', 0);
+    assert.deepEqual(pool.plan(0), [], 'surplus from now (upstream releases it here), held down');
+    assert.equal(pool.nextWakeAt(0), COOL, 'the freed address cools first');
+    assert.deepEqual(pool.plan(COOL), []);
+    assert.equal(pool.nextWakeAt(COOL), HOLD);
+    assert.deepEqual(pool.plan(HOLD - 1), []);
+    const release = pool.plan(HOLD);
+    assert.deepEqual(release.map((r) => r.kind === 'unassign-prefixes' && r.prefixes), [[second]]);
+    assert.equal(pool.snapshot(HOLD).prefixes.find((p) => p.prefix === second)!.releasing, true);
+    const y = ok(pool.assign('y', HOLD));
+    assert.notEqual(y.source.kind === 'prefix' && y.source.prefix, second, 'a releasing prefix is not assignable');
+    pool.complete(release[0]!.id, eni.perform(release[0]!), HOLD);
+    assert.equal(pool.snapshot(HOLD).prefixes.length, 1);
+  });
+
+  test('a partly used prefix is never released, however large the surplus', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 40);
+    for (let i = 1; i <= 40; i++) if (i !== 5 && i !== 20 && i !== 38) pool.release(`pod-${i}`, 0);
+    const end = settleFully(pool, eni, 0);
+    const snap = pool.snapshot(end);
+    assert.deepEqual(snap.prefixes.map((p) => p.used), [1, 1, 1], 'each prefix holds one pod, none can go');
+  });
+
+  test('the hold-down restarts when the surplus ends in between', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 16);
+    pool.release('pod-1', 0);
+    pool.plan(0); // second prefix surplus since 0
+    const back = ok(pool.assign('back', 1)); // only the second prefix has a free address
+    assert.equal(back.source.kind === 'prefix' && back.source.prefix, pool.snapshot(1).prefixes[1]!.prefix);
+    assert.deepEqual(pool.plan(1), []);
+    pool.release('back', 2);
+    pool.plan(2 + COOL); // surplus again since here
+    assert.deepEqual(pool.plan(HOLD), [], 'old mark forgotten');
+    assert.deepEqual(pool.plan(2 + COOL + HOLD - 1), []);
+    assert.equal(pool.plan(2 + COOL + HOLD).length, 1);
+  });
+
+  test('no deletes are planned while a create is in flight (upstream bug 17)', () => {
+    const { pool, eni } = setup({ ...SEC, 'windows-warm-ip-target': '5', 'windows-minimum-ip-target': '0' });
+    for (const uid of ['a', 'b', 'c']) ok(pool.assign(uid, 0));
+    const [create] = pool.plan(0);
+    assert.equal(create!.kind === 'assign-secondary-ips' && create!.count, 3);
+    pool.setConfig(cfg({ ...SEC, 'windows-warm-ip-target': '1', 'windows-minimum-ip-target': '0' }), 0);
+    // 2 free + 3 pending against a warm target of 1: upstream would delete the 2 free ones now.
+    for (const t of [0, COOL, HOLD, 2 * HOLD]) assert.deepEqual(pool.plan(t), [], `nothing at ${t} while creating`);
+    pool.complete(create!.id, eni.perform(create!), 2 * HOLD);
+    assert.deepEqual(pool.plan(2 * HOLD), [], 'surplus of 4 from now, held down');
+    const [release] = pool.plan(3 * HOLD);
+    assert.equal(release!.kind === 'unassign-secondary-ips' && release!.ips.length, 4);
+  });
+
+  test('zero hold-down releases at once', () => {
+    const config = cfg(PD);
+    const pool = NodePool.create({ ...defaultPoolSettings(9, 19), releaseHoldDownMs: 0 }, config, 0);
+    const eni = new FakeEni({ slots: 9 });
+    settle(pool, eni, 0);
+    fill(pool, eni, 16);
+    pool.release('pod-2', 0);
+    assert.equal(pool.plan(0).length, 1, 'upstream behaviour: the empty second prefix goes at once');
+  });
+});
+
+describe('mode changes and capacity', () => {
+  test('prefix -> secondary: prefixes drain as their pods go, new pods get secondary IPs', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 20);
+    pool.setConfig(cfg(SEC), 0);
+    settle(pool, eni, 0);
+    let snap = pool.snapshot(0);
+    assert.equal(snap.mode, 'secondary');
+    assert.equal(snap.mixed, true);
+    assert.ok(snap.prefixes.every((p) => p.draining));
+    assert.equal(snap.prefixes.length, 2, 'both prefixes hold pods and stay');
+    const r = ok(pool.assign('new', 0));
+    assert.equal(r.source.kind, 'secondary');
+    assert.equal(r.annotation, `${r.ip}/19`);
+    // 2 prefix slots are taken; 20 pods on prefixes exceed 9 nominal: advertise nominal at most.
+    assert.equal(pool.advertisedCapacity, 9);
+    for (let i = 17; i <= 20; i++) pool.release(`pod-${i}`, 1);
+    const t = settleFully(pool, eni, 1);
+    snap = pool.snapshot(t);
+    assert.equal(snap.prefixes.length, 1, 'the emptied prefix was released once cooled');
+    assert.equal(snap.prefixes[0]!.used, 16);
+    for (let i = 1; i <= 16; i++) pool.release(`pod-${i}`, t);
+    const t2 = settleFully(pool, eni, t);
+    snap = pool.snapshot(t2);
+    assert.equal(snap.prefixes.length, 0);
+    assert.equal(snap.mixed, false);
+    assert.deepEqual(eni.state.prefixes, []);
+  });
+
+  test('secondary -> prefix: advertised capacity counts only slots the secondary IPs leave free', () => {
+    const { pool, eni } = setup(SEC);
+    fill(pool, eni, 3);
+    assert.equal(pool.snapshot(0).secondaryIps.length, 6);
+    pool.setConfig(cfg(PD), 0);
+    // Until the 3 warm IPs are gone, 6 slots are taken by secondary IPs.
+    assert.equal(pool.advertisedCapacity, 16 * (9 - 6) + 3);
+    settleFully(pool, eni, 0);
+    const deliverable = pool.advertisedCapacity;
+    assert.equal(deliverable, 16 * (9 - 3) + 3);
+    assert.equal(pool.snapshot(0).capacity.nominal, 144);
+    // Exactly `deliverable` pods fit: 3 running plus new ones until the ENI is full.
+    let placed = 3;
+    let now = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = pool.assign(`p-${i}`, now);
+      if (!r.ok) {
+        assert.equal(r.reason, 'at-capacity');
+        break;
+      }
+      placed++;
+      now = settleFully(pool, eni, now);
+    }
+    assert.equal(placed, deliverable);
+    assert.ok(eni.usedSlots <= 9);
+  });
+
+  test('advertisedCapacity is the nominal capacity on a single-mode node', () => {
+    assert.equal(setup(PD).pool.advertisedCapacity, 144);
+    assert.equal(setup(SEC).pool.advertisedCapacity, 9);
+  });
+});
+
+describe('EC2 failures', () => {
+  test('InsufficientCidrBlocks: backs off 2 min without a re-sync; pods are told what to do', () => {
+    const { pool, eni } = setup(PD, { prefixBlocks: 1 });
+    fill(pool, eni, 15);
+    ok(pool.assign('pod-16', 0));
+    settle(pool, eni, 0);
+    const snap = pool.snapshot(0);
+    assert.equal(snap.lastError?.kind, 'insufficient-cidr-blocks');
+    assert.equal(snap.pending.resync, false);
+    const r = fail(pool.assign('pod-17', 1_000));
+    assert.equal(r.reason, 'insufficient-cidr-blocks');
+    assert.match(r.message, /subnet CIDR reservation of type prefix/);
+    assert.equal(r.retryAfterMs, INSUFFICIENT_CIDR_BACKOFF_MS - 1_000);
+    assert.deepEqual(pool.plan(1_000), [], 'no retry storm');
+    assert.ok(!eni.log.some((q) => q.kind === 'resync'));
+    assert.ok(pool.nextWakeAt(1_000)! <= INSUFFICIENT_CIDR_BACKOFF_MS);
+    assert.deepEqual(pool.plan(INSUFFICIENT_CIDR_BACKOFF_MS - 1), []);
+    const retry = pool.plan(INSUFFICIENT_CIDR_BACKOFF_MS);
+    assert.deepEqual(retry.map((q) => q.kind), ['assign-prefixes']);
+  });
+
+  test('after the backoff a prefix is created once the subnet has room again', () => {
+    const { pool, eni } = setup(PD, { prefixBlocks: 2 });
+    fill(pool, eni, 15);
+    const external = eni.addExternally('prefix'); // another node's ENI takes the last /28
+    ok(pool.assign('pod-16', 0));
+    settle(pool, eni, 0);
+    assert.equal(fail(pool.assign('pod-17', 1)).reason, 'insufficient-cidr-blocks');
+    eni.removeExternally(external, { returnToSubnet: true });
+    settle(pool, eni, INSUFFICIENT_CIDR_BACKOFF_MS);
+    ok(pool.assign('pod-17', INSUFFICIENT_CIDR_BACKOFF_MS));
+    assert.equal(pool.snapshot(INSUFFICIENT_CIDR_BACKOFF_MS).lastError?.kind, 'insufficient-cidr-blocks', 'last error kept for the status');
+  });
+
+  test('any other failure triggers a re-sync, and nothing else until it is done', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 15);
+    ok(pool.assign('pod-16', 0));
+    const [create] = pool.plan(0);
+    pool.complete(create!.id, eni.perform(create!, { fail: 'throttled' }), 0);
+    assert.equal(fail(pool.assign('pod-17', 0)).reason, 'resyncing');
+    const [resync] = pool.plan(0);
+    assert.equal(resync!.kind, 'resync');
+    assert.deepEqual(pool.plan(0), [], 'one re-sync at a time');
+    const report = pool.complete(resync!.id, eni.perform(resync!), 0);
+    assert.deepEqual(report, { added: [], removed: [], vanishedUnderPods: [] });
+    settle(pool, eni, 0);
+    ok(pool.assign('pod-17', 0));
+  });
+
+  test('a failed re-sync is retried after a pause', () => {
+    const { pool, eni } = setup(PD);
+    pool.requestResync();
+    const [resync] = pool.plan(0);
+    pool.complete(resync!.id, eni.perform(resync!, { fail: 'unreachable' }), 0);
+    assert.deepEqual(pool.plan(0), []);
+    assert.equal(pool.nextWakeAt(0), 1_000);
+    assert.equal(pool.plan(1_000)[0]!.kind, 'resync');
+  });
+
+  test('partial assign: what was created is kept, the rest comes after a re-sync', () => {
+    const eni = new FakeEni({ slots: 9 });
+    const wide = NodePool.create(defaultPoolSettings(9, 19), cfg({ ...PD, 'minimum-ip-target': '64' }), 0);
+    const [create] = wide.plan(0);
+    assert.equal(create!.kind === 'assign-prefixes' && create!.count, 4);
+    wide.complete(create!.id, eni.perform(create!, { fail: 'other', done: 1 }), 0);
+    assert.equal(wide.snapshot(0).prefixes.length, 1);
+    const [resync] = wide.plan(0);
+    assert.equal(resync!.kind, 'resync');
+    wide.complete(resync!.id, eni.perform(resync!), 0);
+    settle(wide, eni, 0);
+    assert.deepEqual(wide.snapshot(0).prefixes.map((p) => p.prefix), eni.state.prefixes);
+    assert.equal(eni.state.prefixes.length, 4);
+  });
+
+  test('PrivateIpAddressLimitExceeded: re-sync and a short backoff; the ledger learns the truth', () => {
+    const { pool, eni } = setup(SEC); // 3 warm IPs
+    const foreign = Array.from({ length: 6 }, () => eni.addExternally('secondary')); // another tool fills the ENI
+    fill(pool, eni, 1);
+    assert.deepEqual(pool.plan(0), [], 'settled: no retry while backed off');
+    const snap = pool.snapshot(0);
+    assert.equal(snap.lastError?.kind, 'address-limit-exceeded');
+    assert.equal(snap.secondaryIps.length, 9, 'the re-sync adopted the foreign addresses');
+    // The other tool lets go again; the ledger now shows free slots, but EC2 just said no: wait.
+    for (const ip of foreign) eni.removeExternally(ip);
+    pool.requestResync();
+    settle(pool, eni, 1);
+    for (let i = 2; i <= 3; i++) ok(pool.assign(`pod-${i}`, 1));
+    const r = fail(pool.assign('pod-4', 1));
+    assert.equal(r.reason, 'address-limit-exceeded');
+    assert.match(r.message, /PrivateIpAddressLimitExceeded/);
+    assert.equal(r.retryAfterMs, ADDRESS_LIMIT_BACKOFF_MS - 1);
+    settle(pool, eni, ADDRESS_LIMIT_BACKOFF_MS);
+    ok(pool.assign('pod-4', ADDRESS_LIMIT_BACKOFF_MS));
+    assert.ok(eni.usedSlots <= 9);
+  });
+
+  test('a failed unassign keeps the address, usable again, mask intact (upstream bug 7)', () => {
+    const { pool, eni } = setup(SEC);
+    fill(pool, eni, 4);
+    pool.release('pod-4', 0);
+    pool.plan(COOL);
+    const [release] = pool.plan(COOL + HOLD);
+    assert.equal(release!.kind, 'unassign-secondary-ips');
+    pool.complete(release!.id, eni.perform(release!, { fail: 'throttled' }), COOL + HOLD);
+    const snap = pool.snapshot(COOL + HOLD);
+    assert.ok(snap.secondaryIps.every((s) => s.state !== 'releasing'));
+    settle(pool, eni, COOL + HOLD);
+    const r = ok(pool.assign('again', COOL + HOLD));
+    assert.match(r.annotation, /\/19$/);
+  });
+
+  test('unknown request ids and answers of the wrong shape are handled', () => {
+    const { pool, eni } = setup(PD);
+    assert.equal(pool.complete(999, { ok: true, addresses: [] }, 0), undefined);
+    pool.requestResync();
+    const [resync] = pool.plan(0);
+    pool.complete(resync!.id, { ok: true, addresses: ['10.0.0.1'] }, 0);
+    assert.match(pool.snapshot(0).lastError!.message, /addresses instead of ENI state/);
+    settle(pool, eni, 0);
+    assert.equal(pool.snapshot(0).pending.resync, false);
+  });
+});
+
+describe('re-sync and restore', () => {
+  test('addresses that vanish under running pods are reported and never handed out again', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 3);
+    const held = pool.addressOf('pod-2')!;
+    assert.equal(held.source.kind, 'prefix');
+    const prefix = held.source.kind === 'prefix' ? held.source.prefix : '';
+    eni.removeExternally(prefix);
+    pool.requestResync();
+    const [report] = settle(pool, eni, 0);
+    assert.deepEqual(report!.removed, [prefix]);
+    assert.deepEqual(report!.vanishedUnderPods.map((v) => v.podUid).sort(), ['pod-1', 'pod-2', 'pod-3']);
+    assert.equal(pool.snapshot(0).vanished.length, 3);
+    for (let i = 0; i < 20; i++) {
+      const r = ok(pool.assign(`n-${i}`, 0));
+      assert.notEqual(r.ip, held.ip);
+      settle(pool, eni, 0);
+    }
+    assert.deepEqual(pool.release('pod-2', 1), { ip: held.ip, source: held.source });
+    assert.equal(pool.snapshot(1).vanished.length, 2);
+  });
+
+  test('a vanished prefix that EC2 hands back goes to its pods again, not to new pods', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 2);
+    const prefix = pool.snapshot(0).prefixes[0]!.prefix;
+    eni.removeExternally(prefix, { returnToSubnet: true });
+    pool.requestResync();
+    settle(pool, eni, 0); // re-sync drops it, then the pool asks for a prefix and gets the same block
+    const snap = pool.snapshot(0);
+    assert.deepEqual(snap.prefixes.map((p) => p.prefix), [prefix]);
+    assert.equal(snap.vanished.length, 0);
+    assert.deepEqual(snap.assignments.map((a) => a.podUid), ['pod-1', 'pod-2']);
+    assert.equal(snap.prefixes[0]!.used, 2);
+  });
+
+  test('unknown addresses on the ENI are adopted as free', () => {
+    const { pool, eni } = setup(SEC);
+    const foreign = eni.addExternally('secondary');
+    pool.requestResync();
+    const [report] = settle(pool, eni, 0);
+    assert.deepEqual(report!.added, [foreign]);
+    assert.equal(pool.snapshot(0).secondaryIps.find((s) => s.ip === foreign)!.state, 'free');
+  });
+
+  test('restore: running pods keep their addresses, free ones cool first, mixed ENIs are read', () => {
+    const eni = { prefixes: ['10.0.16.0/28'], secondaryIps: ['10.0.0.7', '10.0.0.8'] };
+    const pods = [
+      { podUid: 'a', annotation: '10.0.16.3/32' },
+      { podUid: 'b', annotation: '10.0.0.7/19' },
+      { podUid: 'c', annotation: '10.0.16.3/32' }, // duplicate address
+      { podUid: 'd', annotation: '10.9.9.9/32' }, // not on the ENI
+      { podUid: 'e', annotation: 'garbage' },
+      { podUid: 'f', annotation: '10.0.16.4' }, // bare ip (upstream bug 7 left some)
+    ];
+    const { pool, report } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), eni, pods, 1_000);
+    assert.deepEqual(report.duplicateAddresses.map((p) => p.podUid), ['c']);
+    assert.deepEqual(report.podsWithoutEniAddress.map((p) => p.podUid), ['d', 'e']);
+    assert.equal(pool.addressOf('a')!.ip, '10.0.16.3');
+    assert.deepEqual(pool.addressOf('b'), { ip: '10.0.0.7', source: { kind: 'secondary' } });
+    assert.equal(pool.addressOf('f')!.ip, '10.0.16.4');
+    const snap = pool.snapshot(1_000);
+    assert.equal(snap.mixed, true);
+    assert.equal(snap.prefixes[0]!.cooling, 14);
+    assert.equal(snap.secondaryIps.find((s) => s.ip === '10.0.0.8')!.state, 'cooling');
+    assert.deepEqual(snap.vanished.map((v) => v.podUid), ['d']);
+    assert.equal(pool.snapshot(1_000 + COOL).prefixes[0]!.free, 14);
+    // The free secondary IP drains once cooled; the one held by pod b stays.
+    const fake = new FakeEni({ slots: 9 });
+    fake.prefixes.add('10.0.16.0/28');
+    fake.secondaryIps.add('10.0.0.7').add('10.0.0.8');
+    assert.deepEqual(pool.plan(1_000), []);
+    const drain = pool.plan(1_000 + COOL);
+    assert.deepEqual(drain.map((r) => r.kind === 'unassign-secondary-ips' && r.ips), [['10.0.0.8']]);
+  });
+
+  test('restore: a new pod right after a restart does not get a cooling address', () => {
+    const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), { prefixes: ['10.0.16.0/28'], secondaryIps: [] }, [{ podUid: 'a', annotation: '10.0.16.0/32' }], 0);
+    const eni = new FakeEni({ slots: 9 });
+    eni.prefixes.add('10.0.16.0/28');
+    assert.deepEqual(pool.plan(0), [], 'no churn at restart: the cooling addresses are enough for the targets');
+    assert.equal(fail(pool.assign('new', 0)).reason, 'warm-pool-empty');
+    settle(pool, eni, 0);
+    const r = ok(pool.assign('new', 0));
+    assert.notEqual(r.source.kind === 'prefix' && r.source.prefix, '10.0.16.0/28');
+  });
+
+  test('a vanished address that comes back is its pod\'s again', () => {
+    const { pool, eni } = setup(SEC);
+    fill(pool, eni, 1);
+    const ip = pool.addressOf('pod-1')!.ip;
+    eni.removeExternally(ip);
+    pool.requestResync();
+    settle(pool, eni, 0);
+    assert.equal(pool.snapshot(0).vanished.length, 1);
+    eni.secondaryIps.add(ip);
+    pool.requestResync();
+    settle(pool, eni, 0);
+    assert.equal(pool.snapshot(0).vanished.length, 0);
+    assert.equal(pool.snapshot(0).assignments[0]!.ip, ip);
+  });
+});
+
+describe('snapshot', () => {
+  test('counts, cells, slots and pending work', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 3);
+    pool.release('pod-2', 5);
+    const snap = pool.snapshot(5);
+    assert.deepEqual(snap.counts, { used: 2, free: 13, cooling: 1 });
+    assert.deepEqual(snap.prefixes[0]!.cells.slice(0, 4), ['used', 'cooling', 'used', 'free']);
+    assert.deepEqual(snap.slots, { total: 9, prefixes: 1, secondaryIps: 0, pending: 0, free: 8 });
+    assert.equal(snap.config.mode, 'prefix');
+    fill(pool, eni, 13, 5, 'more'); // 15 used, 1 cooling: full on paper
+    fail(pool.assign('x', 5));
+    pool.plan(5);
+    const busy = pool.snapshot(5);
+    assert.equal(busy.pending.assignPrefixes, 1);
+    assert.equal(busy.slots.pending, 1);
+  });
+
+  test('nextWakeAt is undefined when nothing is waiting to happen', () => {
+    const { pool } = setup(PD);
+    assert.equal(pool.nextWakeAt(0), undefined);
+    pool.release('nobody', 0);
+    assert.equal(pool.release('nobody', 0), undefined);
+  });
+});
