@@ -83,6 +83,8 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     requestHandler: {
       requestTimeout: options.requestTimeoutMs ?? EC2_ADAPTER_DEFAULTS.requestTimeoutMs,
       connectionTimeout: options.requestTimeoutMs ?? EC2_ADAPTER_DEFAULTS.requestTimeoutMs,
+      // Without this the SDK only logs a warning when requestTimeout passes and keeps waiting.
+      throwOnRequestTimeout: true,
     },
   };
   if (options.region) config.region = options.region;
