@@ -8,7 +8,9 @@ import {
   AdmissionregistrationV1Api,
   ApiException,
   CoreV1Api,
+  KubernetesObjectApi,
   type KubeConfig,
+  type KubernetesObject,
   type V1MutatingWebhookConfiguration,
   type V1Node,
   type V1Pod,
@@ -220,6 +222,32 @@ export async function installWebhookConfigurations(kc: KubeConfig, objects: obje
         const body = { ...object, metadata: { ...object.metadata, resourceVersion: existing.metadata?.resourceVersion } };
         await api.replaceValidatingWebhookConfiguration({ name, body });
       }
+    }
+  }
+}
+
+/**
+ * Creates each object, or replaces the one of the same kind and name (any kind the API server serves, e.g. the
+ * RBAC objects of the install manifest). Objects are applied in order, so put namespaces first.
+ */
+export async function createOrReplaceObjects(kc: KubeConfig, objects: object[]): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const object of objects as KubernetesObject[]) {
+    if (!object.apiVersion || !object.kind || !object.metadata?.name) {
+      throw new TypeError(`createOrReplaceObjects needs apiVersion, kind and metadata.name; got ${JSON.stringify(object).slice(0, 200)}`);
+    }
+    try {
+      await api.create(object);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const existing = await api.read({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        metadata: object.metadata.namespace
+          ? { name: object.metadata.name, namespace: object.metadata.namespace }
+          : { name: object.metadata.name },
+      });
+      await api.replace({ ...object, metadata: { ...object.metadata, resourceVersion: existing.metadata?.resourceVersion } });
     }
   }
 }

@@ -128,11 +128,14 @@ function mergeFlags(defaults: string[], overrides: string[]): string[] {
 
 export async function startControlPlane(opts: StartControlPlaneOptions = {}): Promise<ControlPlane> {
   const started = performance.now();
+  const phases: string[] = [];
+  const mark = (phase: string) => phases.push(`${phase} +${Math.round(performance.now() - started)}ms`);
   const log = opts.log ?? (() => {});
   const keepDir = opts.keepDir ?? process.env.WINPREFIX_KEEP_CONTROL_PLANE === '1';
   const startTimeoutMs =
     opts.startTimeoutMs ?? parseDurationMs(process.env.KUBEBUILDER_CONTROLPLANE_START_TIMEOUT) ?? 90_000;
   const assets = await resolveControlPlaneAssets({ log });
+  mark('binaries');
   const dir = await mkdtemp(join(tmpdir(), 'winprefix-cp-'));
   const processes: ManagedProcess[] = [];
   let agent: Agent | undefined;
@@ -189,6 +192,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       issueCertificate({ dir: certDir, fileStem: 'client-ca', commonName: 'winprefix-test-client-ca', usage: 'ca' }),
       writeServiceAccountKeys(certDir),
     ]);
+    mark('certificates');
     const admin = await issueCertificate({
       dir: certDir,
       fileStem: 'admin',
@@ -207,17 +211,6 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
     });
     agent = new Agent({ connect: { ca: servingCa.certPem, cert: admin.certPem, key: admin.keyPem } });
     const deadline = Date.now() + startTimeoutMs;
-
-    await pollUntil({
-      what: `etcd health at ${etcdUrl}/health`,
-      deadline,
-      watch: [etcd],
-      probe: async () => {
-        const res = await request(`${etcdUrl}/health`, { headersTimeout: 2_000, bodyTimeout: 2_000 });
-        const body = (await res.body.json()) as { health?: string };
-        return res.statusCode === 200 && body.health === 'true';
-      },
-    });
 
     const apiserverFlags = mergeFlags(
       [
@@ -256,6 +249,20 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
     });
     processes.push(apiserver);
 
+    // kube-apiserver retries etcd while it starts, so both boot together; etcd's own check still comes first
+    // so that an etcd failure is reported as one.
+    await pollUntil({
+      what: `etcd health at ${etcdUrl}/health`,
+      deadline,
+      watch: [etcd, apiserver],
+      probe: async () => {
+        const res = await request(`${etcdUrl}/health`, { headersTimeout: 2_000, bodyTimeout: 2_000 });
+        const body = (await res.body.json()) as { health?: string };
+        return res.statusCode === 200 && body.health === 'true';
+      },
+    });
+    mark('etcd healthy');
+
     const get = async (path: string) => {
       const res = await request(`${server}${path}`, { dispatcher: agent, headersTimeout: 5_000, bodyTimeout: 5_000 });
       return { status: res.statusCode, body: await res.body.text() };
@@ -269,6 +276,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
         return r.status === 200 && r.body.trim() === 'ok';
       },
     });
+    mark('apiserver healthy');
     // /healthz is ok before the system namespaces exist; tests create objects in them at once.
     await pollUntil({
       what: 'the default and kube-system namespaces',
@@ -279,7 +287,8 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
         (await get('/api/v1/namespaces/kube-system')).status === 200,
     });
     const startupMs = Math.round(performance.now() - started);
-    log(`[control-plane] kube-apiserver ${server} ready in ${startupMs} ms (dir ${dir})`);
+    mark('namespaces');
+    log(`[control-plane] kube-apiserver ${server} ready in ${startupMs} ms (${phases.join(', ')}; dir ${dir})`);
 
     let webhook: Promise<WebhookServing> | undefined;
     let minted = 0;
