@@ -31,13 +31,14 @@ export class FakeEni {
   readonly secondaryIps = new Set<string>();
   readonly #freeBlocks: number[] = [];
   #nextSecondary = SECONDARY_BASE;
+  #nextFreshBlock: number;
   /** Requests served, by kind: lets tests see what the pool asked for. */
   readonly log: Ec2Request[] = [];
 
   constructor(options: FakeEniOptions) {
     this.slots = options.slots;
-    const blocks = options.prefixBlocks ?? 64;
-    for (let i = 0; i < blocks; i++) this.#freeBlocks.push(PREFIX_BASE + i * ADDRESSES_PER_PREFIX);
+    this.#nextFreshBlock = PREFIX_BASE;
+    this.addBlocks(options.prefixBlocks ?? 64);
   }
 
   get state(): EniAddresses {
@@ -62,9 +63,18 @@ export class FakeEni {
     this.#freeBlocks.sort((a, b) => a - b);
   }
 
-  /** Adds an address behind the pool's back. */
-  addExternally(kind: 'prefix' | 'secondary'): string {
-    return kind === 'prefix' ? this.#allocPrefix()! : this.#allocSecondary();
+  /** Adds an address behind the pool's back, if a slot (and for a prefix, a block) is free. */
+  addExternally(kind: 'prefix' | 'secondary'): string | undefined {
+    if (this.usedSlots >= this.slots) return undefined;
+    return kind === 'prefix' ? this.#allocPrefix() : this.#allocSecondary();
+  }
+
+  /** Frees more /28 blocks in the subnet (someone deleted an ENI elsewhere). */
+  addBlocks(count: number): void {
+    for (let i = 0; i < count; i++) {
+      this.#freeBlocks.push(this.#nextFreshBlock);
+      this.#nextFreshBlock += ADDRESSES_PER_PREFIX;
+    }
   }
 
   perform(request: Ec2Request, fault?: Fault): Ec2Outcome {
