@@ -55,7 +55,9 @@ export async function gatherNodeInputs(deps: GatherDeps, req: GatherRequest): Pr
   }
   const ec2P = readEc2(deps, node, req);
   const [pods, events, configMap, ec2] = await Promise.all([podsP, eventsP, configMapP, ec2P]);
-  return { node, pods, events, configMap, ec2: ec2.read, limits: ec2.limits, now: req.now };
+  // Warned only now: when the node itself cannot be read, its error is the one line worth printing.
+  for (const line of [events.warning, configMap.warning]) if (line) deps.warn(line);
+  return { node, pods, events: events.events, configMap: configMap.value, ec2: ec2.read, limits: ec2.limits, now: req.now };
 }
 
 /** A one-line CliError from a Kubernetes failure; `notFound` replaces the message for a 404. */
@@ -71,28 +73,32 @@ function kubeFailure(err: unknown, call: string, notFound: string | undefined): 
   return new CliError(`cannot reach the Kubernetes API server to ${call}: ${(err as Error)?.message ?? String(err)} (check --kubeconfig, --context and the network)`, undefined, { cause: err });
 }
 
-async function readEvents(deps: GatherDeps, nodeName: string): Promise<CoreV1Event[]> {
+async function readEvents(deps: GatherDeps, nodeName: string): Promise<{ events: CoreV1Event[]; warning: string | undefined }> {
   const selectors = [
     `involvedObject.kind=Node,involvedObject.name=${nodeName}`,
     ...POD_EVENT_REASONS.map((reason) => `involvedObject.kind=Pod,reason=${reason}`),
   ];
   const lists = await Promise.allSettled(selectors.map((fieldSelector) => deps.core.listEventForAllNamespaces({ fieldSelector })));
   const failed = lists.find((l): l is PromiseRejectedResult => l.status === 'rejected');
-  if (failed) deps.warn(`events are incomplete: ${kubeFailure(failed.reason, 'list events', undefined).message}`);
-  return lists.flatMap((l) => (l.status === 'fulfilled' ? l.value.items : []));
+  return {
+    events: lists.flatMap((l) => (l.status === 'fulfilled' ? l.value.items : [])),
+    warning: failed ? `events are incomplete: ${kubeFailure(failed.reason, 'list events', undefined).message}` : undefined,
+  };
 }
 
-async function readConfigMap(deps: GatherDeps, ref: { namespace: string; name: string }): Promise<DescribeInputs['configMap']> {
+async function readConfigMap(
+  deps: GatherDeps,
+  ref: { namespace: string; name: string },
+): Promise<{ value: DescribeInputs['configMap']; warning: string | undefined }> {
   const refText = `${ref.namespace}/${ref.name}`;
   try {
     const cm = await deps.core.readNamespacedConfigMap(ref);
-    return { ref: refText, data: cm.data ?? {}, error: null };
+    return { value: { ref: refText, data: cm.data ?? {}, error: null }, warning: undefined };
   } catch (err) {
     const k = KubeApiError.from(err);
-    if (k instanceof KubeApiError && k.reason === 'NotFound') return { ref: refText, data: undefined, error: null };
+    if (k instanceof KubeApiError && k.reason === 'NotFound') return { value: { ref: refText, data: undefined, error: null }, warning: undefined };
     const message = `ConfigMap ${refText} not read, defaults shown: ${kubeFailure(err, `get configmaps in namespace ${ref.namespace}`, undefined).message}`;
-    deps.warn(message);
-    return { ref: refText, data: undefined, error: message };
+    return { value: { ref: refText, data: undefined, error: message }, warning: message };
   }
 }
 

@@ -26,6 +26,8 @@ export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<nu
   const { core } = createKubeClients(kc, { userAgent: 'kubectl-winprefix', ...(op.kube.requestTimeoutMs ? { requestTimeoutMs: op.kube.requestTimeoutMs } : {}) });
   const adapters: Ec2Adapter[] = [];
   const env = io.env;
+  // Read from io.env rather than left to the SDK's process.env lookup, so the caller's environment is the one used.
+  const endpoint = op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
   try {
     const inputs = await gatherNodeInputs(
       {
@@ -36,7 +38,7 @@ export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<nu
           }
           const adapter = createEc2Adapter({
             ...(region ? { region } : {}),
-            ...(op.aws.endpoint ? { endpoint: op.aws.endpoint } : {}),
+            ...(endpoint ? { endpoint } : {}),
             ...(op.aws.profile ? { profile: op.aws.profile } : {}),
             ...(op.kube.requestTimeoutMs ? { requestTimeoutMs: op.kube.requestTimeoutMs } : {}),
             maxAttempts: 2,
@@ -50,7 +52,7 @@ export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<nu
         nodeName: op.nodeName,
         configMap: op.configMap,
         region: op.aws.region,
-        ec2Endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL,
+        ec2Endpoint: endpoint,
         now: io.now(),
       },
     );

@@ -1,0 +1,349 @@
+/**
+ * `kubectl winprefix describe node` against a real kube-apiserver and the EC2 simulator (through the
+ * unmodified AWS SDK): nodes in prefix, secondary and mixed mode left as the AWS controller leaves
+ * them, one managed by winprefix (status annotation), every disagreement kind seeded on purpose, the
+ * JSON checked against its schema, the real kubectl finding the plugin on PATH, and each error.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { load } from 'js-yaml';
+import { ADDRESSES_PER_PREFIX, EventReasons } from '../../pkg/contract.ts';
+import { formatIPv4, parseCidr } from '../../pkg/net/ipv4.ts';
+import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { patchNodeAnnotations } from '../../pkg/kube/patches.ts';
+import { NODE_STATUS_ANNOTATION, type NodeStatus } from '../../pkg/status/node-status.ts';
+import type { FindingKind, NodeReport } from '../../plugin/describe/report.ts';
+import { validateNodeReport } from '../../plugin/describe/schema.ts';
+import { findKubectl } from '../harness/assets.ts';
+import { freeLoopbackPort } from '../harness/ports.ts';
+import { useControlPlane } from '../harness/suite.ts';
+import {
+  AWS_TEST_ENV,
+  buildPluginBundle,
+  cleanEnv,
+  runPlugin,
+  runProcess,
+  seedEvent,
+  seeder,
+  seedNode,
+  seedPod,
+  SUBNET_MASK,
+  worldFor,
+  type Seeder,
+} from './scenario.ts';
+
+Object.assign(process.env, AWS_TEST_ENV);
+delete process.env.AWS_PROFILE;
+delete process.env.AWS_ENDPOINT_URL;
+delete process.env.AWS_ENDPOINT_URL_EC2;
+
+const plane = useControlPlane();
+let sim: Ec2Simulator;
+let s: Seeder;
+let bundle: string;
+
+const addressIn = (cidr: string, offset: number) => formatIPv4(parseCidr(cidr).base + offset);
+const kinds = (r: NodeReport): FindingKind[] => r.findings.map((f) => f.kind).sort();
+
+function args(node: string, ...extra: string[]): string[] {
+  return ['describe', 'node', node, '--kubeconfig', plane().kubeconfigPath, '--ec2-endpoint', sim.endpoint, ...extra];
+}
+
+async function describeJson(node: string, ...extra: string[]): Promise<{ code: number; report: NodeReport; stderr: string }> {
+  const run = await runPlugin(args(node, '-o', 'json', ...extra));
+  let report: NodeReport;
+  try {
+    report = JSON.parse(run.stdout) as NodeReport;
+  } catch {
+    assert.fail(`describe node ${node} -o json printed no JSON (exit ${run.code}): ${run.stderr}`);
+  }
+  assert.deepEqual(validateNodeReport(report), [], `the ${node} report conforms to the NodeReport schema`);
+  return { code: run.code, report, stderr: run.stderr };
+}
+
+async function seedScenarios(): Promise<void> {
+  // Instances: 1 prefix (AWS), 2 secondary (AWS, non-Nitro), 3 mixed, 4 every disagreement, 5 winprefix-managed.
+  sim = await startEc2Simulator({ world: worldFor(['m5.large', 'm4.large', 'm5.large', 'm5.large', 'm5.large']) });
+  s = seeder(plane().kubeConfig(), sim.endpoint);
+  await s.core.createNamespacedConfigMap({
+    namespace: 'kube-system',
+    body: { metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' }, data: { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' } },
+  });
+  bundle = await buildPluginBundle();
+
+  // Prefix mode, as the AWS controller leaves it: 17 pods over two /28s, warm-ip-target 1 explains both.
+  {
+    const { eniId } = await seedNode(s, { name: 'win-prefix', instance: 1, instanceType: 'm5.large', advertised: 144 });
+    const prefixes = await s.ec2.assignPrefixes(eniId, 2);
+    for (let i = 0; i < 17; i++) {
+      const prefix = prefixes[i < 16 ? 0 : 1]!;
+      await seedPod(s, { name: `web-${i}`, node: 'win-prefix', annotation: `${addressIn(prefix, i % 16)}/32` });
+    }
+    await seedEvent(s, { kind: 'Node', name: 'win-prefix', reason: EventReasons.controllerVersionNotice, message: 'The node is managed by VPC resource controller version v1.7.0' });
+  }
+  // Secondary mode on a non-Nitro type: subnet-mask annotations; warm-ip-target 3 explains the free three.
+  {
+    const { eniId } = await seedNode(s, { name: 'win-secondary', instance: 2, instanceType: 'm4.large', advertised: 9 });
+    const ips = await s.ec2.assignSecondaryIps(eniId, 5);
+    await seedPod(s, { name: 'iis-0', node: 'win-secondary', annotation: `${ips[0]}/${SUBNET_MASK}` });
+    await seedPod(s, { name: 'iis-1', node: 'win-secondary', annotation: ips[1]! });
+  }
+  // Mixed: prefix delegation switched on while a secondary-IP pod still runs; capacity switched to 144.
+  {
+    const { eniId } = await seedNode(s, { name: 'win-mixed', instance: 3, instanceType: 'm5.large', advertised: 144 });
+    const ips = await s.ec2.assignSecondaryIps(eniId, 2);
+    const [prefix] = await s.ec2.assignPrefixes(eniId, 1);
+    await seedPod(s, { name: 'old', node: 'win-mixed', annotation: `${ips[0]}/${SUBNET_MASK}` });
+    await seedPod(s, { name: 'new-0', node: 'win-mixed', annotation: `${addressIn(prefix!, 1)}/32` });
+    await seedPod(s, { name: 'new-1', node: 'win-mixed', annotation: `${addressIn(prefix!, 2)}/32` });
+  }
+  // Every pod-level disagreement plus two leaked prefixes.
+  {
+    const { eniId } = await seedNode(s, { name: 'win-broken', instance: 4, instanceType: 'm5.large', advertised: 144 });
+    const [used, , ] = await s.ec2.assignPrefixes(eniId, 3);
+    await seedPod(s, { name: 'fine', node: 'win-broken', annotation: `${addressIn(used!, 0)}/32` });
+    await seedPod(s, { name: 'ghost', node: 'win-broken', annotation: '10.0.9.9/32' });
+    await seedPod(s, { name: 'twin-a', node: 'win-broken', annotation: `${addressIn(used!, 3)}/32` });
+    await seedPod(s, { name: 'twin-b', node: 'win-broken', annotation: `${addressIn(used!, 3)}/32`, namespace: 'kube-system' });
+    const stuck = await seedPod(s, { name: 'stuck', node: 'win-broken' });
+    await seedEvent(s, {
+      kind: 'Pod',
+      name: 'stuck',
+      uid: stuck.metadata!.uid!,
+      reason: EventReasons.resourceAllocationFailed,
+      type: 'Warning',
+      message: 'failed to assign an IP address: InsufficientCidrBlocks',
+    });
+  }
+  // Managed by winprefix: the status annotation names the mode and marks two cooling addresses.
+  {
+    const { eniId } = await seedNode(s, { name: 'win-ours', instance: 5, instanceType: 'm5.large', advertised: 144 });
+    const [prefix] = await s.ec2.assignPrefixes(eniId, 1);
+    await seedPod(s, { name: 'app-0', node: 'win-ours', annotation: `${addressIn(prefix!, 0)}/32`, namespace: 'kube-system' });
+    const status: NodeStatus = {
+      v: 1,
+      at: new Date().toISOString(),
+      mode: 'prefix',
+      reason: 'prefix delegation is enabled and m5.large is Nitro',
+      config: { sizing: 'ip-targets', warmIPTarget: 1, minimumIPTarget: 3, warmPrefixTarget: 0, problems: [] },
+      capacity: { nominal: 144, deliverable: 144, advertised: 144 },
+      slots: { total: 9, prefixes: 1, secondaryIps: 0, free: 8 },
+      prefixes: [{ cidr: prefix!, used: 1, free: 13, cooling: 2, map: 'ucc.............' }],
+      secondaryIps: { used: [], free: [], cooling: [], releasing: [] },
+    };
+    await patchNodeAnnotations(s, 'win-ours', { [NODE_STATUS_ANNOTATION]: JSON.stringify(status) });
+  }
+  await s.core.createNode({ body: { metadata: { name: 'linux-1', labels: { 'kubernetes.io/os': 'linux' } }, spec: { providerID: 'aws:///us-west-2a/i-0linux' } } });
+  await s.core.createNode({ body: { metadata: { name: 'win-nopid', labels: { 'kubernetes.io/os': 'windows', 'node.kubernetes.io/instance-type': 'm5.large', 'topology.kubernetes.io/zone': 'us-west-2a' } } } });
+}
+
+// One suite around everything: root-level hooks do not wait for the control plane's own hook.
+describe('kubectl winprefix describe node', () => {
+before(seedScenarios, { timeout: 120_000 });
+after(async () => {
+  s?.ec2.destroy();
+  await sim?.close();
+});
+
+describe('describe node: consistent nodes exit 0', () => {
+  it('prefix mode left by the AWS controller', async () => {
+    const { code, report } = await describeJson('win-prefix');
+    assert.equal(code, 0, JSON.stringify(report.findings));
+    assert.equal(report.node.managedBy, 'aws-vpc-resource-controller');
+    assert.equal(report.mode.mode, 'prefix');
+    assert.equal(report.node.region, 'us-west-2');
+    assert.equal(report.prefixes.length, 2);
+    assert.deepEqual(report.prefixes.map((p) => p.used), [16, 1]);
+    assert.equal(report.pods.length, 17);
+    assert.ok(report.pods.every((p) => p.source.kind === 'prefix'));
+    assert.deepEqual(report.capacity, { advertised: 144, deliverable: 144, nominal: 144, maxPods: 110, requested: 17 });
+    assert.equal(report.warm.count, 15);
+    assert.equal(report.events[0]?.reason, EventReasons.controllerVersionNotice);
+  });
+
+  it('secondary mode with both annotation forms', async () => {
+    const { code, report } = await describeJson('win-secondary');
+    assert.equal(code, 0, JSON.stringify(report.findings));
+    assert.equal(report.mode.mode, 'secondary');
+    assert.equal(report.secondaryIps.length, 5);
+    assert.deepEqual(report.pods.map((p) => p.source.kind), ['secondary-ip', 'secondary-ip']);
+    assert.match(report.pods[0]!.annotation!, new RegExp(`/${SUBNET_MASK}$`));
+    assert.equal(report.capacity.deliverable, 9);
+  });
+
+  it('a node managed by winprefix: mode and cooling addresses from its status annotation', async () => {
+    const { code, report } = await describeJson('win-ours');
+    assert.equal(code, 0, JSON.stringify(report.findings));
+    assert.equal(report.node.managedBy, 'winprefix');
+    assert.equal(report.mode.source, 'status-annotation');
+    assert.equal(report.config.source, 'status-annotation');
+    assert.equal(report.cooling.count, 2);
+    assert.deepEqual(report.prefixes[0]!.cells.slice(0, 4), ['used', 'cooling', 'cooling', 'free']);
+  });
+});
+
+describe('describe node: every disagreement is found and exits 1', () => {
+  it('mixed mode: mixed ENI, over-advertised capacity, the draining secondary IP', async () => {
+    const { code, report } = await describeJson('win-mixed');
+    assert.equal(code, 1);
+    assert.equal(report.mode.mode, 'mixed');
+    assert.equal(report.mode.activeMode, 'prefix');
+    assert.deepEqual(kinds(report), ['mixed-mode-eni', 'over-advertised-capacity', 'unexplained-eni-address']);
+    assert.equal(report.capacity.deliverable, 7 * ADDRESSES_PER_PREFIX + 1);
+    assert.deepEqual(report.slots, { total: 9, prefixes: 1, secondaryIps: 2, free: 6 });
+  });
+
+  it('pod address not on the ENI, duplicate address, pod without address (with its event), leaked prefixes', async () => {
+    const { code, report } = await describeJson('win-broken');
+    assert.equal(code, 1);
+    assert.deepEqual(kinds(report), [
+      'duplicate-pod-address',
+      'pod-address-not-on-eni',
+      'pod-without-address',
+      'unexplained-eni-address',
+      'unexplained-eni-address',
+    ]);
+    const without = report.findings.find((f) => f.kind === 'pod-without-address')!;
+    assert.match(without.message, /ResourceAllocationFailed: failed to assign an IP address: InsufficientCidrBlocks/);
+    assert.match(report.findings.find((f) => f.kind === 'duplicate-pod-address')!.message, /default\/twin-a, kube-system\/twin-b/);
+    for (const f of report.findings) {
+      assert.ok(f.meaning.length > 20 && f.action.length > 20, `${f.kind} says what it means and what to do`);
+    }
+  });
+
+  it('the human form lists findings, bars in plain ASCII and no colour when piped', async () => {
+    const run = await runPlugin(args('win-broken'));
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /^Node: +win-broken \(i-0+4, m5\.large, us-west-2a\)$/m);
+    assert.match(run.stdout, /Findings \(5\):/);
+    assert.match(run.stdout, /\[#\.\.~?#?/);
+    assert.match(run.stdout, /NOT ON ENI/);
+    assert.doesNotMatch(run.stdout, /\u001b\[/);
+    assert.equal(run.stderr, '');
+  });
+
+  it('-o wide adds columns, -o yaml carries the same document', async () => {
+    const wide = await runPlugin(args('win-prefix', '-o', 'wide'));
+    assert.match(wide.stdout, /PREFIX +ENI +USED/);
+    assert.match(wide.stdout, /ANNOTATION +PHASE +UID/);
+    const yaml = await runPlugin(args('win-prefix', '-o', 'yaml'));
+    const doc = load(yaml.stdout) as NodeReport;
+    assert.deepEqual(validateNodeReport(doc), []);
+    assert.equal(doc.kind, 'NodeReport');
+    assert.equal(doc.pods.length, 17);
+  });
+});
+
+describe('describe node: connection flags', () => {
+  it('merges several kubeconfig files and honours --context', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'winprefix-kc-'));
+    const other = join(dir, 'other.yaml');
+    await writeFile(other, 'apiVersion: v1\nkind: Config\nclusters: [{name: elsewhere, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: nobody, user: {token: x}}]\ncontexts: [{name: elsewhere, context: {cluster: elsewhere, user: nobody}}]\ncurrent-context: elsewhere\n');
+    const real = plane().kubeConfig().getCurrentContext();
+    const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', `${other}:${plane().kubeconfigPath}`, '--context', real, '--ec2-endpoint', sim.endpoint, '-o', 'json', '--request-timeout', '20s']);
+    assert.equal(run.code, 0, run.stderr);
+    const repeated = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', other, '--kubeconfig', plane().kubeconfigPath, '--context', real, '--ec2-endpoint', sim.endpoint, '-o', 'json']);
+    assert.equal(repeated.code, 0, repeated.stderr);
+  });
+
+  it('reads EC2 through AWS_ENDPOINT_URL_EC2 as the SDK does', async () => {
+    const run = await runPlugin(['describe', 'node', 'win-secondary', '--kubeconfig', plane().kubeconfigPath, '-o', 'json'], { AWS_ENDPOINT_URL_EC2: sim.endpoint });
+    assert.equal(run.code, 0, run.stderr);
+  });
+});
+
+describe('describe node: errors are one line that says what to do', () => {
+  const oneLine = (stderr: string) => {
+    const lines = stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, `one line on stderr, got: ${stderr}`);
+    return lines[0]!;
+  };
+
+  it('node not found', async () => {
+    const run = await runPlugin(args('no-such-node'));
+    assert.equal(run.code, 2);
+    assert.match(oneLine(run.stderr), /^error: node "no-such-node" not found: list Windows nodes with kubectl get nodes/);
+    assert.equal(run.stdout, '');
+  });
+
+  it('not a Windows node', async () => {
+    const run = await runPlugin(args('linux-1'));
+    assert.equal(run.code, 2);
+    assert.match(oneLine(run.stderr), /not a Windows node \(kubernetes.io\/os=linux\)/);
+  });
+
+  it('no provider ID: the Kubernetes half is printed, exit 2', async () => {
+    const run = await runPlugin(args('win-nopid'));
+    assert.equal(run.code, 2);
+    assert.match(run.stdout, /^Node: +win-nopid/m);
+    assert.match(oneLine(run.stderr), /has no spec\.providerID.*set the providerID to aws:\/\/\/ZONE\/INSTANCE-ID/);
+  });
+
+  it('Kubernetes denies the call: the permission is named', async () => {
+    const kubeconfig = await plane().mintKubeconfig({ name: 'no-rbac-user' });
+    const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint]);
+    assert.equal(run.code, 2);
+    assert.match(oneLine(run.stderr), /Kubernetes denied "get" on "nodes".*"no-rbac-user".*grant the verb "get" on resource "nodes"/);
+  });
+
+  it('EC2 endpoint unreachable: Kubernetes half on stdout, the missing EC2 half on stderr, exit 2', async () => {
+    const closed = `http://127.0.0.1:${await freeLoopbackPort()}`;
+    const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', plane().kubeconfigPath, '--ec2-endpoint', closed, '-o', 'json']);
+    assert.equal(run.code, 2);
+    const report = JSON.parse(run.stdout) as NodeReport;
+    assert.deepEqual(validateNodeReport(report), []);
+    assert.equal(report.ec2.available, false);
+    assert.equal(report.pods.length, 17);
+    assert.match(oneLine(run.stderr), /EC2 half of this report is missing.*EC2 endpoint http:\/\/127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\)/);
+  });
+
+  it('AWS denies DescribeNetworkInterfaces: the IAM action is named', async () => {
+    const denying: Server = createServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'text/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>r-1</RequestID></Response>');
+    });
+    await new Promise<void>((resolve) => denying.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(denying.address() as AddressInfo).port}`;
+      const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', plane().kubeconfigPath, '--ec2-endpoint', endpoint]);
+      assert.equal(run.code, 2);
+      assert.match(oneLine(run.stderr), /AWS denied ec2:DescribeNetworkInterfaces \(UnauthorizedOperation\): allow ec2:DescribeNetworkInterfaces/);
+    } finally {
+      denying.closeAllConnections();
+      await new Promise<void>((resolve) => denying.close(() => resolve()));
+    }
+  });
+
+  it('no AWS credentials (spawned bundle, empty environment)', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'winprefix-home-'));
+    const run = await runProcess(process.execPath, [bundle, ...args('win-prefix')], cleanEnv({ HOME: home, AWS_EC2_METADATA_DISABLED: 'true' }));
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(oneLine(run.stderr), /no AWS credentials found: set AWS_PROFILE or pass --profile/);
+    assert.match(run.stdout, /^Node: +win-prefix/m);
+  });
+});
+
+describe('kubectl finds the plugin on PATH', () => {
+  it('kubectl winprefix describe node runs the bundle and passes every flag through', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'winprefix-bin-'));
+    const wrapper = join(bin, 'kubectl-winprefix');
+    await writeFile(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${bundle}" "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const env = cleanEnv({ ...AWS_TEST_ENV, PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: bin });
+    const list = await runProcess(findKubectl(), ['plugin', 'list'], env);
+    assert.match(list.stdout, /kubectl-winprefix/);
+    const run = await runProcess(findKubectl(), ['winprefix', ...args('win-broken', '-o', 'json')], env);
+    assert.equal(run.code, 1, run.stderr);
+    const report = JSON.parse(run.stdout) as NodeReport;
+    assert.deepEqual(validateNodeReport(report), []);
+    assert.equal(report.findings.length, 5);
+    const help = await runProcess(findKubectl(), ['winprefix', 'describe', 'node', '--help'], env);
+    assert.match(help.stdout, /^kubectl winprefix describe node <name>/m);
+  });
+});
+});
