@@ -316,7 +316,7 @@ describe('EC2 failures', () => {
   test('after the backoff a prefix is created once the subnet has room again', () => {
     const { pool, eni } = setup(PD, { prefixBlocks: 2 });
     fill(pool, eni, 15);
-    const external = eni.addExternally('prefix'); // another node's ENI takes the last /28
+    const external = eni.addExternally('prefix')!; // another node's ENI takes the last /28
     ok(pool.assign('pod-16', 0));
     settle(pool, eni, 0);
     assert.equal(fail(pool.assign('pod-17', 1)).reason, 'insufficient-cidr-blocks');
@@ -369,7 +369,7 @@ describe('EC2 failures', () => {
 
   test('PrivateIpAddressLimitExceeded: re-sync and a short backoff; the ledger learns the truth', () => {
     const { pool, eni } = setup(SEC); // 3 warm IPs
-    const foreign = Array.from({ length: 6 }, () => eni.addExternally('secondary')); // another tool fills the ENI
+    const foreign = Array.from({ length: 6 }, () => eni.addExternally('secondary')!); // another tool fills the ENI
     fill(pool, eni, 1);
     assert.deepEqual(pool.plan(0), [], 'settled: no retry while backed off');
     const snap = pool.snapshot(0);
