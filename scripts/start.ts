@@ -39,6 +39,7 @@ const USAGE = `usage: npm start -- [options]   (or: node scripts/start.ts [optio
   --pods N             Windows pods kept alive by the workload (default 24)
   --rate N             pod creates+deletes per second (default 1)
   --no-controller      run without the controller even when dist/controller.js exists
+  --no-build           use the bundles already in dist/ (tests: the suite has just built them)
   --state-file PATH    write a JSON file with the sandbox's kubeconfig, endpoints and process ids`;
 
 const REGION_FALLBACK = 'us-west-2';
@@ -65,6 +66,7 @@ function parseOptions() {
         pods: { type: 'string', default: '24' },
         rate: { type: 'string', default: '1' },
         'no-controller': { type: 'boolean', default: false },
+        'no-build': { type: 'boolean', default: false },
         'state-file': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -89,6 +91,7 @@ function parseOptions() {
     targetPods: Math.floor(number('pods', values.pods, 0) ?? 24),
     opsPerSecond: number('rate', values.rate, 0.01) ?? 1,
     controller: !values['no-controller'],
+    build: !values['no-build'],
     stateFile: values['state-file'] ? resolve(values['state-file']) : undefined,
   };
 }
@@ -150,9 +153,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   process.chdir(ROOT);
 
-  const entries = ENTRY_POINTS.filter((name) => existsSync(join(ROOT, 'cmd', `${name}.ts`)));
-  log(`[sandbox] building ${entries.map((n) => `dist/${n}.js`).join(', ')}`);
-  await build(entries, { minify: false });
+  if (opts.build) {
+    const entries = ENTRY_POINTS.filter((name) => existsSync(join(ROOT, 'cmd', `${name}.ts`)));
+    log(`[sandbox] building ${entries.map((n) => `dist/${n}.js`).join(', ')}`);
+    await build(entries, { minify: false });
+  }
 
   const world = await loadWorldFile(opts.worldPath);
   const region = world.region ?? REGION_FALLBACK;
