@@ -64,7 +64,8 @@ export function prefixDeviation(c: PrefixCounts, cfg: TargetConfig): number {
   const unserved = c.waiting - c.free - c.pendingPrefixes * ADDRESSES_PER_PREFIX;
   if (unserved > 0) deviation = Math.max(deviation, ceilDiv(unserved, ADDRESSES_PER_PREFIX));
   // Only whole free prefixes can be released; a surplus without one is no surplus.
-  return deviation < 0 ? -Math.min(-deviation, c.freePrefixes) : deviation;
+  if (deviation >= 0) return deviation;
+  return c.freePrefixes > 0 ? Math.max(deviation, -c.freePrefixes) : 0;
 }
 
 /** Secondary IPs to add (positive) or that are surplus (negative). */
@@ -78,5 +79,7 @@ export function secondaryDeviation(c: SecondaryCounts, cfg: TargetConfig): numbe
   // Above the warm target, but never taking the total below the minimum.
   const over = Math.max(Math.min(available - cfg.warmIPTarget, assigned - cfg.minimumIPTarget), 0);
   // Only free addresses can be released; pending ones are not free yet.
-  return short > 0 ? short : -Math.min(over, c.free);
+  if (short > 0) return short;
+  const release = Math.min(over, c.free);
+  return release > 0 ? -release : 0;
 }
