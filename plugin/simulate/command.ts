@@ -17,15 +17,22 @@ const MODES = ['prefix', 'secondary'] as const;
 function options(y: Argv) {
   return y
     .option('instance-type', { type: 'string', demandOption: true, describe: 'EC2 instance type of the Windows node, e.g. c5.large' })
-    .option('mode', { type: 'string', choices: MODES, describe: 'prefix or secondary; default: what --config says, else prefix' })
+    .option('mode', { type: 'string', describe: 'prefix | secondary; default: what --config says, else prefix' })
     .option('warm-ip-target', { type: 'string', describe: 'free addresses to keep (overrides --config)' })
     .option('minimum-ip-target', { type: 'string', describe: 'addresses to hold at least (overrides --config)' })
     .option('warm-prefix-target', { type: 'string', describe: 'free prefixes to keep (prefix mode; overrides --config)' })
     .option('config', { type: 'string', describe: 'ConfigMap manifest (YAML or JSON), e.g. from kubectl get cm -n kube-system amazon-vpc-cni -o yaml' })
     .option('pods', { type: 'string', demandOption: true, describe: 'pod counts to simulate: 0,5,17,26 or 0..110' })
-    .option('output', { alias: 'o', type: 'string', choices: OUTPUTS, default: 'table', describe: 'output format' })
+    .option('output', { alias: 'o', type: 'string', default: 'table', describe: 'table | json | yaml' })
     .example('$0 simulate --instance-type c5.large --pods 0,5,17,26', 'prefixes held at each pod count with default settings')
     .example('$0 simulate --instance-type m5.large --config cm.yaml --pods 0..9 -o json', 'your ConfigMap, as JSON');
+}
+
+/** Own check instead of yargs `choices`, whose message spans several lines. */
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new CliError(`${flag}: "${value}" is not one of ${allowed.join(', ')}`);
 }
 
 export const simulateCommand: CommandRegistrar = (root, io, done) =>
@@ -48,7 +55,7 @@ export const simulateCommand: CommandRegistrar = (root, io, done) =>
         }
         data = configMapData(text, argv.config);
       }
-      const mode = argv.mode as (typeof MODES)[number] | undefined;
+      const mode = oneOf('--mode', argv.mode, MODES);
       if (mode === 'prefix' && !supportsPrefixDelegation(limits)) {
         throw new CliError(`--mode prefix: ${instanceType} is not a Nitro instance type and cannot hold /28 prefixes; use --mode secondary`);
       }
@@ -65,7 +72,10 @@ export const simulateCommand: CommandRegistrar = (root, io, done) =>
         if (err instanceof SimulationError) throw new CliError(err.message);
         throw err;
       }
-      const output = argv.output as (typeof OUTPUTS)[number];
+      if (mode !== undefined) {
+        sim.config.modeReason = mode === 'prefix' ? '--mode prefix: one /28 prefix (16 addresses) per slot' : '--mode secondary: one secondary IP per slot';
+      }
+      const output = oneOf('-o/--output', argv.output, OUTPUTS) ?? 'table';
       io.stdout(output === 'json' ? renderJson(sim) : output === 'yaml' ? renderYaml(sim) : renderTable(sim));
       done(ExitCode.ok);
     },
