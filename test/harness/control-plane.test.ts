@@ -263,4 +263,19 @@ describe('clean-up', () => {
     assert.equal(isAlive(held.pids.kubeApiserver), false);
     assert.equal(existsSync(held.dir), false);
   });
+
+  test('SIGKILL of the holding process: the watchdog ends both processes and removes the folder', async () => {
+    const fixture = new URL('./fixtures/hold-control-plane.ts', import.meta.url).pathname;
+    const child = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((ok, fail) => {
+      createInterface({ input: child.stdout }).once('line', ok);
+      child.once('exit', (code) => fail(new Error(`fixture exited early with ${code}`)));
+    });
+    const held = JSON.parse(line) as { dir: string; pids: { etcd: number; kubeApiserver: number } };
+    child.kill('SIGKILL');
+    await waitFor('the watchdog to clean up', async () =>
+      !isAlive(held.pids.etcd) && !isAlive(held.pids.kubeApiserver) && !existsSync(held.dir) ? true : undefined,
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+  });
 });

@@ -19,6 +19,7 @@ import { registerCleanup } from './cleanup.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freeLoopbackPorts } from './ports.ts';
 import { spawnLogged, type ManagedProcess } from './process.ts';
+import { startWatchdog, type Watchdog } from './watchdog.ts';
 
 export interface WebhookServing {
   /** Holds tls.crt, tls.key (cert-manager's file names) and ca.crt; the certificate covers 127.0.0.1 and localhost. */
@@ -139,12 +140,14 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
   const dir = await mkdtemp(join(tmpdir(), 'winprefix-cp-'));
   const processes: ManagedProcess[] = [];
   let agent: Agent | undefined;
+  let watchdog: Watchdog | undefined;
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       // The API server first: it would otherwise log etcd connection errors while shutting down.
       for (const p of [...processes].reverse()) await p.stop();
+      watchdog?.disarm();
       await agent?.close().catch(() => {});
       if (!keepDir) await rm(dir, { recursive: true, force: true });
       unregister();
@@ -155,6 +158,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
     async: stop,
     sync: () => {
       for (const p of processes) p.killNow();
+      watchdog?.disarm();
       if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   });
@@ -248,6 +252,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       args: apiserverFlags,
     });
     processes.push(apiserver);
+    watchdog = startWatchdog({ pids: processes.map((p) => p.pid), dir: keepDir ? undefined : dir });
 
     // kube-apiserver retries etcd while it starts, so both boot together; etcd's own check still comes first
     // so that an etcd failure is reported as one.
