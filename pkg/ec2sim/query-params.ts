@@ -57,6 +57,9 @@ export class QueryParams {
     const filters = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, f]) => f);
     for (const f of filters) {
       if (f.name === '') throw missingParameter('Filter.N.Name');
+      // The SDK drops an empty Values list and sends the name alone; a filter that can match nothing is almost
+      // always a caller bug, so the simulator says so instead of answering an empty page.
+      if (f.values.length === 0) throw new SimError('InvalidParameterValue', `The filter '${f.name}' has no values; give at least one Filter.N.Value.M`);
       if (!known.includes(f.name)) {
         throw new SimError('InvalidParameterValue', `The filter '${f.name}' is invalid; this simulator supports: ${known.join(', ')}`);
       }

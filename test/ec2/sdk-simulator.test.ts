@@ -355,3 +355,20 @@ describe('SDK against the simulator: fault injection', () => {
     assert.deepEqual(world.networkInterfaces.map((e) => e.networkInterfaceId), [ENI]);
   });
 });
+
+describe('SDK against the simulator: what the SDK sends', () => {
+  test('a filter whose Values list is empty reaches EC2 as a bare name and is rejected, not silently unmatched', async () => {
+    const sim = await startEc2Simulator({ world: smallWorld() });
+    const ec2 = sdkClient(sim.endpoint);
+    try {
+      const err = await failure(() => ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'subnet-id', Values: [] }] })));
+      assert.equal(err.code, 'InvalidParameterValue');
+      assert.match(err.message, /subnet-id/);
+      // An empty PrivateIpAddresses list is dropped by the SDK, so EC2 sees no addresses at all.
+      assert.equal((await failure(() => ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: ENI, PrivateIpAddresses: [] })))).code, 'MissingParameter');
+    } finally {
+      ec2.destroy();
+      await sim.close();
+    }
+  });
+});
