@@ -72,6 +72,9 @@ export const simulateCommand: CommandRegistrar = (root, io, done) =>
         if (err instanceof SimulationError) throw new CliError(err.message);
         throw err;
       }
+      if (mode === undefined && data === undefined && sim.config.mode === 'prefix') {
+        sim.config.modeReason = 'no --config or --mode given: prefix mode, one /28 prefix (16 addresses) per slot';
+      }
       if (mode !== undefined) {
         sim.config.modeReason = mode === 'prefix' ? '--mode prefix: one /28 prefix (16 addresses) per slot' : '--mode secondary: one secondary IP per slot';
       }
