@@ -35,7 +35,7 @@ export async function performEc2Request(ec2: PoolEc2Port, eniId: string, request
 }
 
 export function outcomeOfError(err: unknown): Ec2Outcome {
-  if (isEc2Error(err)) return { ok: false, error: err.kind, message: `${err.code}: ${err.message}` };
+  if (isEc2Error(err)) return { ok: false, error: err.kind, message: err.message };
   return { ok: false, error: 'other', message: err instanceof Error ? err.message : String(err) };
 }
 

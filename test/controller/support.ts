@@ -1,0 +1,268 @@
+/**
+ * @module
+ * What the controller's integration tests share: the EC2 simulator, dist/controller.js as a child
+ * process (Node or Deno) with short time constants, the webhooks registered from the shipped
+ * manifests, ConfigMap edits, and the invariants checked after every scenario.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, NODE_STATUS_ANNOTATION, POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
+import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import type { WorldSpec } from '../../pkg/ec2sim/world-spec.ts';
+import { webhookConfigurations } from '../../pkg/manifests/webhooks.ts';
+import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/net/ipv4.ts';
+import { decodeNodeStatus, type NodeStatus } from '../../pkg/status/node-status.ts';
+import { installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
+import type { ControlPlane } from '../harness/control-plane.ts';
+import { freeLoopbackPorts } from '../harness/ports.ts';
+import { spawnLogged, type ManagedProcess } from '../harness/process.ts';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const BUNDLE = join(REPO, 'dist/controller.js');
+export const DENO = join(REPO, 'node_modules/.bin/deno');
+
+/** Time constants small enough for tests; production defaults stay in cmd/controller.ts. */
+export const FAST_TIMINGS = [
+  '--cool-down=1s',
+  '--release-hold-down=1500ms',
+  '--status-interval=200ms',
+  '--unsupported-retry=2s',
+  '--lease-duration=4s',
+  '--renew-deadline=3s',
+  '--retry-period=500ms',
+];
+/** Cool-down plus hold-down plus slack: after this an idle pool has given back what it will. */
+export const SETTLE_MS = 6_000;
+
+export function requireBundle(): void {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "node scripts/build.ts controller" first (scripts/test.ts does)`);
+}
+
+/** A world with one /24 subnet (room for several /28s) and the given instances. */
+export function world(instances: WorldSpec['instances'], extra: Partial<WorldSpec> = {}): WorldSpec {
+  return {
+    region: 'us-west-2',
+    seed: 7,
+    vpcs: [{ id: 'vpc-0d000001', cidr: '10.20.0.0/16' }],
+    subnets: [{ id: 'subnet-0d000001', vpcId: 'vpc-0d000001', cidr: '10.20.0.0/22', availabilityZone: 'us-west-2a' }],
+    instances,
+    ...extra,
+  };
+}
+
+export function startSimulator(spec: WorldSpec): Promise<Ec2Simulator> {
+  return startEc2Simulator({ world: spec });
+}
+
+export interface ControllerProcess {
+  proc: ManagedProcess;
+  ports: { webhook: number; metrics: number; health: number };
+  metrics(): Promise<string>;
+  /** SIGTERM (graceful). */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash or an OOM kill would. */
+  kill(): Promise<void>;
+}
+
+export interface StartControllerOptions {
+  plane: ControlPlane;
+  sim: Ec2Simulator;
+  name: string;
+  kubeconfigPath?: string;
+  runtime?: 'node' | 'deno';
+  args?: string[];
+  /** Wait until this replica leads (its /metrics says winprefix_leader 1). Default true. */
+  waitForLeader?: boolean;
+}
+
+export async function startController(o: StartControllerOptions): Promise<ControllerProcess> {
+  requireBundle();
+  const serving = await o.plane.webhookServing();
+  const [webhook, metricsPort, health] = (await freeLoopbackPorts(3)) as [number, number, number];
+  const logDir = mkdtempSync(join(tmpdir(), `winprefix-${o.name}-`));
+  const args = [
+    'run',
+    `--kubeconfig=${o.kubeconfigPath ?? o.plane.kubeconfigPath}`,
+    `--ec2-endpoint=${o.sim.endpoint}`,
+    '--region=us-west-2',
+    '--cluster-name=test',
+    `--cert-dir=${serving.certDir}`,
+    '--webhook-host=127.0.0.1',
+    `--webhook-port=${webhook}`,
+    `--metrics-port=${metricsPort}`,
+    `--health-port=${health}`,
+    '--log-level=debug',
+    `--identity=${o.name}`,
+    ...FAST_TIMINGS,
+    ...(o.args ?? []),
+  ];
+  const runtime = o.runtime ?? 'node';
+  const command = runtime === 'node' ? process.execPath : DENO;
+  const fullArgs = runtime === 'node' ? [BUNDLE, ...args] : ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', BUNDLE, ...args];
+  const proc = spawnLogged({
+    name: o.name,
+    command,
+    args: fullArgs,
+    logPath: join(logDir, 'controller.log'),
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-west-2', NO_COLOR: '1' },
+  });
+  const get = async (port: number, path: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: res.status, body: await res.text() };
+  };
+  const cp: ControllerProcess = {
+    proc,
+    ports: { webhook, metrics: metricsPort, health },
+    metrics: async () => (await get(metricsPort, '/metrics')).body,
+    stop: () => proc.stop(10_000),
+    kill: async () => {
+      proc.killNow();
+      await proc.exited;
+    },
+  };
+  try {
+    await waitFor(`${o.name} /readyz`, async () => {
+      if (proc.hasExited()) throw new Error(`controller exited early:\n${proc.tail(30)}`);
+      return (await get(health, '/readyz')).status === 200 ? true : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
+    if (o.waitForLeader ?? true) {
+      await waitFor(`${o.name} leads`, async () => ((await cp.metrics()).includes('winprefix_leader 1') ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
+    }
+  } catch (err) {
+    await proc.stop(2_000);
+    throw new Error(`${(err as Error).message}\n--- ${o.name} log tail ---\n${proc.tail(40)}`);
+  }
+  return cp;
+}
+
+/** Registers the shipped webhook configurations, pointed at one replica by URL. */
+export async function registerWebhooks(plane: ControlPlane, port: number): Promise<void> {
+  const serving = await plane.webhookServing();
+  await installWebhookConfigurations(plane.kubeConfig(), webhookConfigurations({ kind: 'url', baseUrl: `https://127.0.0.1:${port}`, caBundle: serving.caBundle }));
+}
+
+export async function setIpamConfig(kc: KubeConfig, data: Record<string, string> | undefined): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const namespace = DEFAULT_CONFIGMAP_NAMESPACE;
+  const name = DEFAULT_CONFIGMAP_NAME;
+  if (data === undefined) {
+    await core.deleteNamespacedConfigMap({ namespace, name }).catch(() => {});
+    return;
+  }
+  try {
+    await core.replaceNamespacedConfigMap({ namespace, name, body: { metadata: { name, namespace }, data } });
+  } catch {
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace }, data } });
+  }
+}
+
+export function annotationOf(pod: V1Pod): string | undefined {
+  return pod.metadata?.annotations?.[POD_IP_ANNOTATION];
+}
+
+export async function waitForAnnotation(kc: KubeConfig, name: string, namespace = 'default', timeoutMs = 20_000): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return waitFor(`IP annotation on ${namespace}/${name}`, async () => annotationOf(await core.readNamespacedPod({ name, namespace })), { timeoutMs, intervalMs: 50 });
+}
+
+export async function nodeStatus(kc: KubeConfig, node: string): Promise<NodeStatus | undefined> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const n = await core.readNode({ name: node });
+  const decoded = decodeNodeStatus(n.metadata?.annotations?.[NODE_STATUS_ANNOTATION]);
+  return decoded?.ok ? decoded.status : undefined;
+}
+
+export async function nodeCapacity(kc: KubeConfig, node: string): Promise<number | undefined> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const n = await core.readNode({ name: node });
+  const v = n.status?.capacity?.[RESOURCE_NAME];
+  return v === undefined ? undefined : Number(v);
+}
+
+export async function waitForCapacity(kc: KubeConfig, node: string, expected: number | undefined, timeoutMs = 20_000): Promise<void> {
+  await waitFor(`capacity ${expected} on ${node}`, async () => ((await nodeCapacity(kc, node)) === expected ? true : undefined), { timeoutMs });
+}
+
+/** Reasons of the events about an object, oldest first. */
+export async function eventReasons(kc: KubeConfig, o: { kind: string; name: string; namespace?: string }): Promise<Array<{ reason: string; message: string; count: number }>> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const list = await core.listEventForAllNamespaces({ fieldSelector: `involvedObject.kind=${o.kind},involvedObject.name=${o.name}` });
+  return list.items
+    .filter((e) => o.namespace === undefined || e.involvedObject?.namespace === o.namespace)
+    .map((e) => ({ reason: e.reason ?? '', message: e.message ?? '', count: e.count ?? 1 }));
+}
+
+export async function waitForEvent(kc: KubeConfig, o: { kind: string; name: string; namespace?: string }, reason: string, timeoutMs = 20_000): Promise<string> {
+  return waitFor(`event ${reason} on ${o.kind}/${o.name}`, async () => (await eventReasons(kc, o)).find((e) => e.reason === reason)?.message, { timeoutMs });
+}
+
+export function primaryEni(sim: Ec2Simulator, instanceId: string) {
+  const eni = sim.world.instance(instanceId).interfaces.find((i) => i.deviceIndex === 0);
+  if (!eni) throw new Error(`instance ${instanceId} has no primary ENI`);
+  return eni;
+}
+
+export function eniHolds(sim: Ec2Simulator, instanceId: string, ip: string): boolean {
+  const eni = primaryEni(sim, instanceId);
+  if (eni.secondaryIps.includes(ip)) return true;
+  const value = parseIPv4(ip);
+  return eni.prefixes.some((p) => cidrContains(parseCidr(p), value));
+}
+
+/**
+ * The invariants after every scenario: no address on two running pods, and every annotated address held
+ * by its node's primary ENI in EC2.
+ */
+export async function checkInvariants(kc: KubeConfig, sim: Ec2Simulator, instances: Record<string, string>): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const pods = await core.listPodForAllNamespaces({});
+  const owner = new Map<string, string>();
+  for (const p of pods.items) {
+    const value = annotationOf(p);
+    if (!value || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+    const ip = value.split('/')[0]!;
+    const who = `${p.metadata?.namespace}/${p.metadata?.name}`;
+    assert.equal(owner.get(ip), undefined, `address ${ip} is on two pods: ${owner.get(ip)} and ${who}`);
+    owner.set(ip, who);
+    const instanceId = instances[p.spec?.nodeName ?? ''];
+    if (instanceId) assert.ok(eniHolds(sim, instanceId, ip), `${who} has ${value} but ${instanceId}'s ENI does not hold it`);
+  }
+}
+
+/**
+ * Nothing leaked: with no pods left and cool-down and hold-down passed, the node's ENI holds exactly
+ * what the warm targets explain and the published status shows no address in use.
+ */
+export async function waitForIdlePool(kc: KubeConfig, sim: Ec2Simulator, node: string, instanceId: string, expect: { prefixes: number; secondaryIps: number }, timeoutMs = 20_000): Promise<void> {
+  await waitFor(`${node} idle with ${expect.prefixes} prefix(es) and ${expect.secondaryIps} secondary IP(s)`, async () => {
+    const eni = primaryEni(sim, instanceId);
+    const status = await nodeStatus(kc, node);
+    const used = (status?.prefixes ?? []).reduce((n, p) => n + p.used, 0) + (status?.secondaryIps?.used.length ?? 0);
+    const ok = eni.prefixes.length === expect.prefixes && eni.secondaryIps.length === expect.secondaryIps && used === 0;
+    return ok ? true : undefined;
+  }, { timeoutMs, intervalMs: 200 }).catch((err: Error) => {
+    const eni = primaryEni(sim, instanceId);
+    throw new Error(`${err.message}\nENI now: prefixes ${JSON.stringify(eni.prefixes)}, secondary IPs ${JSON.stringify(eni.secondaryIps)}`);
+  });
+}
+
+export async function deleteAllPods(kc: KubeConfig, namespace = 'default'): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 });
+  await waitFor(`no pods left in ${namespace}`, async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), { timeoutMs: 20_000 });
+}
+
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = m[2] ?? '';
+    if (want.every((w) => got.includes(w))) return Number(m[3]);
+  }
+  return undefined;
+}
