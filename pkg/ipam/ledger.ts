@@ -16,6 +16,12 @@ export interface Cell {
   owner: string | undefined;
   /** When the address was last freed (or adopted at restore); it cools until freedAt + coolDownMs. */
   freedAt: number | undefined;
+  /**
+   * Cooling only because the pool was rebuilt after a restart, not because a pod just left. Such an
+   * address was warm before the restart, so sizing counts it as warm (no create-then-release churn
+   * at every restart); it is still not handed out until it has cooled.
+   */
+  restored: boolean;
 }
 
 /** Fields shared by the two kinds of slot. */
@@ -81,7 +87,7 @@ export class EniLedger {
     const existing = this.#prefixes.get(base);
     if (existing) return existing;
     const cells: Cell[] = [];
-    for (let i = 0; i < ADDRESSES_PER_PREFIX; i++) cells.push({ owner: undefined, freedAt });
+    for (let i = 0; i < ADDRESSES_PER_PREFIX; i++) cells.push({ owner: undefined, freedAt, restored: freedAt !== undefined });
     const entry: PrefixEntry = { base, cidr: formatCidr({ base, prefixLength: 28 }), cells, releasing: false, surplusSince: undefined };
     this.#prefixes.set(base, entry);
     this.#sortedPrefixes = undefined;
@@ -91,7 +97,7 @@ export class EniLedger {
   addSecondary(ip: number, freedAt: number | undefined): SecondaryEntry {
     const existing = this.#secondaries.get(ip);
     if (existing) return existing;
-    const entry: SecondaryEntry = { ip, text: formatIPv4(ip), cell: { owner: undefined, freedAt }, releasing: false, surplusSince: undefined };
+    const entry: SecondaryEntry = { ip, text: formatIPv4(ip), cell: { owner: undefined, freedAt, restored: freedAt !== undefined }, releasing: false, surplusSince: undefined };
     this.#secondaries.set(ip, entry);
     this.#sortedSecondaries = undefined;
     return entry;

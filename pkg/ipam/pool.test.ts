@@ -503,6 +503,22 @@ describe('re-sync and restore', () => {
     assert.notEqual(r.source.kind === 'prefix' && r.source.prefix, '10.0.16.0/28');
   });
 
+  test('restore in secondary mode: cooling warm IPs cause no create-then-release churn', () => {
+    const eni = new FakeEni({ slots: 9 });
+    const ips = Array.from({ length: 5 }, () => eni.addExternally('secondary')!);
+    const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(SEC), eni.state, [
+      { podUid: 'a', annotation: `${ips[0]}/19` },
+      { podUid: 'b', annotation: `${ips[1]}/19` },
+    ], 0);
+    const end = settleFully(pool, eni, 0);
+    assert.deepEqual(eni.log, [], 'used 2 + 3 restored warm IPs meet W=3, M=3');
+    assert.equal(end, COOL);
+    assert.equal(fail(pool.assign('c', 1)).reason, 'warm-pool-empty', 'still cooling: not handed out');
+    settle(pool, eni, 1);
+    assert.equal(eni.log.length, 1, 'the waiting pod gets a new IP instead');
+    ok(pool.assign('c', 1));
+  });
+
   test('a vanished address that comes back is its pod\'s again', () => {
     const { pool, eni } = setup(SEC);
     fill(pool, eni, 1);

@@ -161,6 +161,7 @@ export class NodePool {
         const cell = prefix.cells[index]!;
         cell.owner = podUid;
         cell.freedAt = undefined;
+        cell.restored = false;
         prefix.surplusSince = undefined;
         const ip = prefix.base + index;
         holding = { ip, ipText: ledger.cellText(prefix, index), prefix: prefix.cidr };
@@ -170,6 +171,7 @@ export class NodePool {
       if (secondary) {
         secondary.cell.owner = podUid;
         secondary.cell.freedAt = undefined;
+        secondary.cell.restored = false;
         secondary.surplusSince = undefined;
         holding = { ip: secondary.ip, ipText: secondary.text, prefix: undefined };
       }
@@ -197,6 +199,7 @@ export class NodePool {
     if (found && found.cell.owner === podUid) {
       found.cell.owner = undefined;
       found.cell.freedAt = now;
+      found.cell.restored = false;
     }
     return { ip: holding.ipText, source: sourceOf(holding) };
   }
@@ -245,11 +248,11 @@ export class NodePool {
         if (!p.releasing && ledger.countCells(p, now).free === ADDRESSES_PER_PREFIX) releasePrefixes.push(p);
       }
       const active = ledger.secondaries().filter((s) => !s.releasing);
-      const counts = { used: 0, free: 0, cooling: 0, pending: this.#pendingCount('assign-secondary-ips'), waiting };
+      const counts = { used: 0, free: 0, cooling: 0, restored: 0, pending: this.#pendingCount('assign-secondary-ips'), waiting };
       const free: SecondaryEntry[] = [];
       for (const s of active) {
         const st = ledger.stateOf(s.cell, now);
-        counts[st]++;
+        counts[st === 'cooling' && s.cell.restored ? 'restored' : st]++;
         if (st === 'free') free.push(s);
       }
       const deviation = secondaryDeviation(counts, this.#config);

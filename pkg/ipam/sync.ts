@@ -92,6 +92,7 @@ export function reclaimVanished(state: PoolState): void {
     if (!found || found.cell.owner !== undefined) continue;
     found.cell.owner = podUid;
     found.cell.freedAt = undefined;
+    found.cell.restored = false;
     state.vanished.delete(podUid);
     state.pods.set(podUid, { ip: holding.ip, ipText: holding.ipText, prefix: found.prefix?.cidr });
   }
@@ -124,6 +125,7 @@ export function attachRunningPods(state: PoolState, runningPods: readonly PodAdd
     }
     found.cell.owner = pod.podUid;
     found.cell.freedAt = undefined;
+    found.cell.restored = false;
     state.pods.set(pod.podUid, { ip: parsed.ip, ipText: parsed.ipText, prefix: found.prefix?.cidr });
   }
   return report;

@@ -6,7 +6,7 @@ const ip = (warm: number, min: number): TargetConfig => ({ sizing: 'ip-targets',
 const pt = (p: number): TargetConfig => ({ sizing: 'prefix-target', warmIPTarget: 0, minimumIPTarget: 0, warmPrefixTarget: p });
 const prefixes = (c: Partial<Parameters<typeof prefixDeviation>[0]>) =>
   ({ used: 0, free: 0, cooling: 0, freePrefixes: 0, prefixes: 0, pendingPrefixes: 0, waiting: 0, ...c });
-const secondary = (c: Partial<Parameters<typeof secondaryDeviation>[0]>) => ({ used: 0, free: 0, cooling: 0, pending: 0, waiting: 0, ...c });
+const secondary = (c: Partial<Parameters<typeof secondaryDeviation>[0]>) => ({ used: 0, free: 0, cooling: 0, pending: 0, waiting: 0, restored: 0, ...c });
 
 describe('ceilDiv', () => {
   test('rounds up, exact multiples stay', () => {
@@ -73,6 +73,11 @@ describe('secondaryDeviation', () => {
     assert.equal(secondaryDeviation(secondary({ used: 5, free: 4 }), ip(3, 3)), -1);
     assert.equal(secondaryDeviation(secondary({ free: 10 }), ip(5, 10)), 0);
     assert.equal(secondaryDeviation(secondary({ free: 1, pending: 5 }), ip(1, 0)), -1);
+  });
+
+  test('restored (cooling after a restart) addresses count as warm, but not for waiting pods', () => {
+    assert.equal(secondaryDeviation(secondary({ used: 2, restored: 3 }), ip(3, 3)), 0);
+    assert.equal(secondaryDeviation(secondary({ used: 2, restored: 3, waiting: 1 }), ip(3, 3)), 1);
   });
 
   test('waiting pods beyond what is available are created for', () => {

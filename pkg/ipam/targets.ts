@@ -36,6 +36,8 @@ export interface SecondaryCounts {
   pending: number;
   /** Pods that asked for an address recently and got none. */
   waiting: number;
+  /** Cooling only because the pool was restored after a restart: warm for the targets, not for pods. */
+  restored: number;
 }
 
 export type TargetConfig = Pick<NodeIpamConfig, 'sizing' | 'warmIPTarget' | 'minimumIPTarget' | 'warmPrefixTarget'>;
@@ -71,11 +73,13 @@ export function prefixDeviation(c: PrefixCounts, cfg: TargetConfig): number {
 /** Secondary IPs to add (positive) or that are surplus (negative). */
 export function secondaryDeviation(c: SecondaryCounts, cfg: TargetConfig): number {
   // Everything the pool holds or awaits; cooling addresses exist but cannot be handed out.
-  const assigned = c.used + c.free + c.pending + c.cooling;
-  // What a new pod could get now or soon.
-  const available = c.free + c.pending;
+  const assigned = c.used + c.free + c.pending + c.cooling + c.restored;
+  // What a new pod could get now or soon (restored addresses were warm before the restart).
+  const available = c.free + c.pending + c.restored;
+  // What a waiting pod could get: restored addresses are still cooling.
+  const forWaiting = c.free + c.pending;
   // Short of the warm target, of the minimum total, or of what waiting pods need, whichever is more.
-  const short = Math.max(cfg.warmIPTarget - available, 0, cfg.minimumIPTarget - assigned, c.waiting - available);
+  const short = Math.max(cfg.warmIPTarget - available, 0, cfg.minimumIPTarget - assigned, c.waiting - forWaiting);
   // Above the warm target, but never taking the total below the minimum.
   const over = Math.max(Math.min(available - cfg.warmIPTarget, assigned - cfg.minimumIPTarget), 0);
   // Only free addresses can be released; pending ones are not free yet.
