@@ -47,7 +47,7 @@ export function renderJson(sim: Simulation): string {
 }
 
 export function renderYaml(sim: Simulation): string {
-  return dump(toDocument(sim));
+  return dump(toDocument(sim), { lineWidth: -1 });
 }
 
 /** kubectl-style columns: no borders, upper-case headers, three spaces between columns. */
