@@ -19,9 +19,11 @@ export interface FaultConfig {
   visibilityDelayMs?: number;
   /** Re-seeds the PRNG used for fractions (default 1). */
   seed?: number;
+  /** These actions answer UnauthorizedOperation (HTTP 403), as if the credentials lacked ec2:<Action>. */
+  unauthorizedActions?: string[];
 }
 
-export type FaultDecision = { latencyMs: number; outcome: 'pass' | 'throttle' | 'fail' };
+export type FaultDecision = { latencyMs: number; outcome: 'pass' | 'throttle' | 'fail' | 'unauthorized' };
 
 export class FaultError extends Error {
   readonly code = 'WINPREFIX_SIM_BAD_FAULTS';
@@ -55,6 +57,7 @@ export class Faults {
 
   decide(action: string): FaultDecision {
     const c = this.#config;
+    if (c.unauthorizedActions?.includes(action)) return { latencyMs: 0, outcome: 'unauthorized' };
     if (c.actions && c.actions.length > 0 && !c.actions.includes(action)) return { latencyMs: 0, outcome: 'pass' };
     const latencyMs = c.latencyMs ?? 0;
     if ((c.throttleFraction ?? 0) > 0 || (c.failFraction ?? 0) > 0) {
@@ -66,7 +69,7 @@ export class Faults {
   }
 }
 
-const KNOWN_KEYS = ['latencyMs', 'throttleFraction', 'failFraction', 'actions', 'visibilityDelayMs', 'seed'];
+const KNOWN_KEYS = ['latencyMs', 'throttleFraction', 'failFraction', 'actions', 'visibilityDelayMs', 'seed', 'unauthorizedActions'];
 
 export function validateFaults(input: unknown): FaultConfig {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -97,11 +100,13 @@ export function validateFaults(input: unknown): FaultConfig {
   if ((out.throttleFraction ?? 0) + (out.failFraction ?? 0) > 1) {
     throw new FaultError(`throttleFraction + failFraction must not exceed 1; got ${out.throttleFraction} + ${out.failFraction}`);
   }
-  if (raw.actions !== undefined) {
-    if (!Array.isArray(raw.actions) || !raw.actions.every((a) => typeof a === 'string')) {
-      throw new FaultError(`actions must be a list of EC2 action names such as ["AssignPrivateIpAddresses"]; got ${JSON.stringify(raw.actions)}`);
+  for (const key of ['actions', 'unauthorizedActions'] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) {
+      throw new FaultError(`${key} must be a list of EC2 action names such as ["AssignPrivateIpAddresses"]; got ${JSON.stringify(v)}`);
     }
-    out.actions = [...raw.actions];
+    out[key] = [...(v as string[])];
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * EC2 error XML with EC2's HTTP statuses), plus a small JSON admin API:
  *   GET|POST|DELETE /_admin/faults   read, replace or clear fault injection (see faults.ts)
  *   GET|DELETE      /_admin/counters calls per action, or reset them
+ *   POST            /_admin/instances add a running instance (an instance entry of a world file, as JSON)
  *   GET             /_admin/world    the world as describes show it (subnets, instances, ENIs)
  * SigV4 signatures are accepted from any credentials and never verified.
  */
@@ -14,7 +15,8 @@ import { actionHandler } from './actions.ts';
 import { Counters } from './counters.ts';
 import { FaultError, Faults, type FaultConfig } from './faults.ts';
 import { QueryParams } from './query-params.ts';
-import { SimError } from './sim-error.ts';
+import { SimError, WorldError } from './sim-error.ts';
+import { validateInstanceSpec } from './world-file.ts';
 import { World, type WorldOptions } from './world.ts';
 import type { WorldSpec } from './world-spec.ts';
 import { errorXml, responseXml } from './xml.ts';
@@ -109,6 +111,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: State): 
     sendError(res, new SimError('RequestLimitExceeded', 'Request limit exceeded.', 503), requestId);
     return;
   }
+  if (decision.outcome === 'unauthorized') {
+    state.counters.record(action, 'error');
+    sendError(res, new SimError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403), requestId);
+    return;
+  }
   if (decision.outcome === 'fail') {
     state.counters.record(action, 'failed');
     sendError(res, new SimError('InternalError', 'An internal error has occurred', 500), requestId);
@@ -150,12 +157,23 @@ function handleAdmin(method: string, path: string, body: string, res: ServerResp
       state.counters.reset();
       return json(200, {});
     }
+  } else if (path === '/_admin/instances') {
+    if (method === 'POST') {
+      try {
+        const spec = validateInstanceSpec(JSON.parse(body || 'null'));
+        state.world.addInstance(spec);
+        return json(201, state.world.instance(spec.id));
+      } catch (err) {
+        const known = err instanceof WorldError || err instanceof SyntaxError;
+        return json(400, { error: known ? (err as Error).message : String(err) });
+      }
+    }
   } else if (path === '/_admin/world') {
     if (method === 'GET') {
       return json(200, { region: state.world.region, subnets: state.world.subnets(), instances: state.world.instances(), networkInterfaces: state.world.networkInterfaces() });
     }
   } else {
-    return json(404, { error: `no admin endpoint ${path}; try /_admin/faults, /_admin/counters or /_admin/world` });
+    return json(404, { error: `no admin endpoint ${path}; try /_admin/faults, /_admin/counters, /_admin/instances or /_admin/world` });
   }
   return json(405, { error: `${method} is not supported on ${path}` });
 }

@@ -73,6 +73,22 @@ function cidr(path: string, value: unknown): string {
 
 const ZONE = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
 
+/** One instance entry; also what POST /_admin/instances takes. */
+export function validateInstanceSpec(v: unknown, p = 'instance'): InstanceSpec {
+  const o = object(p, v, ['id', 'type', 'subnetId', 'privateIp', 'networkInterfaceId', 'platform', 'state', 'secondaryIps', 'prefixes']);
+  return {
+    id: string(`${p}.id`, o.id, ID_PATTERNS.instance, 'i-0123456789abcdef0'),
+    type: string(`${p}.type`, o.type, /^[a-z0-9-]+\.[a-z0-9-]+$/, 'm5.large'),
+    subnetId: string(`${p}.subnetId`, o.subnetId, ID_PATTERNS.subnet, 'subnet-0a1b2c3d'),
+    privateIp: address(`${p}.privateIp`, o.privateIp),
+    networkInterfaceId: o.networkInterfaceId === undefined ? undefined : string(`${p}.networkInterfaceId`, o.networkInterfaceId, ID_PATTERNS.networkInterface, 'eni-0a1b2c3d'),
+    platform: o.platform === undefined ? undefined : oneOf(`${p}.platform`, o.platform, ['windows', 'linux'] as const),
+    state: o.state === undefined ? undefined : oneOf(`${p}.state`, o.state, ['pending', 'running', 'stopping', 'stopped'] as const),
+    secondaryIps: list(`${p}.secondaryIps`, o.secondaryIps, { optional: true }).map((a, j) => address(`${p}.secondaryIps[${j}]`, a)),
+    prefixes: list(`${p}.prefixes`, o.prefixes, { optional: true }).map((c, j) => cidr(`${p}.prefixes[${j}]`, c)),
+  };
+}
+
 export function validateWorldSpec(input: unknown): WorldSpec {
   const root = object('world', input, ['region', 'seed', 'vpcs', 'subnets', 'instanceTypes', 'instances', 'networkInterfaces']);
   const spec: WorldSpec = {
@@ -101,21 +117,7 @@ export function validateWorldSpec(input: unknown): WorldSpec {
         }),
       };
     }),
-    instances: list('instances', root.instances, { optional: false }).map((v, i): InstanceSpec => {
-      const p = `instances[${i}]`;
-      const o = object(p, v, ['id', 'type', 'subnetId', 'privateIp', 'networkInterfaceId', 'platform', 'state', 'secondaryIps', 'prefixes']);
-      return {
-        id: string(`${p}.id`, o.id, ID_PATTERNS.instance, 'i-0123456789abcdef0'),
-        type: string(`${p}.type`, o.type, /^[a-z0-9-]+\.[a-z0-9-]+$/, 'm5.large'),
-        subnetId: string(`${p}.subnetId`, o.subnetId, ID_PATTERNS.subnet, 'subnet-0a1b2c3d'),
-        privateIp: address(`${p}.privateIp`, o.privateIp),
-        networkInterfaceId: o.networkInterfaceId === undefined ? undefined : string(`${p}.networkInterfaceId`, o.networkInterfaceId, ID_PATTERNS.networkInterface, 'eni-0a1b2c3d'),
-        platform: o.platform === undefined ? undefined : oneOf(`${p}.platform`, o.platform, ['windows', 'linux'] as const),
-        state: o.state === undefined ? undefined : oneOf(`${p}.state`, o.state, ['pending', 'running', 'stopping', 'stopped'] as const),
-        secondaryIps: list(`${p}.secondaryIps`, o.secondaryIps, { optional: true }).map((a, j) => address(`${p}.secondaryIps[${j}]`, a)),
-        prefixes: list(`${p}.prefixes`, o.prefixes, { optional: true }).map((c, j) => cidr(`${p}.prefixes[${j}]`, c)),
-      };
-    }),
+    instances: list('instances', root.instances, { optional: false }).map((v, i) => validateInstanceSpec(v, `instances[${i}]`)),
   };
   if (root.region !== undefined) spec.region = string('region', root.region, /^[a-z]{2}(-[a-z]+)+-\d$/, 'us-west-2');
   if (root.seed !== undefined) spec.seed = integer('seed', root.seed, 0);

@@ -234,6 +234,15 @@ describe('adapter: retries, throttling, failures, timeouts', () => {
     ec2.destroy();
   });
 
+  test('UnauthorizedOperation is unauthorized and names the missing permission', async () => {
+    const ec2 = createEc2Adapter({ region: 'us-west-2', endpoint: sim.endpoint, rateLimit: unlimited() });
+    sim.faults.set({ unauthorizedActions: ['UnassignPrivateIpAddresses'] });
+    const err = await ec2Failure(ec2.unassignPrefixes(ENI, ['10.0.1.16/28']).finally(() => sim.faults.clear()));
+    assert.deepEqual([err.kind, err.code, err.permission], ['unauthorized', 'UnauthorizedOperation', 'ec2:UnassignPrivateIpAddresses']);
+    assert.match(err.message, /grant ec2:UnassignPrivateIpAddresses/);
+    ec2.destroy();
+  });
+
   test('a request slower than the timeout is unreachable', async () => {
     const ec2 = createEc2Adapter({ region: 'us-west-2', endpoint: sim.endpoint, rateLimit: unlimited(), maxAttempts: 1, requestTimeoutMs: 150 });
     sim.faults.set({ latencyMs: 1000 });
