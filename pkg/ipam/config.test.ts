@@ -144,11 +144,18 @@ describe('resolveNodeConfig: secondary mode (upstream secondary-IP table)', () =
     assert.equal(c.minimumIPTarget, 6);
   });
 
-  test('invalid warm with valid min: warm is the default 3, reported', () => {
+  test('invalid warm with valid min: warm is the default 3, and the problem says so', () => {
     const c = node({ ...SEC, 'windows-warm-ip-target': 'many', 'windows-minimum-ip-target': '2' });
     assert.equal(c.warmIPTarget, 3);
     assert.equal(c.minimumIPTarget, 2);
     assert.equal(c.problems.length, 1);
+    assert.equal(c.problems[0]!.message, '"many" is not a whole number; ignored, the secondary-mode default 3 is used');
+  });
+
+  test('an invalid key shadowed by a valid one names the key that applies', () => {
+    const c = node({ ...SEC, 'windows-minimum-ip-target': '', 'minimum-ip-target': '4' });
+    assert.equal(c.minimumIPTarget, 4);
+    assert.equal(c.problems[0]!.message, '"" is empty; ignored, minimum-ip-target="4" applies');
   });
 
   test('warm 0 means 1 (documented), reported', () => {

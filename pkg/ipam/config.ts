@@ -30,6 +30,9 @@ const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 type TargetName = 'warmIPTarget' | 'minimumIPTarget' | 'warmPrefixTarget';
 
+/** Cluster-level wording; the node level, which knows the mode, names the default's value. */
+const DEFAULT_APPLIES = 'the default applies';
+
 /** For each target: the preferred key first, then the deprecated legacy key. */
 const TARGET_KEYS: Record<TargetName, readonly [string, string]> = {
   warmIPTarget: [ConfigKeys.windowsWarmIPTarget, ConfigKeys.warmIPTarget],
@@ -66,14 +69,19 @@ function resolveTarget(
 ): { value: number | undefined; source: string | undefined } {
   const [preferred, legacy] = TARGET_KEYS[name];
   const found: Array<{ key: string; value: number }> = [];
+  const invalid: ConfigProblem[] = [];
   for (const key of [preferred, legacy]) {
     const raw = data[key];
     if (raw === undefined) continue;
     const parsed = parseTarget(raw);
     if (parsed.ok) found.push({ key, value: parsed.value });
-    else problems.push({ key, value: raw, message: `"${raw}" ${parsed.why}; ignored (the default or the other key applies)` });
+    else invalid.push({ key, value: raw, message: `"${raw}" ${parsed.why}` });
   }
   const chosen = found[0];
+  for (const p of invalid) {
+    const instead = chosen ? `${chosen.key}="${chosen.value}" applies` : DEFAULT_APPLIES;
+    problems.push({ ...p, message: `${p.message}; ignored, ${instead}` });
+  }
   if (!chosen) return { value: undefined, source: undefined };
   const other = found[1];
   if (other && other.value !== chosen.value) {
@@ -227,6 +235,13 @@ export function resolveNodeConfig(cluster: ClusterIpamConfig, node: NodeShape): 
   min = clamp('minimumIPTarget', min, capacity, 'addresses');
   prefixTarget = clamp('warmPrefixTarget', prefixTarget, node.slots, 'prefixes');
 
+  const effective: Record<TargetName, number> = { warmIPTarget: warm, minimumIPTarget: min, warmPrefixTarget: prefixTarget };
+  const named = problems.map((p) => {
+    const name = (Object.keys(TARGET_KEYS) as TargetName[]).find((n) => TARGET_KEYS[n].includes(p.key));
+    if (!name || !p.message.endsWith(DEFAULT_APPLIES)) return p;
+    return { ...p, message: `${p.message.slice(0, -DEFAULT_APPLIES.length)}the ${mode}-mode default ${effective[name]} is used` };
+  });
+
   return {
     mode,
     modeReason: reason,
@@ -235,6 +250,6 @@ export function resolveNodeConfig(cluster: ClusterIpamConfig, node: NodeShape): 
     minimumIPTarget: min,
     warmPrefixTarget: prefixTarget,
     capacity,
-    problems,
+    problems: named,
   };
 }
