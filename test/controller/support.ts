@@ -129,7 +129,7 @@ export async function startController(o: StartControllerOptions): Promise<Contro
       return (await get(health, '/readyz')).status === 200 ? true : undefined;
     }, { timeoutMs: 30_000, intervalMs: 100 });
     if (o.waitForLeader ?? true) {
-      await waitFor(`${o.name} leads`, async () => ((await cp.metrics()).includes('winprefix_leader 1') ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
+      await waitFor(`${o.name} leads`, async () => (metricValue(await cp.metrics(), 'winprefix_leader') === 1 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
     }
   } catch (err) {
     await proc.stop(2_000);
