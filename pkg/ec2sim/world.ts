@@ -4,48 +4,19 @@
  * their primary ENI, unattached ENIs, and the assign/unassign rules of EC2. Pure state plus an injectable clock;
  * no HTTP here (the codec and server translate requests into calls on this model).
  *
- * Accounting rules, as EC2 applies them:
- * - the first four and the last address of a subnet are reserved;
- * - a /28 prefix is an aligned block of 16 addresses, none of them in use or reserved;
- * - auto-assigned secondary IPs come from anywhere free, preferring space outside prefix reservations and never
- *   from explicit reservations; auto-assigned prefixes come from prefix reservations first;
- * - a prefix and a secondary IP each take one of the ENI's slots (`ipv4PerInterface`, the primary included).
- * Eventual consistency: an assignment may carry a visibility time; describes hide it until then.
+ * Address accounting per subnet lives in `subnet-space.ts`; this module adds ENIs, instances and EC2's
+ * request rules. A prefix and a secondary IP each take one of the ENI's slots (`ipv4PerInterface`, the primary
+ * included). Eventual consistency: an assignment may carry a visibility time; describes hide it until then.
  */
 import { bundledInstanceLimits, bundledInstanceTypes, type InstanceLimits } from '../ec2/instance-limits.ts';
-import { cidrContains, formatCidr, formatIPv4, parseCidr, parseIPv4, sizeOf, type Cidr } from '../net/ipv4.ts';
+import { cidrContains, formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from '../net/ipv4.ts';
 import { createPrng, type Prng } from './prng.ts';
 import { SimError, WorldError, invalidParameterValue } from './sim-error.ts';
+import { SubnetSpace, cidrsOverlap } from './subnet-space.ts';
 import type { InstanceSpec, NetworkInterfaceSpec, WorldSpec } from './world-spec.ts';
 
-const BLOCK_MASK = 0xfffffff0;
 const DEFAULT_UNATTACHED_SLOTS = 50;
 const OWNER_ID = '111122223333';
-
-interface ReservationState {
-  id: string;
-  subnetId: string;
-  cidr: Cidr;
-  type: 'prefix' | 'explicit';
-  description: string;
-}
-
-interface SubnetState {
-  id: string;
-  vpcId: string;
-  cidr: Cidr;
-  availabilityZone: string;
-  /** First and last usable address (four reserved at the start, one at the end). */
-  firstUsable: number;
-  lastUsable: number;
-  reservations: ReservationState[];
-  /** Single addresses in use (primary or secondary) -> ENI id. */
-  addressOwner: Map<number, string>;
-  /** /28 block base -> ENI id holding it as a prefix. */
-  prefixOwner: Map<number, string>;
-  /** /28 block base -> number of single addresses in use inside it (so free-block checks are O(1)). */
-  blockUse: Map<number, number>;
-}
 
 interface EniState {
   id: string;
@@ -71,6 +42,8 @@ interface InstanceState {
   platform: 'windows' | 'linux';
   state: string;
   primaryEniId: string;
+  /** Every ENI attached to the instance (only the primary today), so views need no scan of all ENIs. */
+  eniIds: string[];
 }
 
 export interface SubnetView {
@@ -151,7 +124,7 @@ export class World {
   readonly now: () => number;
   readonly #prng: Prng;
   readonly #vpcs = new Map<string, Cidr>();
-  readonly #subnets = new Map<string, SubnetState>();
+  readonly #subnets = new Map<string, SubnetSpace>();
   readonly #enis = new Map<string, EniState>();
   readonly #instances = new Map<string, InstanceState>();
   readonly #customTypes = new Map<string, InstanceLimits>();
@@ -198,30 +171,13 @@ export class World {
         throw new WorldError(`${where}: cidr ${s.cidr} overlaps subnet "${other.id}" (${formatCidr(other.cidr)})`);
       }
     }
-    const state: SubnetState = {
-      id: s.id,
-      vpcId: s.vpcId,
-      cidr,
-      availabilityZone: s.availabilityZone,
-      firstUsable: cidr.base + 4,
-      lastUsable: cidr.base + sizeOf(cidr) - 2,
-      reservations: [],
-      addressOwner: new Map(),
-      prefixOwner: new Map(),
-      blockUse: new Map(),
-    };
+    const state = new SubnetSpace({ id: s.id, vpcId: s.vpcId, cidr, availabilityZone: s.availabilityZone, prng: this.#prng });
     for (const r of s.reservations ?? []) {
       const rc = parseCidr(r.cidr, { strict: true });
       if (rc.prefixLength < cidr.prefixLength || !cidrContains(cidr, rc.base)) {
         throw new WorldError(`${where}: reservation ${r.cidr} is not inside the subnet's ${s.cidr}`);
       }
-      state.reservations.push({
-        id: r.id ?? this.#nextId('scr', 17),
-        subnetId: s.id,
-        cidr: rc,
-        type: r.type,
-        description: r.description ?? '',
-      });
+      state.reservations.push({ id: r.id ?? this.#nextId('scr', 17), cidr: rc, type: r.type, description: r.description ?? '' });
     }
     this.#subnets.set(s.id, state);
   }
@@ -252,6 +208,7 @@ export class World {
       platform: spec.platform ?? 'windows',
       state: spec.state ?? 'running',
       primaryEniId: eniId,
+      eniIds: [eniId],
     });
     const eni = this.#enis.get(eniId)!;
     const limit = this.#slotLimit(eni);
@@ -273,10 +230,10 @@ export class World {
     if (!subnet) throw new WorldError(`${ctx.where}: subnetId "${spec.subnetId}" names no subnet in subnets`);
     const primary = parseIPv4(spec.privateIp);
     const claim = (ip: number, field: string): void => {
-      if (ip < subnet.firstUsable || ip > subnet.lastUsable) {
+      if (!subnet.isUsable(ip)) {
         throw new WorldError(`${ctx.where}: ${field} ${formatIPv4(ip)} is not a usable address of subnet ${formatCidr(subnet.cidr)} (first four and last are reserved)`);
       }
-      if (!this.#addressFree(subnet, ip)) throw new WorldError(`${ctx.where}: ${field} ${formatIPv4(ip)} is already in use`);
+      if (!subnet.addressFree(ip)) throw new WorldError(`${ctx.where}: ${field} ${formatIPv4(ip)} is already in use`);
     };
     claim(primary, 'privateIp');
     const eni: EniState = {
@@ -292,20 +249,20 @@ export class World {
       maxAddresses: ctx.maxAddresses ?? (ctx.instanceId ? undefined : DEFAULT_UNATTACHED_SLOTS),
       macAddress: macFor(this.#enis.size + 1),
     };
-    this.#takeAddress(subnet, primary, eni.id);
+    subnet.takeAddress(primary, eni.id);
     for (const text of spec.secondaryIps ?? []) {
       const ip = parseIPv4(text);
       claim(ip, 'secondaryIps entry');
-      this.#takeAddress(subnet, ip, eni.id);
+      subnet.takeAddress(ip, eni.id);
       eni.secondary.set(ip, 0);
     }
     for (const text of spec.prefixes ?? []) {
       const p = parseCidr(text, { strict: true });
       if (p.prefixLength !== 28) throw new WorldError(`${ctx.where}: prefixes entry ${text} is not a /28`);
-      if (!this.#blockFree(subnet, p.base, new Set())) {
+      if (!cidrContains(subnet.cidr, p.base) || !subnet.blockFree(p.base)) {
         throw new WorldError(`${ctx.where}: prefixes entry ${text} is outside the subnet, reserved, or overlaps an address in use`);
       }
-      subnet.prefixOwner.set(p.base, eni.id);
+      subnet.takePrefix(p.base, eni.id);
       eni.prefixes.set(p.base, 0);
     }
     this.#enis.set(eni.id, eni);
@@ -339,7 +296,7 @@ export class World {
   reservations(subnetId: string): ReservationView[] {
     return this.#requireSubnet(subnetId).reservations.map((r) => ({
       reservationId: r.id,
-      subnetId: r.subnetId,
+      subnetId,
       cidr: formatCidr(r.cidr),
       type: r.type,
       description: r.description,
@@ -426,15 +383,15 @@ export class World {
       for (const text of req.secondaryIps ?? []) {
         const ip = parseAddressParam('PrivateIpAddresses', text);
         if (!cidrContains(subnet.cidr, ip)) throw new SimError('InvalidParameterValue', `Address ${text} does not fall within the subnet's address range ${formatCidr(subnet.cidr)}`);
-        if (ip < subnet.firstUsable || ip > subnet.lastUsable) throw new SimError('InvalidParameterValue', `Address ${text} is reserved by AWS in subnet ${subnet.id}`);
-        if (!this.#addressFree(subnet, ip) || picked.has(ip)) throw new SimError('InvalidIPAddress.InUse', `Address ${text} is in use.`);
+        if (!subnet.isUsable(ip)) throw new SimError('InvalidParameterValue', `Address ${text} is reserved by AWS in subnet ${subnet.id}`);
+        if (!subnet.addressFree(ip) || picked.has(ip)) throw new SimError('InvalidIPAddress.InUse', `Address ${text} is in use.`);
         picked.add(ip);
       }
     } else {
       for (const text of req.prefixes ?? []) {
         const p = parsePrefixParam(text);
         if (!cidrContains(subnet.cidr, p.base)) throw new SimError('InvalidParameterValue', `Prefix ${text} does not fall within the subnet's address range ${formatCidr(subnet.cidr)}`);
-        if (!this.#blockFree(subnet, p.base, picked)) throw new SimError('InvalidIPAddress.InUse', `Prefix ${text} overlaps addresses that are in use or reserved.`);
+        if (!subnet.blockFree(p.base, picked)) throw new SimError('InvalidIPAddress.InUse', `Prefix ${text} overlaps addresses that are in use or reserved.`);
         picked.add(p.base);
       }
     }
@@ -443,13 +400,13 @@ export class World {
     }
     if (wantsIps && req.secondaryCount !== undefined) {
       for (let k = 0; k < req.secondaryCount; k++) {
-        const ip = this.#pickAddress(subnet, picked);
+        const ip = subnet.pickAddress(picked);
         if (ip === undefined) throw new SimError('InsufficientFreeAddressesInSubnet', `The specified subnet ${subnet.id} does not have enough free addresses to satisfy the request.`);
         picked.add(ip);
       }
     } else if (wantsPrefixes && req.prefixCount !== undefined) {
       for (let k = 0; k < req.prefixCount; k++) {
-        const base = this.#pickBlock(subnet, picked);
+        const base = subnet.pickBlock(picked);
         if (base === undefined) throw new SimError('InsufficientCidrBlocks', `There are not enough free cidr blocks in the specified subnet ${subnet.id} to satisfy the request.`);
         picked.add(base);
       }
@@ -458,13 +415,13 @@ export class World {
     const visibleAt = this.now() + Math.max(0, opts.visibleAfterMs ?? 0);
     if (wantsIps) {
       for (const ip of picked) {
-        this.#takeAddress(subnet, ip, eni.id);
+        subnet.takeAddress(ip, eni.id);
         eni.secondary.set(ip, visibleAt);
       }
       return { secondaryIps: [...picked].map(formatIPv4), prefixes: [] };
     }
     for (const base of picked) {
-      subnet.prefixOwner.set(base, eni.id);
+      subnet.takePrefix(base, eni.id);
       eni.prefixes.set(base, visibleAt);
     }
     return { secondaryIps: [], prefixes: [...picked].map((b) => `${formatIPv4(b)}/28`) };
@@ -494,11 +451,11 @@ export class World {
     }
     for (const ip of ipValues) {
       eni.secondary.delete(ip);
-      this.#releaseAddress(subnet, ip);
+      subnet.releaseAddress(ip);
     }
     for (const p of prefixValues) {
       eni.prefixes.delete(p.base);
-      subnet.prefixOwner.delete(p.base);
+      subnet.releasePrefix(p.base);
     }
   }
 
@@ -511,97 +468,12 @@ export class World {
     return inst ? this.instanceLimits(inst.type)!.ipv4PerInterface : Number.POSITIVE_INFINITY;
   }
 
-  #addressFree(subnet: SubnetState, ip: number): boolean {
-    return (
-      ip >= subnet.firstUsable &&
-      ip <= subnet.lastUsable &&
-      !subnet.addressOwner.has(ip) &&
-      !subnet.prefixOwner.has((ip & BLOCK_MASK) >>> 0)
-    );
-  }
-
-  #blockFree(subnet: SubnetState, base: number, picked: Set<number>): boolean {
-    return (
-      // Aligned blocks holding a reserved address (the subnet's first and last block) never qualify.
-      base >= subnet.firstUsable &&
-      base + 15 <= subnet.lastUsable &&
-      !(subnet.blockUse.get(base)! > 0) &&
-      !subnet.prefixOwner.has(base) &&
-      !picked.has(base) &&
-      cidrContains(subnet.cidr, base)
-    );
-  }
-
-  #takeAddress(subnet: SubnetState, ip: number, eniId: string): void {
-    subnet.addressOwner.set(ip, eniId);
-    const block = (ip & BLOCK_MASK) >>> 0;
-    subnet.blockUse.set(block, (subnet.blockUse.get(block) ?? 0) + 1);
-  }
-
-  #releaseAddress(subnet: SubnetState, ip: number): void {
-    subnet.addressOwner.delete(ip);
-    const block = (ip & BLOCK_MASK) >>> 0;
-    const n = (subnet.blockUse.get(block) ?? 1) - 1;
-    if (n > 0) subnet.blockUse.set(block, n);
-    else subnet.blockUse.delete(block);
-  }
-
-  #inReservation(subnet: SubnetState, ip: number, type: 'prefix' | 'explicit'): boolean {
-    for (const r of subnet.reservations) if (r.type === type && cidrContains(r.cidr, ip)) return true;
-    return false;
-  }
-
-  #blockTouchesReservation(subnet: SubnetState, base: number, type: 'prefix' | 'explicit'): boolean {
-    const block: Cidr = { base, prefixLength: 28 };
-    for (const r of subnet.reservations) if (r.type === type && cidrsOverlap(r.cidr, block)) return true;
-    return false;
-  }
-
-  /**
-   * A free address for an automatic secondary IP: random (as EC2's picks look, which is what fragments
-   * subnets), outside explicit reservations, outside prefix reservations unless nothing else is left.
-   */
-  #pickAddress(subnet: SubnetState, picked: Set<number>): number | undefined {
-    const span = subnet.lastUsable - subnet.firstUsable + 1;
-    const ok = (ip: number, allowPrefixRes: boolean): boolean =>
-      this.#addressFree(subnet, ip) &&
-      !picked.has(ip) &&
-      !this.#inReservation(subnet, ip, 'explicit') &&
-      (allowPrefixRes || !this.#inReservation(subnet, ip, 'prefix'));
-    for (let attempt = 0; attempt < 32; attempt++) {
-      const ip = subnet.firstUsable + this.#prng.int(span);
-      if (ok(ip, false)) return ip;
-    }
-    const start = this.#prng.int(span);
-    for (const allowPrefixRes of [false, true]) {
-      for (let k = 0; k < span; k++) {
-        const ip = subnet.firstUsable + ((start + k) % span);
-        if (ok(ip, allowPrefixRes)) return ip;
-      }
-    }
-    return undefined;
-  }
-
-  /** The lowest free aligned /28: inside prefix reservations first, never touching explicit reservations. */
-  #pickBlock(subnet: SubnetState, picked: Set<number>): number | undefined {
-    const size = sizeOf(subnet.cidr);
-    for (const pass of ['reserved', 'open'] as const) {
-      for (let base = subnet.cidr.base; base < subnet.cidr.base + size; base += 16) {
-        if (!this.#blockFree(subnet, base, picked)) continue;
-        if (this.#blockTouchesReservation(subnet, base, 'explicit')) continue;
-        const inPrefixRes = this.#blockTouchesReservation(subnet, base, 'prefix');
-        if (pass === 'reserved' ? inPrefixRes : !inPrefixRes) return base;
-      }
-    }
-    return undefined;
-  }
-
   #nextId(kind: string, hexDigits: number): string {
     this.#sequence += 1;
     return `${kind}-${this.#sequence.toString(16).padStart(hexDigits, '0')}`;
   }
 
-  #requireSubnet(subnetId: string): SubnetState {
+  #requireSubnet(subnetId: string): SubnetSpace {
     const s = this.#subnets.get(subnetId);
     if (!s) throw new SimError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
     return s;
@@ -613,14 +485,13 @@ export class World {
     return e;
   }
 
-  #subnetView(s: SubnetState): SubnetView {
-    const usable = s.lastUsable - s.firstUsable + 1;
+  #subnetView(s: SubnetSpace): SubnetView {
     return {
       subnetId: s.id,
       vpcId: s.vpcId,
       cidr: formatCidr(s.cidr),
       availabilityZone: s.availabilityZone,
-      availableIpAddressCount: usable - s.addressOwner.size - 16 * s.prefixOwner.size,
+      availableIpAddressCount: s.availableIpAddressCount,
     };
   }
 
@@ -651,7 +522,7 @@ export class World {
 
   #instanceView(i: InstanceState): InstanceView {
     const subnet = this.#subnets.get(i.subnetId)!;
-    const interfaces = [...this.#enis.values()].filter((e) => e.instanceId === i.id).map((e) => this.#eniView(e));
+    const interfaces = i.eniIds.map((id) => this.#eniView(this.#enis.get(id)!));
     return {
       instanceId: i.id,
       instanceType: i.type,
@@ -665,10 +536,6 @@ export class World {
       interfaces,
     };
   }
-}
-
-function cidrsOverlap(a: Cidr, b: Cidr): boolean {
-  return a.prefixLength <= b.prefixLength ? cidrContains(a, b.base) : cidrContains(b, a.base);
 }
 
 function macFor(n: number): string {
