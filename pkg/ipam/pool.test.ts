@@ -313,6 +313,18 @@ describe('EC2 failures', () => {
     assert.deepEqual(retry.map((q) => q.kind), ['assign-prefixes']);
   });
 
+  test('InsufficientCidrBlocks pauses prefixes only: a switch to secondary mode still creates IPs', () => {
+    const { pool, eni } = setup(PD, { prefixBlocks: 1 });
+    fill(pool, eni, 16);
+    assert.equal(pool.snapshot(0).lastError?.kind, 'insufficient-cidr-blocks');
+    pool.setConfig(cfg(SEC), 1);
+    const [create] = pool.plan(1);
+    assert.equal(create!.kind, 'assign-secondary-ips');
+    pool.complete(create!.id, eni.perform(create!), 1);
+    const r = ok(pool.assign('pod-17', 1));
+    assert.equal(r.source.kind, 'secondary');
+  });
+
   test('after the backoff a prefix is created once the subnet has room again', () => {
     const { pool, eni } = setup(PD, { prefixBlocks: 2 });
     fill(pool, eni, 15);

@@ -22,15 +22,16 @@
 import { ADDRESSES_PER_PREFIX, COOL_DOWN_MS } from '../contract.ts';
 import { AddressError, parseCidr, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
 import { formatAnnotation } from './annotation.ts';
+import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
 import { EniLedger, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { deliverableCapacity, sourceOf, type Holding, type PoolState } from './state.ts';
 import { applyEniState, attachRunningPods, parseEni, reclaimVanished } from './sync.ts';
+import { clearSurplus, dueSurplus } from './surplus.ts';
 import { prefixDeviation, secondaryDeviation } from './targets.ts';
 import type { Ec2ErrorKind } from '../ec2/errors.ts';
 import type {
   AddressSource,
-  AssignFailureReason,
   AssignResult,
   Ec2Outcome,
   Ec2Request,
@@ -79,10 +80,6 @@ function validateSettings(settings: PoolSettings): void {
   check('releaseHoldDownMs', settings.releaseHoldDownMs, Number.isFinite(settings.releaseHoldDownMs) && settings.releaseHoldDownMs >= 0, 'use a non-negative number of milliseconds');
 }
 
-type Backoff = { until: number; reason: 'insufficient-cidr-blocks' | 'address-limit-exceeded' };
-type Surplus = PrefixEntry | SecondaryEntry;
-
-const addressOfSurplus = (e: Surplus): number => ('base' in e ? e.base : e.ip);
 
 export class NodePool {
   readonly #settings: PoolSettings;
@@ -92,7 +89,7 @@ export class NodePool {
   #nextRequestId = 1;
   #resyncRequired = false;
   #resyncNotBefore = 0;
-  #backoff: Backoff | undefined;
+  #backoff: CreateBackoff | undefined;
   #lastError: PoolSnapshot['lastError'];
   /** Pods that asked and got no address: pod UID -> time of the last try. */
   readonly #waiting = new Map<string, number>();
@@ -178,7 +175,19 @@ export class NodePool {
     }
     if (!holding) {
       this.#waiting.set(podUid, now);
-      return this.#failure(now);
+      return explainNoAddress({
+        ledger,
+        mode: this.#config.mode,
+        held: this.#state.pods.size + this.#state.vanished.size,
+        deliverable: this.advertisedCapacity,
+        resyncAfter: this.#resyncRequired ? { message: this.#lastError?.message } : undefined,
+        backoff: this.#activeBackoff(now),
+        creating: this.#creating(),
+        coolDownMs: this.#settings.coolDownMs,
+        resyncRetryMs: RESYNC_RETRY_MS,
+        warmPoolRetryMs: WARM_POOL_RETRY_MS,
+        now,
+      });
     }
     this.#waiting.delete(podUid);
     this.#state.pods.set(podUid, holding);
@@ -205,76 +214,91 @@ export class NodePool {
   }
 
   plan(now: number): Ec2Request[] {
-    const out: Ec2Request[] = [];
     if (this.#resyncRequired) {
-      const resyncInFlight = [...this.#pending.values()].some((r) => r.kind === 'resync');
-      if (this.#pending.size === 0 && !resyncInFlight && now >= this.#resyncNotBefore) out.push(this.#issue({ kind: 'resync' }));
-      return out;
+      // Nothing else until the ledger matches the ENI again; one re-sync, with nothing in flight.
+      if (this.#pending.size > 0 || now < this.#resyncNotBefore) return [];
+      return [this.#issue({ kind: 'resync' })];
     }
-    const { ledger } = this.#state;
-    const creating = [...this.#pending.values()].some((r) => r.kind === 'assign-prefixes' || r.kind === 'assign-secondary-ips');
-    const backedOff = this.#backoff !== undefined && now < this.#backoff.until;
     for (const [podUid, at] of this.#waiting) if (now >= at + WAITING_TTL_MS) this.#waiting.delete(podUid);
-    const waiting = this.#waiting.size;
-    const releasePrefixes: PrefixEntry[] = [];
-    const releaseIps: SecondaryEntry[] = [];
-
-    if (this.#config.mode === 'prefix') {
-      // The other mode drains: a free secondary IP goes once cooled, no hold-down.
-      for (const s of ledger.secondaries()) if (!s.releasing && ledger.stateOf(s.cell, now) === 'free') releaseIps.push(s);
-      const active = ledger.prefixes().filter((p) => !p.releasing);
-      const counts = { used: 0, free: 0, cooling: 0, freePrefixes: 0, prefixes: active.length, pendingPrefixes: this.#pendingCount('assign-prefixes'), waiting };
-      const fullyFree: PrefixEntry[] = [];
-      for (const p of active) {
-        const c = ledger.countCells(p, now);
-        counts.used += c.used;
-        counts.free += c.free;
-        counts.cooling += c.cooling;
-        if (c.free === ADDRESSES_PER_PREFIX) fullyFree.push(p);
-      }
-      counts.freePrefixes = fullyFree.length;
-      const deviation = prefixDeviation(counts, this.#config);
-      if (deviation > 0) {
-        this.#clearSurplus(fullyFree);
-        const count = Math.min(deviation, ledger.freeSlots());
-        if (!backedOff && count > 0) out.push(this.#issueAssign({ kind: 'assign-prefixes', count }));
-      } else if (deviation < 0 && !creating) {
-        releasePrefixes.push(...(this.#dueSurplus(fullyFree, -deviation, now) as PrefixEntry[]));
-      } else if (deviation === 0) {
-        this.#clearSurplus(fullyFree);
-      }
-    } else {
-      for (const p of ledger.prefixes()) {
-        if (!p.releasing && ledger.countCells(p, now).free === ADDRESSES_PER_PREFIX) releasePrefixes.push(p);
-      }
-      const active = ledger.secondaries().filter((s) => !s.releasing);
-      const counts = { used: 0, free: 0, cooling: 0, restored: 0, pending: this.#pendingCount('assign-secondary-ips'), waiting };
-      const free: SecondaryEntry[] = [];
-      for (const s of active) {
-        const st = ledger.stateOf(s.cell, now);
-        counts[st === 'cooling' && s.cell.restored ? 'restored' : st]++;
-        if (st === 'free') free.push(s);
-      }
-      const deviation = secondaryDeviation(counts, this.#config);
-      if (deviation > 0) {
-        this.#clearSurplus(free);
-        const count = Math.min(deviation, ledger.freeSlots());
-        if (!backedOff && count > 0) out.push(this.#issueAssign({ kind: 'assign-secondary-ips', count }));
-      } else if (deviation < 0 && !creating) {
-        releaseIps.push(...(this.#dueSurplus(free, -deviation, now) as SecondaryEntry[]));
-      } else if (deviation === 0) {
-        this.#clearSurplus(free);
-      }
+    const release = this.#config.mode === 'prefix' ? this.#planPrefixMode(now) : this.#planSecondaryMode(now);
+    const out = release.create ? [release.create] : [];
+    if (release.prefixes.length > 0) {
+      for (const p of release.prefixes) p.releasing = true;
+      out.push(this.#issue({ kind: 'unassign-prefixes', prefixes: release.prefixes.map((p) => p.cidr) }));
     }
-    if (releasePrefixes.length > 0) {
-      for (const p of releasePrefixes) p.releasing = true;
-      out.push(this.#issue({ kind: 'unassign-prefixes', prefixes: releasePrefixes.map((p) => p.cidr) }));
-    }
-    if (releaseIps.length > 0) {
-      for (const s of releaseIps) s.releasing = true;
-      out.push(this.#issue({ kind: 'unassign-secondary-ips', ips: releaseIps.map((s) => s.text) }));
+    if (release.ips.length > 0) {
+      for (const s of release.ips) s.releasing = true;
+      out.push(this.#issue({ kind: 'unassign-secondary-ips', ips: release.ips.map((s) => s.text) }));
     }
     return out;
+  }
+
+  #planPrefixMode(now: number): PlannedWork {
+    const { ledger } = this.#state;
+    // The other mode drains: a free secondary IP goes once cooled, without hold-down.
+    const ips = ledger.secondaries().filter((s) => !s.releasing && ledger.stateOf(s.cell, now) === 'free');
+    const active = ledger.prefixes().filter((p) => !p.releasing);
+    const counts = { used: 0, free: 0, cooling: 0, freePrefixes: 0, prefixes: active.length, pendingPrefixes: this.#pendingCount('assign-prefixes'), waiting: this.#waiting.size };
+    const fullyFree: PrefixEntry[] = [];
+    for (const p of active) {
+      const c = ledger.countCells(p, now);
+      counts.used += c.used;
+      counts.free += c.free;
+      counts.cooling += c.cooling;
+      if (c.free === ADDRESSES_PER_PREFIX) fullyFree.push(p);
+    }
+    counts.freePrefixes = fullyFree.length;
+    const deviation = prefixDeviation(counts, this.#config);
+    const work: PlannedWork = { create: undefined, prefixes: [], ips };
+    if (deviation >= 0) {
+      clearSurplus(fullyFree);
+      if (deviation > 0) work.create = this.#create('assign-prefixes', deviation, now);
+    } else if (!this.#creating()) {
+      work.prefixes = dueSurplus(fullyFree, -deviation, now, this.#settings.releaseHoldDownMs);
+    }
+    return work;
+  }
+
+  #planSecondaryMode(now: number): PlannedWork {
+    const { ledger } = this.#state;
+    // The other mode drains: a prefix goes once all 16 addresses are free and cooled.
+    const prefixes = ledger.prefixes().filter((p) => !p.releasing && ledger.countCells(p, now).free === ADDRESSES_PER_PREFIX);
+    const counts = { used: 0, free: 0, cooling: 0, restored: 0, pending: this.#pendingCount('assign-secondary-ips'), waiting: this.#waiting.size };
+    const free: SecondaryEntry[] = [];
+    for (const s of ledger.secondaries()) {
+      if (s.releasing) continue;
+      const state = ledger.stateOf(s.cell, now);
+      counts[state === 'cooling' && s.cell.restored ? 'restored' : state]++;
+      if (state === 'free') free.push(s);
+    }
+    const deviation = secondaryDeviation(counts, this.#config);
+    const work: PlannedWork = { create: undefined, prefixes, ips: [] };
+    if (deviation >= 0) {
+      clearSurplus(free);
+      if (deviation > 0) work.create = this.#create('assign-secondary-ips', deviation, now);
+    } else if (!this.#creating()) {
+      // No deletes while creates are in flight (upstream bug 17).
+      work.ips = dueSurplus(free, -deviation, now, this.#settings.releaseHoldDownMs);
+    }
+    return work;
+  }
+
+  /** An assign request for up to `wanted` slots, unless EC2 asked us to back off. */
+  #create(kind: 'assign-prefixes' | 'assign-secondary-ips', wanted: number, now: number): Ec2Request | undefined {
+    const backoff = this.#activeBackoff(now);
+    // InsufficientCidrBlocks stops prefixes only; a full ENI stops both kinds.
+    if (backoff && (backoff.reason === 'address-limit-exceeded' || kind === 'assign-prefixes')) return undefined;
+    const count = Math.min(wanted, this.#state.ledger.freeSlots());
+    return count > 0 ? this.#issueAssign({ kind, count }) : undefined;
+  }
+
+  #activeBackoff(now: number): CreateBackoff | undefined {
+    return this.#backoff && now < this.#backoff.until ? this.#backoff : undefined;
+  }
+
+  #creating(): boolean {
+    for (const r of this.#pending.values()) if (r.kind === 'assign-prefixes' || r.kind === 'assign-secondary-ips') return true;
+    return false;
   }
 
   complete(requestId: number, outcome: Ec2Outcome, now: number): ResyncReport | undefined {
@@ -385,44 +409,6 @@ export class NodePool {
     return best;
   }
 
-  #failure(now: number): AssignResult {
-    const fail = (reason: AssignFailureReason, message: string, retryAfterMs: number): AssignResult => ({
-      ok: false,
-      reason,
-      message,
-      retryAfterMs: Math.max(Math.ceil(retryAfterMs), 1),
-    });
-    const { ledger } = this.#state;
-    const mode = this.#config.mode;
-    const held = this.#state.pods.size + this.#state.vanished.size;
-    const deliverable = this.advertisedCapacity;
-    if (held >= deliverable) {
-      return fail('at-capacity', `the node can hold ${deliverable} pods with an address and ${held} hold one; the pod gets an address when another pod on this node finishes`, this.#settings.coolDownMs);
-    }
-    if (this.#resyncRequired) {
-      const why = this.#lastError ? ` after "${this.#lastError.message}"` : '';
-      return fail('resyncing', `the pool is re-reading the node's ENI from EC2${why}; the pod gets an address once that is done`, RESYNC_RETRY_MS);
-    }
-    let firstCool = Number.POSITIVE_INFINITY;
-    const activeCells = mode === 'prefix' ? ledger.prefixes().flatMap((p) => (p.releasing ? [] : p.cells)) : ledger.secondaries().map((s) => s.cell);
-    for (const c of activeCells) firstCool = Math.min(firstCool, ledger.coolsAt(c, now) ?? Number.POSITIVE_INFINITY);
-    const coolWait = firstCool - now;
-    const backoff = this.#backoff && now < this.#backoff.until ? this.#backoff : undefined;
-    if (backoff?.reason === 'insufficient-cidr-blocks') {
-      const wait = Math.min(backoff.until - now, coolWait);
-      return fail('insufficient-cidr-blocks', `the subnet has no free aligned /28 block for a new prefix (EC2 InsufficientCidrBlocks); free addresses in the subnet or reserve room for prefixes with a subnet CIDR reservation of type prefix (aws ec2 create-subnet-cidr-reservation --reservation-type prefix); retrying in ${Math.ceil(wait / 1000)} s`, wait);
-    }
-    if (backoff?.reason === 'address-limit-exceeded') {
-      const wait = Math.min(backoff.until - now, coolWait);
-      return fail('address-limit-exceeded', `EC2 says the primary ENI has no free slot (PrivateIpAddressLimitExceeded) although winprefix counted one; check that no other tool assigns addresses to this ENI; retrying in ${Math.ceil(wait / 1000)} s`, wait);
-    }
-    const creating = [...this.#pending.values()].some((r) => r.kind === 'assign-prefixes' || r.kind === 'assign-secondary-ips');
-    if (!creating && ledger.freeSlots() === 0 && Number.isFinite(firstCool)) {
-      return fail('cooling-down', `every free address on this node is cooling down after its pod finished and no slot is left for a new ${mode === 'prefix' ? 'prefix' : 'IP'}; retrying when the first one is ready in ${Math.ceil(coolWait / 1000)} s`, coolWait);
-    }
-    return fail('warm-pool-empty', `no free address yet: winprefix is asking EC2 for more ${mode === 'prefix' ? 'prefixes' : 'secondary IPs'}; retrying in ${WARM_POOL_RETRY_MS / 1000} s`, WARM_POOL_RETRY_MS);
-  }
-
   #issue(request: DistributiveOmit<Ec2Request, 'id'>): Ec2Request {
     const full = { ...request, id: this.#nextRequestId++ } as Ec2Request;
     this.#pending.set(full.id, full);
@@ -438,30 +424,6 @@ export class NodePool {
     let n = 0;
     for (const r of this.#pending.values()) if (r.kind === kind) n += r.count;
     return n;
-  }
-
-  /** Marks the `count` entries that go first as surplus; returns those surplus for the hold-down time. */
-  #dueSurplus(candidates: Surplus[], count: number, now: number): Surplus[] {
-    // Longest-surplus first, then the highest address, so the low end of the ENI stays stable.
-    const ordered = [...candidates].sort((a, b) => {
-      const sa = a.surplusSince ?? Number.POSITIVE_INFINITY;
-      const sb = b.surplusSince ?? Number.POSITIVE_INFINITY;
-      return sa !== sb ? sa - sb : addressOfSurplus(b) - addressOfSurplus(a);
-    });
-    const due: Surplus[] = [];
-    ordered.forEach((entry, i) => {
-      if (i >= count) {
-        entry.surplusSince = undefined;
-        return;
-      }
-      entry.surplusSince ??= now;
-      if (now >= entry.surplusSince + this.#settings.releaseHoldDownMs) due.push(entry);
-    });
-    return due;
-  }
-
-  #clearSurplus(entries: Surplus[]): void {
-    for (const e of entries) e.surplusSince = undefined;
   }
 
   #adopt(kind: 'prefix' | 'secondary', addresses: readonly string[], now: number): void {
@@ -514,3 +476,10 @@ export class NodePool {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What one plan() round wants: at most one create, and the entries to give back. */
+interface PlannedWork {
+  create: Ec2Request | undefined;
+  prefixes: PrefixEntry[];
+  ips: SecondaryEntry[];
+}
