@@ -9,7 +9,7 @@ import { ADDRESSES_PER_PREFIX } from '../../pkg/contract.ts';
 import { primaryEniSlots, supportsPrefixDelegation, type InstanceLimits } from '../../pkg/ec2/instance-limits.ts';
 import { resolveNodeConfig } from '../../pkg/ipam/config.ts';
 import { defaultPoolSettings, NodePool } from '../../pkg/ipam/pool.ts';
-import type { ClusterIpamConfig, ConfigProblem, NodeIpamConfig } from '../../pkg/ipam/types.ts';
+import type { ClusterIpamConfig, ConfigProblem, NodeIpamConfig, PoolSnapshot } from '../../pkg/ipam/types.ts';
 import { OfflineEni } from './offline-eni.ts';
 
 export interface SimulationInput {
@@ -62,7 +62,8 @@ export function simulate(input: SimulationInput): Simulation {
       );
     }
   }
-  const results = input.podCounts.map((pods) => simulateOne(config, slots, pods));
+  const rows = simulateArrivals(config, slots, new Set(input.podCounts));
+  const results = input.podCounts.map((pods) => rows.get(pods)!);
   return {
     instanceType: node.instanceType,
     node: { slots, prefixCapable: node.prefixCapable },
@@ -72,12 +73,20 @@ export function simulate(input: SimulationInput): Simulation {
   };
 }
 
-function simulateOne(config: NodeIpamConfig, slots: number, pods: number): SimulationRow {
+/**
+ * Pods arrive one at a time on a fresh node, and after each one the pool settles. The state after
+ * N pods is the same whether the run stops at N or goes on (the pool is deterministic and the
+ * arrivals are the same), so one run up to the largest count answers every count, each exactly as
+ * an independent run on a fresh node would.
+ */
+function simulateArrivals(config: NodeIpamConfig, slots: number, counts: ReadonlySet<number>): Map<number, SimulationRow> {
+  const rows = new Map<number, SimulationRow>();
+  const max = Math.max(0, ...counts);
   const pool = NodePool.create(defaultPoolSettings(slots, 19), config, 0);
   const eni = new OfflineEni();
   const clock = { now: 0, steps: 0 };
-  const budget = MAX_STEPS_PER_POD * (pods + 1);
-  const settle = () => {
+  const budget = MAX_STEPS_PER_POD * (max + 1);
+  const settle = (pods: number) => {
     for (;;) {
       if (++clock.steps > budget) throw new SimulationError(`the pool did not settle with ${pods} pods (this is a bug; please report it)`);
       const requests = pool.plan(clock.now);
@@ -91,18 +100,23 @@ function simulateOne(config: NodeIpamConfig, slots: number, pods: number): Simul
       clock.now = wake;
     }
   };
-  settle();
-  for (let i = 1; i <= pods; i++) {
+  settle(0);
+  if (counts.has(0)) rows.set(0, rowOf(pool.snapshot(clock.now), 0));
+  for (let i = 1; i <= max; i++) {
     for (;;) {
       const result = pool.assign(`pod-${i}`, clock.now);
       if (result.ok) break;
-      if (++clock.steps > budget) throw new SimulationError(`pod ${i} of ${pods} got no address: ${result.message}`);
+      if (++clock.steps > budget) throw new SimulationError(`pod ${i} got no address: ${result.message}`);
       clock.now += result.retryAfterMs;
-      settle();
+      settle(i);
     }
-    settle();
+    settle(i);
+    if (counts.has(i)) rows.set(i, rowOf(pool.snapshot(clock.now), i));
   }
-  const snap = pool.snapshot(clock.now);
+  return rows;
+}
+
+function rowOf(snap: PoolSnapshot, pods: number): SimulationRow {
   const podsPerPrefix = snap.prefixes.map((p) => p.used).sort((a, b) => b - a);
   const prefixIPs = snap.prefixes.length * ADDRESSES_PER_PREFIX;
   const totalIPs = prefixIPs + snap.secondaryIps.length;
