@@ -1,0 +1,70 @@
+/**
+ * The same bundle under Deno: dist/controller.js run with `deno run --allow-env --allow-read
+ * --allow-net --allow-sys` (the permissions the README lists) does the main workflow: warm prefix
+ * and capacity, webhook-injected pods annotated from the fullest prefix, addresses back on delete.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { createWindowsNode, createWindowsPod } from '../harness/cluster-objects.ts';
+import { useControlPlane } from '../harness/suite.ts';
+import {
+  DENO,
+  checkInvariants,
+  deleteAllPods,
+  metricValue,
+  primaryEni,
+  registerWebhooks,
+  setIpamConfig,
+  startController,
+  startSimulator,
+  waitForAnnotation,
+  waitForCapacity,
+  waitForIdlePool,
+  world,
+  type ControllerProcess,
+} from './support.ts';
+
+const plane = useControlPlane();
+const INSTANCES = { 'win-deno': 'i-0d00000000000000a' };
+
+describe('controller on Deno', () => {
+  let sim: Ec2Simulator;
+  let kc: KubeConfig;
+  let ctl: ControllerProcess;
+
+  before(async () => {
+    assert.ok(existsSync(DENO), `${DENO} is missing (devDependency deno)`);
+    kc = plane().kubeConfig();
+    sim = await startSimulator(world([{ id: INSTANCES['win-deno'], type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.40', platform: 'windows' }]));
+    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
+    ctl = await startController({ plane: plane(), sim, name: 'deno', runtime: 'deno' });
+    await registerWebhooks(plane(), ctl.ports.webhook);
+  });
+
+  after(async () => {
+    await ctl?.stop();
+    await sim?.close();
+  });
+
+  test('main workflow under deno run', async () => {
+    await createWindowsNode(kc, { name: 'win-deno', instanceId: INSTANCES['win-deno'], instanceType: 'm5.large', zone: 'us-west-2a' }).catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
+    await waitForCapacity(kc, 'win-deno', 144);
+    const names = Array.from({ length: 18 }, (_, i) => `d-${i}`);
+    for (const name of names) await createWindowsPod(kc, { name, nodeName: 'win-deno' });
+    const values = [];
+    for (const name of names) values.push(await waitForAnnotation(kc, name));
+    assert.equal(new Set(values).size, names.length);
+    assert.equal(primaryEni(sim, INSTANCES['win-deno']).prefixes.length, 2);
+    await checkInvariants(kc, sim, INSTANCES);
+    assert.match(await ctl.metrics(), /winprefix_pod_annotation_latency_seconds_count \d+/);
+    assert.equal(metricValue(await ctl.metrics(), 'winprefix_leader'), 1);
+    await deleteAllPods(kc);
+    await waitForIdlePool(kc, sim, 'win-deno', INSTANCES['win-deno'], { prefixes: 1, secondaryIps: 0 });
+    assert.match(ctl.proc.tail(200), /"runtime":"deno /);
+  });
+});

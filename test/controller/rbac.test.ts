@@ -1,0 +1,133 @@
+/**
+ * Least privilege, for real: the controller runs as a user bound to exactly the RBAC rules the
+ * install manifest ships (pkg/manifests), through a workflow that touches every kind of call it
+ * makes; any 403 fails the test. The annotation guard, registered from the shipped webhook
+ * configuration, stops another user from setting the IP annotation.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1ClusterRole, type V1ClusterRoleBinding, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
+import { POD_IP_ANNOTATION } from '../../pkg/contract.ts';
+import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { DEFAULT_INSTALL, rbacObjects } from '../../pkg/manifests/install.ts';
+import { createWindowsNode, createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
+import { useControlPlane } from '../harness/suite.ts';
+import {
+  checkInvariants,
+  deleteAllPods,
+  registerWebhooks,
+  setIpamConfig,
+  startController,
+  startSimulator,
+  waitForAnnotation,
+  waitForCapacity,
+  waitForEvent,
+  waitForIdlePool,
+  world,
+  type ControllerProcess,
+} from './support.ts';
+
+const plane = useControlPlane();
+const CONTROLLER_USER = 'winprefix-rbac-test';
+const INSTALL = { ...DEFAULT_INSTALL, namespace: 'winprefix-system' };
+const INSTANCES = { 'win-rbac': 'i-0c00000000000000a' };
+
+async function applyRbac(kc: KubeConfig, objects: Array<Record<string, unknown>>): Promise<void> {
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  for (const o of objects) {
+    const namespace = (o.metadata as { namespace?: string }).namespace ?? '';
+    switch (o.kind) {
+      case 'ClusterRole': await rbac.createClusterRole({ body: o as unknown as V1ClusterRole }); break;
+      case 'ClusterRoleBinding': await rbac.createClusterRoleBinding({ body: o as unknown as V1ClusterRoleBinding }); break;
+      case 'Role': await rbac.createNamespacedRole({ namespace, body: o as unknown as V1Role }); break;
+      case 'RoleBinding': await rbac.createNamespacedRoleBinding({ namespace, body: o as unknown as V1RoleBinding }); break;
+      default: throw new Error(`unexpected RBAC object kind ${String(o.kind)}`);
+    }
+  }
+}
+
+describe('controller RBAC and annotation guard', () => {
+  let sim: Ec2Simulator;
+  let kc: KubeConfig;
+  let ctl: ControllerProcess;
+
+  before(async () => {
+    kc = plane().kubeConfig();
+    await ensureNamespace(kc, INSTALL.namespace);
+    await applyRbac(kc, rbacObjects(INSTALL, { kind: 'User', name: CONTROLLER_USER }));
+    sim = await startSimulator(world([{ id: INSTANCES['win-rbac'], type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.30', platform: 'windows' }]));
+    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
+    const kubeconfigPath = await plane().mintKubeconfig({ name: CONTROLLER_USER });
+    ctl = await startController({
+      plane: plane(),
+      sim,
+      name: 'rbac',
+      kubeconfigPath,
+      args: [`--leader-election-namespace=${INSTALL.namespace}`, `--leader-election-id=${INSTALL.leaseName}`],
+    });
+    await registerWebhooks(plane(), ctl.ports.webhook);
+  });
+
+  after(async () => {
+    await ctl?.stop();
+    await sim?.close();
+  });
+
+  test('the workflow runs as the manifest identity without a single forbidden call', async () => {
+    await createWindowsNode(kc, { name: 'win-rbac', instanceId: INSTANCES['win-rbac'], instanceType: 'm5.large', zone: 'us-west-2a' }).catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
+    await waitForCapacity(kc, 'win-rbac', 144);
+    for (let i = 0; i < 5; i++) await createWindowsPod(kc, { name: `r-${i}`, nodeName: 'win-rbac' });
+    for (let i = 0; i < 5; i++) await waitForAnnotation(kc, `r-${i}`);
+    await waitForEvent(kc, { kind: 'Pod', name: 'r-0', namespace: 'default' }, 'ResourceAllocated');
+    // Events on the ConfigMap (InvalidConfiguration) need the same rights as any other event.
+    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true', 'windows-warm-ip-target': 'x' });
+    await waitForEvent(kc, { kind: 'ConfigMap', name: 'amazon-vpc-cni', namespace: 'kube-system' }, 'InvalidConfiguration');
+    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
+    await deletePodNow(kc, 'r-0');
+    await checkInvariants(kc, sim, INSTANCES);
+    await deleteAllPods(kc);
+    await waitForIdlePool(kc, sim, 'win-rbac', INSTANCES['win-rbac'], { prefixes: 1, secondaryIps: 0 });
+    const log = readFileSync(ctl.proc.logPath, 'utf8');
+    const forbidden = log.split('\n').filter((l) => /forbidden|"code":403|status 403/i.test(l));
+    assert.deepEqual(forbidden, [], 'the controller made a call its RBAC does not allow');
+  });
+
+  test('the annotation guard rejects a user who sets the IP annotation, and allows the controller', async () => {
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createClusterRole({ body: { metadata: { name: 'pod-editor' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'create', 'patch', 'update'] }] } });
+    await rbac.createClusterRoleBinding({
+      body: { metadata: { name: 'mallory-pod-editor' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'pod-editor' }, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'mallory' }] },
+    });
+    const malloryKc = new KubeConfig();
+    malloryKc.loadFromString(readFileSync(await plane().mintKubeconfig({ name: 'mallory' }), 'utf8'));
+    const mallory = malloryKc.makeApiClient(CoreV1Api);
+    await createWindowsPod(kc, { name: 'guarded', nodeName: 'win-rbac' });
+    const controllerValue = await waitForAnnotation(kc, 'guarded');
+    await assert.rejects(
+      mallory.patchNamespacedPod(
+        { namespace: 'default', name: 'guarded', body: { metadata: { annotations: { [POD_IP_ANNOTATION]: '10.20.0.99/32' } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+      (err: { body?: string }) => /managed by the IPAM controller/.test(String(err.body)) && /mallory/.test(String(err.body)),
+    );
+    await assert.rejects(
+      mallory.createNamespacedPod({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'forged', annotations: { [POD_IP_ANNOTATION]: '10.20.0.98/32' } },
+          spec: { nodeName: 'win-rbac', containers: [{ name: 'c', image: 'x' }] },
+        },
+      }),
+      (err: { body?: string }) => /managed by the IPAM controller/.test(String(err.body)),
+    );
+    const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'guarded', namespace: 'default' });
+    assert.equal(pod.metadata?.annotations?.[POD_IP_ANNOTATION], controllerValue, 'the annotation is still the controller\'s');
+    await waitFor('guarded pod gone', async () => {
+      await deletePodNow(kc, 'guarded');
+      return true;
+    });
+  });
+});
