@@ -118,6 +118,14 @@ describe('assignment', () => {
     assert.equal(fail(pd.pool.assign('one-more', 0)).reason, 'at-capacity');
   });
 
+  test('a node with no slots asks EC2 for nothing and says it is at capacity', () => {
+    const pool = NodePool.create(defaultPoolSettings(0, 19), cfg(PD, 0), 0);
+    assert.deepEqual(pool.plan(0), []);
+    assert.equal(pool.advertisedCapacity, 0);
+    assert.equal(fail(pool.assign('a', 0)).reason, 'at-capacity');
+    assert.equal(pool.nextWakeAt(0), undefined);
+  });
+
   test('15, 16 and 17 pods: the 16th pod brings the second prefix, the 17th uses it', () => {
     const { pool, eni } = setup(PD);
     fill(pool, eni, 15);
