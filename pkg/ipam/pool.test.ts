@@ -122,8 +122,9 @@ describe('assignment', () => {
     const pool = NodePool.create(defaultPoolSettings(0, 19), cfg(PD, 0), 0);
     assert.deepEqual(pool.plan(0), []);
     assert.equal(pool.advertisedCapacity, 0);
-    assert.equal(fail(pool.assign('a', 0)).reason, 'at-capacity');
     assert.equal(pool.nextWakeAt(0), undefined);
+    assert.equal(fail(pool.assign('a', 0)).reason, 'at-capacity');
+    assert.deepEqual(pool.plan(0), []);
   });
 
   test('15, 16 and 17 pods: the 16th pod brings the second prefix, the 17th uses it', () => {
