@@ -22,17 +22,16 @@ import {
   UnassignPrivateIpAddressesCommand,
   type EC2ClientConfig,
   type Filter,
-  type Instance as SdkInstance,
-  type InstanceNetworkInterface as SdkInstanceEni,
-  type NetworkInterface as SdkEni,
 } from '@aws-sdk/client-ec2';
 // Type-only (erased): the SDK's own middleware types, from the @smithy/types package it depends on.
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { classifyEc2Error } from './classify.ts';
-import { Ec2AssignmentNotVisibleError, Ec2Error } from './errors.ts';
+import { Ec2Error } from './errors.ts';
 import { bundledInstanceLimits, type InstanceLimits } from './instance-limits.ts';
-import type { CidrReservation, Ec2Port, Instance, NetworkInterface, Subnet } from './port.ts';
+import type { CidrReservation, Ec2Port, NetworkInterface, Subnet } from './port.ts';
+import { fromSdkEni, fromSdkInstance } from './sdk-mapping.ts';
 import { processEc2TokenBucket, systemClock, TokenBucket, type BucketClock } from './token-bucket.ts';
+import { VISIBILITY_WAIT_DEFAULTS, waitUntilVisible } from './visibility-wait.ts';
 
 /** Upstream's defaults: 12 calls/s, burst 18, 3 attempts, 30 s per request. */
 export const EC2_ADAPTER_DEFAULTS = {
@@ -42,11 +41,7 @@ export const EC2_ADAPTER_DEFAULTS = {
   requestTimeoutMs: 30_000,
 } as const;
 
-/**
- * Upstream polls up to ~15.75 s (250 ms doubling, 7 steps). We poll at once, then after 250, 500, 1000, 2000 and
- * 4000 ms: at most 6 describes and 7.75 s of sleeps, so a stuck assignment delays a node's work by under 8 s.
- */
-export const VISIBILITY_WAIT_DEFAULTS = { initialDelayMs: 250, maxTotalSleepMs: 8_000 } as const;
+export { VISIBILITY_WAIT_DEFAULTS } from './visibility-wait.ts';
 
 export interface Ec2AdapterOptions {
   /** AWS region; default: the SDK's chain (AWS_REGION, AWS_DEFAULT_REGION via profile, ...). */
@@ -148,28 +143,8 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     clock: options.visibilityWait?.clock ?? systemClock,
   };
 
-  /** Polls the ENI until every assigned item is visible, within the bounded schedule. */
-  const waitUntilVisible = async (eniId: string, assigned: string[], pick: (eni: NetworkInterface) => string[]): Promise<string[]> => {
-    let visible: string[] = [];
-    let slept = 0;
-    let delay = wait.initialDelayMs;
-    for (;;) {
-      try {
-        const shown = new Set(pick(await describeInterface(eniId)));
-        visible = assigned.filter((a) => shown.has(a));
-      } catch (err) {
-        const missing = assigned.filter((a) => !visible.includes(a));
-        throw new Ec2AssignmentNotVisibleError('DescribeNetworkInterfaces', eniId, visible, missing, slept, { cause: err });
-      }
-      if (visible.length === assigned.length) return visible;
-      if (slept + delay > wait.maxTotalSleepMs) break;
-      await wait.clock.sleep(delay);
-      slept += delay;
-      delay *= 2;
-    }
-    const missing = assigned.filter((a) => !visible.includes(a));
-    throw new Ec2AssignmentNotVisibleError('AssignPrivateIpAddresses', eniId, visible, missing, slept);
-  };
+  const waitFor = (eniId: string, assigned: string[], pick: (eni: NetworkInterface) => string[]): Promise<string[]> =>
+    waitUntilVisible({ networkInterfaceId: eniId, assigned, describe: async () => pick(await describeInterface(eniId)), ...wait });
 
   const limitsCache = new Map<string, Promise<InstanceLimits>>();
 
@@ -229,7 +204,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
       );
       const assigned = (out.AssignedIpv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? '').filter(Boolean);
       if (assigned.length === 0) throw emptyAssignment(networkInterfaceId, count, 'prefixes');
-      return waitUntilVisible(networkInterfaceId, assigned, (eni) => eni.prefixes);
+      return waitFor(networkInterfaceId, assigned, (eni) => eni.prefixes);
     },
 
     async assignSecondaryIps(networkInterfaceId, count) {
@@ -239,7 +214,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
       );
       const assigned = (out.AssignedPrivateIpAddresses ?? []).map((a) => a.PrivateIpAddress ?? '').filter(Boolean);
       if (assigned.length === 0) throw emptyAssignment(networkInterfaceId, count, 'secondary IPs');
-      return waitUntilVisible(networkInterfaceId, assigned, (eni) => eni.secondaryIps);
+      return waitFor(networkInterfaceId, assigned, (eni) => eni.secondaryIps);
     },
 
     async unassignPrefixes(networkInterfaceId, prefixes) {
@@ -319,53 +294,4 @@ function notFound(action: string, code: string, what: string): Ec2Error {
 
 function emptyAssignment(eniId: string, count: number, what: string): Ec2Error {
   return new Ec2Error('other', 'WinprefixEmptyAssignment', 'AssignPrivateIpAddresses', `EC2 accepted a request for ${count} ${what} on ${eniId} but assigned none`);
-}
-
-function fromSdkEni(e: SdkEni): NetworkInterface {
-  return {
-    networkInterfaceId: e.NetworkInterfaceId ?? '',
-    subnetId: e.SubnetId ?? '',
-    vpcId: e.VpcId ?? '',
-    availabilityZone: e.AvailabilityZone ?? '',
-    deviceIndex: e.Attachment?.DeviceIndex,
-    instanceId: e.Attachment?.InstanceId,
-    status: e.Status ?? '',
-    primaryPrivateIp: e.PrivateIpAddress ?? '',
-    secondaryIps: (e.PrivateIpAddresses ?? []).filter((a) => !a.Primary && a.PrivateIpAddress).map((a) => a.PrivateIpAddress!),
-    prefixes: (e.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? '').filter(Boolean),
-  };
-}
-
-function fromSdkInstanceEni(e: SdkInstanceEni, instance: SdkInstance): NetworkInterface {
-  return {
-    networkInterfaceId: e.NetworkInterfaceId ?? '',
-    subnetId: e.SubnetId ?? '',
-    vpcId: e.VpcId ?? '',
-    availabilityZone: instance.Placement?.AvailabilityZone ?? '',
-    deviceIndex: e.Attachment?.DeviceIndex,
-    instanceId: instance.InstanceId,
-    status: e.Status ?? '',
-    primaryPrivateIp: e.PrivateIpAddress ?? '',
-    secondaryIps: (e.PrivateIpAddresses ?? []).filter((a) => !a.Primary && a.PrivateIpAddress).map((a) => a.PrivateIpAddress!),
-    prefixes: (e.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? '').filter(Boolean),
-  };
-}
-
-function fromSdkInstance(i: SdkInstance): Instance {
-  const interfaces = (i.NetworkInterfaces ?? []).map((e) => fromSdkInstanceEni(e, i));
-  const primary = interfaces.find((e) => e.primaryPrivateIp === i.PrivateIpAddress);
-  if (!primary) {
-    throw new Ec2Error('not-found', 'WinprefixNoPrimaryInterface', 'DescribeInstances', `instance ${i.InstanceId} has no network interface whose primary address is the instance's ${i.PrivateIpAddress}`);
-  }
-  return {
-    instanceId: i.InstanceId ?? '',
-    instanceType: i.InstanceType ?? '',
-    subnetId: i.SubnetId ?? '',
-    vpcId: i.VpcId ?? '',
-    availabilityZone: i.Placement?.AvailabilityZone ?? '',
-    privateIp: i.PrivateIpAddress ?? '',
-    state: i.State?.Name ?? '',
-    primaryInterface: primary,
-    interfaces,
-  };
 }

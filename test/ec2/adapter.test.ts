@@ -125,9 +125,11 @@ describe('adapter: assign, unassign and visibility', () => {
     const prefixes = await ec2.assignPrefixes(ENI, 2).finally(() => sim.faults.clear());
     const elapsed = performance.now() - started;
     assert.equal(prefixes.length, 2);
-    // Polls at 0, 250, 750 ms: the third describe is the first after the 400 ms delay.
-    assert.ok(elapsed >= 400 && elapsed < 2000, `waited ${elapsed} ms`);
-    assert.equal(sim.counters.calls('DescribeNetworkInterfaces'), 3);
+    // Polls at 0, 250, 750 ms: normally the third describe is the first after the 400 ms delay; a slow machine
+    // may stretch the schedule so the second one already sees them. Never one (hidden at first), never more than 4.
+    assert.ok(elapsed >= 400 && elapsed < 2500, `waited ${elapsed} ms`);
+    const describes = sim.counters.calls('DescribeNetworkInterfaces');
+    assert.ok(describes >= 2 && describes <= 4, `${describes} describes`);
     assert.deepEqual((await ec2.describeInterface(ENI)).prefixes.sort(), [...prefixes].sort());
     await ec2.unassignPrefixes(ENI, prefixes);
     assert.deepEqual((await ec2.describeInterface(ENI)).prefixes, []);

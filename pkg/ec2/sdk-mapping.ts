@@ -1,0 +1,58 @@
+/**
+ * @module
+ * SDK shapes -> the port's types (port.ts). EC2 leaves most fields optional; missing ones become '' or
+ * undefined here, and an instance without an ENI carrying its private IP is an error (upstream's definition of
+ * the primary ENI depends on it).
+ */
+import type { Instance as SdkInstance, InstanceNetworkInterface as SdkInstanceEni, NetworkInterface as SdkEni } from '@aws-sdk/client-ec2';
+import { Ec2Error } from './errors.ts';
+import type { Instance, NetworkInterface } from './port.ts';
+
+export function fromSdkEni(e: SdkEni): NetworkInterface {
+  return {
+    networkInterfaceId: e.NetworkInterfaceId ?? '',
+    subnetId: e.SubnetId ?? '',
+    vpcId: e.VpcId ?? '',
+    availabilityZone: e.AvailabilityZone ?? '',
+    deviceIndex: e.Attachment?.DeviceIndex,
+    instanceId: e.Attachment?.InstanceId,
+    status: e.Status ?? '',
+    primaryPrivateIp: e.PrivateIpAddress ?? '',
+    secondaryIps: (e.PrivateIpAddresses ?? []).filter((a) => !a.Primary && a.PrivateIpAddress).map((a) => a.PrivateIpAddress!),
+    prefixes: (e.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? '').filter(Boolean),
+  };
+}
+
+function fromSdkInstanceEni(e: SdkInstanceEni, instance: SdkInstance): NetworkInterface {
+  return {
+    networkInterfaceId: e.NetworkInterfaceId ?? '',
+    subnetId: e.SubnetId ?? '',
+    vpcId: e.VpcId ?? '',
+    availabilityZone: instance.Placement?.AvailabilityZone ?? '',
+    deviceIndex: e.Attachment?.DeviceIndex,
+    instanceId: instance.InstanceId,
+    status: e.Status ?? '',
+    primaryPrivateIp: e.PrivateIpAddress ?? '',
+    secondaryIps: (e.PrivateIpAddresses ?? []).filter((a) => !a.Primary && a.PrivateIpAddress).map((a) => a.PrivateIpAddress!),
+    prefixes: (e.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? '').filter(Boolean),
+  };
+}
+
+export function fromSdkInstance(i: SdkInstance): Instance {
+  const interfaces = (i.NetworkInterfaces ?? []).map((e) => fromSdkInstanceEni(e, i));
+  const primary = interfaces.find((e) => e.primaryPrivateIp === i.PrivateIpAddress);
+  if (!primary) {
+    throw new Ec2Error('not-found', 'WinprefixNoPrimaryInterface', 'DescribeInstances', `instance ${i.InstanceId} has no network interface whose primary address is the instance's ${i.PrivateIpAddress}`);
+  }
+  return {
+    instanceId: i.InstanceId ?? '',
+    instanceType: i.InstanceType ?? '',
+    subnetId: i.SubnetId ?? '',
+    vpcId: i.VpcId ?? '',
+    availabilityZone: i.Placement?.AvailabilityZone ?? '',
+    privateIp: i.PrivateIpAddress ?? '',
+    state: i.State?.Name ?? '',
+    primaryInterface: primary,
+    interfaces,
+  };
+}
