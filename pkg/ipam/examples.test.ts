@@ -222,3 +222,28 @@ describe('worked example E: prefix mode, W=7 M=20', () => {
     assert.equal(s.unusedIPs, 22);
   });
 });
+
+describe('documented boundary configs', () => {
+  test('warm-prefix-target 20 on 14 slots: 14 prefixes at start-up (upstream doc), all slots used', () => {
+    const s = steadyState({ ...PD, 'warm-prefix-target': '20' }, 14, 0);
+    assert.equal(s.prefixes, 14);
+    assert.equal(s.eni.usedSlots, 14);
+  });
+
+  test('zero targets: secondary W=0 means 1; prefix all-zero means the defaults', () => {
+    assert.equal(steadyState({ ...SEC, 'windows-warm-ip-target': '0', 'windows-minimum-ip-target': '0' }, 9, 0).secondaryIps, 1);
+    assert.equal(steadyState({ ...SEC, 'windows-warm-ip-target': '0', 'windows-minimum-ip-target': '0' }, 9, 4).secondaryIps, 5);
+    const pd = steadyState({ ...PD, 'warm-ip-target': '0', 'minimum-ip-target': '0', 'warm-prefix-target': '0' }, 9, 15);
+    assert.deepEqual(pd.podsPerPrefix, [15]);
+  });
+
+  test('negative targets: the defaults, in both modes', () => {
+    assert.equal(steadyState({ ...SEC, 'windows-warm-ip-target': '-1', 'windows-minimum-ip-target': '-1' }, 9, 2).secondaryIps, 5);
+    assert.equal(steadyState({ ...PD, 'warm-ip-target': '-5', 'warm-prefix-target': '-1' }, 9, 16).prefixes, 2);
+  });
+
+  test('a minimum above capacity fills the node and stops there', () => {
+    const s = steadyState({ ...SEC, 'windows-minimum-ip-target': '50' }, 9, 0);
+    assert.equal(s.secondaryIps, 9);
+  });
+});
