@@ -147,7 +147,7 @@ describe('adapter: assign, unassign and visibility', () => {
     assert.equal(err.missing.length, 2);
     assert.deepEqual(err.visible, []);
     // Sleeps of 50 + 100 ms; the next one (200) would exceed the 200 ms budget.
-    assert.ok(elapsed >= 150 && elapsed < 1500, `waited ${elapsed} ms`);
+    assert.ok(elapsed >= 150 && elapsed < 4000, `waited ${elapsed} ms`);
     // The addresses are assigned nonetheless; they still belong to the ENI for the re-sync to find.
     assert.equal(sim.world.ownerships().filter((o) => o.networkInterfaceId === ENI && o.kind === 'secondary').length, 2);
     await ec2.unassignSecondaryIps(ENI, err.missing.map((ip) => `${ip}/24`));
@@ -247,11 +247,11 @@ describe('adapter: retries, throttling, failures, timeouts', () => {
 
   test('a request slower than the timeout is unreachable', async () => {
     const ec2 = createEc2Adapter({ region: 'us-west-2', endpoint: sim.endpoint, rateLimit: unlimited(), maxAttempts: 1, requestTimeoutMs: 150 });
-    sim.faults.set({ latencyMs: 1000 });
+    sim.faults.set({ latencyMs: 4000 });
     const started = performance.now();
     const err = await ec2Failure(ec2.describeInstance(INSTANCE).finally(() => sim.faults.clear()));
     assert.equal(err.kind, 'unreachable', `${err.code}: ${err.message}`);
-    assert.ok(performance.now() - started < 900, 'the timeout did not cut the request short');
+    assert.ok(performance.now() - started < 3000, 'the timeout did not cut the request short');
     ec2.destroy();
   });
 
@@ -271,7 +271,7 @@ describe('adapter: retries, throttling, failures, timeouts', () => {
     await Promise.all(Array.from({ length: 9 }, () => ec2.describeSubnet(SUBNET)));
     const elapsed = performance.now() - started;
     assert.ok(elapsed >= 400, `9 calls at 20/s took only ${elapsed} ms`);
-    assert.ok(elapsed < 1500, `pacing too slow: ${elapsed} ms`);
+    assert.ok(elapsed < 5000, `pacing far too slow: ${elapsed} ms`);
     ec2.destroy();
   });
 

@@ -314,13 +314,13 @@ describe('SDK against the simulator: fault injection', () => {
 
   test('per-action targeting, added latency, and counters per action', async () => {
     sim.counters.reset();
-    sim.faults.set({ actions: ['AssignPrivateIpAddresses'], failFraction: 1, latencyMs: 120 });
+    sim.faults.set({ actions: ['AssignPrivateIpAddresses'], failFraction: 1, latencyMs: 600 });
     const started = performance.now();
     await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [ENI] }));
-    assert.ok(performance.now() - started < 100, 'untargeted action was delayed');
+    assert.ok(performance.now() - started < 550, 'untargeted action was delayed');
     const t0 = performance.now();
     assert.equal((await failure(() => ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: ENI, Ipv4PrefixCount: 1 })))).code, 'InternalError');
-    assert.ok(performance.now() - t0 >= 115, 'targeted action was not delayed');
+    assert.ok(performance.now() - t0 >= 595, 'targeted action was not delayed');
     assert.deepEqual(sim.counters.snapshot(), {
       DescribeNetworkInterfaces: { calls: 1, errors: 0, throttled: 0, failed: 0 },
       AssignPrivateIpAddresses: { calls: 1, errors: 1, throttled: 0, failed: 1 },
