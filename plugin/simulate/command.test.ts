@@ -161,6 +161,7 @@ describe('simulate: errors are one line on stderr, exit 2, nothing on stdout', (
     ['unknown flag', ['--instance-type', 'm5.large', '--pods', '1', '--warm-ip', '3'], /Unknown argument/i],
     ['missing pods', ['--instance-type', 'm5.large'], /pods/],
     ['prefix mode on a non-Nitro type', ['--instance-type', 'm4.large', '--mode', 'prefix', '--pods', '1'], /m4\.large is not a Nitro instance type/],
+    ['repeated flag', ['--instance-type', 'm5.large', '--pods', '1', '--pods', '2'], /--pods is given more than once/],
     ['missing config file', ['--instance-type', 'm5.large', '--pods', '1', '--config', '/nonexistent/cm.yaml'], /cannot read it \(ENOENT\)/],
   ];
   for (const [name, args, message] of cases) {

@@ -28,6 +28,23 @@ function options(y: Argv) {
     .example('$0 simulate --instance-type m5.large --config cm.yaml --pods 0..9 -o json', 'your ConfigMap, as JSON');
 }
 
+const STRING_FLAGS = ['instance-type', 'mode', 'warm-ip-target', 'minimum-ip-target', 'warm-prefix-target', 'config', 'pods', 'output'] as const;
+type FlagValues = Partial<Record<(typeof STRING_FLAGS)[number], string>>;
+
+/** yargs turns a repeated flag into an array; each of ours takes one value. */
+function singleValues(argv: Record<string, unknown>): FlagValues {
+  const out: FlagValues = {};
+  for (const flag of STRING_FLAGS) {
+    const value = argv[flag];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
+      throw new CliError(`--${flag} is given more than once; give it once${flag === 'pods' ? ' (a list works: --pods 0,5,17)' : ''}`);
+    }
+    out[flag] = value;
+  }
+  return out;
+}
+
 /** Own check instead of yargs `choices`, whose message spans several lines. */
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
@@ -40,11 +57,12 @@ export const simulateCommand: CommandRegistrar = (root, io, done) =>
     'simulate',
     'What-if: how many prefixes or secondary IPs a node holds for a config and pod count (offline)',
     options,
-    (argv) => {
-      const instanceType = argv['instance-type'];
+    (parsed) => {
+      const argv = singleValues(parsed);
+      const instanceType = argv['instance-type']!;
       const limits = bundledInstanceLimits(instanceType);
       if (!limits) throw new CliError(`unknown instance type "${instanceType}" (not in the bundled table; check the spelling, e.g. c5.large)`);
-      const podCounts = parsePodCounts(argv.pods);
+      const podCounts = parsePodCounts(argv.pods!);
       let data: Record<string, string> | undefined;
       if (argv.config !== undefined) {
         let text: string;
