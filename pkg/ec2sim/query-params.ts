@@ -79,11 +79,18 @@ export class QueryParams {
   }
 }
 
+/** EC2 filter values may use `*` (any run of characters) and `?` (one character). */
+function valueMatches(pattern: string, actual: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === actual;
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`, 's').test(actual);
+}
+
 /** Values match a filter when any of its values matches (EC2 ORs values and ANDs filters). */
 export function matchesFilters(filters: Filter[], fieldOf: (name: string) => string | undefined): boolean {
   return filters.every((f) => {
     const actual = fieldOf(f.name);
-    return actual !== undefined && f.values.includes(actual);
+    return actual !== undefined && f.values.some((v) => valueMatches(v, actual));
   });
 }
 

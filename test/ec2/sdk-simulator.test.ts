@@ -244,6 +244,12 @@ describe('SDK against the simulator: assign and unassign', () => {
     assert.match(xml, /<RequestID>[0-9a-f-]{36}<\/RequestID>/);
     const none = await fetch(`${sim.endpoint}/`, { method: 'POST', body: 'Version=2016-11-15' });
     assert.match(await none.text(), /<Code>MissingAction<\/Code>/);
+    // EC2 also takes the Query protocol as a GET query string (handy with curl).
+    const get = await fetch(`${sim.endpoint}/?Action=DescribeSubnets&Version=2016-11-15&SubnetId.1=${SUBNET}`);
+    assert.equal(get.status, 200);
+    const body = await get.text();
+    assert.match(body, /<DescribeSubnetsResponse xmlns="http:\/\/ec2\.amazonaws\.com\/doc\/2016-11-15\/"><requestId>[0-9a-f-]{36}<\/requestId>/);
+    assert.match(body, /<cidrBlock>10\.0\.1\.0\/24<\/cidrBlock>/);
   });
 });
 
