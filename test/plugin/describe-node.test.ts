@@ -328,6 +328,19 @@ describe('describe node: errors are one line that says what to do', () => {
   });
 });
 
+describe('other runtimes', () => {
+  it('runs under deno run with only the permissions docs/plugin.md lists', async () => {
+    const deno = join(process.cwd(), 'node_modules', '@deno', 'linux-x64-glibc', 'deno');
+    const home = await mkdtemp(join(tmpdir(), 'winprefix-deno-'));
+    const permissions = ['--allow-env', '--allow-read', '--allow-net', '--allow-sys', '--allow-run'];
+    const run = await runProcess(deno, ['run', '--no-prompt', ...permissions, bundle, ...args('win-broken', '-o', 'json')], cleanEnv({ ...AWS_TEST_ENV, HOME: home, DENO_DIR: join(home, '.deno'), DENO_NO_UPDATE_CHECK: '1' }));
+    assert.equal(run.code, 1, run.stderr);
+    const report = JSON.parse(run.stdout) as NodeReport;
+    assert.deepEqual(validateNodeReport(report), []);
+    assert.equal(report.findings.length, 5);
+  });
+});
+
 describe('kubectl finds the plugin on PATH', () => {
   it('kubectl winprefix describe node runs the bundle and passes every flag through', async () => {
     const bin = await mkdtemp(join(tmpdir(), 'winprefix-bin-'));
