@@ -137,13 +137,24 @@ export class SubnetSpace {
 
   /** The lowest free aligned /28 for an automatic prefix, or undefined (EC2's InsufficientCidrBlocks). */
   pickBlock(picked: ReadonlySet<number>): number | undefined {
-    const end = this.cidr.base + sizeOf(this.cidr);
-    for (const pass of ['reserved', 'open'] as const) {
-      for (let base = this.cidr.base; base < end; base += 16) {
-        if (!this.blockFree(base, picked) || this.#blockTouchesReservation(base, 'explicit')) continue;
-        const inPrefixReservation = this.#blockTouchesReservation(base, 'prefix');
-        if (pass === 'reserved' ? inPrefixReservation : !inPrefixReservation) return base;
+    const usable = (base: number): boolean => this.blockFree(base, picked) && !this.#blockTouchesReservation(base, 'explicit');
+    // Inside prefix reservations first: walk only their blocks, not the whole subnet.
+    let best: number | undefined;
+    for (const r of this.reservations) {
+      if (r.type !== 'prefix') continue;
+      const first = blockOf(r.cidr.base);
+      const end = r.cidr.base + sizeOf(r.cidr);
+      for (let base = first; base < end; base += 16) {
+        if (usable(base) && (best === undefined || base < best)) {
+          best = base;
+          break;
+        }
       }
+    }
+    if (best !== undefined) return best;
+    const end = this.cidr.base + sizeOf(this.cidr);
+    for (let base = this.cidr.base; base < end; base += 16) {
+      if (usable(base) && !this.#blockTouchesReservation(base, 'prefix')) return base;
     }
     return undefined;
   }
