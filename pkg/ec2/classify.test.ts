@@ -23,6 +23,7 @@ describe('classifyEc2Error', () => {
     ['InvalidInstanceID.NotFound', 'not-found'],
     ['InvalidSubnetID.NotFound', 'not-found'],
     ['InvalidInstanceType', 'not-found'],
+    ['InvalidInstanceID.Malformed', 'not-found'],
     ['UnauthorizedOperation', 'unauthorized'],
     ['AuthFailure', 'unauthorized'],
     ['InvalidParameterValue', 'other'],

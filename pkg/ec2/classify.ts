@@ -79,7 +79,8 @@ export function kindOfCode(code: string): Ec2ErrorKind {
   if (code === 'InsufficientCidrBlocks') return 'insufficient-cidr-blocks';
   if (ADDRESS_LIMIT_CODES.has(code)) return 'address-limit-exceeded';
   if (THROTTLING_CODES.has(code)) return 'throttled';
-  if (code.endsWith('.NotFound') || NOT_FOUND_CODES.has(code)) return 'not-found';
+  // A malformed id names nothing that can exist, so callers treat it like a missing one (with EC2's message).
+  if (code.endsWith('.NotFound') || code.endsWith('.Malformed') || NOT_FOUND_CODES.has(code)) return 'not-found';
   if (UNAUTHORIZED_CODES.has(code)) return 'unauthorized';
   if (UNREACHABLE_CODES.has(code)) return 'unreachable';
   return 'other';
