@@ -42,7 +42,7 @@ describe('world files', () => {
     rejects(t, /instanceTypes\.x9\.large\.ipv4PerInterface: 0 must be an integer >= 1/);
   });
 
-  for (const name of ['sandbox', 'fragmented']) {
+  for (const name of ['sandbox', 'fragmented', 'reserved']) {
     test(`examples/worlds/${name}.yaml loads and builds`, async () => {
       const path = fileURLToPath(new URL(`../../examples/worlds/${name}.yaml`, import.meta.url));
       const w = new World(await loadWorldFile(path));
@@ -59,6 +59,16 @@ describe('world files', () => {
     // The mixed node holds both kinds on one ENI.
     const mixed = w.networkInterface('eni-0f000001');
     assert.deepEqual([mixed.secondaryIps.length, mixed.prefixes], [2, ['10.1.0.96/28']]);
+  });
+
+  test('the reserved example hands out prefixes from its prefix reservation first', async () => {
+    const path = fileURLToPath(new URL('../../examples/worlds/reserved.yaml', import.meta.url));
+    const w = new World(await loadWorldFile(path));
+    const { prefixes } = w.assign('eni-0c000002', { prefixCount: 7 });
+    // The /25 holds 8 blocks; the last (.240) holds the subnet's reserved last address, so 7 qualify.
+    assert.deepEqual(prefixes, ['10.2.0.128/28', '10.2.0.144/28', '10.2.0.160/28', '10.2.0.176/28', '10.2.0.192/28', '10.2.0.208/28', '10.2.0.224/28']);
+    const next = w.assign('eni-0c000002', { prefixCount: 1 }).prefixes[0]!;
+    assert.notEqual(next, '10.2.0.96/28', 'took the explicit reservation');
   });
 
   test('a missing file is named', async () => {
