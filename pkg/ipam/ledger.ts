@@ -147,12 +147,24 @@ export class EniLedger {
 
   /** Index of the lowest free (not used, not cooling) address of a prefix, or -1. */
   firstFreeCell(prefix: PrefixEntry, now: number): number {
-    return prefix.cells.findIndex((c) => this.stateOf(c, now) === 'free');
+    const cooledBy = now - this.coolDownMs;
+    const cells = prefix.cells;
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i]!;
+      if (c.owner === undefined && (c.freedAt === undefined || c.freedAt <= cooledBy)) return i;
+    }
+    return -1;
   }
 
+  /** Per-state counts of a prefix's 16 addresses; the pool's hot path, so a plain loop. */
   countCells(prefix: PrefixEntry, now: number): Record<CellState, number> {
-    const counts = { used: 0, free: 0, cooling: 0 };
-    for (const cell of prefix.cells) counts[this.stateOf(cell, now)]++;
-    return counts;
+    const cooledBy = now - this.coolDownMs;
+    let used = 0;
+    let cooling = 0;
+    for (const c of prefix.cells) {
+      if (c.owner !== undefined) used++;
+      else if (c.freedAt !== undefined && c.freedAt > cooledBy) cooling++;
+    }
+    return { used, free: prefix.cells.length - used - cooling, cooling };
   }
 }

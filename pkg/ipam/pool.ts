@@ -152,9 +152,9 @@ export class NodePool {
     const { ledger } = this.#state;
     let holding: Holding | undefined;
     if (this.#config.mode === 'prefix') {
-      const prefix = this.#fullestPrefixWithFreeAddress(now);
-      if (prefix) {
-        const index = ledger.firstFreeCell(prefix, now);
+      const found = this.#fullestPrefixWithFreeAddress(now);
+      if (found) {
+        const { prefix, index } = found;
         const cell = prefix.cells[index]!;
         cell.owner = podUid;
         cell.freedAt = undefined;
@@ -393,16 +393,23 @@ export class NodePool {
     return { ok: true, ip: holding.ipText, annotation: formatAnnotation(holding.ipText, source, this.#settings.subnetPrefixLength), source, fresh };
   }
 
-  #fullestPrefixWithFreeAddress(now: number): PrefixEntry | undefined {
-    let best: PrefixEntry | undefined;
+  /** The prefix with the fewest free addresses (ties: lowest CIDR) and its lowest free address. */
+  #fullestPrefixWithFreeAddress(now: number): { prefix: PrefixEntry; index: number } | undefined {
+    const cooledBy = now - this.#settings.coolDownMs;
+    let best: { prefix: PrefixEntry; index: number } | undefined;
     let bestFree = Number.POSITIVE_INFINITY;
-    for (const p of this.#state.ledger.prefixes()) {
-      if (p.releasing) continue;
+    for (const prefix of this.#state.ledger.prefixes()) {
+      if (prefix.releasing) continue;
       let free = 0;
-      for (const c of p.cells) if (c.owner === undefined && (c.freedAt === undefined || now >= c.freedAt + this.#settings.coolDownMs)) free++;
+      let first = -1;
+      for (let i = 0; i < prefix.cells.length; i++) {
+        const c = prefix.cells[i]!;
+        if (c.owner !== undefined || (c.freedAt !== undefined && c.freedAt > cooledBy)) continue;
+        if (free++ === 0) first = i;
+      }
       // Strictly fewer: on a tie the lower CIDR, met first, stays.
       if (free > 0 && free < bestFree) {
-        best = p;
+        best = { prefix, index: first };
         bestFree = free;
       }
     }
