@@ -1,0 +1,113 @@
+/**
+ * The recorder against a fake core/v1 Events API (the one faked boundary): a stateful store
+ * that behaves like the API server for create, merge-patch and 404.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiException, type CoreV1Event } from '@kubernetes/client-node';
+import { createEventRecorder, type EventClients } from './events.ts';
+
+function fakeEvents() {
+  const store = new Map<string, CoreV1Event>();
+  const calls: string[] = [];
+  let failNext = 0;
+  const core = {
+    async createNamespacedEvent({ namespace, body }: { namespace: string; body: CoreV1Event }) {
+      calls.push('create');
+      if (failNext > 0) {
+        failNext--;
+        throw new ApiException(500, 'boom', '{"reason":"InternalError","message":"etcd down"}', {});
+      }
+      const key = `${namespace}/${body.metadata!.name}`;
+      if (store.has(key)) throw new ApiException(409, 'exists', '{"reason":"AlreadyExists"}', {});
+      store.set(key, structuredClone(body));
+      return body;
+    },
+    async patchNamespacedEvent({ namespace, name, body }: { namespace: string; name: string; body: Partial<CoreV1Event> }) {
+      calls.push('patch');
+      const cur = store.get(`${namespace}/${name}`);
+      if (!cur) throw new ApiException(404, 'not found', '{"reason":"NotFound","message":"events not found"}', {});
+      Object.assign(cur, body);
+      return cur;
+    },
+  };
+  return { clients: { core } as unknown as EventClients, store, calls, failNextCreate: (n: number) => (failNext = n) };
+}
+
+const pod = { kind: 'Pod' as const, name: 'web-1', namespace: 'team-a', uid: 'uid-1' };
+
+test('first event creates a core/v1 Event naming the pod; repeats within the window bump count', async () => {
+  const f = fakeEvents();
+  let t = Date.parse('2026-11-22T01:00:00Z');
+  const rec = createEventRecorder({ clients: f.clients, component: 'winprefix-controller', instance: 'pod-x', now: () => new Date(t) });
+  rec.emit(pod, { type: 'Warning', reason: 'ResourceAllocationFailed', message: 'no free address; wait' });
+  t += 60_000;
+  rec.emit(pod, { type: 'Warning', reason: 'ResourceAllocationFailed', message: 'no free address; wait' });
+  t += 60_000;
+  rec.emit(pod, { type: 'Warning', reason: 'ResourceAllocationFailed', message: 'no free address; wait' });
+  await rec.flush();
+  assert.deepEqual(f.calls, ['create', 'patch', 'patch']);
+  assert.equal(f.store.size, 1);
+  const [ev] = [...f.store.values()];
+  assert.equal(ev!.count, 3);
+  assert.equal(ev!.metadata!.namespace, 'team-a');
+  assert.deepEqual(ev!.involvedObject, { kind: 'Pod', name: 'web-1', namespace: 'team-a', uid: 'uid-1', apiVersion: 'v1' });
+  assert.equal(ev!.source?.component, 'winprefix-controller');
+  assert.equal(ev!.reportingInstance, 'pod-x');
+  assert.equal(new Date(ev!.lastTimestamp!).getTime() - new Date(ev!.firstTimestamp!).getTime(), 120_000);
+});
+
+test('a different message, or the same one after the window, is a new event', async () => {
+  const f = fakeEvents();
+  let t = 1_000_000;
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', now: () => new Date(t), dedupeWindowMs: 10_000 });
+  rec.emit(pod, { type: 'Normal', reason: 'ResourceAllocated', message: 'a' });
+  rec.emit(pod, { type: 'Normal', reason: 'ResourceAllocated', message: 'b' });
+  t += 20_000;
+  rec.emit(pod, { type: 'Normal', reason: 'ResourceAllocated', message: 'a' });
+  await rec.flush();
+  assert.deepEqual(f.calls, ['create', 'create', 'create']);
+  assert.equal(f.store.size, 3);
+});
+
+test('node events go to "default" with the node name as uid, so kubectl describe node finds them', async () => {
+  const f = fakeEvents();
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i' });
+  rec.emit({ kind: 'Node', name: 'ip-10-0-0-1' }, { type: 'Warning', reason: 'InsufficientCidrBlocks', message: 'subnet full' });
+  await rec.flush();
+  const [ev] = [...f.store.values()];
+  assert.equal(ev!.metadata!.namespace, 'default');
+  assert.deepEqual(ev!.involvedObject, { kind: 'Node', name: 'ip-10-0-0-1', uid: 'ip-10-0-0-1', apiVersion: 'v1' });
+});
+
+test('per-object rate limit: a burst, then one per refill period; other objects unaffected', async () => {
+  const f = fakeEvents();
+  let t = 0;
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', now: () => new Date(t), perObject: { burst: 3, refillMs: 1000 } });
+  for (let i = 0; i < 10; i++) rec.emit(pod, { type: 'Normal', reason: 'R', message: `m${i}` });
+  rec.emit({ ...pod, name: 'web-2', uid: 'uid-2' }, { type: 'Normal', reason: 'R', message: 'other' });
+  await rec.flush();
+  assert.equal(f.store.size, 4);
+  t += 1000;
+  rec.emit(pod, { type: 'Normal', reason: 'R', message: 'after refill' });
+  await rec.flush();
+  assert.equal(f.store.size, 5);
+});
+
+test('API failures never reach the caller; a deleted (expired) event is re-created', async () => {
+  const f = fakeEvents();
+  const warnings: string[] = [];
+  const log = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {}, child() { return log; } };
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', log });
+  f.failNextCreate(1);
+  assert.doesNotThrow(() => rec.emit(pod, { type: 'Normal', reason: 'R', message: 'x' }));
+  await rec.flush();
+  assert.deepEqual(warnings, ['could not record event']);
+  rec.emit(pod, { type: 'Normal', reason: 'R', message: 'y' });
+  await rec.flush();
+  f.store.clear();
+  rec.emit(pod, { type: 'Normal', reason: 'R', message: 'y' });
+  await rec.flush();
+  assert.deepEqual(f.calls, ['create', 'create', 'patch', 'create']);
+  assert.equal([...f.store.values()][0]!.count, 1);
+});

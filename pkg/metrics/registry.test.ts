@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRegistry } from './registry.ts';
+
+test('counter, gauge and histogram render in Prometheus text format with HELP and TYPE', () => {
+  const r = createRegistry();
+  const calls = r.counter({ name: 'winprefix_ec2_calls_total', help: 'EC2 calls by action.', labelNames: ['action'] });
+  const free = r.gauge({ name: 'winprefix_node_addresses', help: 'Addresses per node and state.', labelNames: ['node', 'state'] });
+  const lat = r.histogram({ name: 'winprefix_pod_ip_latency_seconds', help: 'Pod creation to annotation.', labelNames: [], buckets: [1, 0.1] });
+  calls.inc({ action: 'AssignPrivateIpAddresses' });
+  calls.inc({ action: 'AssignPrivateIpAddresses' }, 2);
+  free.set({ node: 'n1', state: 'warm' }, 14);
+  free.inc({ node: 'n1', state: 'used' });
+  free.dec({ node: 'n1', state: 'used' }, 3);
+  lat.observe({}, 0.05);
+  lat.observe({}, 0.5);
+  lat.observe({}, 7);
+  assert.equal(
+    r.render(),
+    [
+      '# HELP winprefix_ec2_calls_total EC2 calls by action.',
+      '# TYPE winprefix_ec2_calls_total counter',
+      'winprefix_ec2_calls_total{action="AssignPrivateIpAddresses"} 3',
+      '# HELP winprefix_node_addresses Addresses per node and state.',
+      '# TYPE winprefix_node_addresses gauge',
+      'winprefix_node_addresses{node="n1",state="warm"} 14',
+      'winprefix_node_addresses{node="n1",state="used"} -2',
+      '# HELP winprefix_pod_ip_latency_seconds Pod creation to annotation.',
+      '# TYPE winprefix_pod_ip_latency_seconds histogram',
+      'winprefix_pod_ip_latency_seconds_bucket{le="0.1"} 1',
+      'winprefix_pod_ip_latency_seconds_bucket{le="1"} 2',
+      'winprefix_pod_ip_latency_seconds_bucket{le="+Inf"} 3',
+      'winprefix_pod_ip_latency_seconds_sum 7.55',
+      'winprefix_pod_ip_latency_seconds_count 3',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('label values and help text are escaped; unlabelled metrics start at 0; remove drops a series', () => {
+  const r = createRegistry();
+  const g = r.gauge({ name: 'g', help: 'a \\ back\nslash', labelNames: ['v'] });
+  g.set({ v: 'quote" back\\ nl\n' }, 1);
+  g.set({ v: 'gone' }, 2);
+  g.remove({ v: 'gone' });
+  r.counter({ name: 'c_total', help: 'h' });
+  const text = r.render();
+  assert.match(text, /# HELP g a \\\\ back\\nslash\n/);
+  assert.ok(text.includes('g{v="quote\\" back\\\\ nl\\n"} 1\n'));
+  assert.ok(!text.includes('gone'));
+  assert.ok(text.includes('c_total 0\n'));
+});
+
+test('mistakes fail loudly: duplicate names, unknown labels, negative counter increments, bad names', () => {
+  const r = createRegistry();
+  const c = r.counter({ name: 'x_total', help: 'h', labelNames: ['a'] });
+  assert.throws(() => r.counter({ name: 'x_total', help: 'h' }), /already registered/);
+  assert.throws(() => c.inc({ b: '1' }), /no label "b"/);
+  assert.throws(() => c.inc({ a: '1' }, -1), /only go up/);
+  assert.throws(() => r.gauge({ name: 'bad-name', help: 'h' }), /invalid metric name/);
+  assert.throws(() => r.histogram({ name: 'h', help: 'h', labelNames: ['le'], buckets: [1] }), /invalid label name "le"/);
+});
