@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { load } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { ADDRESSES_PER_PREFIX, EventReasons } from '../../pkg/contract.ts';
 import { formatIPv4, parseCidr } from '../../pkg/net/ipv4.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
@@ -64,6 +64,37 @@ async function describeJson(node: string, ...extra: string[]): Promise<{ code: n
   }
   assert.deepEqual(validateNodeReport(report), [], `the ${node} report conforms to the NodeReport schema`);
   return { code: run.code, report, stderr: run.stderr };
+}
+
+/**
+ * A kubeconfig whose user is an exec credential plugin (a shell script printing an ExecCredential with the
+ * admin's client certificate), the shape `aws eks update-kubeconfig` writes with `aws eks get-token`.
+ */
+async function execKubeconfig(): Promise<string> {
+  const admin = load(await readFile(plane().kubeconfigPath, 'utf8')) as {
+    clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }>;
+    users: Array<{ user: { 'client-certificate-data': string; 'client-key-data': string } }>;
+  };
+  const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+  const credential = {
+    apiVersion: 'client.authentication.k8s.io/v1beta1',
+    kind: 'ExecCredential',
+    status: { clientCertificateData: pem(admin.users[0]!.user['client-certificate-data']), clientKeyData: pem(admin.users[0]!.user['client-key-data']) },
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'winprefix-exec-'));
+  const script = join(dir, 'get-token.sh');
+  await writeFile(script, `#!/bin/sh\ncat <<'JSON'\n${JSON.stringify(credential)}\nJSON\n`);
+  await chmod(script, 0o755);
+  const path = join(dir, 'kubeconfig');
+  await writeFile(path, dump({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'exec', cluster: admin.clusters[0]!.cluster }],
+    users: [{ name: 'exec-user', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: script, args: [], interactiveMode: 'Never' } } }],
+    contexts: [{ name: 'exec', context: { cluster: 'exec', user: 'exec-user' } }],
+    'current-context': 'exec',
+  }));
+  return path;
 }
 
 async function seedScenarios(): Promise<void> {
@@ -251,6 +282,12 @@ describe('describe node: connection flags', () => {
     assert.equal(repeated.code, 0, repeated.stderr);
   });
 
+  it('uses exec credential plugins, as EKS kubeconfigs do with aws eks get-token', async () => {
+    const kubeconfig = await execKubeconfig();
+    const run = await runPlugin(['describe', 'node', 'win-secondary', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint, '-o', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+  });
+
   it('reads EC2 through AWS_ENDPOINT_URL_EC2 as the SDK does', async () => {
     const run = await runPlugin(['describe', 'node', 'win-secondary', '--kubeconfig', plane().kubeconfigPath, '-o', 'json'], { AWS_ENDPOINT_URL_EC2: sim.endpoint });
     assert.equal(run.code, 0, run.stderr);
@@ -329,11 +366,12 @@ describe('describe node: errors are one line that says what to do', () => {
 });
 
 describe('other runtimes', () => {
-  it('runs under deno run with only the permissions docs/plugin.md lists', async () => {
+  it('runs under deno run with only the permissions docs/plugin.md lists, exec credential plugin included', async () => {
     const deno = join(process.cwd(), 'node_modules', '@deno', 'linux-x64-glibc', 'deno');
     const home = await mkdtemp(join(tmpdir(), 'winprefix-deno-'));
     const permissions = ['--allow-env', '--allow-read', '--allow-net', '--allow-sys', '--allow-run'];
-    const run = await runProcess(deno, ['run', '--no-prompt', ...permissions, bundle, ...args('win-broken', '-o', 'json')], cleanEnv({ ...AWS_TEST_ENV, HOME: home, DENO_DIR: join(home, '.deno'), DENO_NO_UPDATE_CHECK: '1' }));
+    const kubeconfig = await execKubeconfig();
+    const run = await runProcess(deno, ['run', '--no-prompt', ...permissions, bundle, 'describe', 'node', 'win-broken', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint, '-o', 'json'], cleanEnv({ ...AWS_TEST_ENV, HOME: home, DENO_DIR: join(home, '.deno'), DENO_NO_UPDATE_CHECK: '1' }));
     assert.equal(run.code, 1, run.stderr);
     const report = JSON.parse(run.stdout) as NodeReport;
     assert.deepEqual(validateNodeReport(report), []);
