@@ -32,6 +32,8 @@ export class FakeEni {
   readonly #freeBlocks: number[] = [];
   #nextSecondary = SECONDARY_BASE;
   #nextFreshBlock: number;
+  /** Assign requests refused because they would exceed the slots (EC2 PrivateIpAddressLimitExceeded). */
+  rejectedOverLimit = 0;
   /** Requests served, by kind: lets tests see what the pool asked for. */
   readonly log: Ec2Request[] = [];
 
@@ -87,6 +89,7 @@ export class FakeEni {
       case 'assign-prefixes':
       case 'assign-secondary-ips': {
         if (this.usedSlots + request.count > this.slots) {
+          this.rejectedOverLimit++;
           return { ok: false, error: 'address-limit-exceeded', message: 'PrivateIpAddressLimitExceeded' };
         }
         const created: string[] = [];
