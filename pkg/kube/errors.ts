@@ -30,6 +30,12 @@ export type KubeErrorReason =
   | 'RequestEntityTooLarge'
   | 'Unknown';
 
+export interface StatusCause {
+  field?: string;
+  reason?: string;
+  message?: string;
+}
+
 export interface MissingPermission {
   verb: string;
   resource: string;
@@ -50,8 +56,10 @@ export class KubeApiError extends Error {
   readonly permission: MissingPermission | undefined;
   /** The API server's own message, unmodified. */
   readonly serverMessage: string;
+  /** Status details.causes: which fields a 422 Invalid is about. */
+  readonly causes: StatusCause[];
 
-  constructor(o: { status: number; reason: KubeErrorReason; serverMessage: string; permission?: MissingPermission; message?: string; cause?: unknown }) {
+  constructor(o: { status: number; reason: KubeErrorReason; serverMessage: string; permission?: MissingPermission; causes?: StatusCause[]; message?: string; cause?: unknown }) {
     super(o.message ?? describe(o.status, o.reason, o.serverMessage, o.permission), o.cause === undefined ? undefined : { cause: o.cause });
     this.name = 'KubeApiError';
     this.status = o.status;
@@ -59,6 +67,7 @@ export class KubeApiError extends Error {
     this.code = 'KUBE_' + o.reason.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
     this.permission = o.permission;
     this.serverMessage = o.serverMessage;
+    this.causes = o.causes ?? [];
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -90,7 +99,7 @@ export function fromStatusAndBody(status: number, body: unknown, cause?: unknown
   const reason = isKnownReason(st?.reason) ? st.reason : reasonFromHttp(status);
   const serverMessage = st?.message ?? (typeof body === 'string' ? body.slice(0, 500) : '');
   const permission = status === 403 ? parseForbidden(serverMessage) : undefined;
-  return new KubeApiError({ status, reason, serverMessage, ...(permission ? { permission } : {}), cause });
+  return new KubeApiError({ status, reason, serverMessage, ...(permission ? { permission } : {}), ...(st?.causes ? { causes: st.causes } : {}), cause });
 }
 
 export function isNotFound(err: unknown): boolean {
@@ -119,6 +128,7 @@ function reasonOf(err: unknown): KubeErrorReason | undefined {
 interface StatusBody {
   reason?: string;
   message?: string;
+  causes?: StatusCause[];
 }
 
 function parseStatus(body: unknown): StatusBody | undefined {
@@ -131,8 +141,13 @@ function parseStatus(body: unknown): StatusBody | undefined {
     }
   }
   if (typeof obj !== 'object' || obj === null) return undefined;
-  const { reason, message } = obj as Record<string, unknown>;
-  return { ...(typeof reason === 'string' ? { reason } : {}), ...(typeof message === 'string' ? { message } : {}) };
+  const { reason, message, details } = obj as Record<string, unknown>;
+  const causes = (details as { causes?: unknown } | undefined)?.causes;
+  return {
+    ...(typeof reason === 'string' ? { reason } : {}),
+    ...(typeof message === 'string' ? { message } : {}),
+    ...(Array.isArray(causes) ? { causes: causes.filter((c): c is StatusCause => typeof c === 'object' && c !== null) } : {}),
+  };
 }
 
 const KNOWN: ReadonlySet<string> = new Set<KubeErrorReason>([

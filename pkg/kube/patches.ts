@@ -19,8 +19,9 @@ export type AnnotateResult = 'patched' | 'gone' | 'replaced';
 /**
  * Sets (string) or removes (null) pod annotations, but only on the pod with this UID: a pod
  * deleted and re-created under the same name (StatefulSets do this) must not inherit the old
- * pod's address. The API server checks `metadata.uid` in the patch as a precondition and
- * answers 409 when it differs.
+ * pod's address. The patch carries `metadata.uid`; when it differs from the live pod's, the API
+ * server refuses to change the immutable uid (measured on kube-apiserver 1.36: 422 Invalid with
+ * a cause on field metadata.uid; 409 Conflict is also accepted as the precondition answer).
  */
 export async function annotatePod(
   c: PatchClients,
@@ -35,9 +36,14 @@ export async function annotatePod(
     return 'patched';
   } catch (err) {
     if (isNotFound(err)) return 'gone';
-    if (isConflict(err)) return 'replaced';
+    if (isConflict(err) || isUidMismatch(err)) return 'replaced';
     throw KubeApiError.from(err);
   }
+}
+
+function isUidMismatch(err: unknown): boolean {
+  const k = KubeApiError.from(err);
+  return k instanceof KubeApiError && k.reason === 'Invalid' && k.causes.some((c) => c.field === 'metadata.uid');
 }
 
 /**
