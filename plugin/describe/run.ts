@@ -6,6 +6,7 @@
  */
 import { createEc2Adapter, type Ec2Adapter } from '../../pkg/ec2/sdk-adapter.ts';
 import { closeSharedConnections, createKubeClients, KubeConfigError, loadKubeConfig } from '../../pkg/kube/client.ts';
+import { Env } from '../env.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
 import { renderStructured } from '../render/structured.ts';
 import { styleFor } from '../render/style.ts';
@@ -27,13 +28,13 @@ export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<nu
   const adapters: Ec2Adapter[] = [];
   const env = io.env;
   // Read from io.env rather than left to the SDK's process.env lookup, so the caller's environment is the one used.
-  const endpoint = op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
+  const endpoint = op.aws.endpoint ?? env[Env.ec2Endpoint] ?? env[Env.anyEndpoint];
   try {
     const inputs = await gatherNodeInputs(
       {
         core,
         ec2For: (region) => {
-          if (!region && !env.AWS_REGION && !env.AWS_DEFAULT_REGION && !op.aws.profile && !env.AWS_PROFILE) {
+          if (!region && !env[Env.region] && !env[Env.defaultRegion] && !op.aws.profile && !env[Env.profile]) {
             throw new CliError("no AWS region: the node's providerID and zone label name none; pass --region");
           }
           const adapter = createEc2Adapter({

@@ -99,7 +99,10 @@ async function execKubeconfig(): Promise<string> {
 
 async function seedScenarios(): Promise<void> {
   // Instances: 1 prefix (AWS), 2 secondary (AWS, non-Nitro), 3 mixed, 4 every disagreement, 5 winprefix-managed.
-  sim = await startEc2Simulator({ world: worldFor(['m5.large', 'm4.large', 'm5.large', 'm5.large', 'm5.large']) });
+  // Instance 6 has a type missing from the bundled table: its slots come from DescribeInstanceTypes.
+  sim = await startEc2Simulator({
+    world: worldFor(['m5.large', 'm4.large', 'm5.large', 'm5.large', 'm5.large', 'w9.large'], { 'w9.large': { ipv4PerInterface: 6, interfaces: 2, hypervisor: 'nitro' } }),
+  });
   s = seeder(plane().kubeConfig(), sim.endpoint);
   await s.core.createNamespacedConfigMap({
     namespace: 'kube-system',
@@ -169,6 +172,11 @@ async function seedScenarios(): Promise<void> {
     };
     await patchNodeAnnotations(s, 'win-ours', { [NODE_STATUS_ANNOTATION]: JSON.stringify(status) });
   }
+  {
+    const { eniId } = await seedNode(s, { name: 'win-newtype', instance: 6, instanceType: 'w9.large', advertised: 80 });
+    const [prefix] = await s.ec2.assignPrefixes(eniId, 1);
+    await seedPod(s, { name: 'n-0', node: 'win-newtype', annotation: `${addressIn(prefix!, 0)}/32` });
+  }
   await s.core.createNode({ body: { metadata: { name: 'linux-1', labels: { 'kubernetes.io/os': 'linux' } }, spec: { providerID: 'aws:///us-west-2a/i-0linux' } } });
   await s.core.createNode({ body: { metadata: { name: 'win-nopid', labels: { 'kubernetes.io/os': 'windows', 'node.kubernetes.io/instance-type': 'm5.large', 'topology.kubernetes.io/zone': 'us-west-2a' } } } });
 }
@@ -205,6 +213,15 @@ describe('describe node: consistent nodes exit 0', () => {
     assert.deepEqual(report.pods.map((p) => p.source.kind), ['secondary-ip', 'secondary-ip']);
     assert.match(report.pods[0]!.annotation!, new RegExp(`/${SUBNET_MASK}$`));
     assert.equal(report.capacity.deliverable, 9);
+  });
+
+  it('an instance type missing from the bundled table: slots from DescribeInstanceTypes', async () => {
+    const { code, report } = await describeJson('win-newtype');
+    assert.equal(code, 0, JSON.stringify(report.findings));
+    assert.equal(report.node.instanceType, 'w9.large');
+    assert.deepEqual(report.slots, { total: 5, prefixes: 1, secondaryIps: 0, free: 4 });
+    assert.equal(report.capacity.deliverable, 80);
+    assert.equal(report.config.sizing, 'ip-targets');
   });
 
   it('a node managed by winprefix: mode and cooling addresses from its status annotation', async () => {

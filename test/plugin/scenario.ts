@@ -35,9 +35,10 @@ export function instanceIdOf(n: number): string {
 }
 
 /** One /20 subnet and `instances` Windows instances of the given types, primary IPs 10.0.0.10, .11, ... */
-export function worldFor(types: readonly string[]): WorldSpec {
+export function worldFor(types: readonly string[], instanceTypes: WorldSpec['instanceTypes'] = {}): WorldSpec {
   return {
     region: 'us-west-2',
+    instanceTypes,
     vpcs: [{ id: 'vpc-0a000001', cidr: '10.0.0.0/16' }],
     subnets: [{ id: SUBNET, vpcId: 'vpc-0a000001', cidr: `10.0.0.0/${SUBNET_MASK}`, availabilityZone: ZONE }],
     instances: types.map((type, k) => ({
