@@ -353,6 +353,7 @@ describe('EC2 failures', () => {
     ok(pool.assign('pod-16', 0));
     const [create] = pool.plan(0);
     pool.complete(create!.id, eni.perform(create!, { fail: 'throttled' }), 0);
+    assert.equal(pool.snapshot(0).pending.resync, true, 'shown as pending before its request is issued');
     assert.equal(fail(pool.assign('pod-17', 0)).reason, 'resyncing');
     const [resync] = pool.plan(0);
     assert.equal(resync!.kind, 'resync');

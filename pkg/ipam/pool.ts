@@ -383,7 +383,14 @@ export class NodePool {
   }
 
   snapshot(now: number): PoolSnapshot {
-    return buildSnapshot({ state: this.#state, config: this.#config, pending: this.#pending.values(), lastError: this.#lastError, now });
+    return buildSnapshot({
+      state: this.#state,
+      config: this.#config,
+      pending: this.#pending.values(),
+      lastError: this.#lastError,
+      resyncRequired: this.#resyncRequired,
+      now,
+    });
   }
 
   // ---- internals ----

@@ -10,10 +10,12 @@ export interface SnapshotInput {
   config: NodeIpamConfig;
   pending: Iterable<Ec2Request>;
   lastError: PoolSnapshot['lastError'];
+  /** A re-sync is needed, whether or not its request has been issued yet. */
+  resyncRequired: boolean;
   now: number;
 }
 
-export function buildSnapshot({ state, config, pending, lastError, now }: SnapshotInput): PoolSnapshot {
+export function buildSnapshot({ state, config, pending, lastError, resyncRequired, now }: SnapshotInput): PoolSnapshot {
   const { ledger } = state;
   const mode = config.mode;
   const counts = { used: 0, free: 0, cooling: 0 };
@@ -30,7 +32,7 @@ export function buildSnapshot({ state, config, pending, lastError, now }: Snapsh
     counts[cellState]++;
     return { ip: s.text, state: s.releasing ? 'releasing' : cellState, draining: mode !== 'secondary' };
   });
-  const pendingCounts = { assignPrefixes: 0, assignSecondaryIps: 0, unassignPrefixes: 0, unassignSecondaryIps: 0, resync: false };
+  const pendingCounts = { assignPrefixes: 0, assignSecondaryIps: 0, unassignPrefixes: 0, unassignSecondaryIps: 0, resync: resyncRequired };
   for (const request of pending) {
     if (request.kind === 'assign-prefixes') pendingCounts.assignPrefixes += request.count;
     else if (request.kind === 'assign-secondary-ips') pendingCounts.assignSecondaryIps += request.count;
