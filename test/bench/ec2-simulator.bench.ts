@@ -228,7 +228,14 @@ async function phase(
 async function adapterOverhead(endpoint: string, calls: number): Promise<void> {
   const { createEc2Adapter } = await import('../../pkg/ec2/sdk-adapter.ts');
   const { TokenBucket } = await import('../../pkg/ec2/token-bucket.ts');
-  const raw = new EC2Client({ region: 'us-west-2', endpoint, maxAttempts: 3 });
+  // The same client settings the adapter uses, so the difference is the adapter's own work.
+  const raw = new EC2Client({
+    region: 'us-west-2',
+    endpoint,
+    maxAttempts: 3,
+    retryMode: 'standard',
+    requestHandler: { requestTimeout: 30_000, connectionTimeout: 30_000, throwOnRequestTimeout: true },
+  });
   // An effectively unlimited bucket, so pacing is not measured as overhead (the default 12/s would dominate).
   const adapter = createEc2Adapter({ region: 'us-west-2', endpoint, rateLimit: new TokenBucket({ ratePerSecond: 1e9, burst: 1e9 }), onCall: () => {} });
   const rawMs: number[] = [];
@@ -239,25 +246,37 @@ async function adapterOverhead(endpoint: string, calls: number): Promise<void> {
     await raw.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId(0)] }));
     await adapter.describeInterface(eniId(0));
   }
-  // Alternating blocks, so drift in machine load hits both sides alike; CPU time is the steadier figure.
+  // Alternating blocks (and alternating which side goes first), so drift in machine load and GC hit both alike;
+  // CPU time is the steadier figure.
   const block = 50;
-  for (let done = 0; done < calls; done += block) {
-    let cpu = process.cpuUsage();
+  const runRaw = async (offset: number): Promise<void> => {
+    const cpu = process.cpuUsage();
     for (let i = 0; i < block; i++) {
       const t = performance.now();
-      await raw.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId((done + i) % INSTANCES)] }));
+      await raw.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId((offset + i) % INSTANCES)] }));
       rawMs.push(performance.now() - t);
     }
-    let d = process.cpuUsage(cpu);
+    const d = process.cpuUsage(cpu);
     rawCpuUs += d.user + d.system;
-    cpu = process.cpuUsage();
+  };
+  const runAdapter = async (offset: number): Promise<void> => {
+    const cpu = process.cpuUsage();
     for (let i = 0; i < block; i++) {
       const t = performance.now();
-      await adapter.describeInterface(eniId((done + i) % INSTANCES));
+      await adapter.describeInterface(eniId((offset + i) % INSTANCES));
       adapterMs.push(performance.now() - t);
     }
-    d = process.cpuUsage(cpu);
+    const d = process.cpuUsage(cpu);
     adapterCpuUs += d.user + d.system;
+  };
+  for (let done = 0, round = 0; done < calls; done += block, round++) {
+    if (round % 2 === 0) {
+      await runRaw(done);
+      await runAdapter(done);
+    } else {
+      await runAdapter(done);
+      await runRaw(done);
+    }
   }
   rawMs.sort((a, b) => a - b);
   adapterMs.sort((a, b) => a - b);
@@ -271,6 +290,26 @@ async function adapterOverhead(endpoint: string, calls: number): Promise<void> {
   );
   raw.destroy();
   adapter.destroy();
+
+  // The adapter's own work without any HTTP, as an upper bound that the noise above cannot hide.
+  const { fromSdkEni } = await import('../../pkg/ec2/sdk-mapping.ts');
+  const { classifyEc2Error } = await import('../../pkg/ec2/classify.ts');
+  const probe = new EC2Client({ region: 'us-west-2', endpoint, maxAttempts: 1 });
+  const sdkEni = (await probe.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId(0)] }))).NetworkInterfaces![0]!;
+  probe.destroy();
+  const bucket = new TokenBucket({ ratePerSecond: 1e9, burst: 1e9 });
+  const reps = 200_000;
+  let t = performance.now();
+  for (let i = 0; i < reps; i++) await bucket.take();
+  const takeNs = ((performance.now() - t) * 1e6) / reps;
+  t = performance.now();
+  for (let i = 0; i < reps; i++) fromSdkEni(sdkEni);
+  const mapNs = ((performance.now() - t) * 1e6) / reps;
+  const sdkError = Object.assign(new Error('x'), { name: 'InsufficientCidrBlocks', Code: 'InsufficientCidrBlocks' });
+  t = performance.now();
+  for (let i = 0; i < reps; i++) classifyEc2Error(sdkError, 'AssignPrivateIpAddresses');
+  const classifyNs = ((performance.now() - t) * 1e6) / reps;
+  console.log(`adapter parts, in-process: token take ${takeNs.toFixed(0)} ns, ENI mapping ${mapNs.toFixed(0)} ns, error classification ${classifyNs.toFixed(0)} ns per call`);
 }
 
 async function main(): Promise<void> {
