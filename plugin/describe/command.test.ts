@@ -47,3 +47,13 @@ describe('--request-timeout like kubectl', () => {
     assert.equal(parseRequestTimeout('1h'), 3_600_000);
   });
 });
+
+describe('describe node: through main()', () => {
+  it('a missing node name gets a message that says what to type', async () => {
+    const { main } = await import('../main.ts');
+    let stderr = '';
+    const code = await main(['describe', 'node'], { stdout: () => {}, stderr: (t) => (stderr += t), env: {}, stdoutIsTTY: false, now: () => new Date() });
+    assert.equal(code, 2);
+    assert.equal(stderr, 'error: name the node: kubectl winprefix describe node NAME\n');
+  });
+});

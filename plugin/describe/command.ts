@@ -64,7 +64,8 @@ export const describeCommand: CommandRegistrar = (root, io, done) =>
   root.command('describe', 'Explain the Windows IPAM state of a node', (y) =>
     y
       .command(
-        'node <name>',
+        // Optional in yargs so a missing name gets our message rather than "Not enough non-option arguments".
+        ['node [name]', 'nodes', 'no'],
         'Mode, /28 prefixes and their occupancy, where each pod address came from, capacity, config and every disagreement between Kubernetes and EC2',
         nodeOptions,
         async (argv) => {

@@ -411,7 +411,7 @@ describe('kubectl finds the plugin on PATH', () => {
     assert.deepEqual(validateNodeReport(report), []);
     assert.equal(report.findings.length, 5);
     const help = await runProcess(findKubectl(), ['winprefix', 'describe', 'node', '--help'], env);
-    assert.match(help.stdout, /^kubectl winprefix describe node <name>/m);
+    assert.match(help.stdout, /^kubectl winprefix describe node \[name\]/m);
   });
 });
 });
