@@ -23,6 +23,16 @@ describe('Faults', () => {
     assert.deepEqual(f.decide('DescribeNetworkInterfaces'), { latencyMs: 0, outcome: 'pass' });
   });
 
+  test('accountRateLimit throttles by rate: a burst passes, the excess is throttled, time refills', async () => {
+    const f = new Faults();
+    f.set({ accountRateLimit: { ratePerSecond: 20, burst: 3 }, actions: ['AssignPrivateIpAddresses'] });
+    const outcomes = Array.from({ length: 5 }, () => f.decide('AssignPrivateIpAddresses').outcome);
+    assert.deepEqual(outcomes, ['pass', 'pass', 'pass', 'throttle', 'throttle']);
+    assert.equal(f.decide('DescribeInstances').outcome, 'pass', 'untargeted actions are not limited');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(f.decide('AssignPrivateIpAddresses').outcome, 'pass');
+  });
+
   test('clear() removes every fault, visibility delay included', () => {
     const f = new Faults();
     f.set({ visibilityDelayMs: 300, throttleFraction: 1 });
@@ -41,5 +51,6 @@ describe('Faults', () => {
     bad({ actions: 'AssignPrivateIpAddresses' }, /actions must be a list/);
     bad({ latency: 5 }, /unknown fault field "latency"/);
     bad([1], /must be a JSON object/);
+    bad({ accountRateLimit: { ratePerSecond: 0, burst: 1 } }, /accountRateLimit must be/);
   });
 });

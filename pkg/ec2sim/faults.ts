@@ -3,7 +3,9 @@
  * Fault injection: added latency, a fraction of calls throttled (RequestLimitExceeded, HTTP 503), a fraction
  * failed (InternalError, HTTP 500), optionally only for some actions, and eventual consistency (new assignments
  * hidden from describes for a while). Fractions draw from a seeded PRNG so a test run is reproducible.
+ * `accountRateLimit` throttles the way EC2 really does: by rate, per account, whatever the request.
  */
+import { TokenBucket } from '../ec2/token-bucket.ts';
 import { createPrng, type Prng } from './prng.ts';
 
 export interface FaultConfig {
@@ -21,6 +23,11 @@ export interface FaultConfig {
   seed?: number;
   /** These actions answer UnauthorizedOperation (HTTP 403), as if the credentials lacked ec2:<Action>. */
   unauthorizedActions?: string[];
+  /**
+   * EC2-style request-rate throttling for the targeted actions: a token bucket refilled at `ratePerSecond`,
+   * holding `burst`; a call finding it empty answers RequestLimitExceeded.
+   */
+  accountRateLimit?: { ratePerSecond: number; burst: number };
 }
 
 export type FaultDecision = { latencyMs: number; outcome: 'pass' | 'throttle' | 'fail' | 'unauthorized' };
@@ -36,11 +43,14 @@ export class FaultError extends Error {
 export class Faults {
   #config: FaultConfig = {};
   #prng: Prng = createPrng(1);
+  #accountBucket: TokenBucket | undefined;
 
   /** Replaces the whole configuration (validated); `{}` clears every fault. */
   set(config: FaultConfig): void {
     this.#config = validateFaults(config);
     this.#prng = createPrng(config.seed ?? 1);
+    const limit = this.#config.accountRateLimit;
+    this.#accountBucket = limit ? new TokenBucket(limit) : undefined;
   }
 
   clear(): void {
@@ -60,6 +70,7 @@ export class Faults {
     if (c.unauthorizedActions?.includes(action)) return { latencyMs: 0, outcome: 'unauthorized' };
     if (c.actions && c.actions.length > 0 && !c.actions.includes(action)) return { latencyMs: 0, outcome: 'pass' };
     const latencyMs = c.latencyMs ?? 0;
+    if (this.#accountBucket && !this.#accountBucket.tryTake()) return { latencyMs, outcome: 'throttle' };
     if ((c.throttleFraction ?? 0) > 0 || (c.failFraction ?? 0) > 0) {
       const roll = this.#prng.next();
       if (roll < (c.throttleFraction ?? 0)) return { latencyMs, outcome: 'throttle' };
@@ -69,7 +80,7 @@ export class Faults {
   }
 }
 
-const KNOWN_KEYS = ['latencyMs', 'throttleFraction', 'failFraction', 'actions', 'visibilityDelayMs', 'seed', 'unauthorizedActions'];
+const KNOWN_KEYS = ['latencyMs', 'throttleFraction', 'failFraction', 'actions', 'visibilityDelayMs', 'seed', 'unauthorizedActions', 'accountRateLimit'];
 
 export function validateFaults(input: unknown): FaultConfig {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -99,6 +110,15 @@ export function validateFaults(input: unknown): FaultConfig {
   fraction('failFraction');
   if ((out.throttleFraction ?? 0) + (out.failFraction ?? 0) > 1) {
     throw new FaultError(`throttleFraction + failFraction must not exceed 1; got ${out.throttleFraction} + ${out.failFraction}`);
+  }
+  if (raw.accountRateLimit !== undefined) {
+    const r = raw.accountRateLimit as { ratePerSecond?: unknown; burst?: unknown } | null;
+    const rate = r?.ratePerSecond;
+    const burst = r?.burst;
+    if (typeof rate !== 'number' || !(rate > 0) || typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1) {
+      throw new FaultError(`accountRateLimit must be { "ratePerSecond": > 0, "burst": integer >= 1 }; got ${JSON.stringify(raw.accountRateLimit)}`);
+    }
+    out.accountRateLimit = { ratePerSecond: rate, burst };
   }
   for (const key of ['actions', 'unauthorizedActions'] as const) {
     const v = raw[key];

@@ -275,6 +275,26 @@ describe('adapter: retries, throttling, failures, timeouts', () => {
     ec2.destroy();
   });
 
+  test('against an EC2 that throttles by rate, the client bucket keeps every call under the limit', async () => {
+    // The simulated account allows 10 calls/s with a burst of 5; the adapter paces itself at 8/s, burst 1.
+    sim.faults.set({ accountRateLimit: { ratePerSecond: 10, burst: 5 }, actions: ['DescribeSubnets'] });
+    sim.counters.reset();
+    const paced = createEc2Adapter({ region: 'us-west-2', endpoint: sim.endpoint, rateLimit: new TokenBucket({ ratePerSecond: 8, burst: 1 }), maxAttempts: 1 });
+    try {
+      await Promise.all(Array.from({ length: 12 }, () => paced.describeSubnet(SUBNET)));
+      assert.equal(sim.counters.snapshot().DescribeSubnets?.throttled, 0);
+      // Without pacing the same burst is throttled.
+      const unpaced = createEc2Adapter({ region: 'us-west-2', endpoint: sim.endpoint, rateLimit: unlimited(), maxAttempts: 1 });
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => unpaced.describeSubnet(SUBNET)));
+      const throttled = results.filter((r) => r.status === 'rejected' && (r.reason as Ec2Error).kind === 'throttled').length;
+      assert.ok(throttled >= 3, `only ${throttled} of 12 unpaced calls throttled`);
+      unpaced.destroy();
+    } finally {
+      sim.faults.clear();
+      paced.destroy();
+    }
+  });
+
   test('adapters share the one process bucket', () => {
     const a = createEc2Adapter({ region: 'us-west-2', endpoint: sim.endpoint, rateLimit: { ratePerSecond: 12, burst: 18 } });
     const b = createEc2Adapter({ region: 'us-west-2', endpoint: sim.endpoint });
