@@ -63,9 +63,10 @@ export function readKeyPair(certDir: string): KeyPair {
 export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: KeyPair) => void }): CertWatcher {
   let pair = readKeyPair(o.certDir);
   let stamp = fingerprint(o.certDir);
+  let reportedBad = '';
   const timer = setInterval(() => {
     const now = fingerprint(o.certDir);
-    if (now === stamp) return;
+    if (now === stamp || now === reportedBad) return;
     try {
       const next = readKeyPair(o.certDir);
       stamp = now;
@@ -74,7 +75,8 @@ export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Log
       o.onChange(next);
     } catch (err) {
       // Mid-rotation the cert may be new and the key still old: keep serving the old pair and
-      // look again on the next tick (stamp is left unchanged so we retry).
+      // look again when the files change next (reported once per state of the files).
+      reportedBad = now;
       o.log.warn('new webhook certificate not usable yet; still serving the previous one', { err });
     }
   }, o.intervalMs ?? 1000);
