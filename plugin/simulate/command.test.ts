@@ -135,6 +135,14 @@ describe('simulate: --config', () => {
     assert.equal(doc.problems.length, 1);
   });
 
+  test('a ConfigMap with Windows IPAM off is simulated anyway, with a note on stderr', async () => {
+    const path = file('off.yaml', 'kind: ConfigMap\ndata:\n  enable-windows-prefix-delegation: "true"\n');
+    const r = await run('simulate', '--instance-type', 'm5.large', '--config', path, '--pods', '0', '-o', 'json');
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /^note: enable-windows-ipam is not "true" in .*off\.yaml/);
+    assert.equal((JSON.parse(r.stdout) as SimulationDocument).effectiveConfig.mode, 'prefix');
+  });
+
   test('a JSON manifest works; flags override it; --mode defaults to what it says', async () => {
     const path = file('cm.json', JSON.stringify({ kind: 'ConfigMap', data: { 'enable-windows-ipam': 'true', 'windows-minimum-ip-target': '6', 'windows-warm-ip-target': 'x' } }));
     const doc = await json('simulate', '--instance-type', 'm5.large', '--config', path, '--pods', '0');

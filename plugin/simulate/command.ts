@@ -97,6 +97,9 @@ export const simulateCommand: CommandRegistrar = (root, io, done) =>
         sim.config.modeReason = mode === 'prefix' ? '--mode prefix: one /28 prefix (16 addresses) per slot' : '--mode secondary: one secondary IP per slot';
       }
       const output = oneOf('-o/--output', argv.output, OUTPUTS) ?? 'table';
+      if (data !== undefined && !cluster.ipamEnabled) {
+        io.stderr(`note: enable-windows-ipam is not "true" in ${argv.config}, so no controller would manage Windows nodes; simulated as if it were\n`);
+      }
       io.stdout(output === 'json' ? renderJson(sim) : output === 'yaml' ? renderYaml(sim) : renderTable(sim));
       done(ExitCode.ok);
     },
