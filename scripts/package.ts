@@ -125,7 +125,6 @@ export function krewManifest(o: { version: string; sha256: string; uri: string }
         'AWS IAM actions it needs (for the credentials of --profile / AWS_PROFILE):',
         '  ec2:DescribeNetworkInterfaces',
         '  ec2:DescribeInstanceTypes   (only for instance types it does not know)',
-        '  ec2:DescribeSubnets, ec2:GetSubnetCidrReservations   (subnet views)',
         '',
         'Kubernetes RBAC it needs:',
         '  get nodes; list pods (all namespaces); list events (all namespaces);',

@@ -6,44 +6,37 @@
  * Pods are the truth for "used", EC2 for "held"; the controller's status annotation adds what
  * only the controller knows (cooling addresses, its effective config, why its mode).
  */
-import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { ADDRESSES_PER_PREFIX, NODE_STATUS_ANNOTATION, POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { ADDRESSES_PER_PREFIX, NODE_STATUS_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
 import { primaryEniSlots, supportsPrefixDelegation } from '../../pkg/ec2/instance-limits.ts';
 import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/ipam/config.ts';
 import type { NodeIpamConfig } from '../../pkg/ipam/types.ts';
-import { parseCidr, splitMaskedAddress } from '../../pkg/net/ipv4.ts';
+import { parseCidr } from '../../pkg/net/ipv4.ts';
 import { decodeNodeStatus, type NodeStatus } from '../../pkg/status/node-status.ts';
-import { formatAge } from '../render/age.ts';
-import { buildAddressBook, locate, prefixAddresses, type AddressBook } from './addresses.ts';
+import { buildAddressBook, prefixAddresses, type AddressBook } from './addresses.ts';
+import { capacityOf } from './capacity.ts';
+import { mixedInterfaces, podFindings, podsWithoutAddress, unexplained } from './disagreements.ts';
 import * as finding from './findings.ts';
 import type { DescribeInputs } from './inputs.ts';
-import { eventSource, eventTime, isIpamEvent, isUpstreamControllerEvent } from './ipam-events.ts';
+import { eventSource, eventTime, isIpamEvent } from './ipam-events.ts';
+import { decideMode, managedBy } from './mode.ts';
 import { countQuantity, nodeInstanceType, nodeZone, parseProviderId, regionOfZone } from './node-facts.ts';
+import { groupByAddress, readPods, type PodView } from './pods.ts';
 import {
   REPORT_API_VERSION,
   REPORT_KIND,
   type CellState,
   type Finding,
-  type ManagedBy,
   type NodeReport,
   type ReportEvent,
-  type ReportMode,
-  type ReportPod,
   type ReportPrefix,
   type ReportSecondaryIp,
 } from './report.ts';
-import { explainedFreePrefixes, explainedFreeSecondaryIps, type WarmTargets } from './warm-explanation.ts';
+import type { WarmTargets } from './warm-explanation.ts';
 
 /** How many of the newest IPAM events the report keeps. */
 export const RECENT_EVENTS = 20;
 
-type ActiveMode = 'prefix' | 'secondary';
-
-/** A pod that takes part in IPAM: not host-network, not finished, annotated or requesting an address. */
-interface PodView {
-  report: ReportPod;
-  unreadable: boolean;
-}
 
 export function analyzeNode(inputs: DescribeInputs): NodeReport {
   const { node, now } = inputs;
@@ -76,14 +69,14 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
   const podEvents = eventsOfPods(inputs.events, pods);
   const events = recentEvents([...nodeEvents, ...podEvents].filter(isIpamEvent));
 
-  const capacity = capacityOf({ inputs, book, status, activeMode: mode.activeMode, slotsTotal: slots.total, advertised, prefixes, secondaryIps, pods });
+  const capacity = capacityOf({ book, status, activeMode: mode.activeMode, slotsTotal: slots.total, prefixes, secondaryIps });
   const findings: Finding[] = [
     ...podFindings(pods, podsByIp, book, status, instanceId ?? name),
     ...podsWithoutAddress(pods, podEvents),
     ...(capacity.deliverable !== null && advertised !== null && advertised > capacity.deliverable
       ? [finding.overAdvertised(advertised, capacity.deliverable, capacity.why)]
       : []),
-    ...mixedInterfaces(inputs, mode.activeMode),
+    ...(inputs.ec2.ok ? mixedInterfaces(inputs.ec2.interfaces, mode.activeMode) : []),
     ...(targets && mode.activeMode ? unexplained(prefixes, secondaryIps, targets, mode.activeMode, releasing) : []),
   ];
 
@@ -155,62 +148,6 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
   };
 }
 
-function requestsAddress(pod: V1Pod): boolean {
-  return (pod.spec?.containers ?? []).some(
-    (c) => c.resources?.requests?.[RESOURCE_NAME] !== undefined || c.resources?.limits?.[RESOURCE_NAME] !== undefined,
-  );
-}
-
-/** Finished pods gave their address back (upstream frees on Succeeded/Failed); host-network pods never had one. */
-function readPods(pods: readonly V1Pod[], now: Date, book: AddressBook | undefined): PodView[] {
-  const views: PodView[] = [];
-  for (const pod of pods) {
-    const phase = pod.status?.phase ?? 'Unknown';
-    if (pod.spec?.hostNetwork || phase === 'Succeeded' || phase === 'Failed') continue;
-    const annotation = pod.metadata?.annotations?.[POD_IP_ANNOTATION] ?? null;
-    const requests = requestsAddress(pod);
-    if (annotation === null && !requests) continue;
-    let address: string | null = null;
-    let unreadable = false;
-    if (annotation !== null) {
-      try {
-        address = splitMaskedAddress(annotation.trim()).ip;
-      } catch {
-        unreadable = true;
-      }
-    }
-    const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp) : null;
-    views.push({
-      unreadable,
-      report: {
-        namespace: pod.metadata?.namespace ?? '',
-        name: pod.metadata?.name ?? '',
-        uid: pod.metadata?.uid ?? '',
-        phase,
-        address,
-        annotation,
-        requestsAddress: requests,
-        source: address === null ? { kind: 'none' } : book ? locate(book, address) : { kind: 'unknown' },
-        createdAt: created ? created.toISOString() : null,
-        ageSeconds: created ? Math.max(0, Math.floor((now.getTime() - created.getTime()) / 1000)) : null,
-      },
-    });
-  }
-  return views.sort((a, b) => a.report.namespace.localeCompare(b.report.namespace) || a.report.name.localeCompare(b.report.name));
-}
-
-function groupByAddress(pods: readonly PodView[]): Map<string, PodView[]> {
-  const byIp = new Map<string, PodView[]>();
-  for (const pod of pods) {
-    if (pod.report.address === null) continue;
-    const list = byIp.get(pod.report.address) ?? [];
-    list.push(pod);
-    byIp.set(pod.report.address, list);
-  }
-  return byIp;
-}
-
-/** Only the controller knows which free addresses are cooling down; without it they count as free. */
 function coolingAddresses(status: NodeStatus | undefined): Set<string> {
   const cooling = new Set(status?.secondaryIps?.cooling ?? []);
   for (const p of status?.prefixes ?? []) {
@@ -253,75 +190,6 @@ function slotCounts(inputs: DescribeInputs, book: AddressBook | undefined, statu
   return { total, prefixes: null, secondaryIps: null, free: null };
 }
 
-interface ModeDecision {
-  mode: ReportMode;
-  activeMode: ActiveMode | null;
-  reason: string;
-  source: 'status-annotation' | 'inferred';
-}
-
-function decideMode(o: {
-  status: NodeStatus | undefined;
-  decodeError: string | null;
-  book: AddressBook | undefined;
-  nodeConfig: NodeIpamConfig | undefined;
-  advertised: number | null;
-  slotsTotal: number | null;
-  ec2Available: boolean;
-}): ModeDecision {
-  const primary = o.book?.primary;
-  const onEni: ActiveMode | 'mixed' | undefined = primary
-    ? primary.prefixes.length > 0 && primary.secondaryIps.length > 0
-      ? 'mixed'
-      : primary.prefixes.length > 0
-        ? 'prefix'
-        : primary.secondaryIps.length > 0
-          ? 'secondary'
-          : undefined
-    : undefined;
-  // For a mixed ENI the mode new pods get: the config's, else what the node advertises.
-  const fromAdvertised: ActiveMode | undefined =
-    o.advertised !== null && o.slotsTotal !== null && o.slotsTotal > 0 ? (o.advertised > o.slotsTotal ? 'prefix' : 'secondary') : undefined;
-  const intended: ActiveMode | null = o.nodeConfig?.mode ?? fromAdvertised ?? null;
-
-  if (o.status) {
-    const s = o.status.mode;
-    const activeMode = s === 'prefix' || s === 'secondary' ? s : onEni === 'prefix' || onEni === 'secondary' ? onEni : intended;
-    return { mode: s, activeMode, reason: o.status.reason, source: 'status-annotation' };
-  }
-  const unreadable = o.decodeError ? ` (status annotation ignored: ${o.decodeError})` : '';
-  if (onEni === 'mixed') {
-    return {
-      mode: 'mixed',
-      activeMode: intended,
-      reason: `the primary ENI holds ${primary!.prefixes.length} /28 prefix(es) and ${primary!.secondaryIps.length} secondary IP(s): a mode change is draining${intended ? `; new pods get ${intended === 'prefix' ? 'prefix' : 'secondary-IP'} addresses` : ''}${unreadable}`,
-      source: 'inferred',
-    };
-  }
-  if (onEni) {
-    return {
-      mode: onEni,
-      activeMode: onEni,
-      reason: `the primary ENI holds ${onEni === 'prefix' ? '/28 prefixes' : 'secondary IPs'} only${o.nodeConfig && o.nodeConfig.mode !== onEni ? `, although the ConfigMap selects ${o.nodeConfig.mode} mode (${o.nodeConfig.modeReason})` : ''}${unreadable}`,
-      source: 'inferred',
-    };
-  }
-  if (intended) {
-    const why = !o.ec2Available
-      ? 'EC2 could not be read'
-      : 'the primary ENI holds no prefixes or secondary IPs yet';
-    const basis = o.nodeConfig ? `the ConfigMap selects it (${o.nodeConfig.modeReason})` : 'the advertised capacity suggests it';
-    return { mode: intended, activeMode: intended, reason: `${why}; ${basis}${unreadable}`, source: 'inferred' };
-  }
-  return { mode: 'unknown', activeMode: null, reason: `no addresses on the ENI, no known instance type and no advertised capacity to tell the mode from${unreadable}`, source: 'inferred' };
-}
-
-function managedBy(status: NodeStatus | undefined, nodeEvents: readonly CoreV1Event[]): ManagedBy {
-  if (status && status.mode !== 'unmanaged') return 'winprefix';
-  if (nodeEvents.some(isUpstreamControllerEvent)) return 'aws-vpc-resource-controller';
-  return 'unknown';
-}
-
 function eventsOfPods(events: readonly CoreV1Event[], pods: readonly PodView[]): CoreV1Event[] {
   const uids = new Set(pods.map((p) => p.report.uid).filter((u) => u !== ''));
   const names = new Set(pods.map((p) => `${p.report.namespace}/${p.report.name}`));
@@ -355,125 +223,3 @@ function recentEvents(events: readonly CoreV1Event[]): ReportEvent[] {
     }));
 }
 
-function capacityOf(o: {
-  inputs: DescribeInputs;
-  book: AddressBook | undefined;
-  status: NodeStatus | undefined;
-  activeMode: ActiveMode | null;
-  slotsTotal: number | null;
-  advertised: number | null;
-  prefixes: readonly ReportPrefix[];
-  secondaryIps: readonly ReportSecondaryIp[];
-  pods: readonly PodView[];
-}): { deliverable: number | null; why: string } {
-  const primary = o.book?.primary;
-  if (primary && o.slotsTotal !== null && o.activeMode !== null) {
-    // Slots the other mode holds yield nothing to the active mode, except the addresses pods already use there.
-    const onPrimary = (id: string) => id === primary.networkInterfaceId;
-    if (o.activeMode === 'prefix') {
-      const held = primary.secondaryIps.length;
-      const usedThere = o.secondaryIps.filter((s) => onPrimary(s.interfaceId) && s.state === 'used').length;
-      return {
-        deliverable: Math.max(0, o.slotsTotal - held) * ADDRESSES_PER_PREFIX + usedThere,
-        why: `${held} of ${o.slotsTotal} slots hold secondary IPs, ${usedThere} of them used by pods`,
-      };
-    }
-    const held = primary.prefixes.length;
-    const usedThere = o.prefixes.filter((p) => onPrimary(p.interfaceId)).reduce((n, p) => n + p.used, 0);
-    return {
-      deliverable: Math.max(0, o.slotsTotal - held) + usedThere,
-      why: `${held} of ${o.slotsTotal} slots hold /28 prefixes, with ${usedThere} address(es) used by pods`,
-    };
-  }
-  if (o.status?.capacity) return { deliverable: o.status.capacity.deliverable, why: 'as the controller last computed it' };
-  return { deliverable: null, why: '' };
-}
-
-function podFindings(
-  pods: readonly PodView[],
-  podsByIp: Map<string, PodView[]>,
-  book: AddressBook | undefined,
-  status: NodeStatus | undefined,
-  instance: string,
-): Finding[] {
-  const out: Finding[] = [];
-  for (const pod of pods) {
-    const { report } = pod;
-    if (pod.unreadable) out.push(finding.unreadablePodAddress(report, report.annotation ?? ''));
-  }
-  for (const [ip, holders] of podsByIp) {
-    if (holders.length > 1) out.push(finding.duplicatePodAddress(ip, holders.map((h) => h.report)));
-  }
-  for (const pod of pods) {
-    const { report } = pod;
-    if (report.address === null) continue;
-    if (book && report.source.kind === 'not-on-eni') {
-      out.push(finding.podAddressNotOnEni(report, report.address, report.annotation ?? '', instance, book.primaryIps.get(report.address)));
-    } else if (!book && status?.vanished?.some((v) => v.podUid === report.uid)) {
-      // EC2 is unreadable: trust the controller's last re-sync for vanished addresses.
-      out.push(finding.podAddressNotOnEni(report, report.address, report.annotation ?? '', instance, undefined));
-    }
-  }
-  return out;
-}
-
-function podsWithoutAddress(pods: readonly PodView[], podEvents: readonly CoreV1Event[]): Finding[] {
-  return pods
-    .filter((p) => p.report.requestsAddress && p.report.annotation === null)
-    .map((p) => {
-      const latest = podEvents
-        .filter((e) => (e.involvedObject?.uid ? e.involvedObject.uid === p.report.uid : e.involvedObject?.name === p.report.name && e.involvedObject?.namespace === p.report.namespace))
-        .filter((e) => e.type === 'Warning')
-        .sort((a, b) => (eventTime(b)?.getTime() ?? 0) - (eventTime(a)?.getTime() ?? 0))[0];
-      const age = p.report.ageSeconds === null ? 'an unknown time' : formatAge(p.report.ageSeconds);
-      return finding.podWithoutAddress(p.report, age, latest ? `${latest.reason}: ${latest.message ?? ''}`.trim() : null);
-    });
-}
-
-function mixedInterfaces(inputs: DescribeInputs, activeMode: ActiveMode | null): Finding[] {
-  if (!inputs.ec2.ok) return [];
-  const draining = activeMode === 'prefix' ? 'secondary' : activeMode === 'secondary' ? 'prefix' : null;
-  return inputs.ec2.interfaces
-    .filter((eni) => eni.prefixes.length > 0 && eni.secondaryIps.length > 0)
-    .map((eni) => finding.mixedModeEni(eni.networkInterfaceId, eni.secondaryIps.length, eni.prefixes.length, draining));
-}
-
-function unexplained(
-  prefixes: readonly ReportPrefix[],
-  secondaryIps: readonly ReportSecondaryIp[],
-  targets: WarmTargets,
-  activeMode: ActiveMode,
-  releasing: ReadonlySet<string>,
-): Finding[] {
-  const out: Finding[] = [];
-  const freePrefixes = prefixes.filter((p) => p.used === 0 && p.cooling === 0 && !releasing.has(p.cidr));
-  let prefixAllowance: { explained: number; why: string };
-  if (activeMode === 'prefix') {
-    prefixAllowance = explainedFreePrefixes(targets, {
-      used: prefixes.reduce((n, p) => n + p.used, 0),
-      cooling: prefixes.reduce((n, p) => n + p.cooling, 0),
-      occupiedPrefixes: prefixes.filter((p) => p.used + p.cooling > 0).length,
-      freePrefixes: freePrefixes.length,
-    });
-  } else {
-    prefixAllowance = { explained: 0, why: 'the node is in secondary mode, so its prefixes drain' };
-  }
-  for (const p of freePrefixes.slice(prefixAllowance.explained)) out.push(finding.unexplainedPrefix(p.cidr, p.interfaceId, prefixAllowance.why));
-
-  const freeIps = secondaryIps.filter((s) => s.state === 'free' && !releasing.has(s.ip));
-  let ipAllowance: { explained: number; why: string };
-  if (activeMode === 'secondary') {
-    ipAllowance = explainedFreeSecondaryIps(targets, {
-      used: secondaryIps.filter((s) => s.state === 'used').length,
-      cooling: secondaryIps.filter((s) => s.state === 'cooling').length,
-      free: freeIps.length,
-    });
-  } else {
-    ipAllowance = { explained: 0, why: 'the node is in prefix mode, so its secondary IPs drain' };
-  }
-  const surplus = freeIps.slice(ipAllowance.explained);
-  const byEni = new Map<string, string[]>();
-  for (const s of surplus) byEni.set(s.interfaceId, [...(byEni.get(s.interfaceId) ?? []), s.ip]);
-  for (const [eni, ips] of byEni) out.push(finding.unexplainedSecondaryIps(ips, eni, ipAllowance.why));
-  return out;
-}

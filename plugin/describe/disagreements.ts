@@ -1,0 +1,106 @@
+/**
+ * @module
+ * Every disagreement between Kubernetes and EC2 on one node, as findings: pod addresses the ENI
+ * does not hold, unreadable and duplicate addresses, pods without an address, mixed-mode ENIs and
+ * ENI addresses no pod and no warm target explains. Pure.
+ */
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { NetworkInterface } from '../../pkg/ec2/port.ts';
+import type { NodeStatus } from '../../pkg/status/node-status.ts';
+import { formatAge } from '../render/age.ts';
+import type { AddressBook } from './addresses.ts';
+import * as finding from './findings.ts';
+import { eventTime } from './ipam-events.ts';
+import type { ActiveMode } from './mode.ts';
+import type { PodView } from './pods.ts';
+import type { Finding, ReportPrefix, ReportSecondaryIp } from './report.ts';
+import { explainedFreePrefixes, explainedFreeSecondaryIps, type WarmTargets } from './warm-explanation.ts';
+
+export function podFindings(
+  pods: readonly PodView[],
+  podsByIp: Map<string, PodView[]>,
+  book: AddressBook | undefined,
+  status: NodeStatus | undefined,
+  instance: string,
+): Finding[] {
+  const out: Finding[] = [];
+  for (const pod of pods) {
+    const { report } = pod;
+    if (pod.unreadable) out.push(finding.unreadablePodAddress(report, report.annotation ?? ''));
+  }
+  for (const [ip, holders] of podsByIp) {
+    if (holders.length > 1) out.push(finding.duplicatePodAddress(ip, holders.map((h) => h.report)));
+  }
+  for (const pod of pods) {
+    const { report } = pod;
+    if (report.address === null) continue;
+    if (book && report.source.kind === 'not-on-eni') {
+      out.push(finding.podAddressNotOnEni(report, report.address, report.annotation ?? '', instance, book.primaryIps.get(report.address)));
+    } else if (!book && status?.vanished?.some((v) => v.podUid === report.uid)) {
+      // EC2 is unreadable: trust the controller's last re-sync for vanished addresses.
+      out.push(finding.podAddressNotOnEni(report, report.address, report.annotation ?? '', instance, undefined));
+    }
+  }
+  return out;
+}
+
+export function podsWithoutAddress(pods: readonly PodView[], podEvents: readonly CoreV1Event[]): Finding[] {
+  return pods
+    .filter((p) => p.report.requestsAddress && p.report.annotation === null)
+    .map((p) => {
+      const latest = podEvents
+        .filter((e) => (e.involvedObject?.uid ? e.involvedObject.uid === p.report.uid : e.involvedObject?.name === p.report.name && e.involvedObject?.namespace === p.report.namespace))
+        .filter((e) => e.type === 'Warning')
+        .sort((a, b) => (eventTime(b)?.getTime() ?? 0) - (eventTime(a)?.getTime() ?? 0))[0];
+      const age = p.report.ageSeconds === null ? 'an unknown time' : formatAge(p.report.ageSeconds);
+      return finding.podWithoutAddress(p.report, age, latest ? `${latest.reason}: ${latest.message ?? ''}`.trim() : null);
+    });
+}
+
+export function mixedInterfaces(interfaces: readonly NetworkInterface[], activeMode: ActiveMode | null): Finding[] {
+  const draining = activeMode === 'prefix' ? 'secondary' : activeMode === 'secondary' ? 'prefix' : null;
+  return interfaces
+    .filter((eni) => eni.prefixes.length > 0 && eni.secondaryIps.length > 0)
+    .map((eni) => finding.mixedModeEni(eni.networkInterfaceId, eni.secondaryIps.length, eni.prefixes.length, draining));
+}
+
+export function unexplained(
+  prefixes: readonly ReportPrefix[],
+  secondaryIps: readonly ReportSecondaryIp[],
+  targets: WarmTargets,
+  activeMode: ActiveMode,
+  releasing: ReadonlySet<string>,
+): Finding[] {
+  const out: Finding[] = [];
+  const freePrefixes = prefixes.filter((p) => p.used === 0 && p.cooling === 0 && !releasing.has(p.cidr));
+  let prefixAllowance: { explained: number; why: string };
+  if (activeMode === 'prefix') {
+    prefixAllowance = explainedFreePrefixes(targets, {
+      used: prefixes.reduce((n, p) => n + p.used, 0),
+      cooling: prefixes.reduce((n, p) => n + p.cooling, 0),
+      occupiedPrefixes: prefixes.filter((p) => p.used + p.cooling > 0).length,
+      freePrefixes: freePrefixes.length,
+    });
+  } else {
+    prefixAllowance = { explained: 0, why: 'the node is in secondary mode, so its prefixes drain' };
+  }
+  for (const p of freePrefixes.slice(prefixAllowance.explained)) out.push(finding.unexplainedPrefix(p.cidr, p.interfaceId, prefixAllowance.why));
+
+  const freeIps = secondaryIps.filter((s) => s.state === 'free' && !releasing.has(s.ip));
+  let ipAllowance: { explained: number; why: string };
+  if (activeMode === 'secondary') {
+    ipAllowance = explainedFreeSecondaryIps(targets, {
+      used: secondaryIps.filter((s) => s.state === 'used').length,
+      cooling: secondaryIps.filter((s) => s.state === 'cooling').length,
+      free: freeIps.length,
+    });
+  } else {
+    ipAllowance = { explained: 0, why: 'the node is in prefix mode, so its secondary IPs drain' };
+  }
+  const surplus = freeIps.slice(ipAllowance.explained);
+  const byEni = new Map<string, string[]>();
+  for (const s of surplus) byEni.set(s.interfaceId, [...(byEni.get(s.interfaceId) ?? []), s.ip]);
+  for (const [eni, ips] of byEni) out.push(finding.unexplainedSecondaryIps(ips, eni, ipAllowance.why));
+  return out;
+}
+

@@ -1,0 +1,84 @@
+/**
+ * @module
+ * Which IPAM mode a node is in and who manages it: from the winprefix controller's status
+ * annotation when present, else inferred from the primary ENI, the ConfigMap and the advertised
+ * capacity. Pure.
+ */
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { NodeIpamConfig } from '../../pkg/ipam/types.ts';
+import type { NodeStatus } from '../../pkg/status/node-status.ts';
+import type { AddressBook } from './addresses.ts';
+import { isUpstreamControllerEvent } from './ipam-events.ts';
+import type { ManagedBy, ReportMode } from './report.ts';
+
+export type ActiveMode = 'prefix' | 'secondary';
+
+export interface ModeDecision {
+  mode: ReportMode;
+  activeMode: ActiveMode | null;
+  reason: string;
+  source: 'status-annotation' | 'inferred';
+}
+
+export function decideMode(o: {
+  status: NodeStatus | undefined;
+  decodeError: string | null;
+  book: AddressBook | undefined;
+  nodeConfig: NodeIpamConfig | undefined;
+  advertised: number | null;
+  slotsTotal: number | null;
+  ec2Available: boolean;
+}): ModeDecision {
+  const primary = o.book?.primary;
+  const onEni: ActiveMode | 'mixed' | undefined = primary
+    ? primary.prefixes.length > 0 && primary.secondaryIps.length > 0
+      ? 'mixed'
+      : primary.prefixes.length > 0
+        ? 'prefix'
+        : primary.secondaryIps.length > 0
+          ? 'secondary'
+          : undefined
+    : undefined;
+  // For a mixed ENI the mode new pods get: the config's, else what the node advertises.
+  const fromAdvertised: ActiveMode | undefined =
+    o.advertised !== null && o.slotsTotal !== null && o.slotsTotal > 0 ? (o.advertised > o.slotsTotal ? 'prefix' : 'secondary') : undefined;
+  const intended: ActiveMode | null = o.nodeConfig?.mode ?? fromAdvertised ?? null;
+
+  if (o.status) {
+    const s = o.status.mode;
+    const activeMode = s === 'prefix' || s === 'secondary' ? s : onEni === 'prefix' || onEni === 'secondary' ? onEni : intended;
+    return { mode: s, activeMode, reason: o.status.reason, source: 'status-annotation' };
+  }
+  const unreadable = o.decodeError ? ` (status annotation ignored: ${o.decodeError})` : '';
+  if (onEni === 'mixed') {
+    return {
+      mode: 'mixed',
+      activeMode: intended,
+      reason: `the primary ENI holds ${primary!.prefixes.length} /28 prefix(es) and ${primary!.secondaryIps.length} secondary IP(s): a mode change is draining${intended ? `; new pods get ${intended === 'prefix' ? 'prefix' : 'secondary-IP'} addresses` : ''}${unreadable}`,
+      source: 'inferred',
+    };
+  }
+  if (onEni) {
+    return {
+      mode: onEni,
+      activeMode: onEni,
+      reason: `the primary ENI holds ${onEni === 'prefix' ? '/28 prefixes' : 'secondary IPs'} only${o.nodeConfig && o.nodeConfig.mode !== onEni ? `, although the ConfigMap selects ${o.nodeConfig.mode} mode (${o.nodeConfig.modeReason})` : ''}${unreadable}`,
+      source: 'inferred',
+    };
+  }
+  if (intended) {
+    const why = !o.ec2Available
+      ? 'EC2 could not be read'
+      : 'the primary ENI holds no prefixes or secondary IPs yet';
+    const basis = o.nodeConfig ? `the ConfigMap selects it (${o.nodeConfig.modeReason})` : 'the advertised capacity suggests it';
+    return { mode: intended, activeMode: intended, reason: `${why}; ${basis}${unreadable}`, source: 'inferred' };
+  }
+  return { mode: 'unknown', activeMode: null, reason: `no addresses on the ENI, no known instance type and no advertised capacity to tell the mode from${unreadable}`, source: 'inferred' };
+}
+
+export function managedBy(status: NodeStatus | undefined, nodeEvents: readonly CoreV1Event[]): ManagedBy {
+  if (status && status.mode !== 'unmanaged') return 'winprefix';
+  if (nodeEvents.some(isUpstreamControllerEvent)) return 'aws-vpc-resource-controller';
+  return 'unknown';
+}
+
