@@ -71,6 +71,7 @@ describe('simulate: output', () => {
       warmPrefixTarget: 0,
       capacity: 144,
       slots: 9,
+      sources: { warmIPTarget: '--warm-ip-target', minimumIPTarget: '--minimum-ip-target' },
     });
     assert.deepEqual(doc.problems, []);
     assert.deepEqual(
@@ -130,6 +131,7 @@ describe('simulate: --config', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Problems:\n {2}windows-warm-ip-target="lots": "lots" is not a whole number; ignored/);
     assert.match(r.stdout, /warm-prefix-target=1 \(sized by the warm prefix target\)/);
+    assert.match(r.stdout, /Read from:\s+warm-prefix-target \(deprecated key\)\n/);
     const doc = await json('simulate', '--instance-type', 'c5.large', '--config', path, '--pods', '0,5,17');
     assert.deepEqual(doc.results.map((x) => [x.attachedPrefixes, x.unusedIPs]), [[1, 16], [2, 27], [3, 31]], 'worked example D');
     assert.equal(doc.problems.length, 1);

@@ -5,7 +5,11 @@
  */
 import Table from 'cli-table3';
 import { dump } from 'js-yaml';
+import { ConfigKeys } from '../../pkg/contract.ts';
 import type { Simulation, SimulationRow } from './simulate.ts';
+
+/** Keys upstream deprecated in favour of the windows-* ones. */
+const LEGACY_KEYS = new Set<string>([ConfigKeys.warmIPTarget, ConfigKeys.minimumIPTarget, ConfigKeys.warmPrefixTarget]);
 
 export interface SimulationDocument {
   instanceType: string;
@@ -18,6 +22,8 @@ export interface SimulationDocument {
     warmPrefixTarget: number;
     capacity: number;
     slots: number;
+    /** The ConfigMap key or flag each target that was set was read from. */
+    sources: { warmIPTarget?: string; minimumIPTarget?: string; warmPrefixTarget?: string };
   };
   problems: Array<{ key: string; value: string; message: string }>;
   results: SimulationRow[];
@@ -36,6 +42,7 @@ export function toDocument(sim: Simulation): SimulationDocument {
       warmPrefixTarget: c.warmPrefixTarget,
       capacity: c.capacity,
       slots: sim.node.slots,
+      sources: sim.sources,
     },
     problems: sim.problems.map((p) => ({ key: p.key, value: p.value, message: p.message })),
     results: sim.results,
@@ -76,6 +83,8 @@ export function renderTable(sim: Simulation): string {
         ? `warm-prefix-target=${c.warmPrefixTarget} (sized by the warm prefix target)`
         : `warm-ip-target=${c.warmIPTarget} minimum-ip-target=${c.minimumIPTarget} (sized by IP targets)`;
   lines.push(`Effective:      ${sizing}`);
+  const read = Object.values(sim.sources).map((key) => (LEGACY_KEYS.has(key) ? `${key} (deprecated key)` : key));
+  if (read.length > 0) lines.push(`Read from:      ${read.join(', ')}`);
   lines.push(`Capacity:       ${c.capacity} pods with an address`);
   if (sim.problems.length > 0) {
     lines.push('Problems:');

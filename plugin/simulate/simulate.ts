@@ -36,6 +36,8 @@ export interface Simulation {
   instanceType: string;
   node: { slots: number; prefixCapable: boolean };
   config: NodeIpamConfig;
+  /** Which ConfigMap key (or flag) each target that was set came from. */
+  sources: ClusterIpamConfig['sources'];
   problems: ConfigProblem[];
   results: SimulationRow[];
 }
@@ -68,6 +70,7 @@ export function simulate(input: SimulationInput): Simulation {
     instanceType: node.instanceType,
     node: { slots, prefixCapable: node.prefixCapable },
     config,
+    sources: { ...input.cluster.sources },
     problems: config.problems,
     results,
   };
