@@ -35,16 +35,19 @@ describe('ec2-simulator command', () => {
     test(`serves the sandbox world and stops on SIGTERM (${runtime})`, async () => {
       if (runtime === 'deno') assert.ok(existsSync(DENO), `${DENO} is missing (devDependency deno)`);
       const p = run(['--world', 'examples/worlds/sandbox.yaml', '--listen', '127.0.0.1:0'], runtime);
-      const deadline = Date.now() + 20_000;
-      while (!p.out().includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      const endpoint = p.out().trim();
-      assert.match(endpoint, /^http:\/\/127\.0\.0\.1:\d+$/, `stdout: ${p.out()} stderr: ${p.err()}`);
-      const ec2 = sdkClient(endpoint);
-      const out = await ec2.send(new DescribeInstancesCommand({}));
-      const types = out.Reservations?.flatMap((r) => r.Instances ?? []).map((i) => i.InstanceType).sort();
-      assert.deepEqual(types, ['c5.xlarge', 'm4.large', 'm5.large', 't3.medium']);
-      ec2.destroy();
-      p.child.kill('SIGTERM');
+      try {
+        const deadline = Date.now() + 20_000;
+        while (!p.out().includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+        const endpoint = p.out().trim();
+        assert.match(endpoint, /^http:\/\/127\.0\.0\.1:\d+$/, `stdout: ${p.out()} stderr: ${p.err()}`);
+        const ec2 = sdkClient(endpoint);
+        const out = await ec2.send(new DescribeInstancesCommand({}));
+        const types = out.Reservations?.flatMap((r) => r.Instances ?? []).map((i) => i.InstanceType).sort();
+        assert.deepEqual(types, ['c5.xlarge', 'm4.large', 'm5.large', 't3.medium']);
+        ec2.destroy();
+      } finally {
+        p.child.kill('SIGTERM');
+      }
       const [code] = await p.exited;
       assert.equal(code, 0);
       assert.match(p.err(), /serving 4 instances/);
