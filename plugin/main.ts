@@ -42,11 +42,16 @@ export async function main(argv: string[], io: CliIO, programName = 'kubectl win
     return exitCode;
   } catch (err) {
     if (err instanceof CliError) {
-      io.stderr(`error: ${err.message}\n`);
+      io.stderr(`error: ${oneLine(err.message)}\n`);
       return err.exitCode;
     }
-    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr(`error: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
     if (io.env.WINPREFIX_DEBUG) io.stderr(`${(err as Error)?.stack ?? ''}\n`);
     return ExitCode.toolError;
   }
+}
+
+/** Errors are one line on stderr (yargs writes some over several, e.g. "Invalid values:\n  Argument: ..."). */
+function oneLine(message: string): string {
+  return message.trim().replace(/:?\s*\n\s*/g, ': ');
 }

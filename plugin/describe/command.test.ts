@@ -57,3 +57,13 @@ describe('describe node: through main()', () => {
     assert.equal(stderr, 'error: name the node: kubectl winprefix describe node NAME\n');
   });
 });
+
+describe('usage errors through main()', () => {
+  it('are one line, even when yargs words them over several', async () => {
+    const { main } = await import('../main.ts');
+    let stderr = '';
+    const code = await main(['describe', 'node', 'n1', '-o', 'xml'], { stdout: () => {}, stderr: (t) => (stderr += t), env: {}, stdoutIsTTY: false, now: () => new Date() });
+    assert.equal(code, 2);
+    assert.equal(stderr, 'error: Invalid values: Argument: output, Given: "xml", Choices: "table", "wide", "json", "yaml"\n');
+  });
+});
