@@ -79,3 +79,27 @@ describe('TokenBucket', () => {
     assert.equal(a.burst, 7);
   });
 });
+
+test('property: over any run, tokens granted never exceed burst + rate x elapsed (seeded)', async () => {
+  const { createPrng } = await import('../ec2sim/prng.ts');
+  for (let seed = 1; seed <= 20; seed++) {
+    const rng = createPrng(seed);
+    const rate = 1 + rng.int(50);
+    const burst = 1 + rng.int(20);
+    let now = 0;
+    const clock: BucketClock = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const bucket = new TokenBucket({ ratePerSecond: rate, burst, clock });
+    let granted = 0;
+    for (let step = 0; step < 300; step++) {
+      const r = rng.int(3);
+      if (r === 0) now += rng.int(200);
+      else if (r === 1 && bucket.tryTake()) granted++;
+      else if (r === 2) {
+        await bucket.take();
+        granted++;
+      }
+      assert.ok(bucket.available <= burst + 1e-9, `seed ${seed}: ${bucket.available} tokens above burst ${burst}`);
+      assert.ok(granted <= burst + (rate * now) / 1000 + 1e-6, `seed ${seed} step ${step}: ${granted} granted by ${now} ms at ${rate}/s burst ${burst}`);
+    }
+  }
+});
