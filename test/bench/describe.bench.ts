@@ -7,9 +7,9 @@
  * Uses dist/kubectl-winprefix and dist/winprefix_linux_amd64.tar.gz when `npm run package` made them,
  * else packages into a temporary folder first (about 30 s).
  */
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEc2Simulator } from '../../pkg/ec2sim/server.ts';
 import { packagePlugin } from '../../scripts/package.ts';
@@ -39,6 +39,7 @@ async function timed(run: () => Promise<{ code: number; stderr: string }>, okCod
 const plane = await startControlPlane({ log: () => {} });
 const sim = await startEc2Simulator({ world: worldFor(['m5.large']) });
 const s = seeder(plane.kubeConfig(), sim.endpoint);
+const scratch: string[] = [];
 try {
   const { eniId } = await seedNode(s, { name: 'win-bench', instance: 1, instanceType: 'm5.large', advertised: 144 });
   const prefixes = await s.ec2.assignPrefixes(eniId, Math.ceil((PODS + 1) / 16));
@@ -49,16 +50,20 @@ try {
   }
 
   const bundle = await buildPluginBundle();
+  scratch.push(dirname(bundle));
   let executable = join('dist', 'kubectl-winprefix');
   let archive = join('dist', 'winprefix_linux_amd64.tar.gz');
   if (!existsSync(executable) || !existsSync(archive)) {
     const out = mkdtempSync(join(tmpdir(), 'winprefix-bench-pkg-'));
+    scratch.push(out);
     const pkg = await packagePlugin({ outDir: out, manifestPath: join(out, 'krew.yaml'), releaseBase: 'https://example.invalid', log: () => {} });
     executable = pkg.executable;
     archive = pkg.archive;
   }
   const kubectl = findKubectl();
-  const env = cleanEnv({ ...AWS_TEST_ENV, HOME: mkdtempSync(join(tmpdir(), 'winprefix-bench-home-')) });
+  const home = mkdtempSync(join(tmpdir(), 'winprefix-bench-home-'));
+  scratch.push(home);
+  const env = cleanEnv({ ...AWS_TEST_ENV, HOME: home });
   const kc = plane.kubeconfigPath;
   const describeArgs = ['describe', 'node', 'win-bench', '--kubeconfig', kc, '--ec2-endpoint', sim.endpoint, '-o', 'json'];
 
@@ -90,6 +95,7 @@ try {
   console.log(`SEA executable                            ${statSync(executable).size.toLocaleString('en')} bytes`);
   console.log(`archive (tar.gz)                          ${statSync(archive).size.toLocaleString('en')} bytes`);
 } finally {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
   s.ec2.destroy();
   await sim.close();
   await plane.stop();

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dump, load } from 'js-yaml';
 import { ADDRESSES_PER_PREFIX, EventReasons } from '../../pkg/contract.ts';
@@ -187,6 +187,7 @@ before(seedScenarios, { timeout: 120_000 });
 after(async () => {
   s?.ec2.destroy();
   await sim?.close();
+  if (bundle) await rm(dirname(bundle), { recursive: true, force: true });
 });
 
 describe('describe node: consistent nodes exit 0', () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,12 +23,13 @@ const plane = useControlPlane();
 
 describe('the packaged plugin', () => {
   let pkg: PackageResult;
+  let out: string;
   let extracted: string;
   let sim: Ec2Simulator;
   let s: Seeder;
 
   before(async () => {
-    const out = await mkdtemp(join(tmpdir(), 'winprefix-pkg-'));
+    out = await mkdtemp(join(tmpdir(), 'winprefix-pkg-'));
     pkg = await packagePlugin({ outDir: out, manifestPath: join(out, 'krew.yaml'), releaseBase: 'https://example.invalid/releases', log: () => {} });
     extracted = await mkdtemp(join(tmpdir(), 'winprefix-krew-'));
     const untar = await runProcess('tar', ['-xzf', pkg.archive, '-C', extracted], cleanEnv({}));
@@ -44,6 +45,8 @@ describe('the packaged plugin', () => {
   after(async () => {
     s?.ec2.destroy();
     await sim?.close();
+    // About 300 MB: two executables and the archive.
+    for (const dir of [out, extracted]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('krew.yaml passes krew validation and names the archive it was built with', async () => {
