@@ -112,9 +112,19 @@ function instanceXml(i: InstanceView): XmlValue {
   };
 }
 
-const ENI_FILTERS = ['subnet-id', 'attachment.instance-id', 'vpc-id', 'network-interface-id', 'status', 'availability-zone', 'private-ip-address', 'attachment.device-index'] as const;
+const ENI_FILTERS = [
+  'subnet-id',
+  'attachment.instance-id',
+  'vpc-id',
+  'network-interface-id',
+  'status',
+  'availability-zone',
+  'private-ip-address',
+  'addresses.private-ip-address',
+  'attachment.device-index',
+] as const;
 
-function eniField(e: NetworkInterfaceView, name: string): string | undefined {
+function eniField(e: NetworkInterfaceView, name: string): string | string[] | undefined {
   switch (name) {
     case 'subnet-id': return e.subnetId;
     case 'attachment.instance-id': return e.instanceId;
@@ -123,6 +133,8 @@ function eniField(e: NetworkInterfaceView, name: string): string | undefined {
     case 'status': return e.status;
     case 'availability-zone': return e.availabilityZone;
     case 'private-ip-address': return e.primaryPrivateIp;
+    // Every private IPv4 address of the ENI, secondaries included: "which ENI holds this address?"
+    case 'addresses.private-ip-address': return [e.primaryPrivateIp, ...e.secondaryIps];
     case 'attachment.device-index': return e.deviceIndex === undefined ? undefined : String(e.deviceIndex);
     default: return undefined;
   }

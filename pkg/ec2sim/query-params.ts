@@ -86,11 +86,15 @@ function valueMatches(pattern: string, actual: string): boolean {
   return new RegExp(`^${regex}$`, 's').test(actual);
 }
 
-/** Values match a filter when any of its values matches (EC2 ORs values and ANDs filters). */
-export function matchesFilters(filters: Filter[], fieldOf: (name: string) => string | undefined): boolean {
+/**
+ * A resource matches when, for every filter, one of the filter's values matches the field (EC2 ORs values and
+ * ANDs filters). A multi-valued field (e.g. every private address of an ENI) matches when any element does.
+ */
+export function matchesFilters(filters: Filter[], fieldOf: (name: string) => string | string[] | undefined): boolean {
   return filters.every((f) => {
-    const actual = fieldOf(f.name);
-    return actual !== undefined && f.values.some((v) => valueMatches(v, actual));
+    const field = fieldOf(f.name);
+    const actuals = field === undefined ? [] : Array.isArray(field) ? field : [field];
+    return actuals.some((actual) => f.values.some((v) => valueMatches(v, actual)));
   });
 }
 

@@ -96,6 +96,8 @@ describe('SDK against the simulator: describes', () => {
     assert.equal(both.NetworkInterfaces?.length, 1);
     const none = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: ['vpc-0000000f'] }] }));
     assert.deepEqual(none.NetworkInterfaces, []);
+    const wildcard = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: ['eni-0000000?'] }] }));
+    assert.equal(wildcard.NetworkInterfaces?.length, 12); // eni-00000001 .. eni-0000000c, not eni-000000ff
   });
 
   test('DescribeNetworkInterfaces pagination: the SDK paginator walks every page', async () => {
@@ -200,6 +202,11 @@ describe('SDK against the simulator: assign and unassign', () => {
     const out = await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: ENI, SecondaryPrivateIpAddressCount: 3 }));
     const ips = out.AssignedPrivateIpAddresses?.map((a) => a.PrivateIpAddress!) ?? [];
     assert.equal(ips.length, 3);
+    // addresses.private-ip-address finds the ENI that holds a secondary address; private-ip-address only primaries.
+    const holder = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'addresses.private-ip-address', Values: [ips[0]!] }] }));
+    assert.deepEqual(holder.NetworkInterfaces?.map((e) => e.NetworkInterfaceId), [ENI]);
+    const primaryOnly = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'private-ip-address', Values: [ips[0]!] }] }));
+    assert.deepEqual(primaryOnly.NetworkInterfaces, []);
     const explicit = await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: ENI, PrivateIpAddresses: ['10.0.1.200', '10.0.1.201'] }));
     assert.deepEqual(explicit.AssignedPrivateIpAddresses?.map((a) => a.PrivateIpAddress), ['10.0.1.200', '10.0.1.201']);
     const eni = await eniOf(ENI);
