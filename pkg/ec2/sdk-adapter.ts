@@ -22,6 +22,7 @@ import {
   UnassignPrivateIpAddressesCommand,
   type EC2ClientConfig,
   type Filter,
+  type _InstanceType,
 } from '@aws-sdk/client-ec2';
 // Type-only (erased): the SDK's own middleware types, from the @smithy/types package it depends on.
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
@@ -250,7 +251,9 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
   async function lookUpInstanceType(instanceType: string): Promise<InstanceLimits> {
     if (instanceType === '') throw notFound('DescribeInstanceTypes', 'InvalidInstanceType', 'an empty instance type');
     const out = await call('DescribeInstanceTypes', () =>
-      client.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] })),
+      // The SDK types InstanceTypes as the closed list of names it knew when published; the types we look up
+      // are by definition the ones our table lacks, so a newer name is expected here.
+      client.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] })),
     );
     const info = out.InstanceTypes?.[0];
     const net = info?.NetworkInfo;
