@@ -111,3 +111,13 @@ test('API failures never reach the caller; a deleted (expired) event is re-creat
   assert.deepEqual(f.calls, ['create', 'create', 'patch', 'create']);
   assert.equal([...f.store.values()][0]!.count, 1);
 });
+
+test('event names stay within 253 characters for long object names', async () => {
+  const f = fakeEvents();
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i' });
+  rec.emit({ ...pod, name: 'p'.repeat(253) }, { type: 'Normal', reason: 'R', message: 'm' });
+  await rec.flush();
+  const [ev] = [...f.store.values()];
+  assert.ok(ev!.metadata!.name!.length <= 253);
+  assert.equal(ev!.involvedObject.name, 'p'.repeat(253));
+});

@@ -126,7 +126,9 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
       return;
     }
     forget(t);
-    const name = `${regarding.name}.${(t * 1000 + (seq++ % 1000)).toString(16)}`;
+    // Object names may be 253 characters long already; the suffix must still fit.
+    const suffix = (t * 1000 + (seq++ % 1000)).toString(16);
+    const name = `${regarding.name.slice(0, 253 - suffix.length - 1)}.${suffix}`;
     const body: CoreV1Event = {
       metadata: { name, namespace },
       involvedObject: {
@@ -153,19 +155,24 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
 
   return {
     emit(regarding, e) {
-      const at = now();
-      if (pending >= maxPending) {
-        log.warn('event dropped: too many events waiting to be written', { pending, reason: e.reason, object: regarding.name });
-        return;
+      try {
+        const at = now();
+        if (pending >= maxPending) {
+          log.warn('event dropped: too many events waiting to be written', { pending, reason: e.reason, object: regarding.name });
+          return;
+        }
+        pending++;
+        tail = tail.then(() =>
+          write(regarding, e, at)
+            .catch((err) => {
+              log.warn('could not record event', { err: KubeApiError.from(err), object: `${regarding.kind}/${regarding.namespace ?? ''}/${regarding.name}`, reason: e.reason });
+            })
+            .finally(() => pending--),
+        );
+      } catch (err) {
+        // A broken clock or logger must not break the reconciler that wanted to report something.
+        log.error('event recorder failed', { err });
       }
-      pending++;
-      tail = tail.then(() =>
-        write(regarding, e, at)
-          .catch((err) => {
-            log.warn('could not record event', { err: KubeApiError.from(err), object: `${regarding.kind}/${regarding.namespace ?? ''}/${regarding.name}`, reason: e.reason });
-          })
-          .finally(() => pending--),
-      );
     },
     flush: () => tail,
   };

@@ -160,7 +160,9 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
           const e = fromStatusAndBody(typeof st.code === 'number' ? st.code : 500, obj);
           if (isGone(e)) gone = true;
           else eventError = e;
-          currentAbort?.abort();
+          // End now rather than wait for the server to close: the event may even arrive
+          // before watch() has handed us its AbortController.
+          onDone(null);
           return;
         }
         default:

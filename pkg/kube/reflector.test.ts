@@ -1,0 +1,119 @@
+/**
+ * Reflector failure modes that a real API server produces only rarely, against a scripted fake
+ * Watch (the one faked boundary; the real-server behaviour is in test/kube/reflector*.test.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeConfig, V1ConfigMap, Watch } from '@kubernetes/client-node';
+import { startReflector } from './reflector.ts';
+
+type Cb = (type: string, obj: unknown) => void;
+type Done = (err: unknown) => void;
+/** Each watch call takes the next script step; the step drives callbacks. */
+type Step = (cb: Cb, done: Done, query: Record<string, unknown>) => void | 'reject';
+
+function fakeWatch(steps: Step[]) {
+  const queries: Array<Record<string, unknown>> = [];
+  const w: Pick<Watch, 'watch'> = {
+    async watch(_path, query, cb, done) {
+      queries.push(query);
+      const step = steps.shift() ?? (() => {});
+      const ac = new AbortController();
+      ac.signal.addEventListener('abort', () => done(new DOMException('aborted', 'AbortError')));
+      if (step(cb as Cb, done, query) === 'reject') throw new Error('exec credential plugin failed');
+      return ac;
+    },
+  };
+  return { w, queries };
+}
+
+const cm = (name: string, rv: string): V1ConfigMap => ({ metadata: { name, resourceVersion: rv } });
+const tick = (ms = 5) => new Promise((ok) => setTimeout(ok, ms));
+async function until(cond: () => boolean, ms = 2_000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met');
+    await tick();
+  }
+}
+
+function reflector(steps: Step[], lists: Array<() => { items: V1ConfigMap[]; metadata: { resourceVersion: string } }>) {
+  const { w, queries } = fakeWatch(steps);
+  const seen = { upserts: [] as string[], deletes: [] as string[], lists: 0 };
+  const r = startReflector<V1ConfigMap, string>({
+    kc: {} as KubeConfig,
+    path: '/api/v1/configmaps',
+    list: async () => {
+      const next = lists[Math.min(seen.lists, lists.length - 1)]!;
+      seen.lists++;
+      return next();
+    },
+    transform: (c) => c.metadata!.name!,
+    key: (n) => n,
+    onUpsert: (n) => {
+      seen.upserts.push(n);
+      if (n === 'explodes') throw new Error('handler bug');
+    },
+    onDelete: (n) => seen.deletes.push(n),
+    watchFactory: () => w,
+    backoff: { initialMs: 10, maxMs: 40 },
+    minHealthyWatchMs: 50,
+  });
+  return { r, seen, queries };
+}
+
+test('watch query: bookmarks on, resourceVersion from the list, then from the last event', async () => {
+  const { r, queries } = reflector(
+    [(cb, done) => { cb('ADDED', cm('a', '11')); cb('BOOKMARK', { metadata: { resourceVersion: '15' } }); done(null); }, () => {}],
+    [() => ({ items: [], metadata: { resourceVersion: '10' } })],
+  );
+  await until(() => queries.length === 2);
+  assert.equal(queries[0]!.allowWatchBookmarks, true);
+  assert.equal(queries[0]!.resourceVersion, '10');
+  assert.equal(queries[1]!.resourceVersion, '15');
+  await r.stop();
+});
+
+test('an ERROR event other than 410 backs off and relists; a throwing handler does not stop the cache', async () => {
+  const { r, seen } = reflector(
+    [(cb) => { cb('ADDED', cm('explodes', '2')); cb('ADDED', cm('b', '3')); cb('ERROR', { code: 500, reason: 'InternalError', message: 'etcd' }); }, () => {}],
+    [() => ({ items: [cm('a', '1')], metadata: { resourceVersion: '1' } }), () => ({ items: [cm('b', '3')], metadata: { resourceVersion: '9' } })],
+  );
+  await until(() => seen.lists === 2);
+  await until(() => r.list().length === 1);
+  assert.deepEqual(r.list(), ['b']);
+  assert.deepEqual(seen.deletes.sort(), ['a', 'explodes']);
+  assert.deepEqual(seen.upserts, ['a', 'explodes', 'b']);
+  await r.stop();
+});
+
+test('a watch that throws before connecting (credentials) is retried with a relist, not abandoned', async () => {
+  const { r, seen, queries } = reflector([() => 'reject', () => 'reject', () => {}], [() => ({ items: [], metadata: { resourceVersion: '1' } })]);
+  await until(() => queries.length === 3);
+  assert.equal(seen.lists, 3);
+  await r.stop();
+});
+
+test('a server that closes every watch at once is not hammered: rewatches back off', async () => {
+  const { r, queries } = reflector(
+    Array.from({ length: 50 }, () => ((_cb: Cb, done: Done) => void setTimeout(() => done(null), 0)) as Step),
+    [() => ({ items: [], metadata: { resourceVersion: '1' } })],
+  );
+  await tick(200);
+  await r.stop();
+  // Backoff 10, 20, 40, 40 ... ms with jitter: a handful in 200 ms, not dozens.
+  assert.ok(queries.length <= 12, `${queries.length} watches in 200 ms`);
+  assert.ok(queries.length >= 3);
+});
+
+test('410 in the done callback relists at once; stop() during a hanging connect returns at once', async () => {
+  let hang: (() => void) | undefined;
+  const { r, seen } = reflector(
+    [(_cb, done) => void setTimeout(() => done(Object.assign(new Error('Gone'), { statusCode: 410 })), 0), () => void (hang = () => {})],
+    [() => ({ items: [], metadata: { resourceVersion: '1' } })],
+  );
+  await until(() => seen.lists === 2 && hang !== undefined);
+  const started = performance.now();
+  await r.stop();
+  assert.ok(performance.now() - started < 100);
+});
