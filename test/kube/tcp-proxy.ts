@@ -32,6 +32,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     accepted++;
     const upstream = createConnection(target);
+    // Without this, Nagle plus delayed ACKs add ~40 ms to small request/response pairs.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     open.add(client);
     open.add(upstream);
     const closeBoth = () => {
