@@ -117,3 +117,34 @@ test('410 in the done callback relists at once; stop() during a hanging connect 
   await r.stop();
   assert.ok(performance.now() - started < 100);
 });
+
+test('paged lists: each page is requested with limit and the previous continue token; an expired token falls back to one full list', async () => {
+  const { w } = fakeWatch([() => {}, () => {}]);
+  const calls: Array<{ limit?: number; continue?: string } | undefined> = [];
+  let expireOnce = true;
+  const all = [cm('a', '1'), cm('b', '2'), cm('c', '3'), cm('d', '4'), cm('e', '5')];
+  const r = startReflector<V1ConfigMap, string>({
+    kc: {} as KubeConfig,
+    path: '/api/v1/configmaps',
+    pageSize: 2,
+    list: async (page) => {
+      calls.push(page);
+      if (!page) return { items: all, metadata: { resourceVersion: '20' } };
+      const start = page.continue ? Number(page.continue) : 0;
+      if (start === 4 && expireOnce) {
+        expireOnce = false;
+        throw Object.assign(new Error('Gone'), { statusCode: 410 });
+      }
+      const next = start + page.limit < all.length ? String(start + page.limit) : undefined;
+      return { items: all.slice(start, start + page.limit), metadata: { resourceVersion: '20', ...(next ? { _continue: next } : {}) } };
+    },
+    transform: (c) => c.metadata!.name!,
+    key: (n) => n,
+    watchFactory: () => w,
+  });
+  await until(() => r.synced());
+  assert.deepEqual(calls, [{ limit: 2 }, { limit: 2, continue: '2' }, { limit: 2, continue: '4' }, undefined]);
+  assert.deepEqual(r.list().sort(), ['a', 'b', 'c', 'd', 'e']);
+  assert.equal(r.resourceVersion(), '20');
+  await r.stop();
+});

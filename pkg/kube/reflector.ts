@@ -32,8 +32,15 @@ export interface ReflectorOptions<T extends KubernetesObject, S> {
   kc: KubeConfig;
   /** Watch path, e.g. '/api/v1/pods' or '/api/v1/namespaces/kube-system/configmaps'. */
   path: string;
-  /** Lists the same objects the watch covers (same selectors!); called on start and every relist. */
-  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  /**
+   * Lists the same objects the watch covers (same selectors!); called on start and every relist.
+   * With `pageSize`, it is called once per page and must pass `page.limit` and `page.continue`
+   * on (client-node: `limit` and `_continue`), so a 50k-pod cluster is never held as typed
+   * objects all at once: each page is stripped before the next is fetched.
+   */
+  list: (page?: ListPage) => Promise<{ items: T[]; metadata?: { resourceVersion?: string; _continue?: string } }>;
+  /** Objects per list page; unset lists everything in one call. */
+  pageSize?: number;
   fieldSelector?: string;
   labelSelector?: string;
   transform: (obj: T) => S;
@@ -49,6 +56,12 @@ export interface ReflectorOptions<T extends KubernetesObject, S> {
   watchFactory?: (kc: KubeConfig) => Pick<Watch, 'watch'>;
   /** A watch that ends sooner than this without delivering anything counts as a failure (avoids hot loops). */
   minHealthyWatchMs?: number;
+}
+
+export interface ListPage {
+  limit: number;
+  /** The continue token of the previous page; absent for the first page. */
+  continue?: string;
 }
 
 type WatchEnd =
@@ -104,17 +117,20 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     if (o.onDelete) call('onDelete', () => o.onDelete!(old?.obj ?? s));
   };
 
-  const replace = (items: T[]) => {
+  /** Strips one listed object at once, so typed list pages can be collected page by page. */
+  const prepare = (raw: T): { k: string; entry: Entry<S> } => {
+    const obj = o.transform(raw);
+    return { k: o.key(obj), entry: { obj, rv: raw.metadata?.resourceVersion } };
+  };
+
+  const replace = (listed: Array<{ k: string; entry: Entry<S> }>) => {
     const seen = new Set<string>();
-    for (const raw of items) {
-      const s = o.transform(raw);
-      const k = o.key(s);
+    for (const { k, entry } of listed) {
       seen.add(k);
       const old = cache.get(k);
-      const newRv = raw.metadata?.resourceVersion;
-      cache.set(k, { obj: s, rv: newRv });
-      if (old && old.rv !== undefined && old.rv === newRv) continue;
-      if (o.onUpsert) call('onUpsert', () => o.onUpsert!(s, old?.obj));
+      cache.set(k, entry);
+      if (old && old.rv !== undefined && old.rv === entry.rv) continue;
+      if (o.onUpsert) call('onUpsert', () => o.onUpsert!(entry.obj, old?.obj));
     }
     for (const [k, e] of [...cache]) {
       if (seen.has(k)) continue;
@@ -122,6 +138,40 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
       log.info('object disappeared during a watch gap', { key: k });
       if (o.onDelete) call('onDelete', () => o.onDelete!(e.obj));
     }
+  };
+
+  /** A full list, page by page when pageSize is set; returns the stripped objects and the list's resourceVersion. */
+  const listAll = async (): Promise<{ listed: Array<{ k: string; entry: Entry<S> }>; rv: string } | undefined> => {
+    const listed: Array<{ k: string; entry: Entry<S> }> = [];
+    if (!o.pageSize) {
+      const l = await o.list();
+      for (const raw of l.items) listed.push(prepare(raw));
+      return { listed, rv: l.metadata?.resourceVersion ?? '' };
+    }
+    let cont: string | undefined;
+    let listRv = '';
+    do {
+      let l: Awaited<ReturnType<typeof o.list>>;
+      try {
+        l = await o.list({ limit: o.pageSize, ...(cont ? { continue: cont } : {}) });
+      } catch (err) {
+        // The continue token expired mid-list (5-15 min on the server): start over unpaged,
+        // as client-go's pager does, rather than mix two snapshots.
+        if (cont && isGone(err)) {
+          log.info('list continue token expired; listing again in one call');
+          listed.length = 0;
+          const full = await o.list();
+          for (const raw of full.items) listed.push(prepare(raw));
+          return { listed, rv: full.metadata?.resourceVersion ?? '' };
+        }
+        throw err;
+      }
+      if (stopped) return undefined;
+      for (const raw of l.items) listed.push(prepare(raw));
+      listRv = l.metadata?.resourceVersion ?? listRv;
+      cont = l.metadata?._continue || undefined;
+    } while (cont);
+    return { listed, rv: listRv };
   };
 
   const watchOnce = async (): Promise<WatchEnd> => {
@@ -210,18 +260,18 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
       await sleep(base / 2 + Math.random() * (base / 2), stopSignal.signal);
     };
     while (!stopped) {
-      let listed: Awaited<ReturnType<typeof o.list>>;
+      let result: Awaited<ReturnType<typeof listAll>>;
       try {
-        listed = await o.list();
+        result = await listAll();
       } catch (err) {
         if (stopped) break;
         log.warn('list failed; retrying with backoff', { err: KubeApiError.from(err), failures });
         await sleepBackoff();
         continue;
       }
-      if (stopped) break;
-      rv = listed.metadata?.resourceVersion ?? '';
-      replace(listed.items);
+      if (stopped || !result) break;
+      rv = result.rv;
+      replace(result.listed);
       if (!isSynced) {
         isSynced = true;
         if (o.onSynced) call('onSynced', o.onSynced);

@@ -32,7 +32,7 @@ interface Recorded {
 function podReflector(
   t: TestContext,
   ns: string,
-  o: { kc?: KubeConfig; firstListRv?: string; watchTimeoutMs?: number } = {},
+  o: { kc?: KubeConfig; firstListRv?: string; watchTimeoutMs?: number; pageSize?: number } = {},
 ): { r: Reflector<PodView>; rec: Recorded; kc: KubeConfig } {
   const kc = o.kc ?? proxy.kubeConfigVia(plane().kubeConfig());
   const { core } = createKubeClients(kc);
@@ -40,9 +40,10 @@ function podReflector(
   const r = startReflector<V1Pod, PodView>({
     kc,
     path: `/api/v1/namespaces/${ns}/pods`,
-    list: async () => {
-      rec.lists++;
-      const l = await core.listNamespacedPod({ namespace: ns });
+    ...(o.pageSize ? { pageSize: o.pageSize } : {}),
+    list: async (page) => {
+      if (!page?.continue) rec.lists++;
+      const l = await core.listNamespacedPod({ namespace: ns, ...(page ? { limit: page.limit, _continue: page.continue } : {}) });
       // Lets a test start the watch from an ancient resourceVersion, which the API server answers with 410.
       if (rec.lists === 1 && o.firstListRv) return { items: l.items, metadata: { resourceVersion: o.firstListRv } };
       return l;
@@ -160,4 +161,16 @@ test('stop() while the watch is healthy aborts it; an AbortError does not bring 
   await new Promise((ok) => setTimeout(ok, 500));
   assert.deepEqual(rec.upserts, []);
   assert.equal(rec.lists, 1);
+});
+
+test('paged relists against the API server: pages of 2 give the full set and the watch continues from the list', async (t) => {
+  const admin = plane().kubeConfig();
+  await ensureNamespace(admin, 'refl-paged');
+  for (let i = 0; i < 5; i++) await createWindowsPod(admin, { name: `p${i}`, namespace: 'refl-paged' });
+  const { r, rec } = podReflector(t, 'refl-paged', { pageSize: 2 });
+  await until('synced', () => r.synced());
+  assert.deepEqual(r.list().map((p) => p.name).sort(), ['p0', 'p1', 'p2', 'p3', 'p4']);
+  assert.equal(rec.lists, 1);
+  await deletePodNow(admin, 'p3', 'refl-paged');
+  await until('watch after paged list', () => rec.deletes.includes('p3'));
 });
