@@ -12,6 +12,7 @@ import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/c
 import { KubeApiError, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import { decide, observe, released, type LeaseRecord, type Observation } from './lease-record.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { abortableSleep as sleep } from './abortable-sleep.ts';
 
 export interface LeaderElectionOptions {
   clients: { coordination: Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'> };
@@ -197,20 +198,5 @@ function withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
       clearTimeout(t);
       resolve(v);
     });
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -17,6 +17,7 @@
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { isGone, KubeApiError, fromStatusAndBody } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { abortableSleep as sleep } from './abortable-sleep.ts';
 
 export interface Reflector<S> {
   get(key: string): S | undefined;
@@ -320,19 +321,4 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
       await running;
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
