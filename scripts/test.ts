@@ -31,7 +31,11 @@ if (!unitOnly) {
   step('bundle (esbuild)');
   await build(ENTRY_POINTS, { minify: false });
   step('control-plane binaries (kube-apiserver, etcd)');
-  const assets = await resolveControlPlaneAssets({ log: (line) => console.error(line) });
+  // The binaries are found or built once here, not by each test file; every file then finds them at once.
+  const assets = await resolveControlPlaneAssets({ log: (line) => console.error(line) }).catch((err: unknown) => {
+    console.error(`\ncannot run the integration tests: ${(err as Error).message}`);
+    process.exit(1);
+  });
   env.KUBEBUILDER_ASSETS = assets.dir;
   if (assets.kubeApiserver) env.TEST_ASSET_KUBE_APISERVER = assets.kubeApiserver;
   if (assets.etcd) env.TEST_ASSET_ETCD = assets.etcd;

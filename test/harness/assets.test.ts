@@ -74,7 +74,7 @@ describe('binary lookup', () => {
     await assert.rejects(resolveControlPlaneAssets({}), (err: unknown) => {
       assert.ok(err instanceof MissingAssetsError);
       assert.match(err.message, /^kube-apiserver not found/);
-      assert.match(err.message, /Go is not installed/);
+      assert.match(err.message, /the `go` command is not on PATH/);
       assert.match(err.message, /KUBEBUILDER_ASSETS/);
       assert.match(err.message, /TEST_ASSET_KUBE_APISERVER and TEST_ASSET_ETCD/);
       return true;
