@@ -148,3 +148,25 @@ test('paged lists: each page is requested with limit and the previous continue t
   assert.equal(r.resourceVersion(), '20');
   await r.stop();
 });
+
+test('an object whose transform throws is skipped and logged; the rest of the list and the watch go on', async () => {
+  const { w } = fakeWatch([(cb) => { cb('ADDED', { metadata: { resourceVersion: '3' } }); cb('ADDED', cm('c', '4')); }]);
+  const errors: string[] = [];
+  const log = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m), child() { return log; } };
+  const r = startReflector<V1ConfigMap, string>({
+    kc: {} as KubeConfig,
+    path: '/api/v1/configmaps',
+    list: async () => ({ items: [cm('a', '1'), { metadata: {} }, cm('b', '2')], metadata: { resourceVersion: '2' } }),
+    transform: (c) => {
+      if (!c.metadata?.name) throw new TypeError('no name');
+      return c.metadata.name;
+    },
+    key: (n) => n,
+    watchFactory: () => w,
+    log,
+  });
+  await until(() => r.get('c') !== undefined);
+  assert.deepEqual(r.list().sort(), ['a', 'b', 'c']);
+  assert.deepEqual(errors, ['transform failed; object skipped', 'transform failed; object skipped']);
+  await r.stop();
+});

@@ -99,9 +99,24 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     }
   };
 
+  /**
+   * transform/key on one object; a throw skips that object with an error log. (Inside a watch
+   * callback client-node would swallow the throw silently; in a list it would fail every relist.)
+   */
+  const strip = (raw: T): { s: S; k: string } | undefined => {
+    try {
+      const s = o.transform(raw);
+      return { s, k: o.key(s) };
+    } catch (err) {
+      log.error('transform failed; object skipped', { err, name: raw?.metadata?.name, namespace: raw?.metadata?.namespace });
+      return undefined;
+    }
+  };
+
   const upsert = (raw: T) => {
-    const s = o.transform(raw);
-    const k = o.key(s);
+    const stripped = strip(raw);
+    if (!stripped) return;
+    const { s, k } = stripped;
     const old = cache.get(k);
     const newRv = raw.metadata?.resourceVersion;
     cache.set(k, { obj: s, rv: newRv });
@@ -110,8 +125,9 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
   };
 
   const remove = (raw: T) => {
-    const s = o.transform(raw);
-    const k = o.key(s);
+    const stripped = strip(raw);
+    if (!stripped) return;
+    const { s, k } = stripped;
     const old = cache.get(k);
     cache.delete(k);
     // The delete event carries the final state; fall back to it when we never saw the object.
@@ -119,9 +135,15 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
   };
 
   /** Strips one listed object at once, so typed list pages can be collected page by page. */
-  const prepare = (raw: T): { k: string; entry: Entry<S> } => {
-    const obj = o.transform(raw);
-    return { k: o.key(obj), entry: { obj, rv: raw.metadata?.resourceVersion } };
+  const prepare = (raw: T): { k: string; entry: Entry<S> } | undefined => {
+    const stripped = strip(raw);
+    return stripped && { k: stripped.k, entry: { obj: stripped.s, rv: raw.metadata?.resourceVersion } };
+  };
+  const collect = (into: Array<{ k: string; entry: Entry<S> }>, items: T[]) => {
+    for (const raw of items) {
+      const p = prepare(raw);
+      if (p) into.push(p);
+    }
   };
 
   const replace = (listed: Array<{ k: string; entry: Entry<S> }>) => {
@@ -146,7 +168,7 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     const listed: Array<{ k: string; entry: Entry<S> }> = [];
     if (!o.pageSize) {
       const l = await o.list();
-      for (const raw of l.items) listed.push(prepare(raw));
+      collect(listed, l.items);
       return { listed, rv: l.metadata?.resourceVersion ?? '' };
     }
     let cont: string | undefined;
@@ -162,13 +184,13 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
           log.info('list continue token expired; listing again in one call');
           listed.length = 0;
           const full = await o.list();
-          for (const raw of full.items) listed.push(prepare(raw));
+          collect(listed, full.items);
           return { listed, rv: full.metadata?.resourceVersion ?? '' };
         }
         throw err;
       }
       if (stopped) return undefined;
-      for (const raw of l.items) listed.push(prepare(raw));
+      collect(listed, l.items);
       listRv = l.metadata?.resourceVersion ?? listRv;
       cont = l.metadata?._continue || undefined;
     } while (cont);
