@@ -245,6 +245,20 @@ describe('analyzeNode: mode inference edges', () => {
     assert.match(r.mode.reason, /no prefixes or secondary IPs yet/);
   });
 
+  it('without a ConfigMap the advertised capacity tells the mode of an empty node', () => {
+    const r = analyze({ node: windowsNode({ advertised: 144 }), interfaces: [eni()], configMap: undefined });
+    assert.equal(r.config.found, false);
+    assert.equal(r.mode.mode, 'prefix');
+    assert.match(r.mode.reason, /advertised capacity \(144 for 9 slots\)/);
+    assert.deepEqual(r.findings, []);
+  });
+
+  it('a ConfigMap that selects secondary mode makes 144 advertised on an empty ENI an over-advertisement', () => {
+    const r = analyze({ node: windowsNode({ advertised: 144 }), interfaces: [eni()], configMap: PD_OFF });
+    assert.equal(r.mode.mode, 'secondary');
+    assert.deepEqual(kinds(r), ['over-advertised-capacity']);
+  });
+
   it('a non-Nitro type stays in secondary mode even with prefix delegation on', () => {
     const r = analyze({ node: windowsNode({ instanceType: 't2.medium' }), instanceType: 't2.medium', interfaces: [eni()] });
     assert.equal(r.mode.activeMode, 'secondary');

@@ -62,7 +62,7 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
     ? resolveNodeConfig(cluster, { instanceType: inputs.limits.instanceType, slots: primaryEniSlots(inputs.limits), prefixCapable: supportsPrefixDelegation(inputs.limits) })
     : undefined;
   const advertised = countQuantity(node.status?.capacity?.[RESOURCE_NAME]);
-  const mode = decideMode({ status, decodeError: decoded?.ok === false ? decoded.error : null, book, nodeConfig, advertised, slotsTotal: slots.total, ec2Available: inputs.ec2.ok });
+  const mode = decideMode({ status, decodeError: decoded?.ok === false ? decoded.error : null, book, nodeConfig, configKnown: cluster.found && inputs.configMap.error === null, advertised, slotsTotal: slots.total, ec2Available: inputs.ec2.ok });
 
   const targets: WarmTargets | undefined = status?.config ?? nodeConfig;
   const nodeEvents = inputs.events.filter((e) => e.involvedObject?.kind === 'Node' && e.involvedObject.name === name);

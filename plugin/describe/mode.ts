@@ -25,6 +25,8 @@ export function decideMode(o: {
   decodeError: string | null;
   book: AddressBook | undefined;
   nodeConfig: NodeIpamConfig | undefined;
+  /** False when the ConfigMap is missing or unreadable: its defaults then say little about this cluster. */
+  configKnown: boolean;
   advertised: number | null;
   slotsTotal: number | null;
   ec2Available: boolean;
@@ -42,7 +44,8 @@ export function decideMode(o: {
   // For a mixed ENI the mode new pods get: the config's, else what the node advertises.
   const fromAdvertised: ActiveMode | undefined =
     o.advertised !== null && o.slotsTotal !== null && o.slotsTotal > 0 ? (o.advertised > o.slotsTotal ? 'prefix' : 'secondary') : undefined;
-  const intended: ActiveMode | null = o.nodeConfig?.mode ?? fromAdvertised ?? null;
+  const fromConfig = o.nodeConfig?.mode;
+  const intended: ActiveMode | null = (o.configKnown ? (fromConfig ?? fromAdvertised) : (fromAdvertised ?? fromConfig)) ?? null;
 
   if (o.status) {
     const s = o.status.mode;
@@ -62,7 +65,7 @@ export function decideMode(o: {
     return {
       mode: onEni,
       activeMode: onEni,
-      reason: `the primary ENI holds ${onEni === 'prefix' ? '/28 prefixes' : 'secondary IPs'} only${o.nodeConfig && o.nodeConfig.mode !== onEni ? `, although the ConfigMap selects ${o.nodeConfig.mode} mode (${o.nodeConfig.modeReason})` : ''}${unreadable}`,
+      reason: `the primary ENI holds ${onEni === 'prefix' ? '/28 prefixes' : 'secondary IPs'} only${o.configKnown && o.nodeConfig && o.nodeConfig.mode !== onEni ? `, although the ConfigMap selects ${o.nodeConfig.mode} mode (${o.nodeConfig.modeReason})` : ''}${unreadable}`,
       source: 'inferred',
     };
   }
@@ -70,7 +73,10 @@ export function decideMode(o: {
     const why = !o.ec2Available
       ? 'EC2 could not be read'
       : 'the primary ENI holds no prefixes or secondary IPs yet';
-    const basis = o.nodeConfig ? `the ConfigMap selects it (${o.nodeConfig.modeReason})` : 'the advertised capacity suggests it';
+    const basis =
+      intended === fromConfig && (o.configKnown || fromAdvertised === undefined)
+        ? `the ConfigMap selects it (${o.nodeConfig!.modeReason})`
+        : `the advertised capacity (${o.advertised} for ${o.slotsTotal} slots) suggests it`;
     return { mode: intended, activeMode: intended, reason: `${why}; ${basis}${unreadable}`, source: 'inferred' };
   }
   return { mode: 'unknown', activeMode: null, reason: `no addresses on the ENI, no known instance type and no advertised capacity to tell the mode from${unreadable}`, source: 'inferred' };
