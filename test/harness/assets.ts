@@ -152,7 +152,7 @@ export async function resolveControlPlaneAssets(
       const missing = [!kubeApiserver && 'kube-apiserver', !etcd && 'etcd'].filter(Boolean).join(' and ');
       throw new MissingAssetsError(
         `${missing} not found (looked at TEST_ASSET_*, $KUBEBUILDER_ASSETS, ${LEGACY_ENVTEST_DIR}, ` +
-          `${assetCacheDir()}), and the `go` command is not on PATH, so they cannot be built from Go modules either. ` +
+          `${assetCacheDir()}), and the \`go\` command is not on PATH, so they cannot be built from Go modules either. ` +
           `Install Go >= 1.26 (and allow access to the Go module proxy), or: ${HOW_TO_PROVIDE}`,
       );
     }
