@@ -3,10 +3,13 @@
  * Run under Deno (bundled) by deno.test.ts: exercises the adapters whose behaviour differs
  * between runtimes (stack-notes 2: undici connections, AbortError on stop, node:https servers,
  * TLS reload) against the real kube-apiserver, and prints one JSON line with what it saw.
- * Usage: deno run ... bundle.js <kubeconfig> <webhook cert dir> <tcp proxy port> <unique tag>
+ * Usage: deno run ... bundle.js <kubeconfig> <webhook cert dir> <tcp proxy port> <unique tag> <rotated cert dir>
+ * The webhook cert dir is replaced with the rotated pair during the run (the test grants write access to it only).
  */
 import { request, Agent } from 'undici';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { connect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../../pkg/kube/client.ts';
 import { startReflector } from '../../pkg/kube/reflector.ts';
@@ -17,7 +20,7 @@ import { startAdmissionServer, mutatePod, MUTATE_POD_PATH } from '../../pkg/webh
 import { startProbeServer } from '../../pkg/httpserver/probes.ts';
 import { createRegistry, PROMETHEUS_CONTENT_TYPE } from '../../pkg/metrics/registry.ts';
 
-const [kubeconfig, certDir, proxyPort, tag] = process.argv.slice(2) as [string, string, string, string];
+const [kubeconfig, certDir, proxyPort, tag, rotatedDir] = process.argv.slice(2) as [string, string, string, string, string];
 const out: Record<string, unknown> = { runtime: typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'deno' : 'node' };
 const log = createLogger({ level: 'error' });
 
@@ -78,8 +81,8 @@ await rec.flush();
 const evs = await clients.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.uid=node-${tag}` });
 out.events = evs.items.map((e) => ({ reason: e.reason, count: e.count }));
 
-// Admission server over TLS and the probe server.
-const adm = await startAdmissionServer({ host: '127.0.0.1', port: 0, certDir, log, handlers: { [MUTATE_POD_PATH]: (rv) => mutatePod(rv, { ipamEnabled: () => true }) } });
+// Admission server over TLS (its certificate is replaced below) and the probe server.
+const adm = await startAdmissionServer({ host: '127.0.0.1', port: 0, certDir, log, certPollMs: 50, handlers: { [MUTATE_POD_PATH]: (rv) => mutatePod(rv, { ipamEnabled: () => true }) } });
 const agent = new Agent({ connect: { ca: readFileSync(join(certDir, 'ca.crt')) } });
 const res = await request(`https://127.0.0.1:${adm.port}${MUTATE_POD_PATH}`, {
   method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' },
@@ -88,6 +91,28 @@ const res = await request(`https://127.0.0.1:${adm.port}${MUTATE_POD_PATH}`, {
 const review = (await res.body.json()) as { response?: { patch?: string } };
 out.admission = { status: res.statusCode, patched: Boolean(review.response?.patch) };
 await agent.close();
+const served = () =>
+  new Promise<string>((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port: adm.port, rejectUnauthorized: false }, () => {
+      resolve(sock.getPeerX509Certificate()?.fingerprint256 ?? '');
+      sock.end();
+    });
+    sock.on('error', reject);
+  });
+const before = await served();
+copyFileSync(join(rotatedDir, 'tls.key'), join(certDir, 'tls.key'));
+copyFileSync(join(rotatedDir, 'tls.crt'), join(certDir, 'tls.crt'));
+const want = new X509Certificate(readFileSync(join(rotatedDir, 'tls.crt'))).fingerprint256;
+const reloadStart = Date.now();
+let reloaded = false;
+while (Date.now() - reloadStart < 5_000) {
+  if ((await served()) === want) {
+    reloaded = true;
+    break;
+  }
+  await new Promise((ok) => setTimeout(ok, 50));
+}
+out.certReload = { changed: before !== want, reloaded };
 await adm.close();
 const metrics = createRegistry();
 metrics.counter({ name: 'deno_smoke_total', help: 'h' }).inc();

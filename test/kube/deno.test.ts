@@ -14,6 +14,8 @@ import * as esbuild from 'esbuild';
 import { COMMON_OPTIONS } from '../../scripts/build.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import { startTcpProxy, serverAddress } from './tcp-proxy.ts';
+import { issueLoopbackServing } from '../harness/certs.ts';
+import { cpSync, mkdirSync } from 'node:fs';
 
 const run = promisify(execFile);
 const plane = useControlPlane();
@@ -29,9 +31,16 @@ async function smoke(runtime: 'node' | 'deno'): Promise<{ result: Record<string,
   const proxy = await startTcpProxy(serverAddress(plane().kubeConfig()));
   try {
     const serving = await plane().webhookServing();
-    const args = [plane().kubeconfigPath, serving.certDir, String(proxy.port), runtime];
+    const rotated = join(dir, `rotated-${runtime}`);
+    mkdirSync(rotated);
+    await issueLoopbackServing({ dir: rotated, caName: 'rotated-ca', certFileName: 'tls.crt', keyFileName: 'tls.key' });
+    // The run replaces the certificate in its own copy of the serving directory.
+    const live = join(dir, `live-${runtime}`);
+    cpSync(serving.certDir, live, { recursive: true });
+    const args = [plane().kubeconfigPath, live, String(proxy.port), runtime, rotated];
     const cmd = runtime === 'deno'
-      ? [DENO, ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', bundle, ...args]] as const
+      // The product's permissions, plus write access to the cert copy for the rotation step (test only).
+      ? [DENO, ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', `--allow-write=${live}`, bundle, ...args]] as const
       : [process.execPath, [bundle, ...args]] as const;
     const { stdout } = await run(cmd[0], [...cmd[1]], { timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
     return { result: JSON.parse(stdout.trim().split('\n').at(-1)!), connections: proxy.accepted() };
@@ -41,7 +50,7 @@ async function smoke(runtime: 'node' | 'deno'): Promise<{ result: Record<string,
 }
 
 for (const runtime of ['deno', 'node'] as const) {
-  test(`adapters under ${runtime}: shared connections, reflector, lease, events, admission TLS, metrics`, async () => {
+  test(`adapters under ${runtime}: shared connections, reflector, lease, events, admission TLS and certificate reload, metrics`, async () => {
     if (runtime === 'deno') assert.ok(existsSync(DENO), `${DENO} is missing (devDependency deno)`);
     const { result, connections } = await smoke(runtime);
     process.stderr.write(`${runtime}: 30 API calls used ${connections} connection(s)\n`);
@@ -53,5 +62,6 @@ for (const runtime of ['deno', 'node'] as const) {
     assert.ok(result.events.some((e: { reason: string; count: number }) => e.reason === 'DenoSmoke' && e.count >= 2));
     assert.deepEqual(result.admission, { status: 200, patched: true });
     assert.deepEqual(result.metrics, { status: 200, hasCounter: true });
+    assert.deepEqual(result.certReload, { changed: true, reloaded: true });
   });
 }
