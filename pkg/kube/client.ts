@@ -31,9 +31,9 @@ export interface KubeClients {
 }
 
 export interface CreateKubeClientsOptions {
-  /** Sustained API calls per second (watches are not counted). No limit when absent. */
+  /** Sustained API calls per second (watches are not counted). Default: loadKubeConfig's qps; no limit when neither is set. */
   qps?: number;
-  /** Calls allowed in a burst above qps; default ceil(qps). */
+  /** Calls allowed in a burst above qps; default: loadKubeConfig's burst, else ceil(qps). */
   burst?: number;
   /** Per-request timeout; defaults to the kubeconfig's `requestTimeoutMs` from loadKubeConfig. */
   requestTimeoutMs?: number;
@@ -49,14 +49,17 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     ctx.setHeaderParam('User-Agent', o.userAgent ?? 'winprefix');
     return ctx;
   }));
-  if (o.qps !== undefined && o.qps > 0) {
-    const bucket = createTokenBucket({ qps: o.qps, ...(o.burst !== undefined ? { burst: o.burst } : {}) });
+  const fromLoad = connectionSettings(kc);
+  const qps = o.qps ?? fromLoad.qps;
+  const burst = o.burst ?? fromLoad.burst;
+  if (qps !== undefined && qps > 0) {
+    const bucket = createTokenBucket({ qps, ...(burst !== undefined ? { burst } : {}) });
     middleware.push(passThrough(async (ctx) => {
       await bucket.take();
       return ctx;
     }));
   }
-  const timeoutMs = o.requestTimeoutMs ?? connectionSettings(kc).requestTimeoutMs;
+  const timeoutMs = o.requestTimeoutMs ?? fromLoad.requestTimeoutMs;
   if (timeoutMs !== undefined && timeoutMs > 0) {
     middleware.push(passThrough(async (ctx) => {
       if (!ctx.getSignal()) ctx.setSignal(AbortSignal.timeout(timeoutMs));

@@ -46,9 +46,15 @@ export class KubeConfigError extends Error {
 export type KubeConfigSource = { kind: 'files'; files: string[] } | { kind: 'in-cluster' };
 
 /** Per-KubeConfig settings that client-node has no place for; read by createKubeClients. */
-const settings = new WeakMap<KubeConfig, { requestTimeoutMs?: number; source: KubeConfigSource }>();
+interface ConnectionSettings {
+  requestTimeoutMs?: number;
+  qps?: number;
+  burst?: number;
+  source?: KubeConfigSource;
+}
+const settings = new WeakMap<KubeConfig, ConnectionSettings>();
 
-export function connectionSettings(kc: KubeConfig): { requestTimeoutMs?: number; source?: KubeConfigSource } {
+export function connectionSettings(kc: KubeConfig): ConnectionSettings {
   return settings.get(kc) ?? {};
 }
 
@@ -93,7 +99,12 @@ export function loadKubeConfig(o: KubeConnectionOptions, where: LoadEnv = {}): K
     source = { kind: 'files', files: [file] };
   }
   applyOverrides(kc, o, source);
-  settings.set(kc, { ...(o.requestTimeoutMs !== undefined ? { requestTimeoutMs: o.requestTimeoutMs } : {}), source });
+  settings.set(kc, {
+    ...(o.requestTimeoutMs !== undefined ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
+    ...(o.qps !== undefined ? { qps: o.qps } : {}),
+    ...(o.burst !== undefined ? { burst: o.burst } : {}),
+    source,
+  });
   return kc;
 }
 
