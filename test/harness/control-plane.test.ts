@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
+import { createServer as createNetServer } from 'node:net';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import { findKubectl, pinnedVersions } from './assets.ts';
 import { ControlPlaneStartError, startControlPlane } from './control-plane.ts';
@@ -245,6 +246,26 @@ describe('clean-up', () => {
     assert.ok(dir, err.message);
     assert.equal(existsSync(dir), false);
     assert.ok(logs.some((l) => l.includes('did not start')));
+  });
+
+  test('a port taken by another process is retried, and the error says so when it stays taken', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    try {
+      const address = blocker.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const logs: string[] = [];
+      const err = await startControlPlane({ apiserverFlags: [`--secure-port=${port}`], log: (l) => logs.push(l) }).then(
+        () => assert.fail('start-up should have failed: the port is held'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof ControlPlaneStartError);
+      assert.equal(err.portTaken, true);
+      assert.match(err.message, /address already in use/);
+      assert.equal(logs.filter((l) => l.includes('retrying')).length, 2, logs.join('\n'));
+    } finally {
+      await new Promise<void>((ok) => blocker.close(() => ok()));
+    }
   });
 
   test('SIGTERM to a process holding a control plane stops it and removes its folder', async () => {

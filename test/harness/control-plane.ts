@@ -65,7 +65,11 @@ export interface StartControlPlaneOptions {
 
 export class ControlPlaneStartError extends Error {
   override name = 'ControlPlaneStartError';
+  /** The failure was a port another process took between our pick and the bind. */
+  portTaken = false;
 }
+
+const PORT_RETRIES = 3;
 
 /** How long kube-apiserver gets after SIGTERM before SIGKILL (its shutdown steps take ~20 ms). */
 const APISERVER_STOP_GRACE_MS = 300;
@@ -130,7 +134,22 @@ function mergeFlags(defaults: string[], overrides: string[]): string[] {
   return [...byName.values()];
 }
 
+/**
+ * Starts etcd and kube-apiserver. Ports are picked free and released before the processes bind them, so
+ * another process can take one in between; a start that fails with "address already in use" is retried.
+ */
 export async function startControlPlane(opts: StartControlPlaneOptions = {}): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (!(err instanceof ControlPlaneStartError && err.portTaken) || attempt >= PORT_RETRIES) throw err;
+      opts.log?.(`[control-plane] a port was taken by another process while starting; retrying (${attempt}/${PORT_RETRIES - 1})`);
+    }
+  }
+}
+
+async function startOnce(opts: StartControlPlaneOptions): Promise<ControlPlane> {
   const started = performance.now();
   const phases: string[] = [];
   const mark = (phase: string) => phases.push(`${phase} +${Math.round(performance.now() - started)}ms`);
@@ -357,6 +376,8 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
     const message = `the test control plane did not start: ${(err as Error).message}\n${tails}`;
     log(message);
     await stop();
-    throw new ControlPlaneStartError(message, { cause: err });
+    const error = new ControlPlaneStartError(message, { cause: err });
+    error.portTaken = /address already in use/.test(tails);
+    throw error;
   }
 }
