@@ -122,6 +122,27 @@ describe('analyzeNode: every finding kind', () => {
     assert.equal(r.events[0]!.reason, 'FailedCreatePodSandBox', 'newest first');
   });
 
+  it('pod-without-address falls back to the node IPAM warning, then to the last controller error', () => {
+    const fromNode = analyze({
+      pods: [pod({ name: 'waiting' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      events: [event({ reason: 'InsufficientCidrBlocks', kind: 'Node', name: 'win-1', type: 'Warning', message: 'no free /28 in subnet-1' })],
+    });
+    assert.match(fromNode.findings[0]!.message, /node event InsufficientCidrBlocks: no free \/28 in subnet-1/);
+    const status: NodeStatus = {
+      v: 1,
+      at: NOW.toISOString(),
+      mode: 'prefix',
+      reason: 'prefix delegation is enabled',
+      pending: { assignPrefixes: 1, assignSecondaryIps: 0, unassignPrefixes: 0, unassignSecondaryIps: 0, resync: false },
+      lastError: { reason: 'insufficient-cidr-blocks', message: 'the subnet has no free /28', at: NOW.toISOString() },
+    };
+    const fromController = analyze({ node: windowsNode({ status }), pods: [pod({ name: 'waiting' })], interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] });
+    assert.match(fromController.findings[0]!.message, /the controller's last error \(insufficient-cidr-blocks, .*\): the subnet has no free \/28/);
+    assert.equal(fromController.controller.pending?.assignPrefixes, 1);
+    assert.equal(fromController.controller.lastError?.reason, 'insufficient-cidr-blocks');
+  });
+
   it('pod-without-address says when no event explains it', () => {
     const r = analyze({ pods: [pod({ name: 'quiet' })], interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] });
     assert.match(r.findings[0]!.message, /no IPAM event says why/);

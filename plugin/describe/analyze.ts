@@ -72,7 +72,7 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
   const capacity = capacityOf({ book, status, activeMode: mode.activeMode, slotsTotal: slots.total, prefixes, secondaryIps });
   const findings: Finding[] = [
     ...podFindings(pods, podsByIp, book, status, instanceId ?? name),
-    ...podsWithoutAddress(pods, podEvents),
+    ...podsWithoutAddress(pods, podEvents, nodeEvents.filter(isIpamEvent), status),
     ...(capacity.deliverable !== null && advertised !== null && advertised > capacity.deliverable
       ? [finding.overAdvertised(advertised, capacity.deliverable, capacity.why)]
       : []),
@@ -107,6 +107,10 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
       present: decoded !== undefined,
       at: status?.at ?? null,
       error: decoded?.ok === false ? decoded.error : null,
+    },
+    controller: {
+      pending: status?.pending ?? null,
+      lastError: status?.lastError ?? null,
     },
     ec2: { available: inputs.ec2.ok, region: inputs.ec2.region, error: inputs.ec2.ok ? null : inputs.ec2.error },
     slots,

@@ -44,16 +44,33 @@ export function podFindings(
   return out;
 }
 
-export function podsWithoutAddress(pods: readonly PodView[], podEvents: readonly CoreV1Event[]): Finding[] {
+const newestWarning = (events: readonly CoreV1Event[]) =>
+  events.filter((e) => e.type === 'Warning').sort((a, b) => (eventTime(b)?.getTime() ?? 0) - (eventTime(a)?.getTime() ?? 0))[0];
+
+/**
+ * The reason is the pod's newest Warning event; without one, the node's (InsufficientCidrBlocks,
+ * Unsupported, ...), then the controller's last error: each is why no address came.
+ */
+export function podsWithoutAddress(
+  pods: readonly PodView[],
+  podEvents: readonly CoreV1Event[],
+  nodeEvents: readonly CoreV1Event[],
+  status: NodeStatus | undefined,
+): Finding[] {
+  const nodeWarning = newestWarning(nodeEvents);
+  const fallback = nodeWarning
+    ? `node event ${nodeWarning.reason}: ${nodeWarning.message ?? ''}`.trim()
+    : status?.lastError
+      ? `the controller's last error (${status.lastError.reason}, ${status.lastError.at}): ${status.lastError.message}`
+      : null;
   return pods
     .filter((p) => p.report.requestsAddress && p.report.annotation === null)
     .map((p) => {
-      const latest = podEvents
-        .filter((e) => (e.involvedObject?.uid ? e.involvedObject.uid === p.report.uid : e.involvedObject?.name === p.report.name && e.involvedObject?.namespace === p.report.namespace))
-        .filter((e) => e.type === 'Warning')
-        .sort((a, b) => (eventTime(b)?.getTime() ?? 0) - (eventTime(a)?.getTime() ?? 0))[0];
+      const own = newestWarning(
+        podEvents.filter((e) => (e.involvedObject?.uid ? e.involvedObject.uid === p.report.uid : e.involvedObject?.name === p.report.name && e.involvedObject?.namespace === p.report.namespace)),
+      );
       const age = p.report.ageSeconds === null ? 'an unknown time' : formatAge(p.report.ageSeconds);
-      return finding.podWithoutAddress(p.report, age, latest ? `${latest.reason}: ${latest.message ?? ''}`.trim() : null);
+      return finding.podWithoutAddress(p.report, age, own ? `${own.reason}: ${own.message ?? ''}`.trim() : fallback);
     });
 }
 

@@ -95,7 +95,7 @@ describe('structured output', () => {
     assert.equal(doc.apiVersion, 'winprefix.io/v1');
     assert.equal(doc.kind, 'NodeReport');
     assert.deepEqual(Object.keys(doc), [
-      'apiVersion', 'kind', 'metadata', 'node', 'mode', 'statusAnnotation', 'ec2', 'slots', 'interfaces', 'prefixes',
+      'apiVersion', 'kind', 'metadata', 'node', 'mode', 'statusAnnotation', 'controller', 'ec2', 'slots', 'interfaces', 'prefixes',
       'secondaryIps', 'pods', 'warm', 'cooling', 'capacity', 'config', 'events', 'findings',
     ]);
     assert.deepEqual(validateNodeReport(doc), []);
@@ -116,5 +116,28 @@ describe('structured output', () => {
       '$.pods[0].source.prefix: missing',
       '$.prefixes[0].cells: expected 16 items, got 15',
     ]);
+  });
+});
+
+describe('controller state in the human output', () => {
+  it('shows pending EC2 work and the last error when the controller publishes them', () => {
+    const r = analyzeNode(
+      inputs({
+        node: windowsNode({
+          status: {
+            v: 1,
+            at: NOW.toISOString(),
+            mode: 'prefix',
+            reason: 'prefix delegation is enabled',
+            pending: { assignPrefixes: 1, assignSecondaryIps: 0, unassignPrefixes: 0, unassignSecondaryIps: 2, resync: true },
+            lastError: { reason: 'throttled', message: 'RequestLimitExceeded', at: new Date(NOW.getTime() - 90_000).toISOString() },
+          },
+        }),
+        interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      }),
+    );
+    const text = renderHuman(r, { wide: false, style: PLAIN, now: NOW });
+    assert.match(text, /^Pending EC2: +assign 1 prefix\(es\), release 2 secondary IP\(s\), re-sync with EC2$/m);
+    assert.match(text, /^Last error: +throttled 90s ago: RequestLimitExceeded$/m);
   });
 });

@@ -43,6 +43,10 @@ function header(r: NodeReport, o: HumanOptions): string {
   const since = r.statusAnnotation.at ? `, status written ${formatAge((o.now.getTime() - Date.parse(r.statusAnnotation.at)) / 1000)} ago` : '';
   out += field('Mode', `${o.style.bold(r.mode.mode)} (${r.mode.source === 'status-annotation' ? `from the controller${since}` : 'inferred'}): ${r.mode.reason}`);
   if (r.statusAnnotation.error) out += field('Status', o.style.yellow(r.statusAnnotation.error));
+  const work = pendingText(r.controller.pending);
+  if (work) out += field('Pending EC2', work);
+  const last = r.controller.lastError;
+  if (last) out += field('Last error', o.style.yellow(`${last.reason} ${formatAge((o.now.getTime() - Date.parse(last.at)) / 1000)} ago: ${last.message}`));
   out += field('Slots', slotsLine(r));
   out += field('Capacity', capacityLine(r));
   out += field('Config', configLine(r));
@@ -51,6 +55,18 @@ function header(r: NodeReport, o: HumanOptions): string {
   if (!r.ec2.available) out += field('EC2', o.style.red(`not read: ${r.ec2.error ?? 'unknown error'} (ENI sections are missing)`));
   else if (o.wide) out += field('EC2', `region ${orDash(r.ec2.region)}, ${r.interfaces.map((i) => `${i.id} (device ${orDash(i.deviceIndex)}, ${i.subnetId}, ${i.primaryIp})`).join('; ')}`);
   return out;
+}
+
+function pendingText(p: NodeReport['controller']['pending']): string {
+  if (!p) return '';
+  const parts = [
+    p.assignPrefixes ? `assign ${p.assignPrefixes} prefix(es)` : '',
+    p.assignSecondaryIps ? `assign ${p.assignSecondaryIps} secondary IP(s)` : '',
+    p.unassignPrefixes ? `release ${p.unassignPrefixes} prefix(es)` : '',
+    p.unassignSecondaryIps ? `release ${p.unassignSecondaryIps} secondary IP(s)` : '',
+    p.resync ? 're-sync with EC2' : '',
+  ].filter((x) => x !== '');
+  return parts.join(', ');
 }
 
 function slotsLine(r: NodeReport): string {

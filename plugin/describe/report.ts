@@ -130,6 +130,13 @@ export interface NodeReport {
   };
   /** The controller's status annotation (winprefix.io/ipam-status). */
   statusAnnotation: { present: boolean; at: string | null; error: string | null };
+  /** What only the winprefix controller knows, from its status annotation; null without it. */
+  controller: {
+    /** EC2 work it has asked for and not finished. */
+    pending: { assignPrefixes: number; assignSecondaryIps: number; unassignPrefixes: number; unassignSecondaryIps: number; resync: boolean } | null;
+    /** Its last EC2 failure on this node. */
+    lastError: { reason: string; message: string; at: string } | null;
+  };
   /** Whether the live ENI state could be read. When false, ENI-derived fields are empty or null. */
   ec2: { available: boolean; region: string | null; error: string | null };
   slots: { total: number | null; prefixes: number | null; secondaryIps: number | null; free: number | null };

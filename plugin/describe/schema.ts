@@ -49,6 +49,10 @@ export const NODE_REPORT_SCHEMA: Shape = obj({
     source: oneOf('status-annotation', 'inferred'),
   }),
   statusAnnotation: obj({ present: bool, at: orNull(str), error: orNull(str) }),
+  controller: obj({
+    pending: orNull(obj({ assignPrefixes: int, assignSecondaryIps: int, unassignPrefixes: int, unassignSecondaryIps: int, resync: bool })),
+    lastError: orNull(obj({ reason: str, message: str, at: str })),
+  }),
   ec2: obj({ available: bool, region: orNull(str), error: orNull(str) }),
   slots: obj({ total: orNull(int), prefixes: orNull(int), secondaryIps: orNull(int), free: orNull(int) }),
   interfaces: arr(obj({ id: str, deviceIndex: orNull(int), subnetId: str, primaryIp: str, prefixes: int, secondaryIps: int })),
