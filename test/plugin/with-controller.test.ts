@@ -1,0 +1,105 @@
+/**
+ * `describe node` on nodes the real winprefix controller (dist/controller.js) manages, against a real
+ * kube-apiserver and the EC2 simulator: the plugin must agree with the controller (no findings on a
+ * settled node, every pod traced to a /28, capacity advertised = deliverable), read its status
+ * annotation, and see what the controller cannot fix (an address removed from the ENI behind its back).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/net/ipv4.ts';
+import type { NodeReport } from '../../plugin/describe/report.ts';
+import { validateNodeReport } from '../../plugin/describe/schema.ts';
+import { createWindowsNode, createWindowsPod, waitFor } from '../harness/cluster-objects.ts';
+import { useControlPlane } from '../harness/suite.ts';
+import {
+  registerWebhooks,
+  setIpamConfig,
+  startController,
+  startSimulator,
+  waitForAnnotation,
+  waitForCapacity,
+  world,
+  type ControllerProcess,
+} from '../controller/support.ts';
+import { AWS_TEST_ENV, runPlugin, seeder } from './scenario.ts';
+
+Object.assign(process.env, AWS_TEST_ENV);
+
+const plane = useControlPlane();
+const INSTANCE = 'i-0d00000000000ab01';
+const SUBNET = 'subnet-0d000001';
+
+describe('describe node on a node the winprefix controller manages', () => {
+  let sim: Ec2Simulator;
+  let ctl: ControllerProcess;
+  let kc: KubeConfig;
+
+  const describeJson = async (): Promise<{ code: number; report: NodeReport; stderr: string }> => {
+    const run = await runPlugin(['describe', 'node', 'win-ctl', '--kubeconfig', plane().kubeconfigPath, '--ec2-endpoint', sim.endpoint, '-o', 'json']);
+    const report = JSON.parse(run.stdout) as NodeReport;
+    assert.deepEqual(validateNodeReport(report), []);
+    return { code: run.code, report, stderr: run.stderr };
+  };
+
+  before(async () => {
+    kc = plane().kubeConfig();
+    sim = await startSimulator(world([{ id: INSTANCE, type: 'm5.large', subnetId: SUBNET, privateIp: '10.20.0.10', platform: 'windows' }]));
+    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
+    ctl = await startController({ plane: plane(), sim, name: 'plugin-e2e' });
+    await registerWebhooks(plane(), ctl.ports.webhook);
+    await createWindowsNode(kc, { name: 'win-ctl', instanceId: INSTANCE, instanceType: 'm5.large', zone: 'us-west-2a' }).catch((err: { code?: number }) => {
+      // The controller may annotate the node between the harness's create and status write.
+      if (err.code !== 409) throw err;
+    });
+    await waitForCapacity(kc, 'win-ctl', 9 * 16);
+    for (let i = 0; i < 20; i++) await createWindowsPod(kc, { name: `ctl-${i}`, nodeName: 'win-ctl' });
+    for (let i = 0; i < 20; i++) await waitForAnnotation(kc, `ctl-${i}`);
+  }, { timeout: 120_000 });
+
+  after(async () => {
+    await ctl?.stop();
+    await sim?.close();
+  });
+
+  it('agrees with the controller once the pool has settled: exit 0, every pod from a /28', async () => {
+    // The controller publishes its status rate-limited; wait until it has counted every pod.
+    const settled = await waitFor('a settled report', async () => {
+      const { code, report } = await describeJson();
+      const published = report.prefixes.reduce((n, p) => n + p.used, 0);
+      return code === 0 && report.statusAnnotation.present && published === 20 && report.controller.pending !== null ? report : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 500 }).catch(async (err: Error) => {
+      const { report } = await describeJson();
+      throw new Error(`${err.message}; last findings: ${JSON.stringify(report.findings)}`);
+    });
+    assert.equal(settled.node.managedBy, 'winprefix');
+    assert.equal(settled.mode.mode, 'prefix');
+    assert.equal(settled.mode.source, 'status-annotation');
+    assert.equal(settled.config.source, 'status-annotation');
+    assert.equal(settled.pods.length, 20);
+    assert.ok(settled.pods.every((p) => p.source.kind === 'prefix' && p.annotation!.endsWith('/32')));
+    assert.equal(settled.capacity.advertised, 144);
+    assert.equal(settled.capacity.deliverable, 144);
+    assert.ok(settled.events.some((e) => e.reason === 'ResourceAllocated' && e.source === 'winprefix-controller'));
+  });
+
+  it('finds a pod address removed from the ENI behind the controller', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const pod = await core.readNamespacedPod({ name: 'ctl-0', namespace: 'default' });
+    const ip = pod.metadata!.annotations!['vpc.amazonaws.com/PrivateIPv4Address']!.split('/')[0]!;
+    const ec2 = seeder(kc, sim.endpoint).ec2;
+    try {
+      const [eni] = await ec2.describeInstanceInterfaces(INSTANCE);
+      const prefix = eni!.prefixes.find((p) => cidrContains(parseCidr(p), parseIPv4(ip)))!;
+      // Someone runs `aws ec2 unassign-private-ip-addresses --ipv4-prefixes` on a prefix with running pods.
+      await ec2.unassignPrefixes(eni!.networkInterfaceId, [prefix]);
+    } finally {
+      ec2.destroy();
+    }
+    const { code, report } = await describeJson();
+    assert.equal(code, 1);
+    const lost = report.findings.filter((f) => f.kind === 'pod-address-not-on-eni');
+    assert.ok(lost.some((f) => f.subject === 'pod default/ctl-0'), JSON.stringify(report.findings));
+  });
+});
