@@ -37,7 +37,6 @@ import type { WarmTargets } from './warm-explanation.ts';
 /** How many of the newest IPAM events the report keeps. */
 export const RECENT_EVENTS = 20;
 
-
 export function analyzeNode(inputs: DescribeInputs): NodeReport {
   const { node, now } = inputs;
   const name = node.metadata?.name ?? '';
