@@ -541,6 +541,17 @@ describe('re-sync and restore', () => {
     ok(pool.assign('c', 1));
   });
 
+  test('restore with a warm prefix target: the free prefix cooling after the restart causes no create-then-release churn', () => {
+    const eni = new FakeEni({ slots: 9 });
+    const used = eni.addExternally('prefix')!;
+    eni.addExternally('prefix');
+    const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg({ ...PD, 'warm-prefix-target': '1' }), eni.state, [
+      { podUid: 'a', annotation: used.replace(/0\/28$/, '1/32') },
+    ], 0);
+    settleFully(pool, eni, 0);
+    assert.deepEqual(eni.log, [], 'one used prefix and one free one meet P=1');
+  });
+
   test('a vanished address that comes back is its pod\'s again', () => {
     const { pool, eni } = setup(SEC);
     fill(pool, eni, 1);

@@ -238,7 +238,7 @@ export class NodePool {
     // The other mode drains: a free secondary IP goes once cooled, without hold-down.
     const ips = ledger.secondaries().filter((s) => !s.releasing && ledger.stateOf(s.cell, now) === 'free');
     const active = ledger.prefixes().filter((p) => !p.releasing);
-    const counts = { used: 0, free: 0, cooling: 0, freePrefixes: 0, prefixes: active.length, pendingPrefixes: this.#pendingCount('assign-prefixes'), waiting: this.#waiting.size };
+    const counts = { used: 0, free: 0, cooling: 0, freePrefixes: 0, restoredPrefixes: 0, prefixes: active.length, pendingPrefixes: this.#pendingCount('assign-prefixes'), waiting: this.#waiting.size };
     const fullyFree: PrefixEntry[] = [];
     for (const p of active) {
       const c = ledger.countCells(p, now);
@@ -246,6 +246,7 @@ export class NodePool {
       counts.free += c.free;
       counts.cooling += c.cooling;
       if (c.free === ADDRESSES_PER_PREFIX) fullyFree.push(p);
+      else if (c.used === 0 && p.cells.every((cell) => cell.restored || ledger.stateOf(cell, now) === 'free')) counts.restoredPrefixes++;
     }
     counts.freePrefixes = fullyFree.length;
     const deviation = prefixDeviation(counts, this.#config);

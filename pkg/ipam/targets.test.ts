@@ -5,7 +5,7 @@ import { ceilDiv, prefixDeviation, secondaryDeviation, type TargetConfig } from 
 const ip = (warm: number, min: number): TargetConfig => ({ sizing: 'ip-targets', warmIPTarget: warm, minimumIPTarget: min, warmPrefixTarget: 0 });
 const pt = (p: number): TargetConfig => ({ sizing: 'prefix-target', warmIPTarget: 0, minimumIPTarget: 0, warmPrefixTarget: p });
 const prefixes = (c: Partial<Parameters<typeof prefixDeviation>[0]>) =>
-  ({ used: 0, free: 0, cooling: 0, freePrefixes: 0, prefixes: 0, pendingPrefixes: 0, waiting: 0, ...c });
+  ({ used: 0, free: 0, cooling: 0, freePrefixes: 0, restoredPrefixes: 0, prefixes: 0, pendingPrefixes: 0, waiting: 0, ...c });
 const secondary = (c: Partial<Parameters<typeof secondaryDeviation>[0]>) => ({ used: 0, free: 0, cooling: 0, pending: 0, waiting: 0, restored: 0, ...c });
 
 describe('ceilDiv', () => {
@@ -51,6 +51,11 @@ describe('prefixDeviation, prefix-target sizing', () => {
     assert.equal(prefixDeviation(prefixes({ used: 5, free: 11, prefixes: 1 }), pt(1)), 1);
     assert.equal(prefixDeviation(prefixes({ free: 48, prefixes: 3, freePrefixes: 3 }), pt(1)), -2);
     assert.equal(prefixDeviation(prefixes({ pendingPrefixes: 1 }), pt(1)), 0);
+  });
+
+  test('a prefix cooling only because of a restart counts as free, but is not released', () => {
+    assert.equal(prefixDeviation(prefixes({ cooling: 16, prefixes: 1, restoredPrefixes: 1 }), pt(1)), 0);
+    assert.equal(prefixDeviation(prefixes({ cooling: 32, prefixes: 2, restoredPrefixes: 2 }), pt(1)), 0, 'surplus, but nothing releasable yet');
   });
 });
 

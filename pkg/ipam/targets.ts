@@ -20,6 +20,12 @@ export interface PrefixCounts {
   cooling: number;
   /** Prefixes whose 16 addresses are all free (none used, none cooling). */
   freePrefixes: number;
+  /**
+   * Prefixes with no address in use that cool only because the pool was restored after a restart:
+   * they were free before it, so the warm prefix target counts them (a restart by itself costs no
+   * EC2 call), but they cannot be released until they have cooled.
+   */
+  restoredPrefixes: number;
   prefixes: number;
   /** Prefixes requested from EC2 and not yet reported back. */
   pendingPrefixes: number;
@@ -51,7 +57,7 @@ export function prefixDeviation(c: PrefixCounts, cfg: TargetConfig): number {
   let deviation: number;
   if (cfg.sizing === 'prefix-target') {
     // Keep exactly warmPrefixTarget prefixes with no address in use; pending ones will be free.
-    deviation = cfg.warmPrefixTarget - c.freePrefixes - c.pendingPrefixes;
+    deviation = cfg.warmPrefixTarget - c.freePrefixes - c.restoredPrefixes - c.pendingPrefixes;
   } else {
     // Prefixes held or on their way.
     const current = c.prefixes + c.pendingPrefixes;
