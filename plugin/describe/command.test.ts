@@ -7,7 +7,7 @@ import { parseDescribeNodeArgs, type DescribeNodeOp } from './command.ts';
 
 /** argv -> the operation value, through the same yargs options the command declares. */
 function parse(argv: string[]): DescribeNodeOp {
-  const parsed = withConnectionFlags(yargs(argv).option('output', { alias: 'o', type: 'string', default: 'table' }).option('configmap', { type: 'string' }))
+  const parsed = withConnectionFlags(yargs(argv).option('output', { alias: 'o', type: 'string', default: 'table' }).option('configmap', { type: 'string' }).option('color', { type: 'string' }))
     .exitProcess(false)
     .parseSync();
   return parseDescribeNodeArgs({ ...parsed, name: parsed._[0] });
@@ -16,7 +16,8 @@ function parse(argv: string[]): DescribeNodeOp {
 describe('describe node: argv to operation', () => {
   const cases: Array<[string[], Partial<DescribeNodeOp>]> = [
     [['n1'], { nodeName: 'n1', output: 'table', kube: {}, configMap: { namespace: 'kube-system', name: 'amazon-vpc-cni' } }],
-    [['n1', '-o', 'wide'], { output: 'wide' }],
+    [['n1', '-o', 'wide'], { output: 'wide', color: 'auto' }],
+    [['n1', '--color', 'never'], { color: 'never' }],
     [['n1', '--kubeconfig', '/a:/b'], { kube: { kubeconfig: ['/a', '/b'] } }],
     [['n1', '--kubeconfig', '/a', '--kubeconfig', '/b:/c'], { kube: { kubeconfig: ['/a', '/b', '/c'] } }],
     [['n1', '--context', 'prod', '--cluster', 'c', '--user', 'u', '-n', 'ns'], { kube: { context: 'prod', cluster: 'c', user: 'u', namespace: 'ns' } }],

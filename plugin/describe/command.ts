@@ -13,10 +13,14 @@ import type { CommandRegistrar } from '../main.ts';
 
 export const OUTPUTS = ['table', 'wide', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUTS)[number];
+export const COLOR_MODES = ['auto', 'always', 'never'] as const;
+export type ColorMode = (typeof COLOR_MODES)[number];
 
 export interface DescribeNodeOp {
   nodeName: string;
   output: OutputFormat;
+  /** auto: colour on a terminal without NO_COLOR. JSON and YAML are never coloured. */
+  color: ColorMode;
   kube: KubeConnectionOptions;
   aws: AwsConnection;
   configMap: { namespace: string; name: string };
@@ -24,6 +28,7 @@ export interface DescribeNodeOp {
 
 const DESCRIBE_FLAGS = {
   output: { alias: 'o', type: 'string', choices: OUTPUTS, default: 'table', describe: 'Output format: wide adds columns; json and yaml follow the NodeReport schema (docs/describe-node.md)' },
+  color: { type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'Colour and Unicode bars: auto (a terminal without NO_COLOR), always or never' },
   configmap: {
     type: 'string',
     default: `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`,
@@ -36,12 +41,15 @@ export function parseDescribeNodeArgs(argv: Record<string, unknown>): DescribeNo
   if (nodeName === '') throw new CliError('name the node: kubectl winprefix describe node NAME');
   const output = String(argv.output ?? 'table');
   if (!(OUTPUTS as readonly string[]).includes(output)) throw new CliError(`-o ${output} is not supported: use ${OUTPUTS.join(', ')}`);
+  const color = String(argv.color ?? 'auto');
+  if (!(COLOR_MODES as readonly string[]).includes(color)) throw new CliError(`--color ${color} is not supported: use ${COLOR_MODES.join(', ')}`);
   const cmText = String(argv.configmap ?? `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`);
   const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(cmText);
   if (!m) throw new CliError(`--configmap "${cmText}" is not NAMESPACE/NAME (for example kube-system/amazon-vpc-cni)`);
   return {
     nodeName,
     output: output as OutputFormat,
+    color: color as ColorMode,
     kube: kubeConnectionFrom(argv),
     aws: awsConnectionFrom(argv),
     configMap: { namespace: m[1]!, name: m[3]! },

@@ -9,7 +9,7 @@ import { closeSharedConnections, createKubeClients, KubeConfigError, loadKubeCon
 import { Env } from '../env.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
 import { renderStructured } from '../render/structured.ts';
-import { styleFor } from '../render/style.ts';
+import { PLAIN, RICH, styleFor } from '../render/style.ts';
 import { analyzeNode } from './analyze.ts';
 import type { DescribeNodeOp } from './command.ts';
 import { gatherNodeInputs } from './gather.ts';
@@ -71,5 +71,6 @@ export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<nu
 
 function render(report: NodeReport, op: DescribeNodeOp, io: CliIO): string {
   if (op.output === 'json' || op.output === 'yaml') return renderStructured(report, op.output);
-  return renderHuman(report, { wide: op.output === 'wide', style: styleFor(io), now: io.now() });
+  const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
+  return renderHuman(report, { wide: op.output === 'wide', style, now: io.now() });
 }

@@ -274,6 +274,9 @@ describe('describe node: every disagreement is found and exits 1', () => {
     assert.match(run.stdout, /NOT ON ENI/);
     assert.doesNotMatch(run.stdout, /\u001b\[/);
     assert.equal(run.stderr, '');
+    const coloured = await runPlugin(args('win-broken', '--color', 'always'));
+    assert.match(coloured.stdout, /\u001b\[31m/);
+    assert.match(coloured.stdout, /■/);
   });
 
   it('-o wide adds columns, -o yaml carries the same document', async () => {
