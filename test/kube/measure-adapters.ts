@@ -54,20 +54,27 @@ try {
   }
   console.log(`created ${N} pods in ${(performance.now() - t0).toFixed(0)} ms`);
 
-  const base = heap();
-  let full: V1Pod[] | undefined = (await c.core.listPodForAllNamespaces()).items;
-  console.log(`typed V1Pod list held: ${((heap() - base) / 1e6).toFixed(1)} MB for ${full.length} pods`);
-  full = undefined;
-
-  const base2 = heap();
-  let synced = false;
-  const t1 = performance.now();
-  const r = startReflector<V1Pod, PodView>({ kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(), transform: toPodView, key: podKey, onSynced: () => (synced = true) });
-  while (!synced) await new Promise((ok) => setTimeout(ok, 5));
-  const syncMs = performance.now() - t1;
-  console.log(`reflector PodView cache: ${((heap() - base2) / 1e6).toFixed(1)} MB for ${r.list().length} pods; list+sync ${syncMs.toFixed(0)} ms`);
-  await r.stop();
+  // Retained size: heap after building the data minus heap before, with the building done in a
+  // function whose frame is gone (an await in this module's frame would keep temporaries alive).
+  const sizeOf = async <T>(make: () => Promise<T>): Promise<{ mb: string; value: T }> => {
+    const base = heap();
+    const value = await make();
+    return { mb: ((heap() - base) / 1e6).toFixed(2), value };
+  };
+  let syncMs = 0;
+  const cache = await sizeOf(async () => {
+    let synced = false;
+    const t1 = performance.now();
+    const r = startReflector<V1Pod, PodView>({ kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(), transform: toPodView, key: podKey, onSynced: () => (synced = true) });
+    while (!synced) await new Promise((ok) => setTimeout(ok, 5));
+    syncMs = performance.now() - t1;
+    await r.stop();
+    return r;
+  });
+  console.log(`reflector PodView cache: ${cache.mb} MB for ${cache.value.list().length} pods; list+sync ${syncMs.toFixed(0)} ms`);
   await closeSharedConnections(kc);
+  const typed = await sizeOf(async () => (await c.core.listPodForAllNamespaces()).items);
+  console.log(`typed V1Pod list held: ${typed.mb} MB for ${typed.value.length} pods`);
 
   for (const shared of [true, false]) {
     const proxy = await startTcpProxy(serverAddress(kc));
