@@ -164,6 +164,33 @@ describe('World construction', () => {
     );
   });
 
+  test('an instance that cannot be added takes no address and leaves no instance behind (POST /_admin/instances)', () => {
+    const w = world();
+    const subnetId = 'subnet-00000001';
+    const before = w.subnet(subnetId).availableIpAddressCount;
+    const six = ['10.0.1.20', '10.0.1.21', '10.0.1.22', '10.0.1.23', '10.0.1.24', '10.0.1.25'];
+    const bad = [
+      { secondaryIps: ['10.0.1.21', '10.0.1.10'] }, // the second one is the other instance's primary
+      { secondaryIps: ['10.0.1.21'], prefixes: ['10.0.1.16/28'] }, // the prefix overlaps both addresses
+      { type: 't3.medium', secondaryIps: six }, // 7 addresses on 6 slots
+    ];
+    for (const extra of bad) {
+      assert.throws(() => w.addInstance({ id: 'i-00000002', type: 'm5.large', subnetId, privateIp: '10.0.1.20', ...extra }), WorldError);
+      assert.equal(w.subnet(subnetId).availableIpAddressCount, before, JSON.stringify(extra));
+      assert.equal(w.hasInstance('i-00000002'), false);
+      assert.equal(w.hasNetworkInterface('eni-00000002'), false);
+    }
+    w.addInstance({ id: 'i-00000002', type: 'm5.large', subnetId, privateIp: '10.0.1.20', secondaryIps: ['10.0.1.21'], prefixes: ['10.0.1.32/28'] });
+    assert.equal(w.subnet(subnetId).availableIpAddressCount, before - 2 - 16);
+  });
+
+  test('an unattached network interface is held to its maxAddresses', () => {
+    assert.throws(
+      () => world({ networkInterfaces: [{ id: 'eni-000000aa', subnetId: 'subnet-00000001', privateIp: '10.0.1.30', secondaryIps: ['10.0.1.31', '10.0.1.32'], maxAddresses: 2 }] }),
+      (e: unknown) => e instanceof WorldError && /3 addresses and prefixes exceed the 2 slots/.test(e.message),
+    );
+  });
+
   test('a custom instance type is known to the world', () => {
     const w = world({
       instanceTypes: { 'x9.large': { ipv4PerInterface: 4, interfaces: 2, hypervisor: 'nitro' } },

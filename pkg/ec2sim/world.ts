@@ -182,15 +182,17 @@ export class World {
     this.#subnets.set(s.id, state);
   }
 
-  /** Adds a running instance with its primary ENI (index 0), optionally pre-populated. */
+  /**
+   * Adds a running instance with its primary ENI (index 0), optionally pre-populated. All or nothing: a spec
+   * that fails (also at run time, through POST /_admin/instances) leaves no address taken and no instance behind.
+   */
   addInstance(spec: InstanceSpec): void {
     const where = `instance "${spec.id}"`;
     if (this.#instances.has(spec.id)) throw new WorldError(`instances: duplicate instance id "${spec.id}"`);
-    if (!this.instanceLimits(spec.type)) {
+    const limits = this.instanceLimits(spec.type);
+    if (!limits) {
       throw new WorldError(`${where}: type "${spec.type}" is neither in the bundled limits table nor in instanceTypes`);
     }
-    const subnet = this.#subnets.get(spec.subnetId);
-    if (!subnet) throw new WorldError(`${where}: subnetId "${spec.subnetId}" names no subnet in subnets`);
     const eniId = spec.networkInterfaceId ?? `eni-${spec.id.replace(/^i-/, '')}`;
     this.#createEni({
       id: eniId,
@@ -199,7 +201,7 @@ export class World {
       secondaryIps: spec.secondaryIps ?? [],
       prefixes: spec.prefixes ?? [],
       description: `Primary network interface of ${spec.id}`,
-    }, { instanceId: spec.id, where, maxAddresses: undefined });
+    }, { instanceId: spec.id, where, maxAddresses: undefined, slots: { limit: limits.ipv4PerInterface, of: spec.type } });
     this.#instances.set(spec.id, {
       id: spec.id,
       type: spec.type,
@@ -210,32 +212,27 @@ export class World {
       primaryEniId: eniId,
       eniIds: [eniId],
     });
-    const eni = this.#enis.get(eniId)!;
-    const limit = this.#slotLimit(eni);
-    const used = 1 + eni.secondary.size + eni.prefixes.size;
-    if (used > limit) throw new WorldError(`${where}: ${used} addresses and prefixes exceed the ${limit} slots of ${spec.type}`);
   }
 
   /** Adds an ENI attached to no instance: another tenant of the subnet, useful to model fragmentation. */
   addNetworkInterface(spec: NetworkInterfaceSpec): void {
-    this.#createEni(spec, { instanceId: undefined, where: `network interface "${spec.id}"`, maxAddresses: spec.maxAddresses });
+    const maxAddresses = spec.maxAddresses ?? DEFAULT_UNATTACHED_SLOTS;
+    this.#createEni(spec, { instanceId: undefined, where: `network interface "${spec.id}"`, maxAddresses, slots: { limit: maxAddresses, of: 'its maxAddresses' } });
   }
 
+  /** Registers the ENI only when every address and prefix of the spec could be taken; otherwise gives them back. */
   #createEni(
     spec: NetworkInterfaceSpec,
-    ctx: { instanceId: string | undefined; where: string; maxAddresses: number | undefined },
+    ctx: { instanceId: string | undefined; where: string; maxAddresses: number | undefined; slots: { limit: number; of: string } },
   ): void {
     if (this.#enis.has(spec.id)) throw new WorldError(`${ctx.where}: duplicate network interface id "${spec.id}"`);
     const subnet = this.#subnets.get(spec.subnetId);
     if (!subnet) throw new WorldError(`${ctx.where}: subnetId "${spec.subnetId}" names no subnet in subnets`);
+    const used = 1 + (spec.secondaryIps?.length ?? 0) + (spec.prefixes?.length ?? 0);
+    if (used > ctx.slots.limit) {
+      throw new WorldError(`${ctx.where}: ${used} addresses and prefixes exceed the ${ctx.slots.limit} slots of ${ctx.slots.of}`);
+    }
     const primary = parseIPv4(spec.privateIp);
-    const claim = (ip: number, field: string): void => {
-      if (!subnet.isUsable(ip)) {
-        throw new WorldError(`${ctx.where}: ${field} ${formatIPv4(ip)} is not a usable address of subnet ${formatCidr(subnet.cidr)} (first four and last are reserved)`);
-      }
-      if (!subnet.addressFree(ip)) throw new WorldError(`${ctx.where}: ${field} ${formatIPv4(ip)} is already in use`);
-    };
-    claim(primary, 'privateIp');
     const eni: EniState = {
       id: spec.id,
       subnetId: spec.subnetId,
@@ -246,24 +243,38 @@ export class World {
       primaryIp: primary,
       secondary: new Map(),
       prefixes: new Map(),
-      maxAddresses: ctx.maxAddresses ?? (ctx.instanceId ? undefined : DEFAULT_UNATTACHED_SLOTS),
+      maxAddresses: ctx.maxAddresses,
       macAddress: macFor(this.#enis.size + 1),
     };
-    subnet.takeAddress(primary, eni.id);
-    for (const text of spec.secondaryIps ?? []) {
-      const ip = parseIPv4(text);
-      claim(ip, 'secondaryIps entry');
-      subnet.takeAddress(ip, eni.id);
-      eni.secondary.set(ip, 0);
-    }
-    for (const text of spec.prefixes ?? []) {
-      const p = parseCidr(text, { strict: true });
-      if (p.prefixLength !== 28) throw new WorldError(`${ctx.where}: prefixes entry ${text} is not a /28`);
-      if (!cidrContains(subnet.cidr, p.base) || !subnet.blockFree(p.base)) {
-        throw new WorldError(`${ctx.where}: prefixes entry ${text} is outside the subnet, reserved, or overlaps an address in use`);
+    const taken: number[] = [];
+    const takeAddress = (ip: number, field: string): void => {
+      if (!subnet.isUsable(ip)) {
+        throw new WorldError(`${ctx.where}: ${field} ${formatIPv4(ip)} is not a usable address of subnet ${formatCidr(subnet.cidr)} (first four and last are reserved)`);
       }
-      subnet.takePrefix(p.base, eni.id);
-      eni.prefixes.set(p.base, 0);
+      if (!subnet.addressFree(ip)) throw new WorldError(`${ctx.where}: ${field} ${formatIPv4(ip)} is already in use`);
+      subnet.takeAddress(ip, eni.id);
+      taken.push(ip);
+    };
+    try {
+      takeAddress(primary, 'privateIp');
+      for (const text of spec.secondaryIps ?? []) {
+        const ip = parseIPv4(text);
+        takeAddress(ip, 'secondaryIps entry');
+        eni.secondary.set(ip, 0);
+      }
+      for (const text of spec.prefixes ?? []) {
+        const p = parseCidr(text, { strict: true });
+        if (p.prefixLength !== 28) throw new WorldError(`${ctx.where}: prefixes entry ${text} is not a /28`);
+        if (!cidrContains(subnet.cidr, p.base) || !subnet.blockFree(p.base)) {
+          throw new WorldError(`${ctx.where}: prefixes entry ${text} is outside the subnet, reserved, or overlaps an address in use`);
+        }
+        subnet.takePrefix(p.base, eni.id);
+        eni.prefixes.set(p.base, 0);
+      }
+    } catch (err) {
+      for (const ip of taken) subnet.releaseAddress(ip);
+      for (const base of eni.prefixes.keys()) subnet.releasePrefix(base);
+      throw err;
     }
     this.#enis.set(eni.id, eni);
   }
@@ -462,10 +473,8 @@ export class World {
   // ---- accounting helpers ------------------------------------------------------------------------------------
 
   #slotLimit(eni: EniState): number {
-    if (eni.maxAddresses !== undefined) return eni.maxAddresses;
-    const inst = this.#instances.get(eni.instanceId!);
-    // During addInstance the instance is registered after its ENI; the spec's type was validated already.
-    return inst ? this.instanceLimits(inst.type)!.ipv4PerInterface : Number.POSITIVE_INFINITY;
+    // An ENI has maxAddresses exactly when it is attached to no instance.
+    return eni.maxAddresses ?? this.instanceLimits(this.#instances.get(eni.instanceId!)!.type)!.ipv4PerInterface;
   }
 
   #nextId(kind: string, hexDigits: number): string {
