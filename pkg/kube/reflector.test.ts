@@ -99,11 +99,11 @@ test('a server that closes every watch at once is not hammered: rewatches back o
     Array.from({ length: 50 }, () => ((_cb: Cb, done: Done) => void setTimeout(() => done(null), 0)) as Step),
     [() => ({ items: [], metadata: { resourceVersion: '1' } })],
   );
-  await tick(200);
+  await tick(400);
   await r.stop();
-  // Backoff 10, 20, 40, 40 ... ms with jitter: a handful in 200 ms, not dozens.
-  assert.ok(queries.length <= 12, `${queries.length} watches in 200 ms`);
-  assert.ok(queries.length >= 3);
+  // Backoff 10, 20, 40, 40 ... ms with jitter (at least half of each): at most ~20 in 400 ms, not hundreds.
+  assert.ok(queries.length <= 22, `${queries.length} watches in 400 ms`);
+  assert.ok(queries.length >= 2, 'it did keep rewatching');
 });
 
 test('410 in the done callback relists at once; stop() during a hanging connect returns at once', async () => {
