@@ -7,7 +7,7 @@ import type { Faults } from './faults.ts';
 import { ID_PATTERNS } from './ids.ts';
 import { matchesFilters, paginate, type QueryParams } from './query-params.ts';
 import { SimError } from './sim-error.ts';
-import type { InstanceView, NetworkInterfaceView, World } from './world.ts';
+import type { InstanceView, NetworkInterfaceView, SubnetView, World } from './world.ts';
 import type { XmlValue } from './xml.ts';
 
 export interface ActionContext {
@@ -17,7 +17,6 @@ export interface ActionContext {
 }
 
 type Handler = (ctx: ActionContext) => Record<string, XmlValue>;
-
 
 const PAGE = { min: 5, max: 1000 } as const;
 
@@ -35,6 +34,54 @@ function notFound(code: string, noun: string, missing: string[]): SimError {
 
 function requestKey(action: string, params: QueryParams, names: string[]): string {
   return JSON.stringify([action, ...names.map((n) => params.get(n) ?? params.list(n).join(','))]);
+}
+
+/** How one Describe* action finds its resources by id, filter and page. */
+interface DescribeSpec<T> {
+  action: string;
+  /** The flattened id list parameter, e.g. "NetworkInterfaceId". */
+  idParam: string;
+  id: { pattern: RegExp; expecting: string; malformedCode: string; notFoundCode: string; noun: string };
+  /** EC2's message when ids and MaxResults come together; absent where EC2 allows both. */
+  idsWithMaxResults?: string;
+  filters: readonly string[];
+  field: (item: T, filterName: string) => string | string[] | undefined;
+  has: (id: string) => boolean;
+  get: (id: string) => T;
+  all: () => T[];
+}
+
+/** The part every Describe* action shares: ids checked and looked up (or all), filters applied, one page. */
+function describeResources<T>(params: QueryParams, spec: DescribeSpec<T>): { page: T[]; nextToken: string | undefined } {
+  const ids = params.list(spec.idParam);
+  const filters = params.filters(spec.filters);
+  const maxResults = params.integer('MaxResults', PAGE);
+  if (spec.idsWithMaxResults !== undefined && ids.length > 0 && maxResults !== undefined) {
+    throw new SimError('InvalidParameterCombination', spec.idsWithMaxResults);
+  }
+  checkIds(ids, spec.id.pattern, spec.id.malformedCode, spec.id.expecting);
+  const missing = ids.filter((id) => !spec.has(id));
+  if (missing.length > 0) throw notFound(spec.id.notFoundCode, spec.id.noun, missing);
+  const all = ids.length > 0 ? ids.map(spec.get) : spec.all();
+  return paginate(
+    all.filter((item) => matchesFilters(filters, (name) => spec.field(item, name))),
+    {
+      maxResults,
+      nextToken: params.get('NextToken'),
+      requestKey: requestKey(spec.action, params, [spec.idParam, 'MaxResults']) + JSON.stringify(filters),
+    },
+  );
+}
+
+/** The address lists of an ENI, the same in DescribeNetworkInterfaces and in DescribeInstances. */
+function eniAddressesXml(e: NetworkInterfaceView): Record<string, XmlValue> {
+  return {
+    privateIpAddressesSet: [
+      { privateIpAddress: e.primaryPrivateIp, primary: true },
+      ...e.secondaryIps.map((ip) => ({ privateIpAddress: ip, primary: false })),
+    ],
+    ipv4PrefixSet: e.prefixes.length > 0 ? e.prefixes.map((p) => ({ ipv4Prefix: p })) : undefined,
+  };
 }
 
 function eniXml(e: NetworkInterfaceView): XmlValue {
@@ -60,14 +107,11 @@ function eniXml(e: NetworkInterfaceView): XmlValue {
       status: 'attached',
       deleteOnTermination: true,
     },
-    privateIpAddressesSet: [
-      { privateIpAddress: e.primaryPrivateIp, primary: true },
-      ...e.secondaryIps.map((ip) => ({ privateIpAddress: ip, primary: false })),
-    ],
-    ipv4PrefixSet: e.prefixes.length > 0 ? e.prefixes.map((p) => ({ ipv4Prefix: p })) : undefined,
+    ...eniAddressesXml(e),
   };
 }
 
+/** An ENI as DescribeInstances nests it: no zone, and the attachment does not repeat the instance. */
 function instanceEniXml(e: NetworkInterfaceView): XmlValue {
   return {
     networkInterfaceId: e.networkInterfaceId,
@@ -87,11 +131,7 @@ function instanceEniXml(e: NetworkInterfaceView): XmlValue {
       status: 'attached',
       deleteOnTermination: true,
     },
-    privateIpAddressesSet: [
-      { privateIpAddress: e.primaryPrivateIp, primary: true },
-      ...e.secondaryIps.map((ip) => ({ privateIpAddress: ip, primary: false })),
-    ],
-    ipv4PrefixSet: e.prefixes.length > 0 ? e.prefixes.map((p) => ({ ipv4Prefix: p })) : undefined,
+    ...eniAddressesXml(e),
   };
 }
 
@@ -112,18 +152,6 @@ function instanceXml(i: InstanceView): XmlValue {
   };
 }
 
-const ENI_FILTERS = [
-  'subnet-id',
-  'attachment.instance-id',
-  'vpc-id',
-  'network-interface-id',
-  'status',
-  'availability-zone',
-  'private-ip-address',
-  'addresses.private-ip-address',
-  'attachment.device-index',
-] as const;
-
 function eniField(e: NetworkInterfaceView, name: string): string | string[] | undefined {
   switch (name) {
     case 'subnet-id': return e.subnetId;
@@ -141,26 +169,19 @@ function eniField(e: NetworkInterfaceView, name: string): string | string[] | un
 }
 
 const describeNetworkInterfaces: Handler = ({ world, params }) => {
-  const ids = params.list('NetworkInterfaceId');
-  const filters = params.filters(ENI_FILTERS);
-  const maxResults = params.integer('MaxResults', PAGE);
-  if (ids.length > 0 && maxResults !== undefined) {
-    throw new SimError('InvalidParameterCombination', 'The parameter NetworkInterfaceIds cannot be used with the parameter MaxResults');
-  }
-  checkIds(ids, ID_PATTERNS.networkInterface, 'InvalidNetworkInterfaceID.Malformed', 'eni-...');
-  const missing = ids.filter((id) => !world.hasNetworkInterface(id));
-  if (missing.length > 0) throw notFound('InvalidNetworkInterfaceID.NotFound', 'networkInterface', missing);
-  const all = ids.length > 0 ? ids.map((id) => world.networkInterface(id)) : world.networkInterfaces();
-  const matching = all.filter((e) => matchesFilters(filters, (name) => eniField(e, name)));
-  const { page, nextToken } = paginate(matching, {
-    maxResults,
-    nextToken: params.get('NextToken'),
-    requestKey: requestKey('DescribeNetworkInterfaces', params, ['NetworkInterfaceId', 'MaxResults']) + JSON.stringify(filters),
+  const { page, nextToken } = describeResources(params, {
+    action: 'DescribeNetworkInterfaces',
+    idParam: 'NetworkInterfaceId',
+    id: { pattern: ID_PATTERNS.networkInterface, expecting: 'eni-...', malformedCode: 'InvalidNetworkInterfaceID.Malformed', notFoundCode: 'InvalidNetworkInterfaceID.NotFound', noun: 'networkInterface' },
+    idsWithMaxResults: 'The parameter NetworkInterfaceIds cannot be used with the parameter MaxResults',
+    filters: ['subnet-id', 'attachment.instance-id', 'vpc-id', 'network-interface-id', 'status', 'availability-zone', 'private-ip-address', 'addresses.private-ip-address', 'attachment.device-index'],
+    field: eniField,
+    has: (id) => world.hasNetworkInterface(id),
+    get: (id) => world.networkInterface(id),
+    all: () => world.networkInterfaces(),
   });
   return { networkInterfaceSet: page.map(eniXml), nextToken };
 };
-
-const INSTANCE_FILTERS = ['instance-id', 'subnet-id', 'vpc-id', 'private-ip-address', 'instance-state-name', 'instance-type', 'platform'] as const;
 
 function instanceField(i: InstanceView, name: string): string | undefined {
   switch (name) {
@@ -176,21 +197,16 @@ function instanceField(i: InstanceView, name: string): string | undefined {
 }
 
 const describeInstances: Handler = ({ world, params }) => {
-  const ids = params.list('InstanceId');
-  const filters = params.filters(INSTANCE_FILTERS);
-  const maxResults = params.integer('MaxResults', PAGE);
-  if (ids.length > 0 && maxResults !== undefined) {
-    throw new SimError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
-  }
-  checkIds(ids, ID_PATTERNS.instance, 'InvalidInstanceID.Malformed', 'i-...');
-  const missing = ids.filter((id) => !world.hasInstance(id));
-  if (missing.length > 0) throw notFound('InvalidInstanceID.NotFound', 'instance', missing);
-  const all = ids.length > 0 ? ids.map((id) => world.instance(id)) : world.instances();
-  const matching = all.filter((i) => matchesFilters(filters, (name) => instanceField(i, name)));
-  const { page, nextToken } = paginate(matching, {
-    maxResults,
-    nextToken: params.get('NextToken'),
-    requestKey: requestKey('DescribeInstances', params, ['InstanceId', 'MaxResults']) + JSON.stringify(filters),
+  const { page, nextToken } = describeResources(params, {
+    action: 'DescribeInstances',
+    idParam: 'InstanceId',
+    id: { pattern: ID_PATTERNS.instance, expecting: 'i-...', malformedCode: 'InvalidInstanceID.Malformed', notFoundCode: 'InvalidInstanceID.NotFound', noun: 'instance' },
+    idsWithMaxResults: 'The parameter instancesSet cannot be used with the parameter maxResults',
+    filters: ['instance-id', 'subnet-id', 'vpc-id', 'private-ip-address', 'instance-state-name', 'instance-type', 'platform'],
+    field: instanceField,
+    has: (id) => world.hasInstance(id),
+    get: (id) => world.instance(id),
+    all: () => world.instances(),
   });
   // One reservation per instance: enough for every caller that takes "the first reservation's first instance".
   return {
@@ -204,25 +220,26 @@ const describeInstances: Handler = ({ world, params }) => {
   };
 };
 
-const SUBNET_FILTERS = ['subnet-id', 'vpc-id', 'availability-zone', 'cidr-block'] as const;
+function subnetField(s: SubnetView, name: string): string | undefined {
+  switch (name) {
+    case 'subnet-id': return s.subnetId;
+    case 'vpc-id': return s.vpcId;
+    case 'availability-zone': return s.availabilityZone;
+    case 'cidr-block': return s.cidr;
+    default: return undefined;
+  }
+}
 
 const describeSubnets: Handler = ({ world, params }) => {
-  const ids = params.list('SubnetId');
-  const filters = params.filters(SUBNET_FILTERS);
-  const maxResults = params.integer('MaxResults', PAGE);
-  checkIds(ids, ID_PATTERNS.subnet, 'InvalidSubnetID.Malformed', 'subnet-...');
-  const missing = ids.filter((id) => !world.hasSubnet(id));
-  if (missing.length > 0) throw notFound('InvalidSubnetID.NotFound', 'subnet', missing);
-  const all = ids.length > 0 ? ids.map((id) => world.subnet(id)) : world.subnets();
-  const matching = all.filter((s) =>
-    matchesFilters(filters, (name) =>
-      name === 'subnet-id' ? s.subnetId : name === 'vpc-id' ? s.vpcId : name === 'availability-zone' ? s.availabilityZone : s.cidr,
-    ),
-  );
-  const { page, nextToken } = paginate(matching, {
-    maxResults,
-    nextToken: params.get('NextToken'),
-    requestKey: requestKey('DescribeSubnets', params, ['SubnetId', 'MaxResults']) + JSON.stringify(filters),
+  const { page, nextToken } = describeResources(params, {
+    action: 'DescribeSubnets',
+    idParam: 'SubnetId',
+    id: { pattern: ID_PATTERNS.subnet, expecting: 'subnet-...', malformedCode: 'InvalidSubnetID.Malformed', notFoundCode: 'InvalidSubnetID.NotFound', noun: 'subnet' },
+    filters: ['subnet-id', 'vpc-id', 'availability-zone', 'cidr-block'],
+    field: subnetField,
+    has: (id) => world.hasSubnet(id),
+    get: (id) => world.subnet(id),
+    all: () => world.subnets(),
   });
   return {
     subnetSet: page.map((s) => ({
