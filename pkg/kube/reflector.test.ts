@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeConfig, V1ConfigMap, Watch } from '@kubernetes/client-node';
-import { startReflector } from './reflector.ts';
+import { explainWatchDenial, startReflector } from './reflector.ts';
+import { KubeApiError } from './errors.ts';
 
 type Cb = (type: string, obj: unknown) => void;
 type Done = (err: unknown) => void;
@@ -169,4 +170,18 @@ test('an object whose transform throws is skipped and logged; the rest of the li
   assert.deepEqual(r.list().sort(), ['a', 'b', 'c']);
   assert.deepEqual(errors, ['transform failed; object skipped', 'transform failed; object skipped']);
   await r.stop();
+});
+
+test('a 403 on the watch names the missing watch permission, from the path', () => {
+  const denied = KubeApiError.from(Object.assign(new Error('Forbidden'), { statusCode: 403 }));
+  const pods = explainWatchDenial(denied, '/api/v1/pods');
+  assert.ok(pods instanceof KubeApiError);
+  assert.deepEqual(pods.permission, { verb: 'watch', resource: 'pods', group: '' });
+  assert.match(pods.message, /grant the verb "watch" on resource "pods"/);
+  const cms = explainWatchDenial(denied, '/api/v1/namespaces/kube-system/configmaps') as KubeApiError;
+  assert.deepEqual(cms.permission, { verb: 'watch', resource: 'configmaps', group: '', namespace: 'kube-system' });
+  const leases = explainWatchDenial(denied, '/apis/coordination.k8s.io/v1/namespaces/ns/leases') as KubeApiError;
+  assert.deepEqual(leases.permission, { verb: 'watch', resource: 'leases', group: 'coordination.k8s.io', namespace: 'ns' });
+  const other = new Error('x');
+  assert.equal(explainWatchDenial(other, '/api/v1/pods'), other);
 });

@@ -254,7 +254,7 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
       if ((err as { name?: string }).name === 'TimeoutError') return ended({ kind: 'closed', delivered });
       const k = KubeApiError.from(err);
       if (isGone(k)) return ended({ kind: 'gone' });
-      return ended({ kind: 'error', err: k, delivered });
+      return ended({ kind: 'error', err: explainWatchDenial(k, o.path), delivered });
     };
     // Not awaited: the request may hang while connecting, and stop() must not wait for it.
     let finished = false;
@@ -343,4 +343,21 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
       await running;
     },
   };
+}
+
+/**
+ * client-node's Watch reports a non-200 answer with the status code only (the body, which names
+ * the user and permission, is not read), so a 403 is completed from the watch path.
+ */
+export function explainWatchDenial(err: unknown, path: string): unknown {
+  if (!(err instanceof KubeApiError) || err.status !== 403 || err.permission) return err;
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/?]+)/.exec(path);
+  if (!m) return err;
+  return new KubeApiError({
+    status: 403,
+    reason: 'Forbidden',
+    serverMessage: err.serverMessage,
+    permission: { verb: 'watch', resource: m[3]!, group: m[1] ?? '', ...(m[2] ? { namespace: m[2] } : {}) },
+    cause: err,
+  });
 }

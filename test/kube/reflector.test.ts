@@ -7,9 +7,10 @@ beforeEach(() => ensureProxy());
 import assert from 'node:assert/strict';
 import { CoreV1Api, Watch, type V1Pod, type KubeConfig } from '@kubernetes/client-node';
 import { useControlPlane } from '../harness/suite.ts';
-import { createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
+import { createOrReplaceObjects, createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
 import { startTcpProxy, serverAddress, type TcpProxy } from './tcp-proxy.ts';
-import { closeSharedConnections, createKubeClients } from '../../pkg/kube/client.ts';
+import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../../pkg/kube/client.ts';
+import { createLogger } from '../../pkg/kube/logger.ts';
 import { startReflector, type Reflector } from '../../pkg/kube/reflector.ts';
 import { podKey, toPodView, type PodView } from '../../pkg/kube/pod-view.ts';
 
@@ -173,4 +174,29 @@ test('paged relists against the API server: pages of 2 give the full set and the
   assert.equal(rec.lists, 1);
   await deletePodNow(admin, 'p3', 'refl-paged');
   await until('watch after paged list', () => rec.deletes.includes('p3'));
+});
+
+test('an identity that may list but not watch: the cache syncs and the log names the missing watch permission', async (t) => {
+  const admin = plane().kubeConfig();
+  await ensureNamespace(admin, 'refl-rbac');
+  await createOrReplaceObjects(admin, [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'list-only', namespace: 'refl-rbac' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'list-only', namespace: 'refl-rbac' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'list-only' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'lister' }] },
+  ]);
+  const kc = loadKubeConfig({ kubeconfig: await plane().mintKubeconfig({ name: 'lister' }) });
+  const { core } = createKubeClients(kc);
+  const lines: Array<{ msg: string; err?: { message?: string } }> = [];
+  const r = startReflector<V1Pod, PodView>({
+    kc, path: '/api/v1/namespaces/refl-rbac/pods', list: () => core.listNamespacedPod({ namespace: 'refl-rbac' }),
+    transform: toPodView, key: podKey, backoff: { initialMs: 50, maxMs: 200 },
+    log: createLogger({ level: 'warn', write: (l) => lines.push(JSON.parse(l)) }),
+  });
+  t.after(async () => {
+    await r.stop();
+    await closeSharedConnections(kc);
+  });
+  await until('synced', () => r.synced());
+  await until('watch denial logged', () => lines.some((l) => l.msg === 'watch failed; relisting after backoff'));
+  const line = lines.find((l) => l.msg === 'watch failed; relisting after backoff')!;
+  assert.match(line.err?.message ?? '', /denied "watch" on "pods" in API group core \(""\) in namespace "refl-rbac"/);
 });
