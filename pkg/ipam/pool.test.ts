@@ -295,6 +295,19 @@ describe('mode changes and capacity', () => {
     assert.ok(eni.usedSlots <= 9);
   });
 
+  test('a secondary-IP assign still in flight at a switch to prefix mode counts against the capacity', () => {
+    const { pool, eni } = setup(SEC);
+    ok(pool.assign('pod-1', 0));
+    const inFlight = pool.plan(0);
+    assert.deepEqual(inFlight.map((r) => r.kind === 'assign-secondary-ips' && r.count), [1]);
+    pool.setConfig(cfg(PD), 0);
+    const before = pool.advertisedCapacity;
+    assert.equal(pool.snapshot(0).capacity.deliverable, before);
+    pool.complete(inFlight[0]!.id, eni.perform(inFlight[0]!), 0);
+    assert.equal(before, 16 * (9 - 4) + 1, '3 warm IPs, 1 used and 1 arriving take 4 slots; pod-1 holds one of them');
+    assert.equal(pool.advertisedCapacity, before, 'the arriving IP does not lower what was advertised');
+  });
+
   test('advertisedCapacity is the nominal capacity on a single-mode node', () => {
     assert.equal(setup(PD).pool.advertisedCapacity, 144);
     assert.equal(setup(SEC).pool.advertisedCapacity, 9);

@@ -130,7 +130,8 @@ export class NodePool {
   }
 
   get advertisedCapacity(): number {
-    return deliverableCapacity(this.#state, this.#config.mode);
+    const otherMode = this.#config.mode === 'prefix' ? 'assign-secondary-ips' : 'assign-prefixes';
+    return deliverableCapacity(this.#state, this.#config.mode, this.#pendingCount(otherMode));
   }
 
   addressOf(podUid: string): { ip: string; source: AddressSource } | undefined {

@@ -46,7 +46,10 @@ export function buildSnapshot({ state, config, pending, lastError, resyncRequire
     mode,
     mixed: prefixes.length > 0 && secondaryIps.length > 0,
     config,
-    capacity: { nominal: nominalCapacity(mode, ledger.totalSlots), deliverable: deliverableCapacity(state, mode) },
+    capacity: {
+      nominal: nominalCapacity(mode, ledger.totalSlots),
+      deliverable: deliverableCapacity(state, mode, mode === 'prefix' ? pendingCounts.assignSecondaryIps : pendingCounts.assignPrefixes),
+    },
     slots: {
       total: ledger.totalSlots,
       prefixes: prefixes.length,

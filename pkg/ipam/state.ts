@@ -34,12 +34,14 @@ export function nominalCapacity(mode: Mode, slots: number): number {
 /**
  * What the node can truly hold, counted the way kubelet counts the extended resource: the pods
  * that already hold an address of the other mode (or a vanished one), plus every address the
- * active mode could have on the slots the other mode does not occupy. Never above nominal, so a
- * node in the middle of a mode change never advertises more than its ENI can deliver.
+ * active mode could have on the slots the other mode does not occupy or has asked EC2 for
+ * (`otherModePendingSlots`: an assign issued before a mode change still lands on the ENI). Never
+ * above nominal, so a node in the middle of a mode change never advertises more than its ENI can
+ * deliver.
  */
-export function deliverableCapacity(state: PoolState, mode: Mode): number {
+export function deliverableCapacity(state: PoolState, mode: Mode, otherModePendingSlots: number): number {
   const { ledger } = state;
-  const otherModeSlots = mode === 'prefix' ? ledger.secondaries().length : ledger.prefixes().length;
+  const otherModeSlots = (mode === 'prefix' ? ledger.secondaries().length : ledger.prefixes().length) + otherModePendingSlots;
   const perSlot = mode === 'prefix' ? ADDRESSES_PER_PREFIX : 1;
   let podsOutsideActiveMode = state.vanished.size;
   for (const holding of state.pods.values()) {
