@@ -24,6 +24,8 @@ export interface AdmissionServerOptions {
   handlers: Record<string, AdmissionHandler>;
   /** How often the certificate files are checked for changes. Default 1 s. */
   certPollMs?: number;
+  /** On close, how long reviews in flight may take before their connections are cut. Default 5 s. */
+  closeGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -46,7 +48,12 @@ export async function startAdmissionServer(o: AdmissionServerOptions): Promise<R
     ...(o.certPollMs !== undefined ? { intervalMs: o.certPollMs } : {}),
     onChange: (pair) => server?.setSecureContext(pair),
   });
+  let closing = false;
   server = createServer({ ...certs.current() }, (req, res) => {
+    // While closing, a finished answer also ends its keep-alive connection, so close() need not wait for the idle timeout.
+    res.on('finish', () => {
+      if (closing) req.socket.end();
+    });
     void handle(req, res, o.handlers, log);
   });
   // A review call that hangs must not hold a socket forever; the API server times out at 10-30 s.
@@ -64,11 +71,18 @@ export async function startAdmissionServer(o: AdmissionServerOptions): Promise<R
   log.info('admission webhooks listening', { host: o.host, port, paths: Object.keys(o.handlers) });
   return {
     port,
+    // Reviews in flight are answered first (the API server would apply failurePolicy to a cut
+    // call); idle keep-alive connections go at once; stragglers are cut after the grace period.
     close: () =>
       new Promise<void>((resolve) => {
         certs.stop();
-        server!.close(() => resolve());
-        server!.closeAllConnections();
+        closing = true;
+        const force = setTimeout(() => server!.closeAllConnections(), o.closeGraceMs ?? 5_000);
+        server!.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server!.closeIdleConnections();
       }),
   };
 }

@@ -101,3 +101,27 @@ test('a missing or broken certificate fails start-up with a message naming the f
     (err: unknown) => err instanceof CertError && err.code === 'WEBHOOK_CERT_INVALID',
   );
 });
+
+test('close() lets a review in flight finish, then stops', async () => {
+  let release: () => void = () => {};
+  const slow = await startAdmissionServer({
+    host: '127.0.0.1',
+    port: 0,
+    certDir: dir,
+    log: createLogger({ level: 'error' }),
+    handlers: { '/slow': (r) => new Promise((ok) => (release = () => ok(allowed(r)))) },
+  });
+  const inFlight = request(`https://127.0.0.1:${slow.port}/slow`, {
+    method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify(review('slow-1')),
+  });
+  await new Promise((ok) => setTimeout(ok, 100));
+  const closeStarted = performance.now();
+  const closed = slow.close();
+  setTimeout(() => release(), 100);
+  const res = await inFlight;
+  assert.equal(res.statusCode, 200);
+  assert.equal(JSON.parse(await res.body.text()).response.uid, 'slow-1');
+  await closed;
+  // Not the keep-alive timeout (5 s) nor the grace period: done once the answer went out.
+  assert.ok(performance.now() - closeStarted < 2_000, `close took ${performance.now() - closeStarted} ms`);
+});
