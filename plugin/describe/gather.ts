@@ -70,7 +70,16 @@ function kubeFailure(err: unknown, call: string, notFound: string | undefined): 
     }
     return new CliError(k.message, undefined, { cause: err });
   }
-  return new CliError(`cannot reach the Kubernetes API server to ${call}: ${(err as Error)?.message ?? String(err)} (check --kubeconfig, --context and the network)`, undefined, { cause: err });
+  return new CliError(`cannot reach the Kubernetes API server to ${call}: ${networkDetail(err)} (check --kubeconfig, --context, --request-timeout and the network)`, undefined, { cause: err });
+}
+
+/** undici says only "fetch failed"; the socket error code (ECONNREFUSED, ENOTFOUND, ...) is on its cause. */
+function networkDetail(err: unknown): string {
+  const e = err as { message?: string; name?: string; cause?: { code?: string; message?: string } } | undefined;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'the request timed out';
+  const cause = e?.cause;
+  if (cause?.code) return `${e?.message ?? 'request failed'} (${cause.code}${cause.message ? `: ${cause.message}` : ''})`;
+  return e?.message ?? String(err);
 }
 
 async function readEvents(deps: GatherDeps, nodeName: string): Promise<{ events: CoreV1Event[]; warning: string | undefined }> {

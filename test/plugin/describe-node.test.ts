@@ -301,6 +301,7 @@ describe('describe node: connection flags', () => {
     assert.equal(run.code, 0, run.stderr);
     const repeated = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', other, '--kubeconfig', plane().kubeconfigPath, '--context', real, '--ec2-endpoint', sim.endpoint, '-o', 'json']);
     assert.equal(repeated.code, 0, repeated.stderr);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('uses exec credential plugins, as EKS kubeconfigs do with aws eks get-token', async () => {
@@ -347,6 +348,17 @@ describe('describe node: errors are one line that says what to do', () => {
     const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint]);
     assert.equal(run.code, 2);
     assert.match(oneLine(run.stderr), /Kubernetes denied "get" on "nodes".*"no-rbac-user".*grant the verb "get" on resource "nodes"/);
+  });
+
+  it('API server unreachable: the socket error is named', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'winprefix-kc-'));
+    const kubeconfig = join(dir, 'closed.yaml');
+    const port = await freeLoopbackPort();
+    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`);
+    const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint]);
+    assert.equal(run.code, 2);
+    assert.match(oneLine(run.stderr), /cannot reach the Kubernetes API server to get nodes: .*ECONNREFUSED/);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('EC2 endpoint unreachable: Kubernetes half on stdout, the missing EC2 half on stderr, exit 2', async () => {
