@@ -46,6 +46,13 @@ const plane = useControlPlane();
 let sim: Ec2Simulator;
 let s: Seeder;
 let bundle: string;
+const scratch: string[] = [];
+
+async function scratchDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
 
 const addressIn = (cidr: string, offset: number) => formatIPv4(parseCidr(cidr).base + offset);
 const kinds = (r: NodeReport): FindingKind[] => r.findings.map((f) => f.kind).sort();
@@ -81,7 +88,7 @@ async function execKubeconfig(): Promise<string> {
     kind: 'ExecCredential',
     status: { clientCertificateData: pem(admin.users[0]!.user['client-certificate-data']), clientKeyData: pem(admin.users[0]!.user['client-key-data']) },
   };
-  const dir = await mkdtemp(join(tmpdir(), 'winprefix-exec-'));
+  const dir = await scratchDir('winprefix-exec-');
   const script = join(dir, 'get-token.sh');
   await writeFile(script, `#!/bin/sh\ncat <<'JSON'\n${JSON.stringify(credential)}\nJSON\n`);
   await chmod(script, 0o755);
@@ -187,7 +194,7 @@ before(seedScenarios, { timeout: 120_000 });
 after(async () => {
   s?.ec2.destroy();
   await sim?.close();
-  if (bundle) await rm(dirname(bundle), { recursive: true, force: true });
+  for (const dir of [...scratch, ...(bundle ? [dirname(bundle)] : [])]) await rm(dir, { recursive: true, force: true });
 });
 
 describe('describe node: consistent nodes exit 0', () => {
@@ -293,7 +300,7 @@ describe('describe node: every disagreement is found and exits 1', () => {
 
 describe('describe node: connection flags', () => {
   it('merges several kubeconfig files and honours --context', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'winprefix-kc-'));
+    const dir = await scratchDir('winprefix-kc-');
     const other = join(dir, 'other.yaml');
     await writeFile(other, 'apiVersion: v1\nkind: Config\nclusters: [{name: elsewhere, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: nobody, user: {token: x}}]\ncontexts: [{name: elsewhere, context: {cluster: elsewhere, user: nobody}}]\ncurrent-context: elsewhere\n');
     const real = plane().kubeConfig().getCurrentContext();
@@ -301,7 +308,6 @@ describe('describe node: connection flags', () => {
     assert.equal(run.code, 0, run.stderr);
     const repeated = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', other, '--kubeconfig', plane().kubeconfigPath, '--context', real, '--ec2-endpoint', sim.endpoint, '-o', 'json']);
     assert.equal(repeated.code, 0, repeated.stderr);
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('uses exec credential plugins, as EKS kubeconfigs do with aws eks get-token', async () => {
@@ -351,14 +357,13 @@ describe('describe node: errors are one line that says what to do', () => {
   });
 
   it('API server unreachable: the socket error is named', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'winprefix-kc-'));
+    const dir = await scratchDir('winprefix-kc-');
     const kubeconfig = join(dir, 'closed.yaml');
     const port = await freeLoopbackPort();
     await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`);
     const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint]);
     assert.equal(run.code, 2);
     assert.match(oneLine(run.stderr), /cannot reach the Kubernetes API server to get nodes: .*ECONNREFUSED/);
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('EC2 endpoint unreachable: Kubernetes half on stdout, the missing EC2 half on stderr, exit 2', async () => {
@@ -390,7 +395,7 @@ describe('describe node: errors are one line that says what to do', () => {
   });
 
   it('no AWS credentials (spawned bundle, empty environment)', async () => {
-    const home = await mkdtemp(join(tmpdir(), 'winprefix-home-'));
+    const home = await scratchDir('winprefix-home-');
     const run = await runProcess(process.execPath, [bundle, ...args('win-prefix')], cleanEnv({ HOME: home, AWS_EC2_METADATA_DISABLED: 'true' }));
     assert.equal(run.code, 2, run.stderr);
     assert.match(oneLine(run.stderr), /no AWS credentials found: set AWS_PROFILE or pass --profile/);
@@ -401,7 +406,7 @@ describe('describe node: errors are one line that says what to do', () => {
 describe('other runtimes', () => {
   it('runs under deno run with only the permissions docs/plugin.md lists, exec credential plugin included', async () => {
     const deno = join(process.cwd(), 'node_modules', '@deno', 'linux-x64-glibc', 'deno');
-    const home = await mkdtemp(join(tmpdir(), 'winprefix-deno-'));
+    const home = await scratchDir('winprefix-deno-');
     const permissions = ['--allow-env', '--allow-read', '--allow-net', '--allow-sys', '--allow-run'];
     const kubeconfig = await execKubeconfig();
     const run = await runProcess(deno, ['run', '--no-prompt', ...permissions, bundle, 'describe', 'node', 'win-broken', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint, '-o', 'json'], cleanEnv({ ...AWS_TEST_ENV, HOME: home, DENO_DIR: join(home, '.deno'), DENO_NO_UPDATE_CHECK: '1' }));
@@ -414,7 +419,7 @@ describe('other runtimes', () => {
 
 describe('kubectl finds the plugin on PATH', () => {
   it('kubectl winprefix describe node runs the bundle and passes every flag through', async () => {
-    const bin = await mkdtemp(join(tmpdir(), 'winprefix-bin-'));
+    const bin = await scratchDir('winprefix-bin-');
     const wrapper = join(bin, 'kubectl-winprefix');
     await writeFile(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${bundle}" "$@"\n`);
     await chmod(wrapper, 0o755);
