@@ -527,6 +527,27 @@ describe('re-sync and restore', () => {
     assert.deepEqual(drain.map((r) => r.kind === 'unassign-secondary-ips' && r.ips), [['10.0.0.8']]);
   });
 
+  test('restore: an address two running pods carry is not handed to a third while either still runs', () => {
+    const fake = new FakeEni({ slots: 9 });
+    const prefix = fake.addExternally('prefix')!;
+    const shared = prefix.replace(/0\/28$/, '3');
+    const { pool, report } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), fake.state, [
+      { podUid: 'a', annotation: `${shared}/32` },
+      { podUid: 'c', annotation: `${shared}/32` },
+    ], 0);
+    assert.deepEqual(report.duplicateAddresses.map((p) => p.podUid), ['c']);
+    assert.equal(pool.addressOf('c')!.ip, shared);
+    assert.deepEqual(pool.release('a', 0), { ip: shared, source: { kind: 'prefix', prefix } });
+    let now = settleFully(pool, fake, 0);
+    for (let i = 0; i < 40; i++) {
+      const r = pool.assign(`new-${i}`, now);
+      if (r.ok) assert.notEqual(r.ip, shared, `new-${i} got the address pod c still uses`);
+      now = settleFully(pool, fake, now + 1);
+    }
+    pool.release('c', now);
+    assert.equal(pool.snapshot(now).prefixes.find((p) => p.prefix === prefix)!.cells[3], 'cooling', 'freed once the last pod is gone');
+  });
+
   test('restore: a new pod right after a restart does not get a cooling address', () => {
     const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), { prefixes: ['10.0.16.0/28'], secondaryIps: [] }, [{ podUid: 'a', annotation: '10.0.16.0/32' }], 0);
     const eni = new FakeEni({ slots: 9 });

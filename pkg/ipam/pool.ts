@@ -102,6 +102,7 @@ export class NodePool {
       ledger: new EniLedger({ totalSlots: settings.slots, coolDownMs: settings.coolDownMs }),
       pods: new Map(),
       vanished: new Map(),
+      sharing: new Map(),
     };
   }
 
@@ -135,8 +136,13 @@ export class NodePool {
   }
 
   addressOf(podUid: string): { ip: string; source: AddressSource } | undefined {
-    const holding = this.#state.pods.get(podUid) ?? this.#state.vanished.get(podUid);
+    const holding = this.#holdingOf(podUid);
     return holding ? { ip: holding.ipText, source: sourceOf(holding) } : undefined;
+  }
+
+  #holdingOf(podUid: string): Holding | undefined {
+    const { pods, vanished, sharing } = this.#state;
+    return pods.get(podUid) ?? vanished.get(podUid) ?? sharing.get(podUid);
   }
 
   setConfig(config: NodeIpamConfig, _now: number): void {
@@ -148,7 +154,7 @@ export class NodePool {
   }
 
   assign(podUid: string, now: number): AssignResult {
-    const held = this.#state.pods.get(podUid) ?? this.#state.vanished.get(podUid);
+    const held = this.#holdingOf(podUid);
     if (held) return this.#success(held, false);
     const { ledger } = this.#state;
     let holding: Holding | undefined;
@@ -179,7 +185,7 @@ export class NodePool {
       return explainNoAddress({
         ledger,
         mode: this.#config.mode,
-        held: this.#state.pods.size + this.#state.vanished.size,
+        held: this.#state.pods.size + this.#state.vanished.size + this.#state.sharing.size,
         deliverable: this.advertisedCapacity,
         resyncAfter: this.#resyncRequired ? { message: this.#lastError?.message } : undefined,
         backoff: this.#activeBackoff(now),
@@ -197,19 +203,30 @@ export class NodePool {
 
   release(podUid: string, now: number): ReleaseResult | undefined {
     this.#waiting.delete(podUid);
-    const vanished = this.#state.vanished.get(podUid);
-    if (vanished) {
-      this.#state.vanished.delete(podUid);
-      return { ip: vanished.ipText, source: sourceOf(vanished) };
+    const { pods, vanished, sharing, ledger } = this.#state;
+    const unaccounted = vanished.get(podUid) ?? sharing.get(podUid);
+    if (unaccounted) {
+      vanished.delete(podUid);
+      sharing.delete(podUid);
+      return { ip: unaccounted.ipText, source: sourceOf(unaccounted) };
     }
-    const holding = this.#state.pods.get(podUid);
+    const holding = pods.get(podUid);
     if (!holding) return undefined;
-    this.#state.pods.delete(podUid);
-    const found = this.#state.ledger.cellOf(holding.ip);
+    pods.delete(podUid);
+    const found = ledger.cellOf(holding.ip);
     if (found && found.cell.owner === podUid) {
-      found.cell.owner = undefined;
-      found.cell.freedAt = now;
-      found.cell.restored = false;
+      const sharer = [...sharing].find(([, h]) => h.ip === holding.ip);
+      if (sharer) {
+        // Another running pod still uses this address: it stays used, now by that pod.
+        const [sharerUid, sharerHolding] = sharer;
+        sharing.delete(sharerUid);
+        pods.set(sharerUid, sharerHolding);
+        found.cell.owner = sharerUid;
+      } else {
+        found.cell.owner = undefined;
+        found.cell.freedAt = now;
+        found.cell.restored = false;
+      }
     }
     return { ip: holding.ipText, source: sourceOf(holding) };
   }

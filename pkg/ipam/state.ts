@@ -20,6 +20,11 @@ export interface PoolState {
   pods: Map<string, Holding>;
   /** Running pods whose address is not on the ENI (vanished under them): reported, never reused. */
   vanished: Map<string, Holding>;
+  /**
+   * Running pods found at restore carrying an address another pod holds: reported. The address
+   * passes to them when its holder goes, so it is not handed to a third pod while they still run.
+   */
+  sharing: Map<string, Holding>;
 }
 
 export function sourceOf(holding: Holding): AddressSource {
@@ -33,7 +38,7 @@ export function nominalCapacity(mode: Mode, slots: number): number {
 
 /**
  * What the node can truly hold, counted the way kubelet counts the extended resource: the pods
- * that already hold an address of the other mode (or a vanished one), plus every address the
+ * that already hold an address of the other mode (or a vanished or shared one), plus every address the
  * active mode could have on the slots the other mode does not occupy or has asked EC2 for
  * (`otherModePendingSlots`: an assign issued before a mode change still lands on the ENI). Never
  * above nominal, so a node in the middle of a mode change never advertises more than its ENI can
@@ -43,7 +48,7 @@ export function deliverableCapacity(state: PoolState, mode: Mode, otherModePendi
   const { ledger } = state;
   const otherModeSlots = (mode === 'prefix' ? ledger.secondaries().length : ledger.prefixes().length) + otherModePendingSlots;
   const perSlot = mode === 'prefix' ? ADDRESSES_PER_PREFIX : 1;
-  let podsOutsideActiveMode = state.vanished.size;
+  let podsOutsideActiveMode = state.vanished.size + state.sharing.size;
   for (const holding of state.pods.values()) {
     if ((holding.prefix === undefined) === (mode === 'prefix')) podsOutsideActiveMode++;
   }

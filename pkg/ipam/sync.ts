@@ -102,7 +102,7 @@ export function reclaimVanished(state: PoolState): void {
 export function attachRunningPods(state: PoolState, runningPods: readonly PodAddress[]): RestoreReport {
   const report: RestoreReport = { podsWithoutEniAddress: [], duplicateAddresses: [] };
   for (const pod of runningPods) {
-    if (state.pods.has(pod.podUid) || state.vanished.has(pod.podUid)) continue;
+    if (state.pods.has(pod.podUid) || state.vanished.has(pod.podUid) || state.sharing.has(pod.podUid)) continue;
     const parsed = parseAnnotation(pod.annotation);
     if (!parsed.ok) {
       report.podsWithoutEniAddress.push(pod);
@@ -121,6 +121,7 @@ export function attachRunningPods(state: PoolState, runningPods: readonly PodAdd
     }
     if (found.cell.owner !== undefined) {
       report.duplicateAddresses.push(pod);
+      state.sharing.set(pod.podUid, { ip: parsed.ip, ipText: parsed.ipText, prefix: found.prefix?.cidr });
       continue;
     }
     found.cell.owner = pod.podUid;
