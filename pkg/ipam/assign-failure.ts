@@ -8,7 +8,7 @@
 import type { EniLedger } from './ledger.ts';
 import type { AssignFailureReason, AssignResult, Mode } from './types.ts';
 
-/** A pause on creating addresses after EC2 refused: InsufficientCidrBlocks or PrivateIpAddressLimitExceeded. */
+/** A pause on creating addresses after EC2 refused: InsufficientCidrBlocks, or a full ENI or subnet (address-limit-exceeded). */
 export interface CreateBackoff {
   until: number;
   reason: 'insufficient-cidr-blocks' | 'address-limit-exceeded';
@@ -70,7 +70,8 @@ export function explainNoAddress(ctx: NoAddressContext): AssignFailure {
   }
   if (backoff?.reason === 'address-limit-exceeded') {
     const wait = Math.min(backoff.until - now, coolWait);
-    return failure('address-limit-exceeded', `EC2 says the primary ENI has no free slot (PrivateIpAddressLimitExceeded) although winprefix counted one; check that no other tool assigns addresses to this ENI; retrying in ${seconds(wait)}`, wait);
+    // Both EC2 codes of this kind land here; name each with what to do about it.
+    return failure('address-limit-exceeded', `EC2 refused another address: either the primary ENI has no free slot although winprefix counted one (PrivateIpAddressLimitExceeded; check that no other tool assigns addresses to this ENI) or the subnet has no free address left (InsufficientFreeAddressesInSubnet; free addresses in the subnet); retrying in ${seconds(wait)}`, wait);
   }
   if (!ctx.creating && ctx.ledger.freeSlots() === 0 && Number.isFinite(coolWait)) {
     return failure('cooling-down', `every free address on this node is cooling down after its pod finished and no slot is left for a new ${mode === 'prefix' ? 'prefix' : 'IP'}; retrying when the first one is ready in ${seconds(coolWait)}`, coolWait);

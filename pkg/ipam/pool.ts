@@ -47,7 +47,7 @@ import type {
 
 /** Upstream requeues pods for 2 minutes after InsufficientCidrBlocks; we pause prefix creation as long. */
 export const INSUFFICIENT_CIDR_BACKOFF_MS = 120_000;
-/** After PrivateIpAddressLimitExceeded the ledger was wrong: re-sync, and do not retry at once. */
+/** After PrivateIpAddressLimitExceeded (the ledger was wrong) or a full subnet: re-sync, and do not retry at once. */
 export const ADDRESS_LIMIT_BACKOFF_MS = 30_000;
 /** Longer than the cool-down, so an address freed at a boundary cools before its prefix could go. */
 export const DEFAULT_RELEASE_HOLD_DOWN_MS = 60_000;

@@ -77,7 +77,7 @@ export type AssignFailureReason =
   | 'at-capacity'
   /** The subnet has no free /28 for a new prefix. */
   | 'insufficient-cidr-blocks'
-  /** The ENI has no free slot (EC2 said PrivateIpAddressLimitExceeded). */
+  /** The ENI has no free slot or the subnet no free address (PrivateIpAddressLimitExceeded, InsufficientFreeAddressesInSubnet). */
   | 'address-limit-exceeded'
   /** The pool is waiting for a re-sync with EC2 after a failure. */
   | 'resyncing';
