@@ -230,6 +230,15 @@ describe('resolveNodeConfig: prefix mode (upstream prefix-delegation table)', ()
     assert.equal(c.warmIPTarget, 144);
   });
 
+  test('an invalid value says what sizes the pool instead, not a default that is not used', () => {
+    const withP = node({ ...PD, 'warm-prefix-target': '2', 'windows-warm-ip-target': 'abc' });
+    assert.equal(withP.problems[0]!.message, '"abc" is not a whole number; ignored, the warm prefix target (2) sizes the pool');
+    const badP = node({ ...PD, 'warm-prefix-target': 'abc' });
+    assert.equal(badP.problems[0]!.message, '"abc" is not a whole number; ignored, the warm and minimum IP targets (1, 3) size the pool');
+    const secondary = resolveNodeConfig(resolveClusterConfig({ 'enable-windows-ipam': 'true', 'warm-prefix-target': 'abc' }), { instanceType: 'm5.large', slots: 9, prefixCapable: true });
+    assert.equal(secondary.problems[0]!.message, '"abc" is not a whole number; ignored, the warm prefix target applies only in prefix mode');
+  });
+
   test('cluster problems are carried into the node config', () => {
     const c = node({ ...PD, 'minimum-ip-target': 'lots' });
     assert.equal(c.problems.length, 1);

@@ -235,11 +235,20 @@ export function resolveNodeConfig(cluster: ClusterIpamConfig, node: NodeShape): 
   min = clamp('minimumIPTarget', min, capacity, 'addresses');
   prefixTarget = clamp('warmPrefixTarget', prefixTarget, node.slots, 'prefixes');
 
-  const effective: Record<TargetName, number> = { warmIPTarget: warm, minimumIPTarget: min, warmPrefixTarget: prefixTarget };
+  // The cluster level could only say "the default applies"; here we know what the node uses instead.
+  const instead = (name: TargetName): string => {
+    if (name === 'warmPrefixTarget') {
+      return mode === 'secondary'
+        ? 'the warm prefix target applies only in prefix mode'
+        : `the warm and minimum IP targets (${warm}, ${min}) size the pool`;
+    }
+    if (sizing === 'prefix-target') return `the warm prefix target (${prefixTarget}) sizes the pool`;
+    return `the ${mode}-mode default ${name === 'warmIPTarget' ? warm : min} is used`;
+  };
   const named = problems.map((p) => {
     const name = (Object.keys(TARGET_KEYS) as TargetName[]).find((n) => TARGET_KEYS[n].includes(p.key));
     if (!name || !p.message.endsWith(DEFAULT_APPLIES)) return p;
-    return { ...p, message: `${p.message.slice(0, -DEFAULT_APPLIES.length)}the ${mode}-mode default ${effective[name]} is used` };
+    return { ...p, message: `${p.message.slice(0, -DEFAULT_APPLIES.length)}${instead(name)}` };
   });
 
   return {
