@@ -34,7 +34,7 @@ type TargetName = 'warmIPTarget' | 'minimumIPTarget' | 'warmPrefixTarget';
 const DEFAULT_APPLIES = 'the default applies';
 
 /** For each target: the preferred key first, then the deprecated legacy key. */
-const TARGET_KEYS: Record<TargetName, readonly [string, string]> = {
+export const TARGET_KEYS: Readonly<Record<TargetName, readonly [string, string]>> = {
   warmIPTarget: [ConfigKeys.windowsWarmIPTarget, ConfigKeys.warmIPTarget],
   minimumIPTarget: [ConfigKeys.windowsMinimumIPTarget, ConfigKeys.minimumIPTarget],
   warmPrefixTarget: [ConfigKeys.windowsWarmPrefixTarget, ConfigKeys.warmPrefixTarget],

@@ -5,7 +5,7 @@
  */
 import { load } from 'js-yaml';
 import { ConfigKeys } from '../../pkg/contract.ts';
-import { resolveClusterConfig, MAX_TARGET } from '../../pkg/ipam/config.ts';
+import { resolveClusterConfig, MAX_TARGET, TARGET_KEYS } from '../../pkg/ipam/config.ts';
 import type { ClusterIpamConfig, Mode } from '../../pkg/ipam/types.ts';
 import { CliError } from '../io.ts';
 
@@ -106,18 +106,7 @@ export function clusterConfigFor(data: Record<string, string> | undefined, overr
     result[name] = value;
     result.sources[name] = `--${flag}`;
     // A flag replaces the ConfigMap's value, so problems about that key no longer apply.
-    result.problems = result.problems.filter((p) => !keysOf(name).includes(p.key));
+    result.problems = result.problems.filter((p) => !TARGET_KEYS[name].includes(p.key));
   }
   return result;
-}
-
-function keysOf(name: 'warmIPTarget' | 'minimumIPTarget' | 'warmPrefixTarget'): string[] {
-  switch (name) {
-    case 'warmIPTarget':
-      return [ConfigKeys.warmIPTarget, ConfigKeys.windowsWarmIPTarget];
-    case 'minimumIPTarget':
-      return [ConfigKeys.minimumIPTarget, ConfigKeys.windowsMinimumIPTarget];
-    case 'warmPrefixTarget':
-      return [ConfigKeys.warmPrefixTarget, ConfigKeys.windowsWarmPrefixTarget];
-  }
 }
