@@ -27,8 +27,14 @@ function onExit(): void {
   entries.clear();
 }
 
+const SIGNAL_EXIT_CODES: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
 async function onSignal(signal: NodeJS.Signals): Promise<void> {
-  if (exiting) return;
+  if (exiting) {
+    // A second Ctrl-C while the graceful clean-up runs: stop waiting. The 'exit' handler still kills the
+    // processes and removes the folders synchronously.
+    process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
+  }
   exiting = true;
   await Promise.allSettled([...entries].map((e) => e.async()));
   uninstall();
