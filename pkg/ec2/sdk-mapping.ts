@@ -8,6 +8,17 @@ import type { Instance as SdkInstance, InstanceNetworkInterface as SdkInstanceEn
 import { Ec2Error } from './errors.ts';
 import type { Instance, NetworkInterface } from './port.ts';
 
+/** The address lists, which an ENI and an instance's nested ENI spell the same way. */
+function addressesOf(e: {
+  PrivateIpAddresses?: Array<{ PrivateIpAddress?: string; Primary?: boolean }>;
+  Ipv4Prefixes?: Array<{ Ipv4Prefix?: string }>;
+}): Pick<NetworkInterface, 'secondaryIps' | 'prefixes'> {
+  return {
+    secondaryIps: (e.PrivateIpAddresses ?? []).filter((a) => !a.Primary && a.PrivateIpAddress).map((a) => a.PrivateIpAddress!),
+    prefixes: (e.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? '').filter(Boolean),
+  };
+}
+
 export function fromSdkEni(e: SdkEni): NetworkInterface {
   return {
     networkInterfaceId: e.NetworkInterfaceId ?? '',
@@ -18,8 +29,7 @@ export function fromSdkEni(e: SdkEni): NetworkInterface {
     instanceId: e.Attachment?.InstanceId,
     status: e.Status ?? '',
     primaryPrivateIp: e.PrivateIpAddress ?? '',
-    secondaryIps: (e.PrivateIpAddresses ?? []).filter((a) => !a.Primary && a.PrivateIpAddress).map((a) => a.PrivateIpAddress!),
-    prefixes: (e.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? '').filter(Boolean),
+    ...addressesOf(e),
   };
 }
 
@@ -33,8 +43,7 @@ function fromSdkInstanceEni(e: SdkInstanceEni, instance: SdkInstance): NetworkIn
     instanceId: instance.InstanceId,
     status: e.Status ?? '',
     primaryPrivateIp: e.PrivateIpAddress ?? '',
-    secondaryIps: (e.PrivateIpAddresses ?? []).filter((a) => !a.Primary && a.PrivateIpAddress).map((a) => a.PrivateIpAddress!),
-    prefixes: (e.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix ?? '').filter(Boolean),
+    ...addressesOf(e),
   };
 }
 
