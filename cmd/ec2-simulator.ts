@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   console.log(sim.endpoint);
   console.error(
     `ec2-simulator: serving ${sim.world.instances().length} instances in ${sim.world.subnets().length} subnets (region ${sim.world.region}) ` +
-      `at ${sim.endpoint}; admin API at ${sim.endpoint}/_admin/{faults,counters,world}`,
+      `at ${sim.endpoint}; admin API at ${sim.endpoint}/_admin/{faults,counters,instances,world}`,
   );
   const stop = (signal: string): void => {
     console.error(`ec2-simulator: ${signal}, stopping`);
