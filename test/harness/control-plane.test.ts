@@ -15,7 +15,15 @@ import { createServer as createNetServer } from 'node:net';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import { findKubectl, pinnedVersions } from './assets.ts';
 import { ControlPlaneStartError, startControlPlane } from './control-plane.ts';
-import { createWindowsNode, createWindowsPod, ensureNamespace, installWebhookConfigurations, waitFor } from './cluster-objects.ts';
+import {
+  createOrReplaceObjects,
+  createWindowsNode,
+  createWindowsPod,
+  deletePodNow,
+  ensureNamespace,
+  installWebhookConfigurations,
+  waitFor,
+} from './cluster-objects.ts';
 import { useControlPlane } from './suite.ts';
 
 const execFileAsync = promisify(execFile);
@@ -209,6 +217,35 @@ describe('the shared control plane', () => {
     } finally {
       await new Promise<void>((ok) => server.close(() => ok()));
     }
+  });
+
+  test('createOrReplaceObjects creates any kind, then replaces it; deletePodNow removes a bound pod at once', async () => {
+    const kc = plane().kubeConfig();
+    const configMap = (value: string) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' },
+      data: { 'enable-windows-ipam': value },
+    });
+    const role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'harness-reader' },
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }],
+    };
+    await createOrReplaceObjects(kc, [configMap('false'), role]);
+    await createOrReplaceObjects(kc, [configMap('true'), role]);
+    const core = kc.makeApiClient(CoreV1Api);
+    const stored = await core.readNamespacedConfigMap({ name: 'amazon-vpc-cni', namespace: 'kube-system' });
+    assert.equal(stored.data?.['enable-windows-ipam'], 'true');
+    assert.equal((await kc.makeApiClient(RbacAuthorizationV1Api).readClusterRole({ name: 'harness-reader' })).rules?.[0]?.verbs[0], 'get');
+    await assert.rejects(createOrReplaceObjects(kc, [{ kind: 'ConfigMap' }]), /needs apiVersion, kind and metadata.name/);
+    await assert.rejects(installWebhookConfigurations(kc, [configMap('x')]), /got kind "ConfigMap"/);
+
+    await createWindowsPod(kc, { name: 'short-lived', nodeName: 'win-admin-1' });
+    await deletePodNow(kc, 'short-lived');
+    assert.equal(await statusOf(core.readNamespacedPod({ name: 'short-lived', namespace: 'default' })), 404);
+    await deletePodNow(kc, 'short-lived'); // already gone: no error
   });
 
   test('the real kubectl works with the admin kubeconfig', async () => {
