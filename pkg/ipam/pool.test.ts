@@ -439,6 +439,35 @@ describe('EC2 failures', () => {
     assert.match(r.annotation, /\/19$/);
   });
 
+  test('an unassign that timed out after EC2 released the address: not handed out before the re-sync', () => {
+    const { pool, eni } = setup(SEC);
+    fill(pool, eni, 4);
+    pool.release('pod-4', 0);
+    pool.plan(COOL);
+    const [release] = pool.plan(COOL + HOLD);
+    assert.equal(release!.kind, 'unassign-secondary-ips');
+    const gone = release!.kind === 'unassign-secondary-ips' ? release!.ips : [];
+    eni.perform(release!); // EC2 did it, but the answer never arrived
+    pool.complete(release!.id, { ok: false, error: 'unreachable', message: 'socket hang up' }, COOL + HOLD);
+    for (let i = 0; i < 10; i++) {
+      const r = pool.assign(`early-${i}`, COOL + HOLD);
+      if (r.ok) assert.ok(!gone.includes(r.ip), `${r.ip} was handed out although EC2 may have released it`);
+    }
+    settle(pool, eni, COOL + HOLD);
+    assert.ok(pool.snapshot(COOL + HOLD).secondaryIps.every((s) => !gone.includes(s.ip)), 'the re-sync dropped it');
+  });
+
+  test('an unassign that timed out before EC2 acted: the re-sync makes the address usable again', () => {
+    const { pool, eni } = setup(SEC);
+    fill(pool, eni, 4);
+    pool.release('pod-4', 0);
+    pool.plan(COOL);
+    const [release] = pool.plan(COOL + HOLD);
+    pool.complete(release!.id, { ok: false, error: 'unreachable', message: 'connect ETIMEDOUT' }, COOL + HOLD);
+    settle(pool, eni, COOL + HOLD);
+    assert.ok(pool.snapshot(COOL + HOLD).secondaryIps.every((s) => s.state !== 'releasing'));
+  });
+
   test('unknown request ids and answers of the wrong shape are handled', () => {
     const { pool, eni } = setup(PD);
     assert.equal(pool.complete(999, { ok: true, addresses: [] }, 0), undefined);

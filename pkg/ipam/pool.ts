@@ -26,7 +26,7 @@ import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
 import { EniLedger, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { deliverableCapacity, sourceOf, type Holding, type PoolState } from './state.ts';
-import { applyEniState, attachRunningPods, parseEni, reclaimVanished } from './sync.ts';
+import { applyEniState, attachRunningPods, keepEntry, parseEni, reclaimVanished } from './sync.ts';
 import { clearSurplus, dueSurplus } from './surplus.ts';
 import { prefixDeviation, secondaryDeviation } from './targets.ts';
 import type { Ec2ErrorKind } from '../ec2/errors.ts';
@@ -353,9 +353,13 @@ export class NodePool {
       case 'unassign-secondary-ips': {
         const requested = request.kind === 'unassign-prefixes' ? request.prefixes : request.ips;
         const removed = new Set('eni' in outcome ? [] : outcome.ok ? outcome.addresses : (outcome.partial ?? []));
+        // A timeout or a server error may come after EC2 did release: such addresses stay out of
+        // use until the re-sync this failure triggers says whether the ENI still holds them.
+        const maybeReleased = !outcome.ok && (outcome.error === 'unreachable' || outcome.error === 'other');
         let kept = 0;
         for (const text of requested) {
           if (removed.has(text)) this.#removeAddress(request.kind, text);
+          else if (maybeReleased) kept++;
           else kept += this.#keepAddress(request.kind, text);
         }
         if (!outcome.ok) this.#fail(outcome.error, outcome.message, now);
@@ -486,15 +490,14 @@ export class NodePool {
     else ledger.removeSecondary(parseIPv4(text));
   }
 
-  /** A release EC2 did not confirm: the address stays, free again, mask and all (upstream bug 7). */
+  /** A release EC2 refused: the address stays, free again, mask and all (upstream bug 7). */
   #keepAddress(kind: 'unassign-prefixes' | 'unassign-secondary-ips', text: string): number {
     const { ledger } = this.#state;
     const entry = kind === 'unassign-prefixes'
       ? ledger.prefixes().find((p) => p.cidr === text)
       : ledger.secondaries().find((s) => s.text === text);
     if (!entry) return 0;
-    entry.releasing = false;
-    entry.surplusSince = undefined;
+    keepEntry(entry);
     return 1;
   }
 

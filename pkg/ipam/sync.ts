@@ -10,6 +10,7 @@
 import { ADDRESSES_PER_PREFIX } from '../contract.ts';
 import { AddressError, formatCidr, parseCidr, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
 import { parseAnnotation } from './annotation.ts';
+import type { PrefixEntry, SecondaryEntry } from './ledger.ts';
 import type { PoolState } from './state.ts';
 import type { EniAddresses, PodAddress, RestoreReport, ResyncReport } from './types.ts';
 
@@ -71,6 +72,9 @@ export function applyEniState(state: PoolState, eni: ParsedEni, adoptedCoolingFr
     ledger.removeSecondary(secondary.ip);
     report.removed.push(secondary.text);
   }
+  // Nothing is in flight, so a release still marked is one whose outcome was unknown: the ENI
+  // still holds it, so it is the pool's again.
+  for (const entry of [...ledger.prefixes(), ...ledger.secondaries()]) if (entry.releasing) keepEntry(entry);
   for (const [base, cidr] of eni.prefixes) {
     if (ledger.hasPrefix(base)) continue;
     ledger.addPrefix(base, adoptedCoolingFrom);
@@ -83,6 +87,12 @@ export function applyEniState(state: PoolState, eni: ParsedEni, adoptedCoolingFr
   }
   reclaimVanished(state);
   return report;
+}
+
+/** An entry whose release did not happen: assignable again, and its surplus time starts over. */
+export function keepEntry(entry: PrefixEntry | SecondaryEntry): void {
+  entry.releasing = false;
+  entry.surplusSince = undefined;
 }
 
 /** A vanished address that is back on the ENI (EC2 handed it to us again) belongs to its pod again. */
