@@ -119,10 +119,6 @@ export class EniLedger {
     return secondary ? { cell: secondary.cell, prefix: undefined } : undefined;
   }
 
-  cellText(prefix: PrefixEntry, index: number): string {
-    return formatIPv4(prefix.base + index);
-  }
-
   heldSlots(): number {
     return this.#prefixes.size + this.#secondaries.size;
   }
@@ -143,17 +139,6 @@ export class EniLedger {
     if (cell.owner !== undefined || cell.freedAt === undefined) return undefined;
     const at = cell.freedAt + this.coolDownMs;
     return at > now ? at : undefined;
-  }
-
-  /** Index of the lowest free (not used, not cooling) address of a prefix, or -1. */
-  firstFreeCell(prefix: PrefixEntry, now: number): number {
-    const cooledBy = now - this.coolDownMs;
-    const cells = prefix.cells;
-    for (let i = 0; i < cells.length; i++) {
-      const c = cells[i]!;
-      if (c.owner === undefined && (c.freedAt === undefined || c.freedAt <= cooledBy)) return i;
-    }
-    return -1;
   }
 
   /** Per-state counts of a prefix's 16 addresses; the pool's hot path, so a plain loop. */

@@ -20,7 +20,7 @@
  *   failure triggers a re-sync of the ledger from the ENI.
  */
 import { ADDRESSES_PER_PREFIX, COOL_DOWN_MS } from '../contract.ts';
-import { AddressError, parseCidr, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
+import { AddressError, formatIPv4, parseCidr, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
 import { formatAnnotation } from './annotation.ts';
 import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
 import { EniLedger, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
@@ -168,7 +168,7 @@ export class NodePool {
         cell.restored = false;
         prefix.surplusSince = undefined;
         const ip = prefix.base + index;
-        holding = { ip, ipText: ledger.cellText(prefix, index), prefix: prefix.cidr };
+        holding = { ip, ipText: formatIPv4(ip), prefix: prefix.cidr };
       }
     } else {
       const secondary = ledger.secondaries().find((s) => !s.releasing && ledger.stateOf(s.cell, now) === 'free');
