@@ -27,7 +27,7 @@ import { EniLedger, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { deliverableCapacity, sourceOf, type Holding, type PoolState } from './state.ts';
 import { applyEniState, attachRunningPods, keepEntry, parseEni, reclaimVanished } from './sync.ts';
-import { clearSurplus, dueSurplus } from './surplus.ts';
+import { clearSurplus, dueSurplus, type SurplusCandidate } from './surplus.ts';
 import { prefixDeviation, secondaryDeviation } from './targets.ts';
 import type { Ec2ErrorKind } from '../ec2/errors.ts';
 import type {
@@ -238,15 +238,15 @@ export class NodePool {
       return [this.#issue({ kind: 'resync' })];
     }
     for (const [podUid, at] of this.#waiting) if (now >= at + WAITING_TTL_MS) this.#waiting.delete(podUid);
-    const release = this.#config.mode === 'prefix' ? this.#planPrefixMode(now) : this.#planSecondaryMode(now);
-    const out = release.create ? [release.create] : [];
-    if (release.prefixes.length > 0) {
-      for (const p of release.prefixes) p.releasing = true;
-      out.push(this.#issue({ kind: 'unassign-prefixes', prefixes: release.prefixes.map((p) => p.cidr) }));
+    const work = this.#config.mode === 'prefix' ? this.#planPrefixMode(now) : this.#planSecondaryMode(now);
+    const out = work.create ? [work.create] : [];
+    if (work.prefixes.length > 0) {
+      for (const p of work.prefixes) p.releasing = true;
+      out.push(this.#issue({ kind: 'unassign-prefixes', prefixes: work.prefixes.map((p) => p.cidr) }));
     }
-    if (release.ips.length > 0) {
-      for (const s of release.ips) s.releasing = true;
-      out.push(this.#issue({ kind: 'unassign-secondary-ips', ips: release.ips.map((s) => s.text) }));
+    if (work.ips.length > 0) {
+      for (const s of work.ips) s.releasing = true;
+      out.push(this.#issue({ kind: 'unassign-secondary-ips', ips: work.ips.map((s) => s.text) }));
     }
     return out;
   }
@@ -267,15 +267,8 @@ export class NodePool {
       else if (c.used === 0 && p.cells.every((cell) => cell.restored || ledger.stateOf(cell, now) === 'free')) counts.restoredPrefixes++;
     }
     counts.freePrefixes = fullyFree.length;
-    const deviation = prefixDeviation(counts, this.#config);
-    const work: PlannedWork = { create: undefined, prefixes: [], ips };
-    if (deviation >= 0) {
-      clearSurplus(fullyFree);
-      if (deviation > 0) work.create = this.#create('assign-prefixes', deviation, now);
-    } else if (!this.#creating()) {
-      work.prefixes = dueSurplus(fullyFree, -deviation, now, this.#settings.releaseHoldDownMs);
-    }
-    return work;
+    const { create, release } = this.#follow(prefixDeviation(counts, this.#config), fullyFree, 'assign-prefixes', now);
+    return { create, prefixes: release, ips };
   }
 
   #planSecondaryMode(now: number): PlannedWork {
@@ -290,16 +283,26 @@ export class NodePool {
       counts[state === 'cooling' && s.cell.restored ? 'restored' : state]++;
       if (state === 'free') free.push(s);
     }
-    const deviation = secondaryDeviation(counts, this.#config);
-    const work: PlannedWork = { create: undefined, prefixes, ips: [] };
+    const { create, release } = this.#follow(secondaryDeviation(counts, this.#config), free, 'assign-secondary-ips', now);
+    return { create, prefixes, ips: release };
+  }
+
+  /**
+   * Acts on a deviation: grow by it, or release that many of the fully free `candidates` once
+   * their hold-down has passed. No release while creates are in flight (upstream bug 17).
+   */
+  #follow<T extends SurplusCandidate>(
+    deviation: number,
+    candidates: readonly T[],
+    kind: 'assign-prefixes' | 'assign-secondary-ips',
+    now: number,
+  ): { create: Ec2Request | undefined; release: T[] } {
     if (deviation >= 0) {
-      clearSurplus(free);
-      if (deviation > 0) work.create = this.#create('assign-secondary-ips', deviation, now);
-    } else if (!this.#creating()) {
-      // No deletes while creates are in flight (upstream bug 17).
-      work.ips = dueSurplus(free, -deviation, now, this.#settings.releaseHoldDownMs);
+      clearSurplus(candidates);
+      return { create: deviation > 0 ? this.#create(kind, deviation, now) : undefined, release: [] };
     }
-    return work;
+    if (this.#creating()) return { create: undefined, release: [] };
+    return { create: undefined, release: dueSurplus(candidates, -deviation, now, this.#settings.releaseHoldDownMs) };
   }
 
   /** An assign request for up to `wanted` slots, unless EC2 asked us to back off. */
