@@ -17,6 +17,7 @@ import { resolveControlPlaneAssets } from './assets.ts';
 import { issueCertificate, issueLoopbackServing } from './certs.ts';
 import { registerCleanup } from './cleanup.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { apiserverFlags, etcdFlags, mergeFlags } from './flags.ts';
 import { freeLoopbackPorts } from './ports.ts';
 import { spawnLogged, type ManagedProcess } from './process.ts';
 import { startWatchdog, type Watchdog } from './watchdog.ts';
@@ -74,9 +75,6 @@ const PORT_RETRIES = 3;
 /** How long kube-apiserver gets after SIGTERM before SIGKILL (its shutdown steps take ~20 ms). */
 const APISERVER_STOP_GRACE_MS = 300;
 
-/** envtest's service range; the API server takes 10.0.0.1 for the `kubernetes` Service. */
-const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
-
 function parseDurationMs(text: string | undefined): number | undefined {
   if (!text) return undefined;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
@@ -125,13 +123,6 @@ async function writeServiceAccountKeys(dir: string): Promise<{ publicPath: strin
   const privatePath = join(dir, 'sa-signer.key');
   await Promise.all([writeFile(publicPath, publicKey), writeFile(privatePath, privateKey, { mode: 0o600 })]);
   return { publicPath, privatePath };
-}
-
-/** Merges flag lists: a later `--name=...` replaces an earlier one with the same name. */
-function mergeFlags(defaults: string[], overrides: string[]): string[] {
-  const byName = new Map<string, string>();
-  for (const flag of [...defaults, ...overrides]) byName.set(flag.split('=')[0] ?? flag, flag);
-  return [...byName.values()];
 }
 
 /**
@@ -187,7 +178,7 @@ async function startOnce(opts: StartControlPlaneOptions): Promise<ControlPlane> 
   });
 
   try {
-    const [etcdClientPort, etcdPeerPort, apiserverPort] = await freeLoopbackPorts(3);
+    const [etcdClientPort, etcdPeerPort, apiserverPort] = (await freeLoopbackPorts(3)) as [number, number, number];
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
     const etcdDataDir = join(dir, 'etcd');
@@ -199,18 +190,7 @@ async function startOnce(opts: StartControlPlaneOptions): Promise<ControlPlane> 
       name: 'etcd',
       command: assets.etcd,
       logPath: join(dir, 'etcd.log'),
-      args: [
-        '--name=default',
-        `--data-dir=${etcdDataDir}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${peerUrl}`,
-        `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=default=${peerUrl}`,
-        // Test data is throwaway: skipping fsync is envtest's default and the largest speed-up for etcd.
-        '--unsafe-no-fsync=true',
-        '--log-level=warn',
-      ],
+      args: etcdFlags({ dataDir: etcdDataDir, clientUrl: etcdUrl, peerUrl }),
     });
     processes.push(etcd);
 
@@ -239,40 +219,25 @@ async function startOnce(opts: StartControlPlaneOptions): Promise<ControlPlane> 
     agent = new Agent({ connect: { ca: servingCa.certPem, cert: admin.certPem, key: admin.keyPem } });
     const deadline = Date.now() + startTimeoutMs;
 
-    const apiserverFlags = mergeFlags(
-      [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiserverPort}`,
-        `--cert-dir=${certDir}`,
-        `--tls-cert-file=${serving.certPath}`,
-        `--tls-private-key-file=${serving.keyPath}`,
-        `--client-ca-file=${clientCa.certPath}`,
-        `--service-account-issuer=${server}/`,
-        `--service-account-key-file=${saKeys.publicPath}`,
-        `--service-account-signing-key-file=${saKeys.privatePath}`,
-        `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-        '--authorization-mode=RBAC',
-        '--allow-privileged=true',
-        // Otherwise every namespace needs a default ServiceAccount, which no controller here creates.
-        '--disable-admission-plugins=ServiceAccount',
-        // Start-up speed: no flow-control bootstrap objects, no profiling endpoints, no endpoint reconciler
-        // for the `kubernetes` Service (one API server, nothing reads them).
-        '--enable-priority-and-fairness=false',
-        '--profiling=false',
-        '--endpoint-reconciler-type=none',
-        // Stop fast: nothing depends on a graceful drain in tests.
-        '--shutdown-delay-duration=0s',
-        '--shutdown-watch-termination-grace-period=0s',
-      ],
+    const flags = mergeFlags(
+      apiserverFlags({
+        etcdUrl,
+        port: apiserverPort,
+        server,
+        certDir,
+        servingCertPath: serving.certPath,
+        servingKeyPath: serving.keyPath,
+        clientCaPath: clientCa.certPath,
+        serviceAccountPublicKeyPath: saKeys.publicPath,
+        serviceAccountPrivateKeyPath: saKeys.privatePath,
+      }),
       opts.apiserverFlags ?? [],
     );
     const apiserver = spawnLogged({
       name: 'kube-apiserver',
       command: assets.kubeApiserver,
       logPath: join(dir, 'kube-apiserver.log'),
-      args: apiserverFlags,
+      args: flags,
     });
     processes.push(apiserver);
     watchdog = startWatchdog({ pids: processes.map((p) => p.pid), dir: keepDir ? undefined : dir });
