@@ -73,7 +73,8 @@ export function explainNoAddress(ctx: NoAddressContext): AssignFailure {
     // Both EC2 codes of this kind land here; name each with what to do about it.
     return failure('address-limit-exceeded', `EC2 refused another address: either the primary ENI has no free slot although winprefix counted one (PrivateIpAddressLimitExceeded; check that no other tool assigns addresses to this ENI) or the subnet has no free address left (InsufficientFreeAddressesInSubnet; free addresses in the subnet); retrying in ${seconds(wait)}`, wait);
   }
-  if (!ctx.creating && ctx.ledger.freeSlots() === 0 && Number.isFinite(coolWait)) {
+  // Nothing is being created, so no slot is pending.
+  if (!ctx.creating && ctx.ledger.freeSlots(0) === 0 && Number.isFinite(coolWait)) {
     return failure('cooling-down', `every free address on this node is cooling down after its pod finished and no slot is left for a new ${mode === 'prefix' ? 'prefix' : 'IP'}; retrying when the first one is ready in ${seconds(coolWait)}`, coolWait);
   }
   return failure('warm-pool-empty', `no free address yet: winprefix is asking EC2 for more ${mode === 'prefix' ? 'prefixes' : 'secondary IPs'}; retrying in ${seconds(ctx.warmPoolRetryMs)}`, ctx.warmPoolRetryMs);

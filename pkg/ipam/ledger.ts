@@ -51,8 +51,6 @@ const PREFIX_HOST_MASK = ADDRESSES_PER_PREFIX - 1;
 export class EniLedger {
   readonly totalSlots: number;
   readonly coolDownMs: number;
-  /** Slots reserved by assign requests still in flight. */
-  pendingSlots = 0;
   readonly #prefixes = new Map<number, PrefixEntry>();
   readonly #secondaries = new Map<number, SecondaryEntry>();
   #sortedPrefixes: PrefixEntry[] | undefined;
@@ -123,9 +121,9 @@ export class EniLedger {
     return this.#prefixes.size + this.#secondaries.size;
   }
 
-  /** Slots neither held nor reserved by a request in flight. */
-  freeSlots(): number {
-    return Math.max(this.totalSlots - this.heldSlots() - this.pendingSlots, 0);
+  /** Slots neither held nor reserved by the `pendingSlots` that assign requests in flight will fill. */
+  freeSlots(pendingSlots: number): number {
+    return Math.max(this.totalSlots - this.heldSlots() - pendingSlots, 0);
   }
 
   stateOf(cell: Cell, now: number): CellState {

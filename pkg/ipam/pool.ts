@@ -310,8 +310,9 @@ export class NodePool {
     const backoff = this.#activeBackoff(now);
     // InsufficientCidrBlocks stops prefixes only; a full ENI stops both kinds.
     if (backoff && (backoff.reason === 'address-limit-exceeded' || kind === 'assign-prefixes')) return undefined;
-    const count = Math.min(wanted, this.#state.ledger.freeSlots());
-    return count > 0 ? this.#issueAssign({ kind, count }) : undefined;
+    const pendingSlots = this.#pendingCount('assign-prefixes') + this.#pendingCount('assign-secondary-ips');
+    const count = Math.min(wanted, this.#state.ledger.freeSlots(pendingSlots));
+    return count > 0 ? this.#issue({ kind, count }) : undefined;
   }
 
   #activeBackoff(now: number): CreateBackoff | undefined {
@@ -330,7 +331,6 @@ export class NodePool {
     switch (request.kind) {
       case 'assign-prefixes':
       case 'assign-secondary-ips': {
-        this.#state.ledger.pendingSlots -= request.count;
         const kind = request.kind === 'assign-prefixes' ? 'prefix' : 'secondary';
         if ('eni' in outcome) {
           this.#fail('other', `${request.kind} was answered with ENI state instead of addresses`, now);
@@ -453,11 +453,6 @@ export class NodePool {
     const full = { ...request, id: this.#nextRequestId++ } as Ec2Request;
     this.#pending.set(full.id, full);
     return full;
-  }
-
-  #issueAssign(request: { kind: 'assign-prefixes' | 'assign-secondary-ips'; count: number }): Ec2Request {
-    this.#state.ledger.pendingSlots += request.count;
-    return this.#issue(request);
   }
 
   #pendingCount(kind: 'assign-prefixes' | 'assign-secondary-ips'): number {
