@@ -8,28 +8,22 @@
  * Usage: node scripts/start.ts [--duration SECONDS] [--world FILE] [--pods N] [--rate OPS_PER_SECOND]
  *                              [--no-controller] [--state-file PATH]
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, POD_IP_ANNOTATION } from '../pkg/contract.ts';
+import { POD_IP_ANNOTATION } from '../pkg/contract.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../pkg/ec2sim/server.ts';
 import { loadWorldFile } from '../pkg/ec2sim/world-file.ts';
-import { DEFAULT_INSTALL, rbacObjects } from '../pkg/manifests/install.ts';
-import { webhookConfigurations } from '../pkg/manifests/webhooks.ts';
 import { registerCleanup } from '../test/harness/cleanup.ts';
-import {
-  createOrReplaceObjects,
-  createWindowsNode,
-  ensureNamespace,
-  installWebhookConfigurations,
-} from '../test/harness/cluster-objects.ts';
+import { ensureNamespace } from '../test/harness/cluster-objects.ts';
 import { startControlPlane, type ControlPlane } from '../test/harness/control-plane.ts';
 import { build, ENTRY_POINTS } from './build.ts';
-import { startControllerProcess, type ControllerProcess } from './sandbox/controller-process.ts';
+import { createNodesForWorld, startSandboxController, writeIpamConfig } from './sandbox/cluster-setup.ts';
+import type { ControllerProcess } from './sandbox/controller-process.ts';
+import { describeNodeText, writePluginShim } from './sandbox/plugin-shim.ts';
 import { startPodChurn, type PodChurn } from './sandbox/workload.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,8 +39,6 @@ const USAGE = `usage: npm start -- [options]   (or: node scripts/start.ts [optio
 const REGION_FALLBACK = 'us-west-2';
 const CLUSTER_NAME = 'sandbox';
 const WORKLOAD_NAMESPACE = 'sandbox';
-/** The identity the controller runs as: the ServiceAccount its install manifest creates. */
-const CONTROLLER_SA = { namespace: DEFAULT_INSTALL.namespace, name: 'winprefix-controller' };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -96,56 +88,12 @@ function parseOptions() {
   };
 }
 
-/** AWS names nodes after the instance's private address. */
-function nodeNameFor(privateIp: string, region: string): string {
-  return `ip-${privateIp.replaceAll('.', '-')}.${region}.compute.internal`;
-}
-
-/** A `kubectl-winprefix` on PATH makes `kubectl winprefix ...` work; it points the plugin at the simulator. */
-async function writePluginShim(dir: string, ec2Endpoint: string, region: string): Promise<string> {
-  const binDir = join(dir, 'bin');
-  await mkdir(binDir, { recursive: true });
-  const shim = join(binDir, 'kubectl-winprefix');
-  const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-  await writeFile(
-    shim,
-    [
-      '#!/bin/sh',
-      '# Written by `npm start`: the winprefix plugin, pointed at the sandbox EC2 simulator.',
-      `export AWS_ENDPOINT_URL_EC2=${q(ec2Endpoint)} AWS_REGION=${q(region)} AWS_EC2_METADATA_DISABLED=true`,
-      'export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-AKIASANDBOXEXAMPLE}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-sandbox}"',
-      `exec ${q(process.execPath)} ${q(join(ROOT, 'dist', 'kubectl-winprefix.js'))} "$@"`,
-      '',
-    ].join('\n'),
-  );
-  await chmod(shim, 0o755);
-  return binDir;
-}
-
 async function countAddressedPods(kc: KubeConfig): Promise<{ pods: number; withIp: number }> {
   const list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: WORKLOAD_NAMESPACE });
   return {
     pods: list.items.length,
     withIp: list.items.filter((p) => p.metadata?.annotations?.[POD_IP_ANNOTATION]).length,
   };
-}
-
-/**
- * Runs the plugin once so the user sees what it shows; its failure is reported, not fatal. Asynchronous on
- * purpose: the EC2 simulator it queries lives in this process.
- */
-async function showDescribe(o: { binDir: string; kubeconfigPath: string; node: string }): Promise<void> {
-  const r = await new Promise<{ code: number | string; stdout: string; stderr: string }>((ok) => {
-    execFile(
-      join(o.binDir, 'kubectl-winprefix'),
-      ['describe', 'node', o.node],
-      { env: { ...process.env, KUBECONFIG: o.kubeconfigPath, NO_COLOR: '1' }, encoding: 'utf8', timeout: 30_000 },
-      (err, stdout, stderr) => ok({ code: err ? ((err as { code?: number | string }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-  say(`\n$ kubectl winprefix describe node ${o.node}`);
-  if (r.stdout.trim()) say(r.stdout.trimEnd());
-  if (r.code !== 0) say(`(exit ${r.code}) ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
 }
 
 async function main(): Promise<void> {
@@ -189,30 +137,9 @@ async function main(): Promise<void> {
     log(`[sandbox] EC2 simulator at ${sim.endpoint} (${relative(ROOT, opts.worldPath)})`);
     const kc = plane.kubeConfig();
 
-    await createOrReplaceObjects(kc, [
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: DEFAULT_CONFIGMAP_NAME, namespace: DEFAULT_CONFIGMAP_NAMESPACE },
-        data: { [ConfigKeys.enableWindowsIpam]: 'true', [ConfigKeys.enableWindowsPrefixDelegation]: 'true' },
-      },
-    ]);
+    await writeIpamConfig(kc);
     await ensureNamespace(kc, WORKLOAD_NAMESPACE);
-
-    const instances = sim.world.instances().filter((i) => i.platform === 'windows');
-    const nodes: { name: string; instanceId: string; instanceType: string }[] = [];
-    for (const i of instances) {
-      const name = nodeNameFor(i.privateIp, region);
-      await createWindowsNode(kc, {
-        name,
-        instanceId: i.instanceId,
-        instanceType: i.instanceType,
-        zone: i.availabilityZone,
-        region,
-        internalIp: i.privateIp,
-      });
-      nodes.push({ name, instanceId: i.instanceId, instanceType: i.instanceType });
-    }
+    const nodes = await createNodesForWorld(kc, sim.world, region);
     log(`[sandbox] ${nodes.length} Windows nodes: ${nodes.map((n) => `${n.name} (${n.instanceType})`).join(', ')}`);
 
     const controllerBundle = join(ROOT, 'dist', 'controller.js');
@@ -222,33 +149,13 @@ async function main(): Promise<void> {
     } else if (!existsSync(controllerBundle)) {
       controllerNote = 'not started: dist/controller.js does not exist yet (no cmd/controller.ts to build)';
     } else {
-      // The controller runs as exactly the identity and RBAC its install manifest grants, not as admin.
-      await ensureNamespace(kc, CONTROLLER_SA.namespace);
-      await createOrReplaceObjects(kc, rbacObjects(DEFAULT_INSTALL, { kind: 'ServiceAccount', ...CONTROLLER_SA }));
-      const controllerKubeconfig = await plane.mintKubeconfig({
-        name: `system:serviceaccount:${CONTROLLER_SA.namespace}:${CONTROLLER_SA.name}`,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${CONTROLLER_SA.namespace}`, 'system:authenticated'],
-      });
-      const serving = await plane.webhookServing();
-      controller = await startControllerProcess({
+      controller = await startSandboxController({
+        plane,
         bundlePath: controllerBundle,
-        kubeconfigPath: controllerKubeconfig,
         ec2Endpoint: sim.endpoint,
         region,
         clusterName: CLUSTER_NAME,
-        certDir: serving.certDir,
-        logDir: plane.dir,
-        // As the install manifest's Deployment passes them, so its RBAC covers the Lease.
-        extraArgs: [
-          `--leader-election-namespace=${DEFAULT_INSTALL.namespace}`,
-          `--leader-election-id=${DEFAULT_INSTALL.leaseName}`,
-          `--configmap=${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`,
-        ],
       });
-      await installWebhookConfigurations(
-        kc,
-        webhookConfigurations({ kind: 'url', baseUrl: `https://127.0.0.1:${controller.webhookPort}`, caBundle: serving.caBundle }),
-      );
       controllerNote = `running (pid ${controller.process.pid}, log ${controller.process.logPath}, metrics http://127.0.0.1:${controller.metricsPort}/metrics)`;
     }
     log(`[sandbox] controller: ${controllerNote}`);
@@ -264,7 +171,8 @@ async function main(): Promise<void> {
       log,
     });
 
-    const binDir = await writePluginShim(plane.dir, sim.endpoint, region);
+    const pluginBundle = join(ROOT, 'dist', 'kubectl-winprefix.js');
+    const binDir = await writePluginShim({ dir: plane.dir, pluginBundle, ec2Endpoint: sim.endpoint, region });
     if (opts.stateFile) {
       await writeFile(
         opts.stateFile,
@@ -317,8 +225,8 @@ async function main(): Promise<void> {
     // Let the workload and controller get going, then show the headline command's output once.
     const describeAfterMs = Math.min(12_000, (opts.durationMs ?? Infinity) / 2);
     setTimeout(() => {
-      if (!shuttingDown && existsSync(join(ROOT, 'dist', 'kubectl-winprefix.js'))) {
-        void showDescribe({ binDir, kubeconfigPath: plane!.kubeconfigPath, node: firstNode });
+      if (!shuttingDown && existsSync(pluginBundle)) {
+        void describeNodeText({ binDir, kubeconfigPath: plane!.kubeconfigPath, node: firstNode }).then((text) => say(`\n${text}`));
       }
     }, describeAfterMs).unref();
 
