@@ -27,9 +27,11 @@ export function parseIPv4(text: string): number {
   for (let i = 1; i <= 4; i++) {
     const part = m[i]!;
     // Leading zeros are rejected: some tools read them as octal, so they are ambiguous.
-    if (part.length > 1 && part.startsWith('0')) throw new AddressError(`"${text}" has a leading zero in "${part}"`);
+    if (part.length > 1 && part.startsWith('0')) {
+      throw new AddressError(`"${text}" has a leading zero in "${part}" (write each octet without leading zeros, e.g. 10.0.1.7)`);
+    }
     const n = Number(part);
-    if (n > 255) throw new AddressError(`"${text}" has an octet out of range: ${part}`);
+    if (n > 255) throw new AddressError(`"${text}" has an octet out of range: ${part} (each octet is 0-255)`);
     value = value * 256 + n;
   }
   return value;
@@ -82,6 +84,6 @@ export function splitMaskedAddress(text: string): { ip: string; prefixLength: nu
   const ip = text.slice(0, slash);
   parseIPv4(ip);
   const len = text.slice(slash + 1);
-  if (!/^\d{1,2}$/.test(len) || Number(len) > 32) throw new AddressError(`"${text}" has an invalid mask length "${len}"`);
+  if (!/^\d{1,2}$/.test(len) || Number(len) > 32) throw new AddressError(`"${text}" has an invalid mask length "${len}" (expected 0-32)`);
   return { ip, prefixLength: Number(len) };
 }
