@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dump, load } from 'js-yaml';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { ADDRESSES_PER_PREFIX, EventReasons } from '../../pkg/contract.ts';
 import { formatIPv4, parseCidr } from '../../pkg/net/ipv4.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
@@ -354,6 +355,27 @@ describe('describe node: errors are one line that says what to do', () => {
     const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint]);
     assert.equal(run.code, 2);
     assert.match(oneLine(run.stderr), /Kubernetes denied "get" on "nodes".*"no-rbac-user".*grant the verb "get" on resource "nodes"/);
+  });
+
+  it('RBAC without configmaps: a warning naming the permission, defaults shown; without list pods: an error naming it', async () => {
+    const rbac = plane().kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+    const grant = async (user: string, rules: Array<{ resources: string[]; verbs: string[] }>) => {
+      await rbac.createClusterRole({ body: { metadata: { name: user }, rules: rules.map((r) => ({ apiGroups: [''], ...r })) } });
+      await rbac.createClusterRoleBinding({
+        body: { metadata: { name: user }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user }, subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }] },
+      });
+      return plane().mintKubeconfig({ name: user });
+    };
+    const noConfigMaps = await grant('reader-no-cm', [{ resources: ['nodes'], verbs: ['get'] }, { resources: ['pods', 'events'], verbs: ['list'] }]);
+    const partial = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', noConfigMaps, '--ec2-endpoint', sim.endpoint, '-o', 'json']);
+    assert.equal(partial.code, 0, partial.stderr);
+    assert.match(oneLine(partial.stderr), /^warning: ConfigMap kube-system\/amazon-vpc-cni not read, defaults shown: Kubernetes denied "get" on "configmaps" .*in namespace "kube-system"/);
+    const report = JSON.parse(partial.stdout) as NodeReport;
+    assert.match(report.config.error!, /denied "get" on "configmaps"/);
+    const noPods = await grant('reader-no-pods', [{ resources: ['nodes'], verbs: ['get'] }, { resources: ['events'], verbs: ['list'] }, { resources: ['configmaps'], verbs: ['get'] }]);
+    const denied = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', noPods, '--ec2-endpoint', sim.endpoint]);
+    assert.equal(denied.code, 2);
+    assert.match(oneLine(denied.stderr), /^error: Kubernetes denied "list" on "pods" .*grant the verb "list" on resource "pods"/);
   });
 
   it('API server unreachable: the socket error is named', async () => {
