@@ -424,12 +424,18 @@ describe('EC2 failures', () => {
     assert.ok(eni.usedSlots <= 9);
   });
 
-  test('a failed unassign keeps the address, usable again, mask intact (upstream bug 7)', () => {
+  /** Secondary mode, 4 pods, one leaves: once cooled and held down, its surplus IP is being released. */
+  function surplusIpBeingReleased() {
     const { pool, eni } = setup(SEC);
     fill(pool, eni, 4);
     pool.release('pod-4', 0);
     pool.plan(COOL);
     const [release] = pool.plan(COOL + HOLD);
+    return { pool, eni, release };
+  }
+
+  test('a failed unassign keeps the address, usable again, mask intact (upstream bug 7)', () => {
+    const { pool, eni, release } = surplusIpBeingReleased();
     assert.equal(release!.kind, 'unassign-secondary-ips');
     pool.complete(release!.id, eni.perform(release!, { fail: 'throttled' }), COOL + HOLD);
     const snap = pool.snapshot(COOL + HOLD);
@@ -440,11 +446,7 @@ describe('EC2 failures', () => {
   });
 
   test('an unassign that timed out after EC2 released the address: not handed out before the re-sync', () => {
-    const { pool, eni } = setup(SEC);
-    fill(pool, eni, 4);
-    pool.release('pod-4', 0);
-    pool.plan(COOL);
-    const [release] = pool.plan(COOL + HOLD);
+    const { pool, eni, release } = surplusIpBeingReleased();
     assert.equal(release!.kind, 'unassign-secondary-ips');
     const gone = release!.kind === 'unassign-secondary-ips' ? release!.ips : [];
     eni.perform(release!); // EC2 did it, but the answer never arrived
@@ -458,11 +460,7 @@ describe('EC2 failures', () => {
   });
 
   test('an unassign that timed out before EC2 acted: the re-sync makes the address usable again', () => {
-    const { pool, eni } = setup(SEC);
-    fill(pool, eni, 4);
-    pool.release('pod-4', 0);
-    pool.plan(COOL);
-    const [release] = pool.plan(COOL + HOLD);
+    const { pool, eni, release } = surplusIpBeingReleased();
     pool.complete(release!.id, { ok: false, error: 'unreachable', message: 'connect ETIMEDOUT' }, COOL + HOLD);
     settle(pool, eni, COOL + HOLD);
     assert.ok(pool.snapshot(COOL + HOLD).secondaryIps.every((s) => s.state !== 'releasing'));
