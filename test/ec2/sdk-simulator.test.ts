@@ -306,8 +306,10 @@ describe('SDK against the simulator: fragmentation and reservations', () => {
 describe('SDK against the simulator: fault injection', () => {
   let sim: Ec2Simulator;
   let ec2: EC2Client;
+  /** The world's clock (visibility delays); tests move it instead of sleeping. */
+  let worldNow = 0;
   before(async () => {
-    sim = await startEc2Simulator({ world: smallWorld() });
+    sim = await startEc2Simulator({ world: smallWorld(), worldOptions: { now: () => worldNow } });
     ec2 = sdkClient(sim.endpoint);
   });
   after(async () => {
@@ -347,7 +349,7 @@ describe('SDK against the simulator: fault injection', () => {
     const prefix = out.AssignedIpv4Prefixes![0]!.Ipv4Prefix!;
     const now = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [ENI] }));
     assert.equal(now.NetworkInterfaces![0]!.Ipv4Prefixes, undefined);
-    await new Promise((r) => setTimeout(r, 320));
+    worldNow += 300;
     const later = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [ENI] }));
     assert.deepEqual(later.NetworkInterfaces![0]!.Ipv4Prefixes?.map((p) => p.Ipv4Prefix), [prefix]);
     sim.faults.clear();
