@@ -5,7 +5,7 @@
  * hidden from describes for a while). Fractions draw from a seeded PRNG so a test run is reproducible.
  * `accountRateLimit` throttles the way EC2 really does: by rate, per account, whatever the request.
  */
-import { TokenBucket } from '../ec2/token-bucket.ts';
+import { TokenBucket, type BucketClock } from '../ec2/token-bucket.ts';
 import { createPrng, type Prng } from './prng.ts';
 
 export interface FaultConfig {
@@ -44,13 +44,19 @@ export class Faults {
   #config: FaultConfig = {};
   #prng: Prng = createPrng(1);
   #accountBucket: TokenBucket | undefined;
+  readonly #clock: BucketClock | undefined;
+
+  /** `clock` drives `accountRateLimit` refills (default: the system clock); tests pass a fake one. */
+  constructor(options: { clock?: BucketClock } = {}) {
+    this.#clock = options.clock;
+  }
 
   /** Replaces the whole configuration (validated); `{}` clears every fault. */
   set(config: FaultConfig): void {
     this.#config = validateFaults(config);
     this.#prng = createPrng(config.seed ?? 1);
     const limit = this.#config.accountRateLimit;
-    this.#accountBucket = limit ? new TokenBucket(limit) : undefined;
+    this.#accountBucket = limit ? new TokenBucket({ ...limit, clock: this.#clock }) : undefined;
   }
 
   clear(): void {
