@@ -184,6 +184,16 @@ describe('World construction', () => {
     assert.equal(w.subnet(subnetId).availableIpAddressCount, before - 2 - 16);
   });
 
+  test('overlapping subnet CIDR reservations are refused', () => {
+    assert.throws(
+      () => world({ subnets: [{ id: 'subnet-00000001', vpcId: VPC.id, cidr: '10.0.1.0/24', availabilityZone: 'us-west-2a', reservations: [
+        { cidr: '10.0.1.128/26', type: 'prefix' },
+        { cidr: '10.0.1.160/28', type: 'explicit' },
+      ] }] }),
+      (e: unknown) => e instanceof WorldError && /10\.0\.1\.160\/28 overlaps reservation 10\.0\.1\.128\/26/.test(e.message),
+    );
+  });
+
   test('an unattached network interface is held to its maxAddresses', () => {
     assert.throws(
       () => world({ networkInterfaces: [{ id: 'eni-000000aa', subnetId: 'subnet-00000001', privateIp: '10.0.1.30', secondaryIps: ['10.0.1.31', '10.0.1.32'], maxAddresses: 2 }] }),

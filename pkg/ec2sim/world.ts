@@ -177,6 +177,9 @@ export class World {
       if (rc.prefixLength < cidr.prefixLength || !cidrContains(cidr, rc.base)) {
         throw new WorldError(`${where}: reservation ${r.cidr} is not inside the subnet's ${s.cidr}`);
       }
+      // EC2 refuses overlapping reservations; allowing them would make "which type wins" undefined here.
+      const overlapping = state.reservations.find((other) => cidrsOverlap(other.cidr, rc));
+      if (overlapping) throw new WorldError(`${where}: reservation ${r.cidr} overlaps reservation ${formatCidr(overlapping.cidr)}`);
       state.reservations.push({ id: r.id ?? this.#nextId('scr', 17), cidr: rc, type: r.type, description: r.description ?? '' });
     }
     this.#subnets.set(s.id, state);
