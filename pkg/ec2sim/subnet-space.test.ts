@@ -25,6 +25,15 @@ describe('SubnetSpace', () => {
     assert.equal(s.pickBlock(new Set()), undefined);
   });
 
+  test('a prefix reservation smaller than a /28 yields no prefix, and keeps others out of its block', () => {
+    const s = space('10.0.1.0/26');
+    s.reservations.push({ id: 'scr-1', cidr: parseCidr('10.0.1.40/29'), type: 'prefix', description: '' });
+    // Blocks: .0 (reserved addresses), .16 free, .32 (holds the /29), .48 (holds the last address).
+    assert.equal(formatIPv4(s.pickBlock(new Set())!), '10.0.1.16');
+    s.takePrefix(parseIPv4('10.0.1.16'), 'eni-00000001');
+    assert.equal(s.pickBlock(new Set()), undefined);
+  });
+
   test('taking and releasing addresses keeps the block counts and the free count right', () => {
     const s = space('10.0.1.0/28');
     assert.equal(s.availableIpAddressCount, 11);

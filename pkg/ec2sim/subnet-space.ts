@@ -138,13 +138,13 @@ export class SubnetSpace {
   /** The lowest free aligned /28 for an automatic prefix, or undefined (EC2's InsufficientCidrBlocks). */
   pickBlock(picked: ReadonlySet<number>): number | undefined {
     const usable = (base: number): boolean => this.blockFree(base, picked) && !this.#blockTouchesReservation(base, 'explicit');
-    // Inside prefix reservations first: walk only their blocks, not the whole subnet.
+    // Inside prefix reservations first: walk only their whole /28 blocks, not the whole subnet. (A
+    // reservation smaller than a /28 holds none; the block around it is not "from the reservation".)
     let best: number | undefined;
     for (const r of this.reservations) {
       if (r.type !== 'prefix') continue;
-      const first = blockOf(r.cidr.base);
       const end = r.cidr.base + sizeOf(r.cidr);
-      for (let base = first; base < end; base += 16) {
+      for (let base = r.cidr.base; base + 16 <= end; base += 16) {
         if (usable(base) && (best === undefined || base < best)) {
           best = base;
           break;
