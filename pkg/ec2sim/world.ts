@@ -41,8 +41,7 @@ interface InstanceState {
   privateIp: number;
   platform: 'windows' | 'linux';
   state: string;
-  primaryEniId: string;
-  /** Every ENI attached to the instance (only the primary today), so views need no scan of all ENIs. */
+  /** Every ENI attached to the instance, the primary first (only the primary today), so views need no scan of all ENIs. */
   eniIds: string[];
 }
 
@@ -212,7 +211,6 @@ export class World {
       privateIp: parseIPv4(spec.privateIp),
       platform: spec.platform ?? 'windows',
       state: spec.state ?? 'running',
-      primaryEniId: eniId,
       eniIds: [eniId],
     });
   }
