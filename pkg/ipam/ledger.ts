@@ -46,6 +46,20 @@ export interface SecondaryEntry extends SlotEntry {
 
 export type CellState = 'used' | 'free' | 'cooling';
 
+/** Gives the address to `owner`: in use, and no longer cooling. */
+export function occupy(cell: Cell, owner: string): void {
+  cell.owner = owner;
+  cell.freedAt = undefined;
+  cell.restored = false;
+}
+
+/** Its pod let the address go at `now`: it cools from then. */
+export function vacate(cell: Cell, now: number): void {
+  cell.owner = undefined;
+  cell.freedAt = now;
+  cell.restored = false;
+}
+
 const PREFIX_HOST_MASK = ADDRESSES_PER_PREFIX - 1;
 
 export class EniLedger {

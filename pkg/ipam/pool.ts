@@ -23,7 +23,7 @@ import { ADDRESSES_PER_PREFIX, COOL_DOWN_MS } from '../contract.ts';
 import { AddressError, formatIPv4, parseCidr, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
 import { formatAnnotation } from './annotation.ts';
 import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
-import { EniLedger, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
+import { EniLedger, occupy, vacate, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { deliverableCapacity, sourceOf, type Holding, type PoolState } from './state.ts';
 import { applyEniState, attachRunningPods, keepEntry, parseEni, reclaimVanished } from './sync.ts';
@@ -163,9 +163,7 @@ export class NodePool {
       if (found) {
         const { prefix, index } = found;
         const cell = prefix.cells[index]!;
-        cell.owner = podUid;
-        cell.freedAt = undefined;
-        cell.restored = false;
+        occupy(cell, podUid);
         prefix.surplusSince = undefined;
         const ip = prefix.base + index;
         holding = { ip, ipText: formatIPv4(ip), prefix: prefix.cidr };
@@ -173,9 +171,7 @@ export class NodePool {
     } else {
       const secondary = ledger.secondaries().find((s) => !s.releasing && ledger.stateOf(s.cell, now) === 'free');
       if (secondary) {
-        secondary.cell.owner = podUid;
-        secondary.cell.freedAt = undefined;
-        secondary.cell.restored = false;
+        occupy(secondary.cell, podUid);
         secondary.surplusSince = undefined;
         holding = { ip: secondary.ip, ipText: secondary.text, prefix: undefined };
       }
@@ -221,11 +217,9 @@ export class NodePool {
         const [sharerUid, sharerHolding] = sharer;
         sharing.delete(sharerUid);
         pods.set(sharerUid, sharerHolding);
-        found.cell.owner = sharerUid;
+        occupy(found.cell, sharerUid);
       } else {
-        found.cell.owner = undefined;
-        found.cell.freedAt = now;
-        found.cell.restored = false;
+        vacate(found.cell, now);
       }
     }
     return { ip: holding.ipText, source: sourceOf(holding) };

@@ -10,7 +10,7 @@
 import { ADDRESSES_PER_PREFIX } from '../contract.ts';
 import { AddressError, formatCidr, parseCidr, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
 import { parseAnnotation } from './annotation.ts';
-import type { PrefixEntry, SecondaryEntry } from './ledger.ts';
+import { occupy, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import type { PoolState } from './state.ts';
 import type { EniAddresses, PodAddress, RestoreReport, ResyncReport } from './types.ts';
 
@@ -100,9 +100,7 @@ export function reclaimVanished(state: PoolState): void {
   for (const [podUid, holding] of [...state.vanished]) {
     const found = state.ledger.cellOf(holding.ip);
     if (!found || found.cell.owner !== undefined) continue;
-    found.cell.owner = podUid;
-    found.cell.freedAt = undefined;
-    found.cell.restored = false;
+    occupy(found.cell, podUid);
     state.vanished.delete(podUid);
     state.pods.set(podUid, { ip: holding.ip, ipText: holding.ipText, prefix: found.prefix?.cidr });
   }
@@ -134,9 +132,7 @@ export function attachRunningPods(state: PoolState, runningPods: readonly PodAdd
       state.sharing.set(pod.podUid, { ip: parsed.ip, ipText: parsed.ipText, prefix: found.prefix?.cidr });
       continue;
     }
-    found.cell.owner = pod.podUid;
-    found.cell.freedAt = undefined;
-    found.cell.restored = false;
+    occupy(found.cell, pod.podUid);
     state.pods.set(pod.podUid, { ip: parsed.ip, ipText: parsed.ipText, prefix: found.prefix?.cidr });
   }
   return report;
