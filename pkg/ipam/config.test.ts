@@ -239,6 +239,14 @@ describe('resolveNodeConfig: prefix mode (upstream prefix-delegation table)', ()
     assert.equal(secondary.problems[0]!.message, '"abc" is not a whole number; ignored, the warm prefix target applies only in prefix mode');
   });
 
+  test('defaults above a tiny node\'s capacity are clamped without blaming keys nobody set', () => {
+    const tiny = { instanceType: 't3.micro', slots: 1, prefixCapable: true };
+    const quiet = resolveNodeConfig(resolveClusterConfig({ 'enable-windows-ipam': 'true' }), tiny);
+    assert.deepEqual([quiet.warmIPTarget, quiet.minimumIPTarget, quiet.problems], [1, 1, []]);
+    const set = resolveNodeConfig(resolveClusterConfig({ 'enable-windows-ipam': 'true', 'windows-warm-ip-target': '5' }), tiny);
+    assert.deepEqual(set.problems.map((p) => [p.key, p.value]), [['windows-warm-ip-target', '5']]);
+  });
+
   test('cluster problems are carried into the node config', () => {
     const c = node({ ...PD, 'minimum-ip-target': 'lots' });
     assert.equal(c.problems.length, 1);

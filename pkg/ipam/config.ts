@@ -224,6 +224,8 @@ export function resolveNodeConfig(cluster: ClusterIpamConfig, node: NodeShape): 
 
   const clamp = (name: TargetName, value: number, limit: number, unit: string): number => {
     if (value <= limit) return value;
+    // A default above a small node's capacity is no problem with the ConfigMap: clamp it quietly.
+    if (cluster.sources[name] === undefined) return limit;
     problems.push({
       key: keyOf(cluster, name),
       value: String(value),
