@@ -575,6 +575,28 @@ describe('re-sync and restore', () => {
     assert.equal(pool.snapshot(now).prefixes.find((p) => p.prefix === prefix)!.cells[3], 'cooling', 'freed once the last pod is gone');
   });
 
+  test('an address two pods share that vanishes and comes back is still not handed to a third pod', () => {
+    const fake = new FakeEni({ slots: 9 });
+    const prefix = fake.addExternally('prefix')!;
+    const shared = prefix.replace(/0\/28$/, '3');
+    const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), fake.state, [
+      { podUid: 'a', annotation: `${shared}/32` },
+      { podUid: 'c', annotation: `${shared}/32` },
+    ], 0);
+    fake.removeExternally(prefix, { returnToSubnet: true });
+    pool.requestResync();
+    const [report] = settle(pool, fake, 0); // the pool re-creates a prefix and gets the same block back
+    assert.deepEqual(report!.vanishedUnderPods.map((v) => v.podUid).sort(), ['a', 'c']);
+    assert.equal(pool.snapshot(0).prefixes[0]!.prefix, prefix);
+    pool.release('a', 0);
+    let now = settleFully(pool, fake, 0);
+    for (let i = 0; i < 40; i++) {
+      const r = pool.assign(`new-${i}`, now);
+      if (r.ok) assert.notEqual(r.ip, shared, `new-${i} got the address pod c still uses`);
+      now = settleFully(pool, fake, now + 1);
+    }
+  });
+
   test('restore: a new pod right after a restart does not get a cooling address', () => {
     const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), { prefixes: ['10.0.16.0/28'], secondaryIps: [] }, [{ podUid: 'a', annotation: '10.0.16.0/32' }], 0);
     const eni = new FakeEni({ slots: 9 });

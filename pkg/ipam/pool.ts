@@ -211,13 +211,16 @@ export class NodePool {
     pods.delete(podUid);
     const found = ledger.cellOf(holding.ip);
     if (found && found.cell.owner === podUid) {
-      const sharer = [...sharing].find(([, h]) => h.ip === holding.ip);
-      if (sharer) {
-        // Another running pod still uses this address: it stays used, now by that pod.
-        const [sharerUid, sharerHolding] = sharer;
-        sharing.delete(sharerUid);
-        pods.set(sharerUid, sharerHolding);
-        occupy(found.cell, sharerUid);
+      // Another running pod on this address (found sharing it at restore, or left without it when
+      // it vanished and came back) keeps it in use.
+      const onSameIp = ([, h]: [string, Holding]) => h.ip === holding.ip;
+      const heir = [...sharing].find(onSameIp) ?? [...vanished].find(onSameIp);
+      if (heir) {
+        const [heirUid, heirHolding] = heir;
+        sharing.delete(heirUid);
+        vanished.delete(heirUid);
+        pods.set(heirUid, { ...heirHolding, prefix: found.prefix?.cidr });
+        occupy(found.cell, heirUid);
       } else {
         vacate(found.cell, now);
       }

@@ -59,6 +59,13 @@ export function applyEniState(state: PoolState, eni: ParsedEni, adoptedCoolingFr
     state.pods.delete(owner);
     state.vanished.set(owner, holding);
     report.vanishedUnderPods.push({ podUid: owner, ip: holding.ipText });
+    // A pod sharing the address lost it too.
+    for (const [podUid, shared] of [...state.sharing]) {
+      if (shared.ip !== holding.ip) continue;
+      state.sharing.delete(podUid);
+      state.vanished.set(podUid, shared);
+      report.vanishedUnderPods.push({ podUid, ip: shared.ipText });
+    }
   };
   for (const prefix of [...ledger.prefixes()]) {
     if (eni.prefixes.has(prefix.base)) continue;
