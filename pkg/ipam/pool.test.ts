@@ -564,6 +564,7 @@ describe('re-sync and restore', () => {
     ], 0);
     assert.deepEqual(report.duplicateAddresses.map((p) => p.podUid), ['c']);
     assert.equal(pool.addressOf('c')!.ip, shared);
+    assert.deepEqual(pool.snapshot(0).assignments.map((a) => a.podUid), ['a', 'c'], 'listed, so the controller releases c when it goes');
     assert.deepEqual(pool.release('a', 0), { ip: shared, source: { kind: 'prefix', prefix } });
     let now = settleFully(pool, fake, 0);
     for (let i = 0; i < 40; i++) {

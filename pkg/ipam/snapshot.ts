@@ -40,7 +40,8 @@ export function buildSnapshot({ state, config, pending, lastError, resyncRequire
     else if (request.kind === 'unassign-secondary-ips') pendingCounts.unassignSecondaryIps += request.ips.length;
     else pendingCounts.resync = true;
   }
-  const assignments = [...state.pods].map(([podUid, h]) => ({ podUid, ip: h.ipText, source: sourceOf(h) }));
+  // Pods sharing an address hold it too; callers that release by what is assigned must see them.
+  const assignments = [...state.pods, ...state.sharing].map(([podUid, h]) => ({ podUid, ip: h.ipText, source: sourceOf(h) }));
   assignments.sort((a, b) => (a.podUid < b.podUid ? -1 : a.podUid > b.podUid ? 1 : 0));
   return {
     mode,

@@ -169,6 +169,7 @@ export interface PoolSnapshot {
   slots: { total: number; prefixes: number; secondaryIps: number; pending: number; free: number };
   prefixes: PrefixSnapshot[];
   secondaryIps: SecondaryIpSnapshot[];
+  /** Pods holding an address on the ENI (two pods found sharing one at restore are both listed). */
   assignments: Array<{ podUid: string; ip: string; source: AddressSource }>;
   counts: { used: number; free: number; cooling: number };
   pending: { assignPrefixes: number; assignSecondaryIps: number; unassignPrefixes: number; unassignSecondaryIps: number; resync: boolean };
