@@ -1,7 +1,8 @@
 /**
  * @module
- * Finds the kube-apiserver, etcd and kubectl binaries the way envtest does, and builds the first two from Go
- * modules when nothing provides them. Lookup order, first hit wins (each binary separately):
+ * Finds the kube-apiserver, etcd and kubectl binaries the way envtest does, and builds them from Go modules
+ * when nothing provides them (kubectl at the API server's version, so plugin tests stay inside kubectl's
+ * supported version skew; the machine's kubectl is the fallback when Go is missing). Lookup order, first hit wins (each binary separately):
  *   1. TEST_ASSET_KUBE_APISERVER / TEST_ASSET_ETCD (a file path)
  *   2. $KUBEBUILDER_ASSETS/<name>
  *   3. /usr/local/kubebuilder/bin/<name> (envtest's historical default)
@@ -51,7 +52,7 @@ function requireVersion(goMod: string, modulePath: string): string {
 /** Versions pinned by the wrapper Go modules: what the tests are meant to run against. */
 export function pinnedVersions(): { kubernetes: string; etcd: string } {
   return {
-    kubernetes: requireVersion('kube-apiserver/go.mod', 'k8s.io/kubernetes'),
+    kubernetes: requireVersion('kubernetes/go.mod', 'k8s.io/kubernetes'),
     etcd: requireVersion('etcd/go.mod', 'go.etcd.io/etcd/server/v3'),
   };
 }
@@ -147,6 +148,15 @@ export async function resolveControlPlaneAssets(
   const log = opts.log ?? (() => {});
   let kubeApiserver = findProvided('kube-apiserver');
   let etcd = findProvided('etcd');
+  // A matching kubectl is wanted only when nothing names one explicitly; it is cheap once kube-apiserver built.
+  const wantsKubectl =
+    !process.env.TEST_ASSET_KUBECTL &&
+    !(process.env.KUBEBUILDER_ASSETS && isExecutableFile(join(process.env.KUBEBUILDER_ASSETS, 'kubectl'))) &&
+    !isExecutableFile(join(assetCacheDir(), 'kubectl'));
+  if (kubeApiserver && etcd && wantsKubectl && onPath('go')) {
+    log(`[envtest] building kubectl ${pinnedVersions().kubernetes} into ${assetCacheDir()} (first time only)`);
+    await buildAssets(log);
+  }
   if (!kubeApiserver || !etcd) {
     if (!onPath('go')) {
       const missing = [!kubeApiserver && 'kube-apiserver', !etcd && 'etcd'].filter(Boolean).join(' and ');
