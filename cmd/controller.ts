@@ -83,6 +83,8 @@ async function main(): Promise<number> {
   let code = 0;
   await yargs(hideBin(process.argv))
     .scriptName('controller')
+    // A flag given twice takes its last value (as kubectl does), so wrappers can override defaults.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .command(
       ['run', '$0'],
       'Run the Windows IPAM controller and its admission webhooks',

@@ -160,8 +160,11 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
       // Let the reconcilers finish their current work, then give the Lease up.
       void Promise.resolve(running).then(() => election.abort());
     }, { once: true });
+    // Lease renewals get their own client without the QPS limiter: queued behind a burst of pod
+    // patches they would miss the renew deadline and cost us leadership exactly when busiest.
+    const electionClients = createKubeClients(kc, { userAgent: `${CONTROLLER_NAME}/${identity}/leader-election` });
     await runLeaderElection({
-      clients,
+      clients: electionClients,
       namespace: o.leaderElection.namespace,
       name: o.leaderElection.name,
       identity,

@@ -107,6 +107,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     key: podKey,
     onUpsert: (p, old) => {
       const touched = pods.upsert(p);
+      log.debug('pod seen', { pod: podKey(p), uid: p.uid, node: p.nodeName, phase: p.phase, annotated: ipAnnotation(p) !== undefined, isNew: old === undefined });
       if (!old || ipamRelevantChange(old, p)) for (const n of touched) wake(n);
     },
     onDelete: (p) => wake(pods.remove(p)),

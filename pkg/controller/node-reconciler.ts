@@ -231,8 +231,10 @@ export class NodeReconciler {
           });
           if (p.pod.createdAt !== undefined) metrics.annotationLatency(Math.max(0, clock.now() - p.pod.createdAt) / 1000);
         } else {
-          // The pod is gone or was replaced under the same name: its address goes back (cooling).
+          // The pod is gone or was replaced under the same name: its address goes back (cooling),
+          // and the node is looked at again soon in case the cache still shows the old pod.
           m.pool.release(p.pod.uid, clock.now());
+          retryIn = minDefined(retryIn, PATCH_RETRY_MS);
           this.#d.log.debug('pod changed before annotation; address returned', { node: node.name, pod: `${p.pod.namespace}/${p.pod.name}`, result });
         }
       } catch (err) {
