@@ -1,8 +1,15 @@
 /**
  * Entry point of the kubectl plugin. kubectl runs `kubectl-winprefix` for `kubectl winprefix`,
  * passing every later argument through unchanged.
+ *
+ * The compile cache is enabled before anything else loads, and plugin/main.ts is imported
+ * dynamically so that, in the split bundle (scripts/build.ts), its chunks are compiled with the
+ * cache on. A static import would be compiled before this module's first line runs.
  */
-import { main } from '../plugin/main.ts';
+import { enablePluginCompileCache } from '../plugin/compile-cache.ts';
+
+enablePluginCompileCache();
+const { main } = await import('../plugin/main.ts');
 
 process.exitCode = await main(
   process.argv.slice(2),

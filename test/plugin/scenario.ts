@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { RESOURCE_NAME, UPSTREAM_COMPONENT } from '../../pkg/contract.ts';
 import { createEc2Adapter, type Ec2Adapter } from '../../pkg/ec2/sdk-adapter.ts';
@@ -16,7 +15,7 @@ import type { WorldSpec } from '../../pkg/ec2sim/world-spec.ts';
 import { annotatePod, patchNodeAnnotations, patchNodeCapacity } from '../../pkg/kube/patches.ts';
 import { NODE_STATUS_ANNOTATION, type NodeStatus } from '../../pkg/status/node-status.ts';
 import { main } from '../../plugin/main.ts';
-import { COMMON_OPTIONS } from '../../scripts/build.ts';
+import { buildEntry } from '../../scripts/build.ts';
 import { createWindowsNode, createWindowsPod } from '../harness/cluster-objects.ts';
 
 /** Static dummy credentials and no IMDS: nothing may try 169.254.169.254 (loopback only). */
@@ -146,12 +145,10 @@ export function runProcess(command: string, args: string[], env: Record<string, 
   });
 }
 
-/** The plugin bundle (dist/kubectl-winprefix.js as npm run build makes it), built into a fresh folder. */
+/** The plugin bundle (dist/kubectl-winprefix.js and its chunks, as npm run build makes them), built into a fresh folder. */
 export async function buildPluginBundle(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'winprefix-plugin-'));
-  const outfile = join(dir, 'kubectl-winprefix.js');
-  await esbuild.build({ ...COMMON_OPTIONS, entryPoints: ['cmd/kubectl-winprefix.ts'], outfile, minify: false });
-  return outfile;
+  return buildEntry('kubectl-winprefix', dir, { minify: false });
 }
 
 /** An environment with nothing from AWS or Kubernetes in it, for spawned runs. */
