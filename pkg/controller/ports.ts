@@ -62,13 +62,6 @@ export interface NodeMetrics {
   allocationFailure(reason: string): void;
 }
 
-export const noMetrics: NodeMetrics = {
-  pool: () => {},
-  forgetNode: () => {},
-  annotationLatency: () => {},
-  allocationFailure: () => {},
-};
-
 export interface Timings {
   coolDownMs: number;
   releaseHoldDownMs: number;
