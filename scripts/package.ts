@@ -75,15 +75,30 @@ async function bundleCjs(work: string, outfile: string): Promise<void> {
   const stub = join(work, 'optional-module-stub.js');
   writeFileSync(stub, "throw Object.assign(new Error('optional module not bundled'), { code: 'MODULE_NOT_FOUND' });\n");
   const { banner: _esmBanner, external: _external, ...common } = COMMON_OPTIONS;
+  // Two passes. A one-pass CJS bundle keeps every module of a package reached through the lazy
+  // import of the describe handler (esbuild wraps them all in lazy initialisers without tree-shaking
+  // them: the 800 EC2 commands, the aggregated EC2 class built at start, waiters, paginators). An ESM
+  // build with splitting tree-shakes them; the second pass turns its output into the one CommonJS
+  // file a SEA needs, keeping the chunks lazy so --help still loads no Kubernetes or EC2 code.
+  const esmDir = join(work, 'esm');
   await esbuild.build({
     ...common,
     stdin: { contents: SEA_ENTRY, resolveDir: ROOT, sourcefile: 'sea-entry.ts', loader: 'ts' },
+    format: 'esm',
+    splitting: true,
+    outdir: esmDir,
+    entryNames: 'sea-entry',
+    minify: true,
+    alias: Object.fromEntries(OPTIONAL_REQUIRES.map((name) => [name, stub])),
+  });
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(esmDir, 'sea-entry.js')],
     format: 'cjs',
     outfile,
     minify: true,
     inject: [shim],
     define: { 'import.meta.url': 'import_meta_url' },
-    alias: Object.fromEntries(OPTIONAL_REQUIRES.map((name) => [name, stub])),
   });
 }
 
