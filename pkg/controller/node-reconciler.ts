@@ -62,6 +62,8 @@ interface ManagedNode {
 }
 
 interface NodeEntry {
+  /** The Node object this entry was built for: a node re-created under the same name starts afresh. */
+  uid: string;
   status: StatusMemory;
   managed: ManagedNode | undefined;
   /** Dedupes the event of an unmanaged node: one per distinct reason. */
@@ -123,11 +125,16 @@ export class NodeReconciler {
 
   #entry(node: NodeView): NodeEntry {
     let entry = this.#entries.get(node.name);
+    if (entry && entry.uid !== node.uid) {
+      // Deleted and re-created while we were not watching: its capacity and status are gone.
+      this.#drop(node.name, 'node re-created');
+      entry = undefined;
+    }
     if (!entry) {
       // After a restart, remember what is already published so an unchanged status is not rewritten.
       const published = decodeNodeStatus(node.statusAnnotation);
       const key = published?.ok ? nodeStatusChangeKey(published.status) : undefined;
-      entry = { status: { key, at: 0 }, managed: undefined, lastEventKey: undefined, unsupported: undefined };
+      entry = { uid: node.uid, status: { key, at: 0 }, managed: undefined, lastEventKey: undefined, unsupported: undefined };
       this.#entries.set(node.name, entry);
     }
     return entry;

@@ -236,6 +236,15 @@ describe('controller workflow', () => {
     assert.equal(await nodeCapacity(kc, 'win-tiny'), undefined);
   });
 
+  test('a node deleted and re-created under the same name is rebuilt and advertised again', async () => {
+    await core.deleteNode({ name: 'win-custom' });
+    await waitFor('win-custom gone', async () => (await core.listNode({ fieldSelector: 'metadata.name=win-custom' })).items.length === 0 ? true : undefined);
+    await addNode('win-custom', 'x9.custom');
+    await waitForCapacity(kc, 'win-custom', 3 * 16);
+    await waitFor('status published on the new node', async () => ((await nodeStatus(kc, 'win-custom'))?.mode === 'prefix' ? true : undefined));
+    assert.equal(primaryEni(sim, INSTANCES['win-custom']!).prefixes.length, 1, 'the warm prefix on the ENI was adopted, not doubled');
+  });
+
   test('invalid ConfigMap values: defaults used, a Warning on the ConfigMap, the problem in the node status', async () => {
     await setIpamConfig(kc, { ...PD_ON, 'windows-warm-ip-target': 'lots', 'windows-minimum-ip-target': '-4' });
     const message = await waitForEvent(kc, { kind: 'ConfigMap', name: 'amazon-vpc-cni', namespace: 'kube-system' }, 'InvalidConfiguration');
