@@ -1,0 +1,159 @@
+/**
+ * The node reconciler with one boundary faked: Kubernetes (an in-memory node and pod store that
+ * records writes and events). EC2 is real product code: the SDK adapter against the EC2 simulator.
+ * Each test drives reconcile() by hand, as the queue would.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEc2Adapter, type Ec2Adapter } from '../../pkg/ec2/sdk-adapter.ts';
+import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { resolveClusterConfig } from '../../pkg/ipam/config.ts';
+import { silentLogger } from '../../pkg/kube/logger.ts';
+import type { PodView } from '../../pkg/kube/pod-view.ts';
+import { systemClock } from '../../pkg/controller/clock.ts';
+import { NodeReconciler } from '../../pkg/controller/node-reconciler.ts';
+import type { NodeView } from '../../pkg/controller/node-view.ts';
+import type { EventNote, NodeWrites, ObjectRef } from '../../pkg/controller/ports.ts';
+import { decodeNodeStatus } from '../../pkg/status/node-status.ts';
+import { startSimulator, world } from './support.ts';
+
+const INSTANCE = 'i-0f00000000000000a';
+let sim: Ec2Simulator;
+let ec2: Ec2Adapter;
+
+before(async () => {
+  sim = await startSimulator(world([{ id: INSTANCE, type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.50', platform: 'windows' }]));
+  ec2 = createEc2Adapter({ endpoint: sim.endpoint, region: 'us-west-2', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, rateLimit: { ratePerSecond: 1000, burst: 1000 } });
+});
+after(async () => {
+  ec2?.destroy();
+  await sim?.close();
+});
+
+/** The faked boundary: what the caches show and what the controller wrote. */
+function fakeCluster() {
+  const nodes = new Map<string, NodeView>();
+  const pods = new Map<string, PodView>();
+  const events: Array<{ regarding: ObjectRef; note: EventNote }> = [];
+  const capacity = new Map<string, number | null>();
+  const status = new Map<string, string>();
+  const woken: string[] = [];
+  let annotateResult: 'patched' | 'gone' | 'replaced' = 'patched';
+  const writes: NodeWrites = {
+    async annotatePod(pod, value) {
+      const p = pods.get(pod.uid);
+      if (!p) return 'gone';
+      if (annotateResult !== 'patched') return annotateResult;
+      pods.set(pod.uid, { ...p, annotations: { ...p.annotations, 'vpc.amazonaws.com/PrivateIPv4Address': value } });
+      return 'patched';
+    },
+    async setCapacity(node, value) {
+      capacity.set(node, value);
+    },
+    async setStatusAnnotation(node, value) {
+      status.set(node, value);
+    },
+  };
+  return {
+    nodes, pods, events, capacity, status, woken, writes,
+    setAnnotateResult: (r: typeof annotateResult) => (annotateResult = r),
+    reconciler(ipam: Record<string, string> = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' }, foreign?: string) {
+      return new NodeReconciler({
+        reads: {
+          node: (n) => nodes.get(n),
+          podsOn: (n) => [...pods.values()].filter((p) => p.nodeName === n),
+          cluster: () => ({ config: resolveClusterConfig(ipam), ref: 'kube-system/amazon-vpc-cni' }),
+          foreignController: () => foreign,
+        },
+        writes,
+        ec2,
+        events: { emit: (regarding, note) => events.push({ regarding, note }) },
+        metrics: { pool: () => {}, forgetNode: () => {}, annotationLatency: () => {}, allocationFailure: () => {} },
+        clock: systemClock,
+        log: silentLogger,
+        timings: { coolDownMs: 60_000, releaseHoldDownMs: 60_000, statusIntervalMs: 0, unsupportedRetryMs: 60_000 },
+        wake: (n) => woken.push(n),
+      });
+    },
+  };
+}
+
+const windowsNode = (name: string): NodeView => ({
+  name, uid: `uid-${name}`, os: 'windows', computeType: undefined, providerID: `aws:///us-west-2a/${INSTANCE}`, advertisedCapacity: undefined, statusAnnotation: undefined,
+});
+const pod = (uid: string, nodeName: string): PodView => ({
+  namespace: 'default', name: `pod-${uid}`, uid, nodeName, phase: 'Pending', deletionTimestamp: undefined, creationTimestamp: new Date().toISOString(),
+  annotations: {}, ipRequest: 1, hostNetwork: false, resourceVersion: '1',
+});
+
+/** Runs reconcile until the EC2 work it started has come back and been applied. */
+async function settle(r: NodeReconciler, woken: string[], name: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const before = woken.length;
+    await r.reconcile(name);
+    await new Promise((res) => setTimeout(res, 50));
+    if (woken.length === before) return;
+  }
+}
+
+test('a managed node gets its warm prefix, its capacity and a status; a pod gets an address and an event', async () => {
+  const c = fakeCluster();
+  const r = c.reconciler();
+  c.nodes.set('n1', windowsNode('n1'));
+  await settle(r, c.woken, 'n1');
+  assert.equal(c.capacity.get('n1'), 144);
+  assert.equal(sim.world.instance(INSTANCE).interfaces[0]!.prefixes.length, 1);
+  c.pods.set('u1', pod('u1', 'n1'));
+  await r.reconcile('n1');
+  const annotation = c.pods.get('u1')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'];
+  assert.match(annotation ?? '', /^10\.20\.\d+\.\d+\/32$/);
+  assert.ok(c.events.some((e) => e.note.reason === 'ResourceAllocated' && e.regarding.name === 'pod-u1'));
+  const status = decodeNodeStatus(c.status.get('n1'));
+  assert.ok(status?.ok && status.status.mode === 'prefix');
+});
+
+test('a patch that finds the pod replaced returns the address and asks to look again soon', async () => {
+  const c = fakeCluster();
+  const r = c.reconciler();
+  c.nodes.set('n1', windowsNode('n1'));
+  await settle(r, c.woken, 'n1');
+  c.setAnnotateResult('replaced');
+  c.pods.set('u2', pod('u2', 'n1'));
+  const outcome = await r.reconcile('n1');
+  assert.ok(outcome.requeueAfterMs !== undefined && outcome.requeueAfterMs <= 1_000, `requeue soon, got ${outcome.requeueAfterMs}`);
+  assert.equal(c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'], undefined);
+  c.setAnnotateResult('patched');
+  await settle(r, c.woken, 'n1');
+  assert.ok(c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'], `annotated on the retry; events: ${JSON.stringify(c.events.map((e) => e.note.message))}`);
+});
+
+test('a pod missing from the cache (a delete missed in a watch gap) gives its address back, into cool-down', async () => {
+  const c = fakeCluster();
+  const r = c.reconciler();
+  c.nodes.set('n1', windowsNode('n1'));
+  await settle(r, c.woken, 'n1');
+  c.pods.set('u3', pod('u3', 'n1'));
+  await r.reconcile('n1');
+  c.pods.delete('u3');
+  await r.reconcile('n1');
+  const status = decodeNodeStatus(c.status.get('n1'));
+  assert.ok(status?.ok);
+  const cooling = (status.status.prefixes ?? []).reduce((n, p) => n + p.cooling, 0);
+  const used = (status.status.prefixes ?? []).reduce((n, p) => n + p.used, 0);
+  assert.equal(used, 0);
+  assert.ok(cooling >= 1, 'the freed address cools before reuse');
+});
+
+test('a node claimed by another controller is left alone: no EC2 call, an event, an unmanaged status', async () => {
+  const c = fakeCluster();
+  const r = c.reconciler(undefined, 'vpc-resource-controller');
+  c.nodes.set('n2', { ...windowsNode('n2'), providerID: 'aws:///us-west-2a/i-0f00000000000000b' });
+  const calls = sim.counters.total();
+  await r.reconcile('n2');
+  await r.reconcile('n2');
+  assert.equal(sim.counters.total(), calls);
+  assert.equal(c.events.filter((e) => e.note.reason === 'ManagedByAnotherController').length, 1, 'one event, not one per reconcile');
+  const status = decodeNodeStatus(c.status.get('n2'));
+  assert.ok(status?.ok && status.status.mode === 'unmanaged');
+  assert.equal(c.capacity.has('n2'), false);
+});
