@@ -17,12 +17,14 @@ import type { EventNote, NodeWrites, ObjectRef } from '../../pkg/controller/port
 import { decodeNodeStatus } from '../../pkg/status/node-status.ts';
 import { startSimulator, world } from './support.ts';
 
-const INSTANCE = 'i-0f00000000000000a';
+/** One instance per test, so no test inherits another's ENI (a rebuilt pool starts its free addresses cooling). */
+const INSTANCES = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c', 'i-0f00000000000000d'];
+const INSTANCE = INSTANCES[0]!;
 let sim: Ec2Simulator;
 let ec2: Ec2Adapter;
 
 before(async () => {
-  sim = await startSimulator(world([{ id: INSTANCE, type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.50', platform: 'windows' }]));
+  sim = await startSimulator(world(INSTANCES.map((id, i) => ({ id, type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: `10.20.0.${50 + i}`, platform: 'windows' as const }))));
   ec2 = createEc2Adapter({ endpoint: sim.endpoint, region: 'us-west-2', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, rateLimit: { ratePerSecond: 1000, burst: 1000 } });
 });
 after(async () => {
@@ -78,29 +80,31 @@ function fakeCluster() {
   };
 }
 
-const windowsNode = (name: string): NodeView => ({
-  name, uid: `uid-${name}`, os: 'windows', computeType: undefined, providerID: `aws:///us-west-2a/${INSTANCE}`, advertisedCapacity: undefined, statusAnnotation: undefined,
+const windowsNode = (name: string, instanceId = INSTANCE): NodeView => ({
+  name, uid: `uid-${name}`, os: 'windows', computeType: undefined, providerID: `aws:///us-west-2a/${instanceId}`, advertisedCapacity: undefined, statusAnnotation: undefined,
 });
 const pod = (uid: string, nodeName: string): PodView => ({
   namespace: 'default', name: `pod-${uid}`, uid, nodeName, phase: 'Pending', deletionTimestamp: undefined, creationTimestamp: new Date().toISOString(),
   annotations: {}, ipRequest: 1, hostNetwork: false, resourceVersion: '1',
 });
 
-/** Runs reconcile until the EC2 work it started has come back and been applied. */
-async function settle(r: NodeReconciler, woken: string[], name: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const before = woken.length;
+/** Runs reconcile, as the queue would on every wake-up, until the published status shows no EC2 work pending. */
+async function settle(r: NodeReconciler, status: Map<string, string>, name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
     await r.reconcile(name);
-    await new Promise((res) => setTimeout(res, 50));
-    if (woken.length === before) return;
+    const s = decodeNodeStatus(status.get(name));
+    const p = s?.ok ? s.status.pending : undefined;
+    if (p && p.assignPrefixes + p.assignSecondaryIps + p.unassignPrefixes + p.unassignSecondaryIps === 0 && !p.resync) return;
+    await new Promise((res) => setTimeout(res, 20));
   }
+  throw new Error(`EC2 work on ${name} did not settle`);
 }
 
 test('a managed node gets its warm prefix, its capacity and a status; a pod gets an address and an event', async () => {
   const c = fakeCluster();
   const r = c.reconciler();
   c.nodes.set('n1', windowsNode('n1'));
-  await settle(r, c.woken, 'n1');
+  await settle(r, c.status, 'n1');
   assert.equal(c.capacity.get('n1'), 144);
   assert.equal(sim.world.instance(INSTANCE).interfaces[0]!.prefixes.length, 1);
   c.pods.set('u1', pod('u1', 'n1'));
@@ -115,23 +119,24 @@ test('a managed node gets its warm prefix, its capacity and a status; a pod gets
 test('a patch that finds the pod replaced returns the address and asks to look again soon', async () => {
   const c = fakeCluster();
   const r = c.reconciler();
-  c.nodes.set('n1', windowsNode('n1'));
-  await settle(r, c.woken, 'n1');
+  c.nodes.set('n1', windowsNode('n1', INSTANCES[1]));
+  await settle(r, c.status, 'n1');
   c.setAnnotateResult('replaced');
   c.pods.set('u2', pod('u2', 'n1'));
   const outcome = await r.reconcile('n1');
+  assert.equal(c.events.filter((e) => e.note.reason === 'ResourceAllocationFailed').length, 0, 'an address was there for the pod');
   assert.ok(outcome.requeueAfterMs !== undefined && outcome.requeueAfterMs <= 1_000, `requeue soon, got ${outcome.requeueAfterMs}`);
   assert.equal(c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'], undefined);
   c.setAnnotateResult('patched');
-  await settle(r, c.woken, 'n1');
+  await r.reconcile('n1');
   assert.ok(c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'], `annotated on the retry; events: ${JSON.stringify(c.events.map((e) => e.note.message))}`);
 });
 
 test('a pod missing from the cache (a delete missed in a watch gap) gives its address back, into cool-down', async () => {
   const c = fakeCluster();
   const r = c.reconciler();
-  c.nodes.set('n1', windowsNode('n1'));
-  await settle(r, c.woken, 'n1');
+  c.nodes.set('n1', windowsNode('n1', INSTANCES[2]));
+  await settle(r, c.status, 'n1');
   c.pods.set('u3', pod('u3', 'n1'));
   await r.reconcile('n1');
   c.pods.delete('u3');
@@ -147,7 +152,7 @@ test('a pod missing from the cache (a delete missed in a watch gap) gives its ad
 test('a node claimed by another controller is left alone: no EC2 call, an event, an unmanaged status', async () => {
   const c = fakeCluster();
   const r = c.reconciler(undefined, 'vpc-resource-controller');
-  c.nodes.set('n2', { ...windowsNode('n2'), providerID: 'aws:///us-west-2a/i-0f00000000000000b' });
+  c.nodes.set('n2', windowsNode('n2', INSTANCES[3]));
   const calls = sim.counters.total();
   await r.reconcile('n2');
   await r.reconcile('n2');
