@@ -18,3 +18,14 @@ describe('compile cache folder', () => {
     assert.equal(compileCacheDir({}, 'linux', '/home/u'), '/home/u/.cache/winprefix/compile-cache');
   });
 });
+
+describe('SEA code cache file', () => {
+  it('is one file per payload, Node, architecture and command', async () => {
+    const { codeCacheFile } = await import('./sea-loader.ts');
+    const base = { cacheRoot: '/home/u/.cache', payloadId: 'abc', nodeVersion: 'v24.21.0', arch: 'x64' };
+    assert.equal(codeCacheFile({ ...base, argv: ['describe', 'node', 'n1'] }), '/home/u/.cache/winprefix/sea-code-cache/abc-v24.21.0-x64-describe.bin');
+    assert.equal(codeCacheFile({ ...base, argv: ['--kubeconfig', 'k', 'describe', 'node', 'n1'] }), '/home/u/.cache/winprefix/sea-code-cache/abc-v24.21.0-x64-describe.bin');
+    assert.equal(codeCacheFile({ ...base, argv: ['simulate', '--pods', '1'] }), '/home/u/.cache/winprefix/sea-code-cache/abc-v24.21.0-x64-simulate.bin');
+    assert.equal(codeCacheFile({ ...base, argv: ['--help'] }), '/home/u/.cache/winprefix/sea-code-cache/abc-v24.21.0-x64-other.bin');
+  });
+});

