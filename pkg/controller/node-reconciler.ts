@@ -42,6 +42,8 @@ export interface NodeReconcilerDeps {
 const PATCH_PARALLELISM = 8;
 /** A failed annotation patch is retried this soon. */
 const PATCH_RETRY_MS = 1_000;
+/** A pod waiting this long for addresses being created is told why (shorter waits are normal in a burst). */
+const TRANSIENT_WAIT_MS = 1_000;
 
 interface ManagedNode {
   generation: number;
@@ -53,8 +55,8 @@ interface ManagedNode {
   completions: Array<{ request: Ec2Request; outcome: Ec2Outcome }>;
   /** Pods whose annotation this process wrote (the cache may lag). */
   annotated: Set<string>;
-  /** Last failure reason shown to each waiting pod, so a pod gets one event per reason. */
-  failureShown: Map<string, string>;
+  /** Each waiting pod's current failure reason, since when, and whether the pod was told. */
+  failureShown: Map<string, { reason: string; since: number; shown: boolean }>;
   /** Capacity as last written (or found) on the node. */
   advertised: number | undefined;
   /** An InsufficientCidrBlocks event was emitted and no prefix has been created since. */
@@ -212,8 +214,14 @@ export class NodeReconciler {
       }
       retryIn = minDefined(retryIn, r.retryAfterMs);
       metrics.allocationFailure(r.reason);
-      if (m.failureShown.get(pod.uid) !== r.reason) {
-        m.failureShown.set(pod.uid, r.reason);
+      const prior = m.failureShown.get(pod.uid);
+      const since = prior?.reason === r.reason ? prior.since : now;
+      const shown = prior?.reason === r.reason && prior.shown;
+      // A pod waiting for addresses already being created usually has one within a second: tell it
+      // only if it is still waiting after that, so a burst does not write an event per pod.
+      const tell = !shown && (r.reason !== 'warm-pool-empty' || now - since >= TRANSIENT_WAIT_MS);
+      m.failureShown.set(pod.uid, { reason: r.reason, since, shown: shown || tell });
+      if (tell) {
         this.#d.events.emit(podRef(pod), {
           type: 'Warning',
           reason: EventReasons.resourceAllocationFailed,

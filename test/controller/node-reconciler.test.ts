@@ -18,7 +18,7 @@ import { decodeNodeStatus } from '../../pkg/status/node-status.ts';
 import { startSimulator, world } from './support.ts';
 
 /** One instance per test, so no test inherits another's ENI (a rebuilt pool starts its free addresses cooling). */
-const INSTANCES = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c', 'i-0f00000000000000d'];
+const INSTANCES = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c', 'i-0f00000000000000d', 'i-0f00000000000000e'];
 const INSTANCE = INSTANCES[0]!;
 let sim: Ec2Simulator;
 let ec2: Ec2Adapter;
@@ -161,4 +161,27 @@ test('a node claimed by another controller is left alone: no EC2 call, an event,
   const status = decodeNodeStatus(c.status.get('n2'));
   assert.ok(status?.ok && status.status.mode === 'unmanaged');
   assert.equal(c.capacity.has('n2'), false);
+});
+
+test('a pod waiting for addresses being created is told why only if the wait lasts', async () => {
+  const c = fakeCluster();
+  const r = c.reconciler();
+  sim.faults.set({ latencyMs: 1_600, actions: ['AssignPrivateIpAddresses'] });
+  try {
+    c.nodes.set('n4', windowsNode('n4', INSTANCES[4]));
+    c.pods.set('u5', pod('u5', 'n4'));
+    await r.reconcile('n4');
+    const failed = () => c.events.filter((e) => e.note.reason === 'ResourceAllocationFailed' && e.regarding.name === 'pod-u5');
+    assert.equal(failed().length, 0, 'no event for a wait that may end at once');
+    await new Promise((res) => setTimeout(res, 1_100));
+    await r.reconcile('n4');
+    assert.equal(failed().length, 1, 'still waiting after a second: told, once');
+    assert.match(failed()[0]!.note.message, /asking EC2 for more prefixes/);
+    await settle(r, c.status, 'n4');
+    await r.reconcile('n4');
+    assert.ok(c.pods.get('u5')!.annotations['vpc.amazonaws.com/PrivateIPv4Address']);
+    assert.equal(failed().length, 1);
+  } finally {
+    sim.faults.set({});
+  }
 });
