@@ -26,6 +26,9 @@ export class CliError extends Error {
     this.exitCode = exitCode;
   }
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses inherit this method: they must keep the ordinary prototype check, or every branded
+    // error would count as an instance of every subclass.
+    if (this !== CliError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
   get [BRAND](): boolean {

@@ -4,7 +4,7 @@
  * answered into the Ec2Outcome the pool understands. Errors are classified by Ec2Error kind
  * (EC2's code), never by message text.
  */
-import { isEc2Error } from '../ec2/errors.ts';
+import { Ec2AssignmentNotVisibleError, isEc2Error } from '../ec2/errors.ts';
 import type { Ec2Port } from '../ec2/port.ts';
 import type { Ec2Outcome, Ec2Request } from '../ipam/types.ts';
 
@@ -35,6 +35,11 @@ export async function performEc2Request(ec2: PoolEc2Port, eniId: string, request
 }
 
 export function outcomeOfError(err: unknown): Ec2Outcome {
+  // What became visible before the wait gave up is on the ENI and holds slots: hand it to the pool now,
+  // rather than leave the slots unaccounted for until the re-sync this failure triggers.
+  if (err instanceof Ec2AssignmentNotVisibleError) {
+    return { ok: false, error: err.kind, message: err.message, partial: err.visible };
+  }
   if (isEc2Error(err)) return { ok: false, error: err.kind, message: err.message };
   return { ok: false, error: 'other', message: err instanceof Error ? err.message : String(err) };
 }

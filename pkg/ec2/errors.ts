@@ -40,6 +40,9 @@ export class Ec2Error extends Error {
   }
   /** Works across duplicated module copies in one bundle (undici's brand pattern). */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses inherit this method: they must keep the ordinary prototype check, or every branded
+    // error would count as an instance of every subclass.
+    if (this !== Ec2Error) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
   get [BRAND](): boolean {
