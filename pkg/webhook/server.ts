@@ -59,6 +59,12 @@ export async function startAdmissionServer(o: AdmissionServerOptions): Promise<R
   // A review call that hangs must not hold a socket forever; the API server times out at 10-30 s.
   server.requestTimeout = 35_000;
   server.headersTimeout = 10_000;
+  // kube-apiserver's webhook client keeps idle connections for 90 s (Go's transport default) and reuses them.
+  // With Node's 5 s default, the server could close a socket just as the API server sent a review on it; the
+  // call fails, failurePolicy Ignore admits the pod without the IP resource, and it never gets an address.
+  // Outliving the client's idle timeout leaves the close to the client. (headersTimeout only applies while a
+  // request is arriving, not to idle sockets.)
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server!.once('error', reject);
     server!.listen(o.port, o.host, () => {
