@@ -73,9 +73,7 @@ try {
   ctl = await startController({ plane, sim, name: 'ctl-bench', args: [`--log-level=${process.env.BENCH_LOG_LEVEL ?? 'info'}`, '--kube-qps=200', '--kube-burst=400', '--ec2-qps=12', '--ec2-burst=18', '--status-interval=5s'] });
   await registerWebhooks(plane, ctl.ports.webhook);
   for (const n of instances) {
-    await createWindowsNode(kc, { name: n.name, instanceId: n.id, instanceType: 'm5.large', zone: 'us-west-2a' }).catch((err: { code?: number }) => {
-      if (err.code !== 409) throw err;
-    });
+    await createWindowsNode(kc, { name: n.name, instanceId: n.id, instanceType: 'm5.large', zone: 'us-west-2a' });
   }
   for (const n of instances) await waitForCapacity(kc, n.name, 144, 60_000);
   await waitFor('warm prefixes on every node', async () => (instances.every((n) => sim.world.instance(n.id).interfaces[0]!.prefixes.length === 1) ? true : undefined), { timeoutMs: 60_000 });

@@ -50,9 +50,7 @@ describe('controller on Deno', () => {
   });
 
   test('main workflow under deno run', async () => {
-    await createWindowsNode(kc, { name: 'win-deno', instanceId: INSTANCES['win-deno'], instanceType: 'm5.large', zone: 'us-west-2a' }).catch((err: { code?: number }) => {
-      if (err.code !== 409) throw err;
-    });
+    await createWindowsNode(kc, { name: 'win-deno', instanceId: INSTANCES['win-deno'], instanceType: 'm5.large', zone: 'us-west-2a' });
     await waitForCapacity(kc, 'win-deno', 144);
     const names = Array.from({ length: 18 }, (_, i) => `d-${i}`);
     for (const name of names) await createWindowsPod(kc, { name, nodeName: 'win-deno' });

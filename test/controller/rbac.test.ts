@@ -75,9 +75,7 @@ describe('controller RBAC and annotation guard', () => {
   });
 
   test('the workflow runs as the manifest identity without a single forbidden call', async () => {
-    await createWindowsNode(kc, { name: 'win-rbac', instanceId: INSTANCES['win-rbac'], instanceType: 'm5.large', zone: 'us-west-2a' }).catch((err: { code?: number }) => {
-      if (err.code !== 409) throw err;
-    });
+    await createWindowsNode(kc, { name: 'win-rbac', instanceId: INSTANCES['win-rbac'], instanceType: 'm5.large', zone: 'us-west-2a' });
     await waitForCapacity(kc, 'win-rbac', 144);
     for (let i = 0; i < 5; i++) await createWindowsPod(kc, { name: `r-${i}`, nodeName: 'win-rbac' });
     for (let i = 0; i < 5; i++) await waitForAnnotation(kc, `r-${i}`);

@@ -51,13 +51,7 @@ const PD_ON = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation
 const PD_OFF = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'false' };
 
 async function addNode(name: string, instanceType: string): Promise<void> {
-  try {
-    await createWindowsNode(kc, { name, instanceId: INSTANCES[name]!, instanceType, zone: 'us-west-2a' });
-  } catch (err) {
-    // The harness writes the node status with the create's resourceVersion; the controller may have
-    // annotated the node in between. The node exists with its labels and providerID, which is all IPAM reads.
-    if ((err as { code?: number }).code !== 409) throw err;
-  }
+  await createWindowsNode(kc, { name, instanceId: INSTANCES[name]!, instanceType, zone: 'us-west-2a' });
 }
 
 async function addPods(node: string, prefix: string, count: number): Promise<string[]> {

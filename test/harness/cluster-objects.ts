@@ -9,6 +9,8 @@ import {
   ApiException,
   CoreV1Api,
   KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
   type V1MutatingWebhookConfiguration,
@@ -51,12 +53,14 @@ function isConflict(err: unknown): boolean {
 
 /**
  * Creates a Windows node as kubelet and the AWS cloud provider would register it, then writes its status
- * (capacity, allocatable, Ready) through the status subresource, as kubelet does.
+ * (capacity, allocatable, Ready) through the status subresource, as kubelet does: with a strategic merge
+ * patch, so a controller that annotated the node or advertised capacity in between is neither a conflict
+ * nor overwritten.
  */
 export async function createWindowsNode(kc: KubeConfig, o: WindowsNodeOptions): Promise<V1Node> {
   const core = kc.makeApiClient(CoreV1Api);
   const region = o.region ?? o.zone.replace(/[a-z]$/, '');
-  const created = await core.createNode({
+  await core.createNode({
     body: {
       metadata: {
         name: o.name,
@@ -83,39 +87,41 @@ export async function createWindowsNode(kc: KubeConfig, o: WindowsNodeOptions): 
     ...(o.internalIp ? [{ type: 'InternalIP', address: o.internalIp }] : []),
     { type: 'Hostname', address: o.name },
   ];
-  return await core.replaceNodeStatus({
-    name: o.name,
-    body: {
-      ...created,
-      status: {
-        capacity: resources,
-        allocatable: resources,
-        addresses,
-        conditions: [
-          {
-            type: 'Ready',
-            status: 'True',
-            reason: 'KubeletReady',
-            message: 'kubelet is posting ready status',
-            lastHeartbeatTime: now,
-            lastTransitionTime: now,
+  return await core.patchNodeStatus(
+    {
+      name: o.name,
+      body: {
+        status: {
+          capacity: resources,
+          allocatable: resources,
+          addresses,
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'KubeletReady',
+              message: 'kubelet is posting ready status',
+              lastHeartbeatTime: now,
+              lastTransitionTime: now,
+            },
+          ],
+          nodeInfo: {
+            architecture: 'amd64',
+            operatingSystem: WINDOWS,
+            osImage: 'Windows Server 2022 Datacenter',
+            kernelVersion: '10.0.20348.2227',
+            kubeletVersion: 'v1.36.3',
+            kubeProxyVersion: '',
+            containerRuntimeVersion: 'containerd://1.7.20',
+            machineID: o.instanceId,
+            systemUUID: o.instanceId,
+            bootID: o.instanceId,
           },
-        ],
-        nodeInfo: {
-          architecture: 'amd64',
-          operatingSystem: WINDOWS,
-          osImage: 'Windows Server 2022 Datacenter',
-          kernelVersion: '10.0.20348.2227',
-          kubeletVersion: 'v1.36.3',
-          kubeProxyVersion: '',
-          containerRuntimeVersion: 'containerd://1.7.20',
-          machineID: o.instanceId,
-          systemUUID: o.instanceId,
-          bootID: o.instanceId,
         },
       },
     },
-  });
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
 }
 
 export interface WindowsPodOptions {
