@@ -15,27 +15,31 @@ export interface PolicyRule {
 /** Cluster-wide needs: nodes and pods anywhere, events on nodes, pods and the ConfigMap. */
 export function controllerClusterRules(): PolicyRule[] {
   return [
-    // Node reflector; the status annotation is a merge patch on the node.
-    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // Node reflector; the status annotation is a merge patch on the node. Nothing reads one node
+    // by name (the cache serves reads), so no `get`.
+    { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch', 'patch'] },
     // Advertised capacity goes through the status subresource.
     { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },
     // Pod reflector; the IP annotation is a patch guarded by the pod's UID.
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'patch'] },
     // Our events (core/v1, so kubectl describe shows them; repeats are patched) on pods, nodes and
     // the ConfigMap; watching them tells us which nodes another IPAM controller claims.
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'list', 'watch'] },
   ];
 }
 
-/** In the ConfigMap's namespace: read that one ConfigMap. */
+/** In the ConfigMap's namespace: that one ConfigMap, through a reflector with a metadata.name field selector. */
 export function configMapRules(name: string): PolicyRule[] {
-  return [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'], resourceNames: [name] }];
+  return [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'], resourceNames: [name] }];
 }
 
-/** In the leader-election namespace: the Lease. `create` cannot be limited by name in RBAC. */
+/**
+ * In the leader-election namespace: the Lease. `create` cannot be limited by name in RBAC.
+ * Renewals are read + replace with the read resourceVersion (get, update), never patch.
+ */
 export function leaderElectionRules(leaseName: string): PolicyRule[] {
   return [
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update', 'patch'], resourceNames: [leaseName] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: [leaseName] },
   ];
 }
