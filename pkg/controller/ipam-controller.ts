@@ -15,6 +15,7 @@ import { startReflector, type Reflector } from '../kube/reflector.ts';
 import type { Clock } from './clock.ts';
 import type { ClusterConfigSource, ConfigSnapshot } from './config-source.ts';
 import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from './foreign-claims.ts';
+import { fenceWrites } from './fenced-writes.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { NodeReconciler } from './node-reconciler.ts';
 import { toNodeView, type NodeView } from './node-view.ts';
@@ -59,7 +60,8 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
       cluster: () => o.config.current(),
       foreignController: (name) => claims.claimant(name),
     },
-    writes: o.writes,
+    // Stops writing the moment we stop leading, even in the middle of a run.
+    writes: fenceWrites(o.writes, signal),
     ec2: o.ec2,
     events: o.events,
     metrics: o.metrics,

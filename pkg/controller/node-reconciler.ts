@@ -17,6 +17,7 @@ import type { Logger } from '../kube/logger.ts';
 import { decodeNodeStatus, encodeNodeStatus, nodeStatusChangeKey, nodeStatusFromSnapshot, unmanagedNodeStatus, type NodeStatus } from '../status/node-status.ts';
 import type { Clock } from './clock.ts';
 import { describeRequest, performEc2Request } from './ec2-work.ts';
+import { NotLeadingError } from './fenced-writes.ts';
 import { decideEligibility, unsupportedInstance, type NodeEligibility } from './node-eligibility.ts';
 import { loadInstance, restorePool, type LoadedInstance } from './node-load.ts';
 import type { NodeView } from './node-view.ts';
@@ -253,6 +254,8 @@ export class NodeReconciler {
           this.#d.log.debug('pod changed before annotation; address returned', { node: node.name, pod: `${p.pod.namespace}/${p.pod.name}`, result });
         }
       } catch (err) {
+        // No longer leading: the pool is about to be dropped, nothing to retry or report.
+        if (err instanceof NotLeadingError) return;
         // Keep the assignment: assign is idempotent, so the retry writes the same address.
         retryIn = minDefined(retryIn, PATCH_RETRY_MS);
         this.#d.log.warn('annotating pod failed; will retry', { node: node.name, pod: `${p.pod.namespace}/${p.pod.name}`, error: err });

@@ -11,6 +11,7 @@ import { resolveClusterConfig } from '../../pkg/ipam/config.ts';
 import { silentLogger } from '../../pkg/kube/logger.ts';
 import type { PodView } from '../../pkg/kube/pod-view.ts';
 import { systemClock } from '../../pkg/controller/clock.ts';
+import { fenceWrites, NotLeadingError } from '../../pkg/controller/fenced-writes.ts';
 import { NodeReconciler } from '../../pkg/controller/node-reconciler.ts';
 import type { NodeView } from '../../pkg/controller/node-view.ts';
 import type { EventNote, NodeWrites, ObjectRef } from '../../pkg/controller/ports.ts';
@@ -18,7 +19,7 @@ import { decodeNodeStatus } from '../../pkg/status/node-status.ts';
 import { startSimulator, world } from './support.ts';
 
 /** One instance per test, so no test inherits another's ENI (a rebuilt pool starts its free addresses cooling). */
-const INSTANCES = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c', 'i-0f00000000000000d', 'i-0f00000000000000e'];
+const INSTANCES = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c', 'i-0f00000000000000d', 'i-0f00000000000000e', 'i-0f00000000000000f'];
 const INSTANCE = INSTANCES[0]!;
 let sim: Ec2Simulator;
 let ec2: Ec2Adapter;
@@ -59,7 +60,7 @@ function fakeCluster() {
   return {
     nodes, pods, events, capacity, status, woken, writes,
     setAnnotateResult: (r: typeof annotateResult) => (annotateResult = r),
-    reconciler(ipam: Record<string, string> = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' }, foreign?: string) {
+    reconciler(ipam: Record<string, string> = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' }, foreign?: string, wrap: (w: NodeWrites) => NodeWrites = (w) => w) {
       return new NodeReconciler({
         reads: {
           node: (n) => nodes.get(n),
@@ -67,7 +68,7 @@ function fakeCluster() {
           cluster: () => ({ config: resolveClusterConfig(ipam), ref: 'kube-system/amazon-vpc-cni' }),
           foreignController: () => foreign,
         },
-        writes,
+        writes: wrap(writes),
         ec2,
         events: { emit: (regarding, note) => events.push({ regarding, note }) },
         metrics: { pool: () => {}, forgetNode: () => {}, annotationLatency: () => {}, allocationFailure: () => {} },
@@ -184,4 +185,34 @@ test('a pod waiting for addresses being created is told why only if the wait las
   } finally {
     sim.faults.set({});
   }
+});
+
+test('a leader that stops in the middle of a burst writes no further annotation, capacity or status', async () => {
+  const c = fakeCluster();
+  const leading = new AbortController();
+  let patches = 0;
+  // The Lease is lost while the first patch of the run is on its way.
+  const r = c.reconciler(undefined, undefined, (w) =>
+    fenceWrites(
+      {
+        ...w,
+        annotatePod(pod, value) {
+          patches++;
+          leading.abort();
+          return w.annotatePod(pod, value);
+        },
+      },
+      leading.signal,
+    ),
+  );
+  c.nodes.set('n6', windowsNode('n6', INSTANCES[5]));
+  await settle(r, c.status, 'n6');
+  const statusBefore = c.status.get('n6');
+  for (let i = 0; i < 12; i++) c.pods.set(`f${i}`, pod(`f${i}`, 'n6'));
+  await assert.rejects(r.reconcile('n6'), NotLeadingError);
+  assert.equal(patches, 1, 'no patch is sent once leadership is gone');
+  const annotated = [...c.pods.values()].filter((p) => p.annotations['vpc.amazonaws.com/PrivateIPv4Address'] !== undefined);
+  assert.equal(annotated.length, 1);
+  assert.equal(c.events.filter((e) => e.note.reason === 'ResourceAllocated').length, 1, 'an event only for the patch that went out');
+  assert.equal(c.status.get('n6'), statusBefore, 'no status written after leadership ended');
 });
