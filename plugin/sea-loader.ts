@@ -16,7 +16,7 @@
  * off, as it does Node's own compile cache. This module may import only Node built-ins: a SEA's
  * require() loads nothing else.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { getAsset, isSea } from 'node:sea';
@@ -51,6 +51,13 @@ function cachePath(): string | undefined {
   }
 }
 
+/** Caches of earlier builds are never read again; without this each upgrade would leave about 6 MB behind. */
+function removeOtherBuilds(dir: string, payloadId: string): void {
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith('.bin') && !name.startsWith(`${payloadId}-`)) rmSync(join(dir, name), { force: true });
+  }
+}
+
 function run(): void {
   const source = getAsset(PAYLOAD_ASSET, 'utf8');
   const file = cachePath();
@@ -75,6 +82,7 @@ function run(): void {
         const partial = `${file}.${process.pid}.tmp`;
         writeFileSync(partial, script.createCachedData());
         renameSync(partial, file);
+        removeOtherBuilds(dirname(file), WINPREFIX_SEA_PAYLOAD_ID);
       } catch {
         // Read-only or missing home folder: the next run compiles again, as without a cache.
       }
