@@ -106,11 +106,17 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
   };
 
   // Acquire.
+  let acquired = false;
   while (!o.signal.aborted) {
-    if (await attempt()) break;
+    if ((acquired = await attempt())) break;
     await sleep(jitter(o.retryPeriodMs), o.signal);
   }
-  if (o.signal.aborted) return;
+  if (o.signal.aborted) {
+    // Cancelled while the attempt that took the Lease was in flight: we will never lead, so give
+    // it back, or the next replica waits a whole lease duration for a leader that does nothing.
+    if (acquired && o.releaseOnCancel) await release(o, lastRead, now, log);
+    return;
+  }
 
   const leading = new AbortController();
   log.info('started leading');
