@@ -202,6 +202,18 @@ export class NodeReconciler {
       m.annotated.delete(uid);
       if (released) this.#d.log.debug('address released', { node: node.name, podUid: uid, ip: released.ip });
     }
+    if (plan.unknownAnnotated.length > 0) {
+      // Left alone, these addresses would look free to the pool and could go to a second pod.
+      const adopted = m.pool.adopt(
+        plan.unknownAnnotated.map((p) => ({ podUid: p.uid, annotation: p.annotation ?? '' })),
+        now,
+      );
+      this.#d.log.warn('running pods carry addresses this pool did not hand out; taken into the pool', {
+        node: node.name,
+        pods: plan.unknownAnnotated.map((p) => `${p.namespace}/${p.name}=${p.annotation}`),
+      });
+      this.#reportRestore(node, adopted);
+    }
     const present = new Set(facts.map((f) => f.uid));
     for (const uid of m.failureShown.keys()) if (!present.has(uid)) m.failureShown.delete(uid);
 

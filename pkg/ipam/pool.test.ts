@@ -677,3 +677,39 @@ describe('snapshot', () => {
     assert.equal(pool.release('nobody', 0), undefined);
   });
 });
+
+describe('adopt: addresses running pods carry that the pool did not hand out', () => {
+  // A deposed leader's last annotation patches can land after the new leader restored its pool.
+  const eni = { prefixes: ['10.0.16.0/28'], secondaryIps: [] };
+  const restored = () => NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), eni, [{ podUid: 'a', annotation: '10.0.16.0/32' }], 0).pool;
+
+  test('a free address becomes the pod\'s and is never handed to another pod', () => {
+    const pool = restored();
+    const report = pool.adopt([{ podUid: 'late', annotation: '10.0.16.5/32' }], 40_000);
+    assert.deepEqual(report, { podsWithoutEniAddress: [], duplicateAddresses: [] });
+    assert.equal(pool.addressOf('late')?.ip, '10.0.16.5');
+    const handedOut = new Set<string>();
+    for (let i = 0; i < 14; i++) handedOut.add(ok(pool.assign(`new-${i}`, 40_000)).ip);
+    assert.equal(handedOut.has('10.0.16.5'), false);
+    assert.equal(handedOut.size, 14);
+    fail(pool.assign('one-too-many', 40_000)); // the prefix is full: the 16th address is the adopted one
+    assert.equal(pool.adopt([{ podUid: 'late', annotation: '10.0.16.5/32' }], 40_000).duplicateAddresses.length, 0, 'idempotent');
+  });
+
+  test('an address another pod holds, or one not on the ENI, is reported and kept out of use', () => {
+    const pool = restored();
+    const report = pool.adopt(
+      [
+        { podUid: 'twin', annotation: '10.0.16.0/32' },
+        { podUid: 'ghost', annotation: '10.0.99.1/32' },
+      ],
+      40_000,
+    );
+    assert.deepEqual(report.duplicateAddresses.map((p) => p.podUid), ['twin']);
+    assert.deepEqual(report.podsWithoutEniAddress.map((p) => p.podUid), ['ghost']);
+    // When the first holder goes, the address passes to the pod sharing it, not to a newcomer.
+    pool.release('a', 41_000);
+    assert.equal(pool.addressOf('twin')?.ip, '10.0.16.0');
+    for (let i = 0; i < 15; i++) assert.notEqual(ok(pool.assign(`new-${i}`, 80_000)).ip, '10.0.16.0');
+  });
+});

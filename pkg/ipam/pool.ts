@@ -130,6 +130,17 @@ export class NodePool {
     return { pool, report };
   }
 
+  /**
+   * Takes in running pods that carry an address this pool did not hand out: a deposed leader's last
+   * annotation patches can land after the new leader built its pool. Exactly as at restore, a free
+   * (or cooling) address becomes the pod's, so it is never handed to another pod; one held by another pod
+   * or missing from the ENI is reported and kept out of use.
+   */
+  adopt(runningPods: readonly PodAddress[], _now: number): RestoreReport {
+    for (const pod of runningPods) this.#waiting.delete(pod.podUid);
+    return attachRunningPods(this.#state, runningPods);
+  }
+
   get advertisedCapacity(): number {
     const otherMode = this.#config.mode === 'prefix' ? 'assign-secondary-ips' : 'assign-prefixes';
     return deliverableCapacity(this.#state, this.#config.mode, this.#pendingCount(otherMode));
