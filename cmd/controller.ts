@@ -82,7 +82,7 @@ async function run(argv: Record<string, unknown>): Promise<number> {
 async function main(): Promise<number> {
   let code = 0;
   await yargs(hideBin(process.argv))
-    .scriptName('controller')
+    .scriptName('winprefix-controller')
     // A flag given twice takes its last value (as kubectl does), so wrappers can override defaults.
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .command(
