@@ -12,6 +12,7 @@ import { EventReasons } from '../contract.ts';
 import type { Logger } from '../kube/logger.ts';
 import { isTerminal, ipAnnotation, podKey, toPodView, type PodView } from '../kube/pod-view.ts';
 import { startReflector, type Reflector } from '../kube/reflector.ts';
+import { recordedClaimant } from '../status/node-status.ts';
 import type { Clock } from './clock.ts';
 import type { ClusterConfigSource, ConfigSnapshot } from './config-source.ts';
 import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from './foreign-claims.ts';
@@ -90,8 +91,10 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     transform: toNodeView,
     key: (n) => n.name,
     onUpsert: (n, old) => {
-      // Our own capacity and status writes come back as updates; they need no new look.
-      if (!old || old.os !== n.os || old.computeType !== n.computeType || old.providerID !== n.providerID || old.uid !== n.uid) wake(n.name);
+      // Our own capacity and status writes come back as updates; they need no new look. A recorded
+      // refusal removed (or set) by hand does: it hands the node over (or takes it away).
+      const claimChanged = old !== undefined && recordedClaimant(old.statusAnnotation) !== recordedClaimant(n.statusAnnotation);
+      if (!old || old.os !== n.os || old.computeType !== n.computeType || old.providerID !== n.providerID || old.uid !== n.uid || claimChanged) wake(n.name);
     },
     onDelete: (n) => {
       queue.forget(n.name);

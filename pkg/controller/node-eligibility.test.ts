@@ -24,6 +24,8 @@ test('a node claimed by another controller is refused with an event that says wh
   assert.ok(d.kind === 'unmanaged' && d.cause === 'foreign-controller');
   assert.ok(d.kind === 'unmanaged' && d.event?.reason === 'ManagedByAnotherController');
   assert.match(d.kind === 'unmanaged' ? d.event!.message : '', /turn Windows IPAM off in the other controller/);
+  assert.match(d.kind === 'unmanaged' ? d.event!.message : '', /kubectl annotate node \S+ winprefix\.io\/ipam-status-/);
+  assert.ok(d.kind === 'unmanaged' && d.claimant === 'vpc-resource-controller', 'the claimant is recorded with the refusal');
 });
 
 test('IPAM disabled and missing instance ids leave the node unmanaged with a reason', () => {

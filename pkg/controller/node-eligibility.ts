@@ -4,7 +4,7 @@
  * providerID, the cluster's IPAM switch, and whether another IPAM controller has claimed it.
  * The instance-type check comes later, once EC2 has answered (see `unsupportedInstance`).
  */
-import { EventReasons, WINDOWS } from '../contract.ts';
+import { EventReasons, NODE_STATUS_ANNOTATION, WINDOWS } from '../contract.ts';
 import { instanceIdOf, type NodeView } from './node-view.ts';
 
 export interface NodeEvent {
@@ -17,7 +17,7 @@ export type NodeEligibility =
   /** Not a Windows node we could ever manage: no status, no events. */
   | { kind: 'ignore'; why: string }
   /** A Windows node we leave alone; `reason` goes into the published status. */
-  | { kind: 'unmanaged'; reason: string; cause: UnmanagedCause; event?: NodeEvent }
+  | { kind: 'unmanaged'; reason: string; cause: UnmanagedCause; event?: NodeEvent; /** The other controller, for 'foreign-controller'. */ claimant?: string }
   | { kind: 'managed'; instanceId: string };
 
 export type UnmanagedCause = 'ipam-disabled' | 'no-instance-id' | 'foreign-controller' | 'unsupported-instance';
@@ -27,7 +27,10 @@ export interface EligibilityInputs {
   ipamEnabled: boolean;
   /** Where the cluster config lives, for messages ("kube-system/amazon-vpc-cni"). */
   configMapRef: string;
-  /** Set when another controller announced it manages this node: its component name. */
+  /**
+   * Set when another controller announced it manages this node (its component name), from a live
+   * ControllerVersionNotice event or from an earlier refusal recorded in the node's status annotation.
+   */
   foreignController: string | undefined;
 }
 
@@ -39,6 +42,7 @@ export function decideEligibility(i: EligibilityInputs): NodeEligibility {
     return {
       kind: 'unmanaged',
       cause: 'foreign-controller',
+      claimant: i.foreignController,
       reason: `managed by another IPAM controller (${i.foreignController})`,
       event: {
         type: 'Warning',
@@ -46,7 +50,8 @@ export function decideEligibility(i: EligibilityInputs): NodeEligibility {
         message:
           `${i.foreignController} announced (event ${EventReasons.controllerVersionNotice}) that it manages Windows IPAM on this node; ` +
           'winprefix leaves the node alone because two controllers on one ENI would hand out the same address twice. ' +
-          'To let winprefix manage it, turn Windows IPAM off in the other controller and delete its ControllerVersionNotice events for this node.',
+          'To let winprefix manage it, turn Windows IPAM off in the other controller, then remove the refusal winprefix recorded ' +
+          `(kubectl annotate node ${i.node.name} ${NODE_STATUS_ANNOTATION}-) once its ControllerVersionNotice events for this node are gone.`,
       },
     };
   }

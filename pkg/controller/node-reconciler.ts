@@ -14,7 +14,7 @@ import type { NodePool } from '../ipam/pool.ts';
 import type { Ec2Outcome, Ec2Request, Mode, PodAddress, RestoreReport, ResyncReport } from '../ipam/types.ts';
 import { ipAnnotation, isTerminal, requestsIpResource, type PodView } from '../kube/pod-view.ts';
 import type { Logger } from '../kube/logger.ts';
-import { decodeNodeStatus, encodeNodeStatus, nodeStatusChangeKey, nodeStatusFromSnapshot, unmanagedNodeStatus, type NodeStatus } from '../status/node-status.ts';
+import { decodeNodeStatus, encodeNodeStatus, nodeStatusChangeKey, nodeStatusFromSnapshot, recordedClaimant, unmanagedNodeStatus, type NodeStatus } from '../status/node-status.ts';
 import type { Clock } from './clock.ts';
 import { describeRequest, performEc2Request } from './ec2-work.ts';
 import { NotLeadingError } from './fenced-writes.ts';
@@ -100,7 +100,9 @@ export class NodeReconciler {
       node,
       ipamEnabled: cluster.config.ipamEnabled,
       configMapRef: cluster.ref,
-      foreignController: reads.foreignController(name),
+      // The notice event expires (1 h by default); the refusal recorded on the node does not, so a node
+      // another controller runs is never taken over just because its notice aged out.
+      foreignController: reads.foreignController(name) ?? recordedClaimant(node.statusAnnotation),
     });
     if (decision.kind === 'ignore') {
       this.#drop(name, decision.why);
@@ -366,7 +368,7 @@ export class NodeReconciler {
         this.#d.log.warn('node not managed', { node: node.name, reason: decision.reason });
       }
     }
-    const statusRetry = await this.#publish(node.name, entry, unmanagedNodeStatus(decision.reason, new Date(now)), now);
+    const statusRetry = await this.#publish(node.name, entry, unmanagedNodeStatus(decision.reason, new Date(now), decision.claimant ? { claimedBy: decision.claimant } : {}), now);
     const requeue = minDefined(statusRetry, requeueMs);
     return requeue === undefined ? {} : { requeueAfterMs: requeue };
   }

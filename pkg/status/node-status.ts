@@ -21,6 +21,12 @@ export interface NodeStatusV1 {
   mode: PublishedMode;
   /** Why this mode, or why the node is unmanaged. */
   reason: string;
+  /**
+   * Set on an unmanaged node another IPAM controller claimed (its component name). The controller keeps
+   * refusing the node while this is here, after the claim's event has expired; removing the annotation
+   * hands the node back.
+   */
+  claimedBy?: string;
   config?: {
     sizing: 'ip-targets' | 'prefix-target';
     warmIPTarget: number;
@@ -92,8 +98,16 @@ export function nodeStatusFromSnapshot(snapshot: PoolSnapshot, advertised: numbe
 }
 
 /** The document for a Windows node the controller does not manage, saying why. */
-export function unmanagedNodeStatus(reason: string, at: Date): NodeStatusV1 {
-  return { v: 1, at: at.toISOString(), mode: 'unmanaged', reason };
+export function unmanagedNodeStatus(reason: string, at: Date, opts: { claimedBy?: string } = {}): NodeStatusV1 {
+  return { v: 1, at: at.toISOString(), mode: 'unmanaged', reason, ...(opts.claimedBy ? { claimedBy: opts.claimedBy } : {}) };
+}
+
+/** The other controller an earlier refusal recorded in the annotation, if any. */
+export function recordedClaimant(annotation: string | undefined): string | undefined {
+  const decoded = decodeNodeStatus(annotation);
+  if (!decoded?.ok || decoded.status.mode !== 'unmanaged') return undefined;
+  const claimedBy = decoded.status.claimedBy;
+  return typeof claimedBy === 'string' && claimedBy !== '' ? claimedBy : undefined;
 }
 
 /** Serialises without the timestamp-only differences, so callers can skip writes when nothing changed. */

@@ -6,8 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { RESOURCE_NAME } from '../../pkg/contract.ts';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { NODE_STATUS_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import { parseCidr, parseIPv4, cidrContains } from '../../pkg/net/ipv4.ts';
 import { createWindowsNode, createWindowsPod, deletePodNow, waitFor } from '../harness/cluster-objects.ts';
@@ -296,8 +296,17 @@ describe('controller workflow', () => {
     assert.equal((await nodeStatus(kc, 'win-foreign'))?.mode, 'unmanaged');
     assert.equal(await nodeCapacity(kc, 'win-foreign'), undefined);
     assert.equal(primaryEni(sim, INSTANCES['win-foreign']!).prefixes.length, 0, 'nothing assigned on a foreign node');
-    // The notice gone (events expire), the node is ours.
-    await core.deleteNamespacedEvent({ name: 'win-foreign.notice', namespace: 'default' });
+    await waitFor('the refusal recorded on the node', async () => ((await nodeStatus(kc, 'win-foreign'))?.claimedBy === 'vpc-resource-controller' ? true : undefined));
+    // The notice gone (events expire after an hour), the node is still refused: the other controller may
+    // still be running it. Only removing the recorded refusal hands the node over.
+    await core.deleteNamespacedEvent({ name: 'win-foreign.notice', namespace: 'default' }); // wakes the node
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(await nodeCapacity(kc, 'win-foreign'), undefined, 'still refused after the notice expired');
+    assert.equal(primaryEni(sim, INSTANCES['win-foreign']!).prefixes.length, 0);
+    await core.patchNode(
+      { name: 'win-foreign', body: { metadata: { annotations: { [NODE_STATUS_ANNOTATION]: null } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     await waitForCapacity(kc, 'win-foreign', 144);
   });
 });
