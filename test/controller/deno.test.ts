@@ -8,23 +8,21 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
-import { createWindowsNode, createWindowsPod } from '../harness/cluster-objects.ts';
+import { createWindowsPod } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
   DENO,
+  addManagedNode,
   checkInvariants,
   deleteAllPods,
   metricValue,
   primaryEni,
-  registerWebhooks,
-  setIpamConfig,
-  startController,
-  startSimulator,
+  startStack,
   waitForAnnotation,
-  waitForCapacity,
   waitForIdlePool,
   world,
   type ControllerProcess,
+  type Stack,
 } from './support.ts';
 
 const plane = useControlPlane();
@@ -34,24 +32,26 @@ describe('controller on Deno', () => {
   let sim: Ec2Simulator;
   let kc: KubeConfig;
   let ctl: ControllerProcess;
+  let stack: Stack | undefined;
 
   before(async () => {
     assert.ok(existsSync(DENO), `${DENO} is missing (devDependency deno)`);
     kc = plane().kubeConfig();
-    sim = await startSimulator(world([{ id: INSTANCES['win-deno'], type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.40', platform: 'windows' }]));
-    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
-    ctl = await startController({ plane: plane(), sim, name: 'deno', runtime: 'deno' });
-    await registerWebhooks(plane(), ctl.ports.webhook);
+    stack = await startStack({
+      plane: plane(),
+      world: world([{ id: INSTANCES['win-deno'], type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.40', platform: 'windows' }]),
+      controller: { name: 'deno', runtime: 'deno' },
+    });
+    sim = stack.sim;
+    ctl = stack.ctl;
   });
 
   after(async () => {
-    await ctl?.stop();
-    await sim?.close();
+    await stack?.stop();
   });
 
   test('main workflow under deno run', async () => {
-    await createWindowsNode(kc, { name: 'win-deno', instanceId: INSTANCES['win-deno'], instanceType: 'm5.large', zone: 'us-west-2a' });
-    await waitForCapacity(kc, 'win-deno', 144);
+    await addManagedNode(kc, { name: 'win-deno', instanceId: INSTANCES['win-deno'], capacity: 144 });
     const names = Array.from({ length: 18 }, (_, i) => `d-${i}`);
     for (const name of names) await createWindowsPod(kc, { name, nodeName: 'win-deno' });
     const values = [];

@@ -11,6 +11,7 @@ import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import { createWindowsNode, createWindowsPod, deletePodNow, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
+  PD_ON,
   annotationOf,
   checkInvariants,
   deleteAllPods,
@@ -63,7 +64,7 @@ describe('controller under faults', () => {
     sim = await startSimulator(
       world(Object.values(INSTANCES).map((id, i) => ({ id, type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: `10.20.0.${20 + i}`, platform: 'windows' as const }))),
     );
-    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
+    await setIpamConfig(kc, PD_ON);
   });
 
   after(async () => {

@@ -11,21 +11,21 @@ import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeader
 import { POD_IP_ANNOTATION } from '../../pkg/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import { DEFAULT_INSTALL, rbacObjects } from '../../pkg/manifests/install.ts';
-import { createWindowsNode, createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
+import { createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
+  PD_ON,
   checkInvariants,
   deleteAllPods,
-  registerWebhooks,
+  addManagedNode,
   setIpamConfig,
-  startController,
-  startSimulator,
+  startStack,
   waitForAnnotation,
-  waitForCapacity,
   waitForEvent,
   waitForIdlePool,
   world,
   type ControllerProcess,
+  type Stack,
 } from './support.ts';
 
 const plane = useControlPlane();
@@ -51,39 +51,39 @@ describe('controller RBAC and annotation guard', () => {
   let sim: Ec2Simulator;
   let kc: KubeConfig;
   let ctl: ControllerProcess;
+  let stack: Stack | undefined;
 
   before(async () => {
     kc = plane().kubeConfig();
     await ensureNamespace(kc, INSTALL.namespace);
     await applyRbac(kc, rbacObjects(INSTALL, { kind: 'User', name: CONTROLLER_USER }));
-    sim = await startSimulator(world([{ id: INSTANCES['win-rbac'], type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.30', platform: 'windows' }]));
-    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
     const kubeconfigPath = await plane().mintKubeconfig({ name: CONTROLLER_USER });
-    ctl = await startController({
+    stack = await startStack({
       plane: plane(),
-      sim,
-      name: 'rbac',
-      kubeconfigPath,
-      args: [`--leader-election-namespace=${INSTALL.namespace}`, `--leader-election-id=${INSTALL.leaseName}`],
+      world: world([{ id: INSTANCES['win-rbac'], type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.30', platform: 'windows' }]),
+      controller: {
+        name: 'rbac',
+        kubeconfigPath,
+        args: [`--leader-election-namespace=${INSTALL.namespace}`, `--leader-election-id=${INSTALL.leaseName}`],
+      },
     });
-    await registerWebhooks(plane(), ctl.ports.webhook);
+    sim = stack.sim;
+    ctl = stack.ctl;
   });
 
   after(async () => {
-    await ctl?.stop();
-    await sim?.close();
+    await stack?.stop();
   });
 
   test('the workflow runs as the manifest identity without a single forbidden call', async () => {
-    await createWindowsNode(kc, { name: 'win-rbac', instanceId: INSTANCES['win-rbac'], instanceType: 'm5.large', zone: 'us-west-2a' });
-    await waitForCapacity(kc, 'win-rbac', 144);
+    await addManagedNode(kc, { name: 'win-rbac', instanceId: INSTANCES['win-rbac'], capacity: 144 });
     for (let i = 0; i < 5; i++) await createWindowsPod(kc, { name: `r-${i}`, nodeName: 'win-rbac' });
     for (let i = 0; i < 5; i++) await waitForAnnotation(kc, `r-${i}`);
     await waitForEvent(kc, { kind: 'Pod', name: 'r-0', namespace: 'default' }, 'ResourceAllocated');
     // Events on the ConfigMap (InvalidConfiguration) need the same rights as any other event.
-    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true', 'windows-warm-ip-target': 'x' });
+    await setIpamConfig(kc, { ...PD_ON, 'windows-warm-ip-target': 'x' });
     await waitForEvent(kc, { kind: 'ConfigMap', name: 'amazon-vpc-cni', namespace: 'kube-system' }, 'InvalidConfiguration');
-    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
+    await setIpamConfig(kc, PD_ON);
     await deletePodNow(kc, 'r-0');
     await checkInvariants(kc, sim, INSTANCES);
     await deleteAllPods(kc);

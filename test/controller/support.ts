@@ -15,7 +15,7 @@ import type { WorldSpec } from '../../pkg/ec2sim/world-spec.ts';
 import { webhookConfigurations } from '../../pkg/manifests/webhooks.ts';
 import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/net/ipv4.ts';
 import { decodeNodeStatus, type NodeStatus } from '../../pkg/status/node-status.ts';
-import { installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
+import { createWindowsNode, installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
 import type { ControlPlane } from '../harness/control-plane.ts';
 import { freeLoopbackPorts } from '../harness/ports.ts';
 import { spawnLogged, type ManagedProcess } from '../harness/process.ts';
@@ -136,6 +136,46 @@ export async function startController(o: StartControllerOptions): Promise<Contro
     throw new Error(`${(err as Error).message}\n--- ${o.name} log tail ---\n${proc.tail(40)}`);
   }
   return cp;
+}
+
+/** IPAM on, prefix delegation on: the ConfigMap most scenarios start from. */
+export const PD_ON: Readonly<Record<string, string>> = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' };
+
+export interface Stack {
+  sim: Ec2Simulator;
+  ctl: ControllerProcess;
+  /** Stops the controller, then the simulator; safe in `after` even if start-up failed half way. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What most test files run against: the EC2 simulator with `world`, the IPAM ConfigMap, one controller replica
+ * (a leader), and the shipped webhook configurations pointed at it.
+ */
+export async function startStack(o: { plane: ControlPlane; world: WorldSpec; config?: Record<string, string>; controller: Omit<StartControllerOptions, 'plane' | 'sim'> }): Promise<Stack> {
+  const sim = await startSimulator(o.world);
+  try {
+    await setIpamConfig(o.plane.kubeConfig(), o.config ?? PD_ON);
+    const ctl = await startController({ ...o.controller, plane: o.plane, sim });
+    await registerWebhooks(o.plane, ctl.ports.webhook);
+    return {
+      sim,
+      ctl,
+      stop: async () => {
+        await ctl.stop();
+        await sim.close();
+      },
+    };
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+}
+
+/** Registers a Windows node for a simulator instance and waits until the controller advertises `capacity`. */
+export async function addManagedNode(kc: KubeConfig, o: { name: string; instanceId: string; instanceType?: string; capacity: number }): Promise<void> {
+  await createWindowsNode(kc, { name: o.name, instanceId: o.instanceId, instanceType: o.instanceType ?? 'm5.large', zone: 'us-west-2a' });
+  await waitForCapacity(kc, o.name, o.capacity);
 }
 
 /** Registers the shipped webhook configurations, pointed at one replica by URL. */

@@ -13,6 +13,7 @@ import { parseCidr, parseIPv4, cidrContains } from '../../pkg/net/ipv4.ts';
 import { createWindowsNode, createWindowsPod, deletePodNow, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
+  PD_ON,
   SETTLE_MS,
   checkInvariants,
   deleteAllPods,
@@ -21,21 +22,21 @@ import {
   nodeCapacity,
   nodeStatus,
   primaryEni,
-  registerWebhooks,
   setIpamConfig,
-  startController,
-  startSimulator,
+  startStack,
   waitForAnnotation,
   waitForCapacity,
   waitForEvent,
   waitForIdlePool,
   world,
   type ControllerProcess,
+  type Stack,
 } from './support.ts';
 
 const plane = useControlPlane();
 let sim: Ec2Simulator;
 let ctl: ControllerProcess;
+let stack: Stack | undefined;
 let kc: KubeConfig;
 let core: CoreV1Api;
 
@@ -47,7 +48,6 @@ const INSTANCES: Record<string, string> = {
   'win-tiny': 'i-0a0000000000000f2',
   'win-foreign': 'i-0a0000000000000b1',
 };
-const PD_ON = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' };
 const PD_OFF = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'false' };
 
 async function addNode(name: string, instanceType: string): Promise<void> {
@@ -72,8 +72,9 @@ describe('controller workflow', () => {
   before(async () => {
     kc = plane().kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
-    sim = await startSimulator(
-      world(
+    stack = await startStack({
+      plane: plane(),
+      world: world(
         [
           { id: INSTANCES['win-a']!, type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.10', platform: 'windows' },
           // A /27 has no aligned /28 free of reserved addresses: every prefix request fails with InsufficientCidrBlocks.
@@ -94,15 +95,14 @@ describe('controller workflow', () => {
           },
         },
       ),
-    );
-    await setIpamConfig(kc, PD_ON);
-    ctl = await startController({ plane: plane(), sim, name: 'workflow' });
-    await registerWebhooks(plane(), ctl.ports.webhook);
+      controller: { name: 'workflow' },
+    });
+    sim = stack.sim;
+    ctl = stack.ctl;
   });
 
   after(async () => {
-    await ctl?.stop();
-    await sim?.close();
+    await stack?.stop();
   });
 
   test('main workflow: warm prefix and capacity, webhook-injected pods fill the fullest prefix, prefixes go back only when all 16 are free', async () => {

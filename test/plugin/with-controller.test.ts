@@ -11,17 +11,14 @@ import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/net/ipv4.ts';
 import type { NodeReport } from '../../plugin/describe/report.ts';
 import { validateNodeReport } from '../../plugin/describe/schema.ts';
-import { createWindowsNode, createWindowsPod, waitFor } from '../harness/cluster-objects.ts';
+import { createWindowsPod, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
-  registerWebhooks,
-  setIpamConfig,
-  startController,
-  startSimulator,
+  addManagedNode,
+  startStack,
   waitForAnnotation,
-  waitForCapacity,
   world,
-  type ControllerProcess,
+  type Stack,
 } from '../controller/support.ts';
 import { AWS_TEST_ENV, runPlugin, seeder } from './scenario.ts';
 
@@ -33,7 +30,7 @@ const SUBNET = 'subnet-0d000001';
 
 describe('describe node on a node the winprefix controller manages', () => {
   let sim: Ec2Simulator;
-  let ctl: ControllerProcess;
+  let stack: Stack | undefined;
   let kc: KubeConfig;
 
   const describeJson = async (): Promise<{ code: number; report: NodeReport; stderr: string }> => {
@@ -45,19 +42,19 @@ describe('describe node on a node the winprefix controller manages', () => {
 
   before(async () => {
     kc = plane().kubeConfig();
-    sim = await startSimulator(world([{ id: INSTANCE, type: 'm5.large', subnetId: SUBNET, privateIp: '10.20.0.10', platform: 'windows' }]));
-    await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
-    ctl = await startController({ plane: plane(), sim, name: 'plugin-e2e' });
-    await registerWebhooks(plane(), ctl.ports.webhook);
-    await createWindowsNode(kc, { name: 'win-ctl', instanceId: INSTANCE, instanceType: 'm5.large', zone: 'us-west-2a' });
-    await waitForCapacity(kc, 'win-ctl', 9 * 16);
+    stack = await startStack({
+      plane: plane(),
+      world: world([{ id: INSTANCE, type: 'm5.large', subnetId: SUBNET, privateIp: '10.20.0.10', platform: 'windows' }]),
+      controller: { name: 'plugin-e2e' },
+    });
+    sim = stack.sim;
+    await addManagedNode(kc, { name: 'win-ctl', instanceId: INSTANCE, capacity: 9 * 16 });
     for (let i = 0; i < 20; i++) await createWindowsPod(kc, { name: `ctl-${i}`, nodeName: 'win-ctl' });
     for (let i = 0; i < 20; i++) await waitForAnnotation(kc, `ctl-${i}`);
   }, { timeout: 120_000 });
 
   after(async () => {
-    await ctl?.stop();
-    await sim?.close();
+    await stack?.stop();
   });
 
   it('agrees with the controller once the pool has settled: exit 0, every pod from a /28', async () => {
