@@ -162,46 +162,27 @@ describe('the shared control plane', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       const kc = plane().kubeConfig();
-      await installWebhookConfigurations(kc, [
-        {
-          apiVersion: 'admissionregistration.k8s.io/v1',
-          kind: 'MutatingWebhookConfiguration',
-          metadata: { name: 'harness-test' },
-          webhooks: [
-            {
-              name: 'harness-test.winprefix.test',
-              admissionReviewVersions: ['v1'],
-              sideEffects: 'None',
-              failurePolicy: 'Fail',
-              timeoutSeconds: 5,
-              // Only pods that opt in, so other tests in this file are unaffected.
-              objectSelector: { matchLabels: { 'winprefix.test/webhook': 'yes' } },
-              clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle },
-              rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
-            },
-          ],
-        },
-      ]);
+      const configuration = {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: 'harness-test' },
+        webhooks: [
+          {
+            name: 'harness-test.winprefix.test',
+            admissionReviewVersions: ['v1'],
+            sideEffects: 'None',
+            failurePolicy: 'Fail',
+            timeoutSeconds: 5,
+            // Only pods that opt in, so other tests in this file are unaffected.
+            objectSelector: { matchLabels: { 'winprefix.test/webhook': 'yes' } },
+            clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle },
+            rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+          },
+        ],
+      };
+      await installWebhookConfigurations(kc, [configuration]);
       // Replacing an existing configuration works too (the second install must not fail with 409).
-      await installWebhookConfigurations(kc, [
-        {
-          apiVersion: 'admissionregistration.k8s.io/v1',
-          kind: 'MutatingWebhookConfiguration',
-          metadata: { name: 'harness-test' },
-          webhooks: [
-            {
-              name: 'harness-test.winprefix.test',
-              admissionReviewVersions: ['v1'],
-              sideEffects: 'None',
-              failurePolicy: 'Fail',
-              timeoutSeconds: 5,
-              objectSelector: { matchLabels: { 'winprefix.test/webhook': 'yes' } },
-              clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle },
-              rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
-            },
-          ],
-        },
-      ]);
+      await installWebhookConfigurations(kc, [configuration]);
       // The API server picks up webhook configurations through an informer: retry until it calls us.
       let n = 0;
       const pod = await waitFor('the webhook to mutate a new pod', async () => {
