@@ -20,6 +20,35 @@ function configMapRef(text: string): { namespace: string; name: string } {
   throw new Error(`--configmap "${text}": use NAMESPACE/NAME (default ${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME})`);
 }
 
+/** A numeric flag, rejected with its name when yargs gave NaN ("abc") or it is outside [min, max]. */
+function numberFlag(argv: Record<string, unknown>, flag: string, o: { min: number; max?: number; integer?: boolean }): number {
+  const value = Number(argv[flag]);
+  const max = o.max ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isFinite(value) || value < o.min || value > max || (o.integer && !Number.isInteger(value))) {
+    const kind = o.integer ? 'a whole number' : 'a number';
+    const range = o.max === undefined ? `of at least ${o.min}` : `from ${o.min} to ${o.max}`;
+    // yargs has already turned a non-number into NaN; show what was typed.
+    const typed = rawFlag(flag) ?? String(argv[flag]);
+    throw new Error(`--${flag} ${JSON.stringify(typed)}: use ${kind} ${range}`);
+  }
+  return value;
+}
+
+/** The text given for `--flag` on the command line (`--flag=V` or `--flag V`), last one wins as in yargs. */
+function rawFlag(flag: string): string | undefined {
+  const args = hideBin(process.argv);
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${flag}`) value = args[i + 1];
+    else if (args[i]!.startsWith(`--${flag}=`)) value = args[i]!.slice(flag.length + 3);
+  }
+  return value;
+}
+
+const port = (argv: Record<string, unknown>, flag: string) => numberFlag(argv, flag, { min: 1, max: 65535, integer: true });
+const rate = (argv: Record<string, unknown>, flag: string) => numberFlag(argv, flag, { min: 0.001 });
+const count = (argv: Record<string, unknown>, flag: string) => numberFlag(argv, flag, { min: 1, integer: true });
+
 async function run(argv: Record<string, unknown>): Promise<number> {
   const level = String(argv['log-level']);
   if (!isLogLevel(level)) throw new Error(`--log-level "${level}": use debug, info, warn or error`);
@@ -31,11 +60,11 @@ async function run(argv: Record<string, unknown>): Promise<number> {
     clusterName: String(argv['cluster-name']),
     region: argv.region as string | undefined,
     ec2Endpoint: argv['ec2-endpoint'] as string | undefined,
-    ec2Qps: Number(argv['ec2-qps']),
-    ec2Burst: Number(argv['ec2-burst']),
+    ec2Qps: rate(argv, 'ec2-qps'),
+    ec2Burst: count(argv, 'ec2-burst'),
     ec2TimeoutMs: d('ec2-timeout'),
-    kubeQps: Number(argv['kube-qps']),
-    kubeBurst: Number(argv['kube-burst']),
+    kubeQps: rate(argv, 'kube-qps'),
+    kubeBurst: count(argv, 'kube-burst'),
     leaderElect: Boolean(argv['leader-elect']),
     leaderElection: {
       namespace: String(argv['leader-election-namespace']),
@@ -46,11 +75,11 @@ async function run(argv: Record<string, unknown>): Promise<number> {
     },
     certDir: argv['cert-dir'] as string | undefined,
     webhookHost,
-    webhookPort: Number(argv['webhook-port']),
+    webhookPort: port(argv, 'webhook-port'),
     // Probes and metrics listen where the webhook does unless told otherwise (loopback in the sandbox).
     metricsHost: (argv['probe-host'] as string | undefined) ?? webhookHost,
-    metricsPort: Number(argv['metrics-port']),
-    healthPort: Number(argv['health-port']),
+    metricsPort: port(argv, 'metrics-port'),
+    healthPort: port(argv, 'health-port'),
     logLevel: level as LogLevel,
     identity: argv.identity as string | undefined,
     controllerUsernames: ((argv['controller-username'] as string[] | undefined) ?? []).map(String),
@@ -60,7 +89,7 @@ async function run(argv: Record<string, unknown>): Promise<number> {
       statusIntervalMs: d('status-interval'),
       unsupportedRetryMs: d('unsupported-retry'),
     },
-    concurrency: Number(argv.concurrency),
+    concurrency: count(argv, 'concurrency'),
   };
   const stop = new AbortController();
   let signals = 0;
@@ -152,6 +181,8 @@ async function main(): Promise<number> {
     )
     .strict()
     .help()
+    // Errors go to main's handler (one JSON line, exit 2), not yargs' usage dump with a stack trace.
+    .fail(false)
     .parseAsync();
   return code;
 }

@@ -1,0 +1,32 @@
+/**
+ * Bad start-up input to the shipped bundle: one JSON error line on stderr that names the flag or file and
+ * says what to use, nothing on stdout, exit 2, and no attempt to reach Kubernetes or EC2.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { BUNDLE, requireBundle } from './support.ts';
+
+const cases: Array<{ args: string[]; says: RegExp }> = [
+  { args: ['run', '--ec2-qps', 'abc'], says: /--ec2-qps "abc": use a number of at least/ },
+  { args: ['run', '--webhook-port=99999'], says: /--webhook-port "99999": use a whole number from 1 to 65535/ },
+  { args: ['run', '--kube-burst', '2.5'], says: /--kube-burst "2\.5": use a whole number/ },
+  { args: ['run', '--concurrency', '0'], says: /--concurrency "0"/ },
+  { args: ['run', '--configmap', 'a/b/c'], says: /--configmap "a\/b\/c": use NAMESPACE\/NAME/ },
+  { args: ['run', '--log-level', 'loud'], says: /log-level.*"loud"/ },
+  { args: ['run', '--kubeconfig', '/nonexistent/kubeconfig'], says: /kubeconfig file \/nonexistent\/kubeconfig \(from --kubeconfig\) does not exist/ },
+  { args: ['bogus'], says: /Unknown argument: bogus/ },
+];
+
+for (const c of cases) {
+  test(`controller ${c.args.join(' ')}: one error line, exit 2`, () => {
+    requireBundle();
+    const r = spawnSync(process.execPath, [BUNDLE, ...c.args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    const errors = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; error?: string }).filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(errors[0]!.error ?? '', c.says);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
