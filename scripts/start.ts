@@ -243,4 +243,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Errors before anything started (a bad --world file, a failed bundle) have nothing to clean up: one line.
+await main().catch((err: unknown) => {
+  process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env.WINPREFIX_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = 2;
+});

@@ -133,3 +133,13 @@ describe('npm start (the local sandbox)', () => {
     }
   });
 });
+
+test('npm start with a world file that cannot be read: one line saying which file and why, exit 2', async () => {
+  const child = spawn(process.execPath, ['scripts/start.ts', '--no-build', '--world', '/nonexistent/world.yaml'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 2, stderr);
+  assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  assert.match(stderr, /^npm start: cannot read world file \/nonexistent\/world\.yaml: ENOENT/);
+});
