@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   process.chdir(ROOT);
 
   if (opts.build) {
-    const entries = ENTRY_POINTS.filter((name) => existsSync(join(ROOT, 'cmd', `${name}.ts`)));
+    const entries = ENTRY_POINTS;
     log(`[sandbox] building ${entries.map((n) => `dist/${n}.js`).join(', ')}`);
     await build(entries, { minify: false });
   }
