@@ -215,6 +215,14 @@ export async function nodeStatus(kc: KubeConfig, node: string): Promise<NodeStat
   return decoded?.ok ? decoded.status : undefined;
 }
 
+/** The status annotation is written rate-limited, after capacity and events: wait for it rather than read once. */
+export async function waitForNodeStatus(kc: KubeConfig, node: string, accept: (s: NodeStatus) => boolean, what: string): Promise<NodeStatus> {
+  return waitFor(`${node} status: ${what}`, async () => {
+    const s = await nodeStatus(kc, node);
+    return s && accept(s) ? s : undefined;
+  });
+}
+
 export async function nodeCapacity(kc: KubeConfig, node: string): Promise<number | undefined> {
   const core = kc.makeApiClient(CoreV1Api);
   const n = await core.readNode({ name: node });

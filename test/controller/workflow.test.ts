@@ -28,6 +28,7 @@ import {
   waitForCapacity,
   waitForEvent,
   waitForIdlePool,
+  waitForNodeStatus,
   world,
   type ControllerProcess,
   type Stack,
@@ -154,7 +155,7 @@ describe('controller workflow', () => {
     await createWindowsPod(kc, { name: 'cidr-0', nodeName: 'win-cidr' });
     const podMessage = await waitForEvent(kc, { kind: 'Pod', name: 'cidr-0', namespace: 'default' }, 'ResourceAllocationFailed');
     assert.match(podMessage, /InsufficientCidrBlocks/);
-    await waitFor('lastError in the node status', async () => ((await nodeStatus(kc, 'win-cidr'))?.lastError?.reason === 'insufficient-cidr-blocks' ? true : undefined));
+    await waitForNodeStatus(kc, 'win-cidr', (s) => s.lastError?.reason === 'insufficient-cidr-blocks', 'lastError in the node status');
     // No tight retry loop: a handful of assign attempts, not one per 600 ms.
     const before = sim.counters.calls('AssignPrivateIpAddresses');
     await new Promise((r) => setTimeout(r, 3_000));
@@ -206,8 +207,7 @@ describe('controller workflow', () => {
     await addNode('win-xen', 'm4.large');
     await waitForCapacity(kc, 'win-xen', 9);
     await waitFor('3 warm secondary IPs', async () => (primaryEni(sim, INSTANCES['win-xen']!).secondaryIps.length === 3 ? true : undefined));
-    const status = await nodeStatus(kc, 'win-xen');
-    assert.equal(status?.mode, 'secondary');
+    await waitForNodeStatus(kc, 'win-xen', (s) => s.mode === 'secondary', 'mode secondary');
     await createWindowsPod(kc, { name: 'xen-0', nodeName: 'win-xen' });
     assert.match(await waitForAnnotation(kc, 'xen-0'), /\/22$/);
     const held = [...primaryEni(sim, INSTANCES['win-xen']!).secondaryIps].sort();
@@ -225,8 +225,7 @@ describe('controller workflow', () => {
     await addNode('win-tiny', 'x0.tiny');
     const message = await waitForEvent(kc, { kind: 'Node', name: 'win-tiny' }, 'Unsupported');
     assert.match(message, /x0\.tiny/);
-    const status = await nodeStatus(kc, 'win-tiny');
-    assert.equal(status?.mode, 'unmanaged');
+    await waitForNodeStatus(kc, 'win-tiny', (s) => s.mode === 'unmanaged', 'mode unmanaged');
     assert.equal(await nodeCapacity(kc, 'win-tiny'), undefined);
   });
 
@@ -235,7 +234,7 @@ describe('controller workflow', () => {
     await waitFor('win-custom gone', async () => (await core.listNode({ fieldSelector: 'metadata.name=win-custom' })).items.length === 0 ? true : undefined);
     await addNode('win-custom', 'x9.custom');
     await waitForCapacity(kc, 'win-custom', 3 * 16);
-    await waitFor('status published on the new node', async () => ((await nodeStatus(kc, 'win-custom'))?.mode === 'prefix' ? true : undefined));
+    await waitForNodeStatus(kc, 'win-custom', (s) => s.mode === 'prefix', 'status published on the new node');
     assert.equal(primaryEni(sim, INSTANCES['win-custom']!).prefixes.length, 1, 'the warm prefix on the ENI was adopted, not doubled');
   });
 
@@ -250,14 +249,14 @@ describe('controller workflow', () => {
     assert.equal(status.config?.warmIPTarget, 1, 'the prefix-mode default');
     assert.equal(status.config?.minimumIPTarget, 3);
     await setIpamConfig(kc, PD_ON);
-    await waitFor('problems cleared', async () => ((await nodeStatus(kc, 'win-a'))?.config?.problems.length === 0 ? true : undefined));
+    await waitForNodeStatus(kc, 'win-a', (s) => s.config?.problems.length === 0, 'problems cleared');
   });
 
   test('IPAM disabled and re-enabled: nodes become unmanaged, the webhook stops injecting, pools are rebuilt from EC2', async () => {
     const running = await addPods('win-a', 'keep', 3);
     const kept = await annotations(running);
     await setIpamConfig(kc, { ...PD_ON, 'enable-windows-ipam': 'false' });
-    await waitFor('win-a unmanaged', async () => ((await nodeStatus(kc, 'win-a'))?.mode === 'unmanaged' ? true : undefined));
+    await waitForNodeStatus(kc, 'win-a', (s) => s.mode === 'unmanaged', 'win-a unmanaged');
     await waitForCapacity(kc, 'win-a', undefined);
     const plain = await createWindowsPod(kc, { name: 'plain-0', nodeName: 'win-a' });
     assert.equal(plain.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME], undefined, 'no resource injected while IPAM is off');
@@ -293,10 +292,10 @@ describe('controller workflow', () => {
     await addNode('win-foreign', 'm5.large');
     const message = await waitForEvent(kc, { kind: 'Node', name: 'win-foreign' }, 'ManagedByAnotherController');
     assert.match(message, /vpc-resource-controller/);
-    assert.equal((await nodeStatus(kc, 'win-foreign'))?.mode, 'unmanaged');
+    await waitForNodeStatus(kc, 'win-foreign', (s) => s.mode === 'unmanaged', 'mode unmanaged');
     assert.equal(await nodeCapacity(kc, 'win-foreign'), undefined);
     assert.equal(primaryEni(sim, INSTANCES['win-foreign']!).prefixes.length, 0, 'nothing assigned on a foreign node');
-    await waitFor('the refusal recorded on the node', async () => ((await nodeStatus(kc, 'win-foreign'))?.claimedBy === 'vpc-resource-controller' ? true : undefined));
+    await waitForNodeStatus(kc, 'win-foreign', (s) => s.claimedBy === 'vpc-resource-controller', 'the refusal recorded on the node');
     // The notice gone (events expire after an hour), the node is still refused: the other controller may
     // still be running it. Only removing the recorded refusal hands the node over.
     await core.deleteNamespacedEvent({ name: 'win-foreign.notice', namespace: 'default' }); // wakes the node
