@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, NODE_STATUS_ANNOTATION, POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
+import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, NODE_STATUS_ANNOTATION, OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/contract.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import type { WorldSpec } from '../../pkg/ec2sim/world-spec.ts';
 import { webhookConfigurations } from '../../pkg/manifests/webhooks.ts';
@@ -154,10 +154,14 @@ export interface Stack {
  */
 export async function startStack(o: { plane: ControlPlane; world: WorldSpec; config?: Record<string, string>; controller: Omit<StartControllerOptions, 'plane' | 'sim'> }): Promise<Stack> {
   const sim = await startSimulator(o.world);
+  let started: ControllerProcess | undefined;
   try {
-    await setIpamConfig(o.plane.kubeConfig(), o.config ?? PD_ON);
-    const ctl = await startController({ ...o.controller, plane: o.plane, sim });
+    const config = o.config ?? PD_ON;
+    await setIpamConfig(o.plane.kubeConfig(), config);
+    const ctl = (started = await startController({ ...o.controller, plane: o.plane, sim }));
     await registerWebhooks(o.plane, ctl.ports.webhook);
+    // Only with IPAM on does the mutator change a pod, which is what shows that it is called.
+    if (config['enable-windows-ipam'] === 'true') await waitForMutatingWebhook(o.plane.kubeConfig());
     return {
       sim,
       ctl,
@@ -167,6 +171,7 @@ export async function startStack(o: { plane: ControlPlane; world: WorldSpec; con
       },
     };
   } catch (err) {
+    await started?.stop();
     await sim.close();
     throw err;
   }
@@ -182,6 +187,24 @@ export async function addManagedNode(kc: KubeConfig, o: { name: string; instance
 export async function registerWebhooks(plane: ControlPlane, port: number): Promise<void> {
   const serving = await plane.webhookServing();
   await installWebhookConfigurations(plane.kubeConfig(), webhookConfigurations({ kind: 'url', baseUrl: `https://127.0.0.1:${port}`, caBundle: serving.caBundle }));
+}
+
+/**
+ * kube-apiserver learns of webhook configurations through an informer, so a pod created right after
+ * registerWebhooks may be admitted without the resource request (failurePolicy Ignore hides that, and the pod is
+ * never annotated). Waits until a dry-run Windows pod, which reaches webhooks with sideEffects None and is not
+ * stored, comes back mutated. Needs IPAM enabled in the ConfigMap the controller reads.
+ */
+export async function waitForMutatingWebhook(kc: KubeConfig, namespace = 'default'): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor('the API server to call the mutating webhook', async () => {
+    const pod = await core.createNamespacedPod({
+      namespace,
+      dryRun: 'All',
+      body: { metadata: { name: 'webhook-probe', namespace }, spec: { nodeSelector: { [OS_LABEL]: WINDOWS }, containers: [{ name: 'probe', image: 'probe' }] } },
+    });
+    return pod.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME] === '1' ? true : undefined;
+  }, { timeoutMs: 20_000 });
 }
 
 export async function setIpamConfig(kc: KubeConfig, data: Record<string, string> | undefined): Promise<void> {

@@ -121,8 +121,8 @@ describe('controller workflow', () => {
     const perPrefix = prefixes.map((p) => [...got.values()].filter((a) => inPrefix(a, p)).length).sort((x, y) => y - x);
     assert.deepEqual(perPrefix, [16, 4], 'the first prefix is filled before the second is used');
     await checkInvariants(kc, sim, INSTANCES);
-    const allocated = await eventReasons(kc, { kind: 'Pod', name: 'a-0', namespace: 'default' });
-    assert.ok(allocated.some((e) => e.reason === 'ResourceAllocated'), 'pod event ResourceAllocated');
+    // The event is emitted after the annotation patch returns and written in the background: wait for it.
+    await waitForEvent(kc, { kind: 'Pod', name: 'a-0', namespace: 'default' }, 'ResourceAllocated');
 
     // Free 3 addresses in the full prefix: no prefix is entirely free, so both stay.
     const full = prefixes.find((p) => [...got.values()].filter((a) => inPrefix(a, p)).length === 16)!;
@@ -144,7 +144,8 @@ describe('controller workflow', () => {
     await waitForIdlePool(kc, sim, 'win-a', INSTANCES['win-a']!, { prefixes: 1, secondaryIps: 0 });
     const metrics = await ctl.metrics();
     assert.ok((metricValue(metrics, 'winprefix_ec2_calls_total', { action: 'AssignPrivateIpAddresses' }) ?? 0) >= 2);
-    assert.equal(metricValue(metrics, 'winprefix_node_prefixes_attached', { node: 'win-a' }), 1);
+    // The gauge follows the pool, which learns of the release only after the simulator made it: poll it too.
+    await waitFor('winprefix_node_prefixes_attached 1 for win-a', async () => (metricValue(await ctl.metrics(), 'winprefix_node_prefixes_attached', { node: 'win-a' }) === 1 ? true : undefined));
     assert.ok((metricValue(metrics, 'winprefix_pod_annotation_latency_seconds_count') ?? 0) >= 20);
   });
 
@@ -210,6 +211,9 @@ describe('controller workflow', () => {
     await waitForNodeStatus(kc, 'win-xen', (s) => s.mode === 'secondary', 'mode secondary');
     await createWindowsPod(kc, { name: 'xen-0', nodeName: 'win-xen' });
     assert.match(await waitForAnnotation(kc, 'xen-0'), /\/22$/);
+    // xen-0 took a warm IP; the pool asks EC2 for one more (1 used + 3 warm) in the background. Take the
+    // steady state as the reference, not a moment before the replacement arrives.
+    await waitFor('4 secondary IPs (1 used, 3 warm)', async () => (primaryEni(sim, INSTANCES['win-xen']!).secondaryIps.length === 4 ? true : undefined));
     const held = [...primaryEni(sim, INSTANCES['win-xen']!).secondaryIps].sort();
     await new Promise((r) => setTimeout(r, 2_000));
     assert.deepEqual([...primaryEni(sim, INSTANCES['win-xen']!).secondaryIps].sort(), held, 'no warm IPs released and re-created');
@@ -230,6 +234,9 @@ describe('controller workflow', () => {
   });
 
   test('a node deleted and re-created under the same name is rebuilt and advertised again', async () => {
+    // Capacity is advertised before the warm prefix request reaches EC2: make sure the prefix is on the ENI
+    // before the node goes, or the re-created node could find none and (rightly) ask for one.
+    await waitFor('the warm prefix on win-custom', async () => (primaryEni(sim, INSTANCES['win-custom']!).prefixes.length === 1 ? true : undefined));
     await core.deleteNode({ name: 'win-custom' });
     await waitFor('win-custom gone', async () => (await core.listNode({ fieldSelector: 'metadata.name=win-custom' })).items.length === 0 ? true : undefined);
     await addNode('win-custom', 'x9.custom');

@@ -81,10 +81,14 @@ test('one of two candidates leads; the other takes over within the lease duratio
   const l2 = await lease(clients, 'le-expire');
   assert.equal(l2.spec?.holderIdentity, follower.id);
   assert.equal(l2.spec?.leaseTransitions, 1);
-  // Renewals keep moving renewTime forward.
-  await new Promise((ok) => setTimeout(ok, 2 * TIMING.retryPeriodMs));
-  const l3 = await lease(clients, 'le-expire');
-  assert.ok(new Date(l3.spec!.renewTime!).getTime() > new Date(l2.spec!.renewTime!).getTime());
+  // Renewals keep moving renewTime forward (one per retry period; a leader that cannot renew within the renew
+  // deadline steps down). Polled rather than read once after a fixed sleep: a renewal is a read and a write,
+  // which a loaded machine can delay past the sleep.
+  const renewedAt = new Date(l2.spec!.renewTime!).getTime();
+  await waitFor('renewTime to move forward', async () => {
+    const l3 = await lease(clients, 'le-expire');
+    return new Date(l3.spec!.renewTime!).getTime() > renewedAt ? true : undefined;
+  }, { timeoutMs: TIMING.renewDeadlineMs, intervalMs: 20 });
 });
 
 test('releaseOnCancel hands over at once', async (t) => {

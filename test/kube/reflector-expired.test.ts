@@ -23,11 +23,23 @@ test('a 410 Expired from the watch relists at once and the cache keeps working',
   const core = admin.makeApiClient(CoreV1Api);
   const first = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'old' } } });
   const staleRv = first.metadata!.resourceVersion!;
-  // Move etcd past that revision and let the API server compact it away.
+  // Move etcd past that revision and let the API server compact it away. Its compactor runs every second and
+  // compacts to the revision it saw one run earlier: rather than sleep a fixed time a loaded machine may not
+  // honour, wait until the first later revision is gone too (a list at exactly it answers 410). A watch from
+  // staleRv starts at the revision after it, so only then is the watch sure to be answered with 410.
+  const later: string[] = [];
   for (let i = 0; i < 3; i++) {
-    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `filler-${i}` } } });
-    await new Promise((ok) => setTimeout(ok, 1_100));
+    later.push((await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `filler-${i}` } } })).metadata!.resourceVersion!);
   }
+  await waitFor(`revision ${later[0]} compacted`, async () => {
+    try {
+      await core.listNamespacedConfigMap({ namespace: 'default', resourceVersion: later[0], resourceVersionMatch: 'Exact' });
+      return undefined;
+    } catch (err) {
+      if ((err as { code?: number }).code === 410) return true;
+      throw err;
+    }
+  }, { timeoutMs: 20_000, intervalMs: 100 });
   const kc = shareConnections(plane!.kubeConfig());
   const clients = createKubeClients(kc);
   let lists = 0;

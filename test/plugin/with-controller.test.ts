@@ -17,6 +17,7 @@ import {
   addManagedNode,
   startStack,
   waitForAnnotation,
+  waitForEvent,
   world,
   type Stack,
 } from '../controller/support.ts';
@@ -58,6 +59,9 @@ describe('describe node on a node the winprefix controller manages', () => {
   });
 
   it('agrees with the controller once the pool has settled: exit 0, every pod from a /28', async () => {
+    // Events are written in the background after each annotation, so a settled status does not imply one is
+    // in the API yet; the report below must show one.
+    await waitForEvent(kc, { kind: 'Pod', name: 'ctl-0', namespace: 'default' }, 'ResourceAllocated');
     // The controller publishes its status rate-limited; wait until it has counted every pod.
     const settled = await waitFor('a settled report', async () => {
       const { code, report } = await describeJson();

@@ -50,7 +50,31 @@ async function ensureWebhooks(): Promise<NonNullable<typeof server>> {
   server = { ...running, certDir };
   await installWebhookConfigurations(plane().kubeConfig(), webhookConfigurations(running.port, serving.caBundle));
   await ensureNamespace(plane().kubeConfig(), NS);
+  await waitUntilCalled();
   return server;
+}
+
+/**
+ * kube-apiserver learns of webhook configurations through an informer, so a pod written right after they were
+ * created may be admitted without them (the mutator's failurePolicy Ignore would hide that). Dry-run writes,
+ * which reach webhooks with sideEffects None and persist nothing, show when both are in use.
+ */
+async function waitUntilCalled(): Promise<void> {
+  const core = plane().kubeConfig().makeApiClient(CoreV1Api);
+  const windows = { nodeSelector: { 'kubernetes.io/os': 'windows' } };
+  await waitFor('the API server to call the mutating webhook', async () => {
+    const p = await core.createNamespacedPod({ namespace: NS, dryRun: 'All', body: podBody('probe', windows) });
+    return ipResources(p).requests === '1' ? true : undefined;
+  });
+  await waitFor('the API server to call the validating webhook', async () => {
+    const body = { ...podBody('probe', windows), metadata: { name: 'probe', namespace: NS, annotations: { [POD_IP_ANNOTATION]: '10.0.0.97/32' } } };
+    try {
+      await core.createNamespacedPod({ namespace: NS, dryRun: 'All', body });
+      return undefined;
+    } catch (err) {
+      return /managed by the IPAM controller/.test(String((err as { body?: unknown }).body)) ? true : undefined;
+    }
+  });
 }
 
 function webhookConfigurations(port: number, caBundle: string): object[] {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { issueLoopbackServing } from '../harness/certs.ts';
+import { waitFor } from '../harness/wait.ts';
 import { createLogger } from '../../pkg/kube/logger.ts';
 import { allowed, startAdmissionServer, MAX_BODY_BYTES, CertError, type AdmissionReview } from '../../pkg/webhook/index.ts';
 
@@ -103,7 +104,7 @@ test('a missing or broken certificate fails start-up with a message naming the f
 });
 
 test('close() lets a review in flight finish, then stops', async () => {
-  let release: () => void = () => {};
+  let release: (() => void) | undefined;
   const slow = await startAdmissionServer({
     host: '127.0.0.1',
     port: 0,
@@ -114,10 +115,11 @@ test('close() lets a review in flight finish, then stops', async () => {
   const inFlight = request(`https://127.0.0.1:${slow.port}/slow`, {
     method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify(review('slow-1')),
   });
-  await new Promise((ok) => setTimeout(ok, 100));
+  // In flight means the handler has it: a close() before the request arrived would test something else.
+  await waitFor('the review to reach the handler', async () => (release ? true : undefined), { intervalMs: 10 });
   const closeStarted = performance.now();
   const closed = slow.close();
-  setTimeout(() => release(), 100);
+  setTimeout(() => release!(), 100);
   const res = await inFlight;
   assert.equal(res.statusCode, 200);
   assert.equal(JSON.parse(await res.body.text()).response.uid, 'slow-1');
