@@ -148,6 +148,45 @@ describe('analyzeNode: every finding kind', () => {
     assert.match(r.findings[0]!.message, /no IPAM event says why/);
   });
 
+  it('pod-without-resource-request: a pending pod the webhook skipped because it does not select Windows', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 144 }),
+      pods: [pod({ name: 'no-selector', uid: 'uid-ns', requests: false, phase: 'Pending', ageSeconds: 90 }), pod({ name: 'ok', annotation: '10.0.1.17/32' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      events: [
+        event({ reason: 'FailedCreatePodSandBox', kind: 'Pod', name: 'no-selector', namespace: 'default', uid: 'uid-ns', type: 'Warning', message: 'pod does not have label vpc.amazonaws.com/PrivateIPv4Address', component: 'kubelet', agoSeconds: 5 }),
+      ],
+    });
+    assert.deepEqual(kinds(r), ['pod-without-resource-request']);
+    const [f] = r.findings;
+    assert.equal(f!.subject, 'pod default/no-selector');
+    assert.match(f!.message, /pending for 90s with no vpc\.amazonaws\.com\/PrivateIPv4Address request .*does not select Windows nodes \(nodeSelector kubernetes\.io\/os: windows\).*; kubelet: pod does not have label/);
+    assert.match(f!.action, /Add nodeSelector kubernetes\.io\/os: windows/);
+    assert.deepEqual(podNamed(r, 'no-selector').source, { kind: 'none' });
+    assert.equal(podNamed(r, 'no-selector').requestsAddress, false);
+    assert.equal(r.capacity.requested, 1, 'only the pod that requests the resource counts');
+  });
+
+  it('pod-without-resource-request: a pending Windows pod the webhook never saw', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 144 }),
+      pods: [pod({ name: 'missed', requests: false, phase: 'Pending', nodeSelector: { 'kubernetes.io/os': 'windows' } })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+    });
+    assert.deepEqual(kinds(r), ['pod-without-resource-request']);
+    assert.match(r.findings[0]!.message, /selects Windows nodes, so the IPAM mutating webhook did not run/);
+    assert.doesNotMatch(r.findings[0]!.message, /kubelet:/);
+    assert.match(r.findings[0]!.action, /kubectl get mutatingwebhookconfigurations.*kubectl delete pod -n default missed/);
+  });
+
+  it('pod-without-resource-request only where IPAM runs, and only for pending pods', () => {
+    const noIpam = analyze({ node: windowsNode(), pods: [pod({ name: 'p', requests: false, phase: 'Pending' })], interfaces: [eni()] });
+    assert.deepEqual(kinds(noIpam), [], 'a node that advertises no addresses gives none to any pod; the mode says why');
+    const running = analyze({ node: windowsNode({ advertised: 144 }), pods: [pod({ name: 'r', requests: false, phase: 'Running' })], interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] });
+    assert.deepEqual(running.pods, [], 'a running pod without the request got its network some other way');
+    assert.deepEqual(kinds(running), []);
+  });
+
   it('unexplained-eni-address: a free prefix beyond the warm targets', () => {
     const r = analyze({
       pods: [pod({ name: 'a', annotation: '10.0.1.17/32' })],

@@ -10,7 +10,7 @@ import type { NodeStatus } from '../../pkg/status/node-status.ts';
 import { formatAge } from '../render/age.ts';
 import type { AddressBook } from './addresses.ts';
 import * as finding from './findings.ts';
-import { eventTime } from './ipam-events.ts';
+import { SANDBOX_FAILED, eventTime } from './ipam-events.ts';
 import type { ActiveMode } from './mode.ts';
 import type { PodView } from './pods.ts';
 import type { Finding, ReportPrefix, ReportSecondaryIp } from './report.ts';
@@ -44,6 +44,9 @@ export function podFindings(
   return out;
 }
 
+const ownEvent = (e: CoreV1Event, p: PodView) =>
+  e.involvedObject?.uid ? e.involvedObject.uid === p.report.uid : e.involvedObject?.name === p.report.name && e.involvedObject?.namespace === p.report.namespace;
+
 const newestWarning = (events: readonly CoreV1Event[]) =>
   events.filter((e) => e.type === 'Warning').sort((a, b) => (eventTime(b)?.getTime() ?? 0) - (eventTime(a)?.getTime() ?? 0))[0];
 
@@ -66,11 +69,24 @@ export function podsWithoutAddress(
   return pods
     .filter((p) => p.report.requestsAddress && p.report.annotation === null)
     .map((p) => {
-      const own = newestWarning(
-        podEvents.filter((e) => (e.involvedObject?.uid ? e.involvedObject.uid === p.report.uid : e.involvedObject?.name === p.report.name && e.involvedObject?.namespace === p.report.namespace)),
-      );
+      const own = newestWarning(podEvents.filter((e) => ownEvent(e, p)));
       const age = p.report.ageSeconds === null ? 'an unknown time' : formatAge(p.report.ageSeconds);
       return finding.podWithoutAddress(p.report, age, own ? `${own.reason}: ${own.message ?? ''}`.trim() : fallback);
+    });
+}
+
+/**
+ * Only on a node that runs IPAM (it advertises the resource, or our controller manages it): elsewhere
+ * no pod gets an address, and the mode's reason already says why.
+ */
+export function podsWithoutRequest(pods: readonly PodView[], podEvents: readonly CoreV1Event[], ipamActive: boolean): Finding[] {
+  if (!ipamActive) return [];
+  return pods
+    .filter((p) => !p.report.requestsAddress && p.report.annotation === null)
+    .map((p) => {
+      const sandbox = newestWarning(podEvents.filter((e) => ownEvent(e, p) && e.reason === SANDBOX_FAILED));
+      const age = p.report.ageSeconds === null ? 'an unknown time' : formatAge(p.report.ageSeconds);
+      return finding.podWithoutResourceRequest(p.report, age, p.selectsWindows, sandbox?.message ?? null);
     });
 }
 

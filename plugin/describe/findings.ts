@@ -3,7 +3,7 @@
  * One constructor per finding kind: the wording of what each disagreement means and what to
  * do about it lives here, once. Pure.
  */
-import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
+import { OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/contract.ts';
 import type { Finding } from './report.ts';
 
 const podName = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
@@ -46,6 +46,25 @@ export function podWithoutAddress(pod: { namespace: string; name: string }, age:
     message: `pod ${podName(pod)} requests ${RESOURCE_NAME} but has no address after ${age}${why ? `: ${why}` : '; no IPAM event says why'}`,
     meaning: 'The Windows CNI cannot create the pod sandbox until the IPAM controller writes the address annotation, so the pod stays in ContainerCreating.',
     action: `Check that an IPAM controller manages this node (enable-windows-ipam in the ConfigMap, or the winprefix controller running), then read kubectl describe pod -n ${pod.namespace} ${pod.name}.`,
+  };
+}
+
+/**
+ * The first stage of "pod does not have label vpc.amazonaws.com/PrivateIPv4Address": the pod never
+ * asked for an address, so no controller will give it one, however full the pool is.
+ */
+export function podWithoutResourceRequest(pod: { namespace: string; name: string }, age: string, selectsWindows: boolean, sandboxError: string | null): Finding {
+  const why = selectsWindows
+    ? 'it selects Windows nodes, so the IPAM mutating webhook did not run when it was created (not installed, unreachable: its failurePolicy is Ignore, or Windows IPAM was off then)'
+    : `it does not select Windows nodes (nodeSelector ${OS_LABEL}: ${WINDOWS}), and the IPAM webhook adds the request only to pods that do`;
+  return {
+    kind: 'pod-without-resource-request',
+    subject: `pod ${podName(pod)}`,
+    message: `pod ${podName(pod)} is pending for ${age} with no ${RESOURCE_NAME} request and no address: ${why}${sandboxError ? `; kubelet: ${sandboxError}` : ''}`,
+    meaning: 'No IPAM controller assigns an address to a pod that does not request one, and the Windows CNI cannot create its sandbox without it: the pod stays in ContainerCreating.',
+    action: selectsWindows
+      ? `Check the webhook (kubectl get mutatingwebhookconfigurations, and that its service has ready endpoints), then delete the pod so it is created again through it: kubectl delete pod -n ${pod.namespace} ${pod.name}`
+      : `Add nodeSelector ${OS_LABEL}: ${WINDOWS} to the pod's template (its Deployment, Job, ...), which also keeps it off Linux nodes, and let it be recreated.`,
   };
 }
 

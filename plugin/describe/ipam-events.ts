@@ -6,13 +6,11 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { CONTROLLER_NAME, EventReasons, UPSTREAM_COMPONENT } from '../../pkg/contract.ts';
 
+/** kubelet's: the Windows CNI fails the sandbox while the address annotation is missing. */
+export const SANDBOX_FAILED = 'FailedCreatePodSandBox';
+
 /** Pod events worth one field-selected list each (field selectors cannot OR reasons). */
-export const POD_EVENT_REASONS = [
-  EventReasons.resourceAllocated,
-  EventReasons.resourceAllocationFailed,
-  // kubelet's: the Windows CNI fails the sandbox while the address annotation is missing.
-  'FailedCreatePodSandBox',
-] as const;
+export const POD_EVENT_REASONS = [EventReasons.resourceAllocated, EventReasons.resourceAllocationFailed, SANDBOX_FAILED] as const;
 
 const IPAM_REASONS: ReadonlySet<string> = new Set([...Object.values(EventReasons), ...POD_EVENT_REASONS]);
 const IPAM_COMPONENTS: ReadonlySet<string> = new Set([UPSTREAM_COMPONENT, CONTROLLER_NAME]);

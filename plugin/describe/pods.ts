@@ -7,13 +7,19 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
 import { splitMaskedAddress } from '../../pkg/net/ipv4.ts';
+import { isWindowsPod } from '../../pkg/webhook/pod-mutator.ts';
 import { locate, type AddressBook } from './addresses.ts';
 import type { ReportPod } from './report.ts';
 
-/** A pod that takes part in IPAM: not host-network, not finished, annotated or requesting an address. */
+/**
+ * A pod that takes part in IPAM: not host-network, not finished, and annotated, requesting an
+ * address, or pending without either (the pod the webhook missed, stuck in ContainerCreating).
+ */
 export interface PodView {
   report: ReportPod;
   unreadable: boolean;
+  /** Whether the pod pins the Windows OS label, which is what makes the IPAM webhook add the request. */
+  selectsWindows: boolean;
 }
 
 export function requestsAddress(pod: V1Pod): boolean {
@@ -30,7 +36,7 @@ export function readPods(pods: readonly V1Pod[], now: Date, book: AddressBook | 
     if (pod.spec?.hostNetwork || phase === 'Succeeded' || phase === 'Failed') continue;
     const annotation = pod.metadata?.annotations?.[POD_IP_ANNOTATION] ?? null;
     const requests = requestsAddress(pod);
-    if (annotation === null && !requests) continue;
+    if (annotation === null && !requests && phase !== 'Pending') continue;
     let address: string | null = null;
     let unreadable = false;
     if (annotation !== null) {
@@ -43,6 +49,7 @@ export function readPods(pods: readonly V1Pod[], now: Date, book: AddressBook | 
     const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp) : null;
     views.push({
       unreadable,
+      selectsWindows: pod.spec ? isWindowsPod(pod.spec) : false,
       report: {
         namespace: pod.metadata?.namespace ?? '',
         name: pod.metadata?.name ?? '',

@@ -143,12 +143,13 @@ function pods(r: NodeReport, o: HumanOptions): string {
   if (r.pods.length === 0) return 'Pods:          none with an address or an address request\n';
   const headings = ['namespace', 'name', 'address', 'source', ...(o.wide ? ['eni', 'annotation', 'phase', 'uid'] : []), 'age'];
   const rows = r.pods.map((p) => {
-    const source = sourceText(p.source, o.wide);
+    const missingRequest = p.source.kind === 'none' && !p.requestsAddress;
+    const source = missingRequest ? 'NO REQUEST' : sourceText(p.source, o.wide);
     return [
       p.namespace,
       p.name,
       orDash(p.address ?? p.annotation),
-      p.source.kind === 'not-on-eni' ? o.style.red(source) : source,
+      p.source.kind === 'not-on-eni' || missingRequest ? o.style.red(source) : source,
       ...(o.wide
         ? [p.source.kind === 'prefix' || p.source.kind === 'secondary-ip' ? p.source.interfaceId : '-', orDash(p.annotation), p.phase, p.uid]
         : []),

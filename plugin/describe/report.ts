@@ -29,7 +29,9 @@ export type FindingKind =
   /** One ENI holds both secondary IPs and /28 prefixes. */
   | 'mixed-mode-eni'
   /** A pod requests the resource but has no address annotation. */
-  | 'pod-without-address';
+  | 'pod-without-address'
+  /** A pending pod on a node that runs IPAM neither requests the resource nor has an address. */
+  | 'pod-without-resource-request';
 
 export interface Finding {
   kind: FindingKind;

@@ -119,6 +119,7 @@ export const NODE_REPORT_SCHEMA: Shape = obj({
         'over-advertised-capacity',
         'mixed-mode-eni',
         'pod-without-address',
+        'pod-without-resource-request',
       ),
       subject: str,
       message: str,

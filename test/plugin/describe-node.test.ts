@@ -108,8 +108,9 @@ async function execKubeconfig(): Promise<string> {
 async function seedScenarios(): Promise<void> {
   // Instances: 1 prefix (AWS), 2 secondary (AWS, non-Nitro), 3 mixed, 4 every disagreement, 5 winprefix-managed.
   // Instance 6 has a type missing from the bundled table: its slots come from DescribeInstanceTypes.
+  // Instance 7 has pods the webhook missed.
   sim = await startEc2Simulator({
-    world: worldFor(['m5.large', 'm4.large', 'm5.large', 'm5.large', 'm5.large', 'w9.large'], { 'w9.large': { ipv4PerInterface: 6, interfaces: 2, hypervisor: 'nitro' } }),
+    world: worldFor(['m5.large', 'm4.large', 'm5.large', 'm5.large', 'm5.large', 'w9.large', 'm5.large'], { 'w9.large': { ipv4PerInterface: 6, interfaces: 2, hypervisor: 'nitro' } }),
   });
   s = seeder(plane().kubeConfig(), sim.endpoint);
   await s.core.createNamespacedConfigMap({
@@ -184,6 +185,23 @@ async function seedScenarios(): Promise<void> {
     const { eniId } = await seedNode(s, { name: 'win-newtype', instance: 6, instanceType: 'w9.large', advertised: 80 });
     const [prefix] = await s.ec2.assignPrefixes(eniId, 1);
     await seedPod(s, { name: 'n-0', node: 'win-newtype', annotation: `${addressIn(prefix!, 0)}/32` });
+  }
+  // Pods created without the resource request: one that does not select Windows, one the webhook never saw.
+  {
+    const { eniId } = await seedNode(s, { name: 'win-webhookless', instance: 7, instanceType: 'm5.large', advertised: 144 });
+    const [prefix] = await s.ec2.assignPrefixes(eniId, 1);
+    await seedPod(s, { name: 'served', node: 'win-webhookless', annotation: `${addressIn(prefix!, 0)}/32` });
+    const unpinned = await seedPod(s, { name: 'unpinned', node: 'win-webhookless', requestIp: false, nodeSelector: false });
+    await seedPod(s, { name: 'missed', node: 'win-webhookless', requestIp: false });
+    await seedEvent(s, {
+      kind: 'Pod',
+      name: 'unpinned',
+      uid: unpinned.metadata!.uid!,
+      reason: 'FailedCreatePodSandBox',
+      type: 'Warning',
+      component: 'kubelet',
+      message: 'rpc error: pod does not have label vpc.amazonaws.com/PrivateIPv4Address',
+    });
   }
   await s.core.createNode({ body: { metadata: { name: 'linux-1', labels: { 'kubernetes.io/os': 'linux' } }, spec: { providerID: 'aws:///us-west-2a/i-0linux' } } });
   await s.core.createNode({ body: { metadata: { name: 'win-nopid', labels: { 'kubernetes.io/os': 'windows', 'node.kubernetes.io/instance-type': 'm5.large', 'topology.kubernetes.io/zone': 'us-west-2a' } } } });
@@ -271,6 +289,22 @@ describe('describe node: every disagreement is found and exits 1', () => {
     for (const f of report.findings) {
       assert.ok(f.meaning.length > 20 && f.action.length > 20, `${f.kind} says what it means and what to do`);
     }
+  });
+
+  it('pending pods without the resource request: which ones, why, and the kubelet error', async () => {
+    const { code, report } = await describeJson('win-webhookless');
+    assert.equal(code, 1);
+    assert.deepEqual(kinds(report), ['pod-without-resource-request', 'pod-without-resource-request']);
+    const about = (name: string) => report.findings.find((f) => f.subject === `pod default/${name}`)!;
+    assert.match(about('unpinned').message, /does not select Windows nodes.*kubelet: rpc error: pod does not have label/);
+    assert.match(about('missed').message, /mutating webhook did not run/);
+    assert.deepEqual(report.pods.map((p) => [p.name, p.requestsAddress, p.source.kind]), [
+      ['missed', false, 'none'],
+      ['served', true, 'prefix'],
+      ['unpinned', false, 'none'],
+    ]);
+    const human = await runPlugin(args('win-webhookless'));
+    assert.match(human.stdout, /unpinned +- +NO REQUEST/);
   });
 
   it('the human form lists findings, bars in plain ASCII and no colour when piped', async () => {

@@ -78,8 +78,17 @@ export async function seedNode(
 }
 
 /** A pod bound to `node`, requesting the address resource, with the address annotation when given. */
-export async function seedPod(s: Seeder, o: { name: string; node: string; annotation?: string; namespace?: string; requestIp?: boolean }): Promise<V1Pod> {
-  const pod = await createWindowsPod(s.kc, { name: o.name, nodeName: o.node, requestIp: o.requestIp ?? true, ...(o.namespace ? { namespace: o.namespace } : {}) });
+export async function seedPod(
+  s: Seeder,
+  o: { name: string; node: string; annotation?: string; namespace?: string; requestIp?: boolean; nodeSelector?: boolean },
+): Promise<V1Pod> {
+  const pod = await createWindowsPod(s.kc, {
+    name: o.name,
+    nodeName: o.node,
+    requestIp: o.requestIp ?? true,
+    ...(o.nodeSelector === undefined ? {} : { nodeSelector: o.nodeSelector }),
+    ...(o.namespace ? { namespace: o.namespace } : {}),
+  });
   if (o.annotation !== undefined) {
     await annotatePod(s, { namespace: pod.metadata!.namespace!, name: o.name, uid: pod.metadata!.uid!, annotations: { [RESOURCE_NAME]: o.annotation } });
   }

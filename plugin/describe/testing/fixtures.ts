@@ -32,7 +32,17 @@ export function windowsNode(o: { name?: string; instanceType?: string; advertise
 
 let uidCounter = 0;
 
-export function pod(o: { name: string; namespace?: string; annotation?: string; requests?: boolean; phase?: string; ageSeconds?: number; uid?: string; hostNetwork?: boolean }): V1Pod {
+export function pod(o: {
+  name: string;
+  namespace?: string;
+  annotation?: string;
+  requests?: boolean;
+  phase?: string;
+  ageSeconds?: number;
+  uid?: string;
+  hostNetwork?: boolean;
+  nodeSelector?: Record<string, string>;
+}): V1Pod {
   const requests = o.requests ?? true;
   return {
     metadata: {
@@ -45,6 +55,7 @@ export function pod(o: { name: string; namespace?: string; annotation?: string; 
     spec: {
       nodeName: 'win-1',
       hostNetwork: o.hostNetwork ?? false,
+      ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
       containers: [{ name: 'app', resources: requests ? { requests: { [RESOURCE_NAME]: '1' }, limits: { [RESOURCE_NAME]: '1' } } : {} }],
     },
     status: { phase: o.phase ?? 'Running' },
