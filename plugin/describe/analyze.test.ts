@@ -187,6 +187,25 @@ describe('analyzeNode: every finding kind', () => {
     assert.deepEqual(kinds(running), []);
   });
 
+  it('pod-sandbox-failing: the address is there, kubelet fails on the host; an old failure is history', () => {
+    const failing = (uid: string, agoSeconds: number) =>
+      event({ reason: 'FailedCreatePodSandBox', kind: 'Pod', name: uid.slice(4), namespace: 'default', uid, type: 'Warning', message: 'hnsCall failed in Win32: The object already exists', component: 'kubelet', agoSeconds });
+    const r = analyze({
+      node: windowsNode({ advertised: 144 }),
+      pods: [
+        pod({ name: 'burst', uid: 'uid-burst', phase: 'Pending', annotation: '10.0.1.17/32' }),
+        pod({ name: 'recovered', uid: 'uid-recovered', phase: 'Running', annotation: '10.0.1.18/32' }),
+        pod({ name: 'stale', uid: 'uid-stale', phase: 'Pending', annotation: '10.0.1.19/32' }),
+      ],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      events: [failing('uid-burst', 30), failing('uid-recovered', 30), failing('uid-stale', 3600)],
+    });
+    assert.deepEqual(kinds(r), ['pod-sandbox-failing']);
+    assert.equal(r.findings[0]!.subject, 'pod default/burst');
+    assert.match(r.findings[0]!.message, /has address 10\.0\.1\.17, but kubelet failed to create its sandbox 30s ago: hnsCall failed/);
+    assert.match(r.findings[0]!.meaning, /IPAM did its part/);
+  });
+
   it('unexplained-eni-address: a free prefix beyond the warm targets', () => {
     const r = analyze({
       pods: [pod({ name: 'a', annotation: '10.0.1.17/32' })],

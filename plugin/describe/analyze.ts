@@ -15,7 +15,7 @@ import { parseCidr } from '../../pkg/net/ipv4.ts';
 import { decodeNodeStatus, type NodeStatus } from '../../pkg/status/node-status.ts';
 import { buildAddressBook, prefixAddresses, type AddressBook } from './addresses.ts';
 import { capacityOf } from './capacity.ts';
-import { mixedInterfaces, podFindings, podsWithoutAddress, podsWithoutRequest, unexplained } from './disagreements.ts';
+import { mixedInterfaces, podFindings, podsWithoutAddress, podsWithoutRequest, sandboxFailures, unexplained } from './disagreements.ts';
 import * as finding from './findings.ts';
 import type { DescribeInputs } from './inputs.ts';
 import { eventSource, eventTime, isIpamEvent } from './ipam-events.ts';
@@ -73,6 +73,7 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
     ...podFindings(pods, podsByIp, book, status, instanceId ?? name),
     ...podsWithoutAddress(pods, podEvents, nodeEvents.filter(isIpamEvent), status),
     ...podsWithoutRequest(pods, podEvents, (advertised ?? 0) > 0 || (status !== undefined && status.mode !== 'unmanaged')),
+    ...sandboxFailures(pods, podEvents, now),
     ...(capacity.deliverable !== null && advertised !== null && advertised > capacity.deliverable
       ? [finding.overAdvertised(advertised, capacity.deliverable, capacity.why)]
       : []),

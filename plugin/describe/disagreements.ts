@@ -90,6 +90,27 @@ export function podsWithoutRequest(pods: readonly PodView[], podEvents: readonly
     });
 }
 
+/** kubelet refreshes the event while it retries; an older one is history, not the pod's state. */
+export const SANDBOX_FAILURE_FRESH_MS = 10 * 60_000;
+
+/**
+ * The third stage of a pod stuck in ContainerCreating: it has its address (on the ENI, or EC2 was
+ * not read), yet kubelet keeps failing its sandbox. A pod whose address is not on the ENI already
+ * has its own finding.
+ */
+export function sandboxFailures(pods: readonly PodView[], podEvents: readonly CoreV1Event[], now: Date): Finding[] {
+  const out: Finding[] = [];
+  for (const p of pods) {
+    const { report } = p;
+    if (report.phase !== 'Pending' || report.address === null || report.source.kind === 'not-on-eni') continue;
+    const failure = newestWarning(podEvents.filter((e) => ownEvent(e, p) && e.reason === SANDBOX_FAILED));
+    const at = failure ? eventTime(failure) : null;
+    if (!failure || !at || now.getTime() - at.getTime() > SANDBOX_FAILURE_FRESH_MS) continue;
+    out.push(finding.sandboxFailing(report, report.address, failure.message ?? '', formatAge(Math.max(0, Math.floor((now.getTime() - at.getTime()) / 1000)))));
+  }
+  return out;
+}
+
 export function mixedInterfaces(interfaces: readonly NetworkInterface[], activeMode: ActiveMode | null): Finding[] {
   const draining = activeMode === 'prefix' ? 'secondary' : activeMode === 'secondary' ? 'prefix' : null;
   return interfaces

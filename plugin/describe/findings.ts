@@ -68,6 +68,16 @@ export function podWithoutResourceRequest(pod: { namespace: string; name: string
   };
 }
 
+export function sandboxFailing(pod: { namespace: string; name: string }, ip: string, sandboxError: string, ago: string): Finding {
+  return {
+    kind: 'pod-sandbox-failing',
+    subject: `pod ${podName(pod)}`,
+    message: `pod ${podName(pod)} has address ${ip}, but kubelet failed to create its sandbox ${ago} ago: ${sandboxError}`,
+    meaning: 'IPAM did its part: the address is assigned and on the ENI. The failure is on the node, in the Windows CNI or the Host Networking Service (HNS), which a burst of pods on a fresh node can trip.',
+    action: `kubelet retries on its own; if it keeps failing, read kubectl describe pod -n ${pod.namespace} ${pod.name} and the node's CNI and HNS logs, and delete the pod to start over.`,
+  };
+}
+
 export function overAdvertised(advertised: number, deliverable: number, detail: string): Finding {
   return {
     kind: 'over-advertised-capacity',

@@ -31,7 +31,9 @@ export type FindingKind =
   /** A pod requests the resource but has no address annotation. */
   | 'pod-without-address'
   /** A pending pod on a node that runs IPAM neither requests the resource nor has an address. */
-  | 'pod-without-resource-request';
+  | 'pod-without-resource-request'
+  /** A pending pod has its address, but kubelet keeps failing to create its sandbox (host side). */
+  | 'pod-sandbox-failing';
 
 export interface Finding {
   kind: FindingKind;

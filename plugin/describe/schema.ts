@@ -120,6 +120,7 @@ export const NODE_REPORT_SCHEMA: Shape = obj({
         'mixed-mode-eni',
         'pod-without-address',
         'pod-without-resource-request',
+        'pod-sandbox-failing',
       ),
       subject: str,
       message: str,

@@ -108,7 +108,7 @@ async function execKubeconfig(): Promise<string> {
 async function seedScenarios(): Promise<void> {
   // Instances: 1 prefix (AWS), 2 secondary (AWS, non-Nitro), 3 mixed, 4 every disagreement, 5 winprefix-managed.
   // Instance 6 has a type missing from the bundled table: its slots come from DescribeInstanceTypes.
-  // Instance 7 has pods the webhook missed.
+  // Instance 7 has pods stuck at the stages no other node shows: no request, and host-side sandbox failures.
   sim = await startEc2Simulator({
     world: worldFor(['m5.large', 'm4.large', 'm5.large', 'm5.large', 'm5.large', 'w9.large', 'm5.large'], { 'w9.large': { ipv4PerInterface: 6, interfaces: 2, hypervisor: 'nitro' } }),
   });
@@ -186,13 +186,24 @@ async function seedScenarios(): Promise<void> {
     const [prefix] = await s.ec2.assignPrefixes(eniId, 1);
     await seedPod(s, { name: 'n-0', node: 'win-newtype', annotation: `${addressIn(prefix!, 0)}/32` });
   }
-  // Pods created without the resource request: one that does not select Windows, one the webhook never saw.
+  // Pods created without the resource request (one does not select Windows, one the webhook never saw),
+  // and one with its address whose sandbox kubelet cannot create.
   {
-    const { eniId } = await seedNode(s, { name: 'win-webhookless', instance: 7, instanceType: 'm5.large', advertised: 144 });
+    const { eniId } = await seedNode(s, { name: 'win-stuck', instance: 7, instanceType: 'm5.large', advertised: 144 });
     const [prefix] = await s.ec2.assignPrefixes(eniId, 1);
-    await seedPod(s, { name: 'served', node: 'win-webhookless', annotation: `${addressIn(prefix!, 0)}/32` });
-    const unpinned = await seedPod(s, { name: 'unpinned', node: 'win-webhookless', requestIp: false, nodeSelector: false });
-    await seedPod(s, { name: 'missed', node: 'win-webhookless', requestIp: false });
+    await seedPod(s, { name: 'served', node: 'win-stuck', annotation: `${addressIn(prefix!, 0)}/32` });
+    const unpinned = await seedPod(s, { name: 'unpinned', node: 'win-stuck', requestIp: false, nodeSelector: false });
+    await seedPod(s, { name: 'missed', node: 'win-stuck', requestIp: false });
+    const hns = await seedPod(s, { name: 'hns', node: 'win-stuck', annotation: `${addressIn(prefix!, 1)}/32` });
+    await seedEvent(s, {
+      kind: 'Pod',
+      name: 'hns',
+      uid: hns.metadata!.uid!,
+      reason: 'FailedCreatePodSandBox',
+      type: 'Warning',
+      component: 'kubelet',
+      message: 'hnsCall failed in Win32: The object already exists',
+    });
     await seedEvent(s, {
       kind: 'Pod',
       name: 'unpinned',
@@ -291,19 +302,21 @@ describe('describe node: every disagreement is found and exits 1', () => {
     }
   });
 
-  it('pending pods without the resource request: which ones, why, and the kubelet error', async () => {
-    const { code, report } = await describeJson('win-webhookless');
+  it('pods stuck without the resource request or in a failing sandbox: which ones, why, and the kubelet error', async () => {
+    const { code, report } = await describeJson('win-stuck');
     assert.equal(code, 1);
-    assert.deepEqual(kinds(report), ['pod-without-resource-request', 'pod-without-resource-request']);
+    assert.deepEqual(kinds(report), ['pod-sandbox-failing', 'pod-without-resource-request', 'pod-without-resource-request']);
     const about = (name: string) => report.findings.find((f) => f.subject === `pod default/${name}`)!;
+    assert.match(about('hns').message, /has address .*kubelet failed to create its sandbox .*The object already exists/);
     assert.match(about('unpinned').message, /does not select Windows nodes.*kubelet: rpc error: pod does not have label/);
     assert.match(about('missed').message, /mutating webhook did not run/);
     assert.deepEqual(report.pods.map((p) => [p.name, p.requestsAddress, p.source.kind]), [
+      ['hns', true, 'prefix'],
       ['missed', false, 'none'],
       ['served', true, 'prefix'],
       ['unpinned', false, 'none'],
     ]);
-    const human = await runPlugin(args('win-webhookless'));
+    const human = await runPlugin(args('win-stuck'));
     assert.match(human.stdout, /unpinned +- +NO REQUEST/);
   });
 
