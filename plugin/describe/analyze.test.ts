@@ -206,6 +206,23 @@ describe('analyzeNode: every finding kind', () => {
     assert.match(r.findings[0]!.meaning, /IPAM did its part/);
   });
 
+  it('pod-sandbox-failing: not for failures from before the address came', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 144 }),
+      pods: [
+        pod({ name: 'late-label', uid: 'uid-late-label', phase: 'Pending', annotation: '10.0.1.17/32' }),
+        pod({ name: 'allocated-after', uid: 'uid-allocated-after', phase: 'Pending', annotation: '10.0.1.18/32' }),
+      ],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      events: [
+        event({ reason: 'FailedCreatePodSandBox', kind: 'Pod', name: 'late-label', namespace: 'default', uid: 'uid-late-label', type: 'Warning', message: 'pod does not have label vpc.amazonaws.com/PrivateIPv4Address', component: 'kubelet', agoSeconds: 20 }),
+        event({ reason: 'FailedCreatePodSandBox', kind: 'Pod', name: 'allocated-after', namespace: 'default', uid: 'uid-allocated-after', type: 'Warning', message: 'network is not ready', component: 'kubelet', agoSeconds: 20 }),
+        event({ reason: 'ResourceAllocated', kind: 'Pod', name: 'allocated-after', namespace: 'default', uid: 'uid-allocated-after', message: 'Allocated 10.0.1.18/32', agoSeconds: 10 }),
+      ],
+    });
+    assert.deepEqual(kinds(r), []);
+  });
+
   it('unexplained-eni-address: a free prefix beyond the warm targets', () => {
     const r = analyze({
       pods: [pod({ name: 'a', annotation: '10.0.1.17/32' })],

@@ -5,6 +5,7 @@
  * ENI addresses no pod and no warm target explains. Pure.
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
+import { EventReasons, RESOURCE_NAME } from '../../pkg/contract.ts';
 import type { NetworkInterface } from '../../pkg/ec2/port.ts';
 import type { NodeStatus } from '../../pkg/status/node-status.ts';
 import { formatAge } from '../render/age.ts';
@@ -96,16 +97,21 @@ export const SANDBOX_FAILURE_FRESH_MS = 10 * 60_000;
 /**
  * The third stage of a pod stuck in ContainerCreating: it has its address (on the ENI, or EC2 was
  * not read), yet kubelet keeps failing its sandbox. A pod whose address is not on the ENI already
- * has its own finding.
+ * has its own finding. Failures from before the address came (kubelet's "does not have label
+ * vpc.amazonaws.com/PrivateIPv4Address", or older than the ResourceAllocated event) are over.
  */
 export function sandboxFailures(pods: readonly PodView[], podEvents: readonly CoreV1Event[], now: Date): Finding[] {
   const out: Finding[] = [];
   for (const p of pods) {
     const { report } = p;
     if (report.phase !== 'Pending' || report.address === null || report.source.kind === 'not-on-eni') continue;
-    const failure = newestWarning(podEvents.filter((e) => ownEvent(e, p) && e.reason === SANDBOX_FAILED));
+    const own = podEvents.filter((e) => ownEvent(e, p));
+    const failure = newestWarning(own.filter((e) => e.reason === SANDBOX_FAILED));
     const at = failure ? eventTime(failure) : null;
     if (!failure || !at || now.getTime() - at.getTime() > SANDBOX_FAILURE_FRESH_MS) continue;
+    if ((failure.message ?? '').includes(RESOURCE_NAME)) continue;
+    const allocatedAt = own.filter((e) => e.reason === EventReasons.resourceAllocated).map((e) => eventTime(e)?.getTime() ?? 0);
+    if (allocatedAt.some((t) => t > at.getTime())) continue;
     out.push(finding.sandboxFailing(report, report.address, failure.message ?? '', formatAge(Math.max(0, Math.floor((now.getTime() - at.getTime()) / 1000)))));
   }
   return out;
