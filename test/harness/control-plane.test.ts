@@ -287,13 +287,7 @@ describe('clean-up', () => {
   });
 
   test('SIGTERM to a process holding a control plane stops it and removes its folder', async () => {
-    const fixture = new URL('./fixtures/hold-control-plane.ts', import.meta.url).pathname;
-    const child = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((ok, fail) => {
-      createInterface({ input: child.stdout }).once('line', ok);
-      child.once('exit', (code) => fail(new Error(`fixture exited early with ${code}`)));
-    });
-    const held = JSON.parse(line) as { dir: string; pids: { etcd: number; kubeApiserver: number } };
+    const { child, held } = await holdControlPlaneInChild();
     assert.ok(isAlive(held.pids.kubeApiserver) && existsSync(held.dir));
     const exited = new Promise<NodeJS.Signals | null>((ok) => child.once('exit', (_code, signal) => ok(signal)));
     child.kill('SIGTERM');
@@ -304,13 +298,7 @@ describe('clean-up', () => {
   });
 
   test('SIGKILL of the holding process: the watchdog ends both processes and removes the folder', async () => {
-    const fixture = new URL('./fixtures/hold-control-plane.ts', import.meta.url).pathname;
-    const child = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((ok, fail) => {
-      createInterface({ input: child.stdout }).once('line', ok);
-      child.once('exit', (code) => fail(new Error(`fixture exited early with ${code}`)));
-    });
-    const held = JSON.parse(line) as { dir: string; pids: { etcd: number; kubeApiserver: number } };
+    const { child, held } = await holdControlPlaneInChild();
     child.kill('SIGKILL');
     await waitFor('the watchdog to clean up', async () =>
       !isAlive(held.pids.etcd) && !isAlive(held.pids.kubeApiserver) && !existsSync(held.dir) ? true : undefined,
@@ -318,3 +306,14 @@ describe('clean-up', () => {
     );
   });
 });
+
+/** A child process that starts a control plane and prints its folder and process ids as one JSON line. */
+async function holdControlPlaneInChild() {
+  const fixture = new URL('./fixtures/hold-control-plane.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((ok, fail) => {
+    createInterface({ input: child.stdout }).once('line', ok);
+    child.once('exit', (code) => fail(new Error(`fixture exited early with ${code}`)));
+  });
+  return { child, held: JSON.parse(line) as { dir: string; pids: { etcd: number; kubeApiserver: number } } };
+}
