@@ -3,9 +3,9 @@
  * Output of `simulate`: the stable JSON/YAML document and the kubectl-like table.
  * The document's schema is documented in docs/simulate.md; change it only additively.
  */
-import Table from 'cli-table3';
 import { dump } from 'js-yaml';
 import { ConfigKeys } from '../../pkg/contract.ts';
+import { renderTable as renderColumns } from '../render/table.ts';
 import type { Simulation, SimulationRow } from './simulate.ts';
 
 /** Keys upstream deprecated in favour of the windows-* ones. */
@@ -57,20 +57,6 @@ export function renderYaml(sim: Simulation): string {
   return dump(toDocument(sim), { lineWidth: -1 });
 }
 
-/** kubectl-style columns: no borders, upper-case headers, three spaces between columns. */
-function plainTable(head: string[]): Table.Table {
-  return new Table({
-    head,
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-    chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-      left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-      right: '', 'right-mid': '', middle: '   ',
-    },
-  });
-}
-
 export function renderTable(sim: Simulation): string {
   const c = sim.config;
   const lines: string[] = [];
@@ -90,22 +76,15 @@ export function renderTable(sim: Simulation): string {
     lines.push('Problems:');
     for (const p of sim.problems) lines.push(`  ${p.key}=${JSON.stringify(p.value)}: ${p.message}`);
   }
-  const table =
+  const rows = sim.results.map((r) =>
+    (c.mode === 'prefix'
+      ? [r.pods, r.attachedPrefixes, r.podsPerPrefix.join(',') || '-', r.unusedPrefixes, r.totalIPs, r.unusedIPs]
+      : [r.pods, r.secondaryIPs, r.unusedIPs]
+    ).map(String),
+  );
+  const headings =
     c.mode === 'prefix'
-      ? plainTable(['PODS', 'PREFIXES', 'PODS PER PREFIX', 'UNUSED PREFIXES', 'TOTAL IPS', 'UNUSED IPS'])
-      : plainTable(['PODS', 'SECONDARY IPS', 'WARM IPS']);
-  for (const r of sim.results) {
-    if (c.mode === 'prefix') {
-      table.push([r.pods, r.attachedPrefixes, r.podsPerPrefix.join(',') || '-', r.unusedPrefixes, r.totalIPs, r.unusedIPs].map(String));
-    } else {
-      table.push([r.pods, r.secondaryIPs, r.unusedIPs].map(String));
-    }
-  }
-  const rendered = table
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .filter((line) => line !== '')
-    .join('\n');
-  return `${lines.join('\n')}\n\n${rendered}\n`;
+      ? ['PODS', 'PREFIXES', 'PODS PER PREFIX', 'UNUSED PREFIXES', 'TOTAL IPS', 'UNUSED IPS']
+      : ['PODS', 'SECONDARY IPS', 'WARM IPS'];
+  return `${lines.join('\n')}\n\n${renderColumns(headings, rows)}`;
 }
