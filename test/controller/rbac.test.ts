@@ -7,11 +7,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1ClusterRole, type V1ClusterRoleBinding, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { POD_IP_ANNOTATION } from '../../pkg/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import { DEFAULT_INSTALL, rbacObjects } from '../../pkg/manifests/install.ts';
-import { createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
+import { createOrReplaceObjects, createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
   PD_ON,
@@ -33,20 +33,6 @@ const CONTROLLER_USER = 'winprefix-rbac-test';
 const INSTALL = { ...DEFAULT_INSTALL, namespace: 'winprefix-system' };
 const INSTANCES = { 'win-rbac': 'i-0c00000000000000a' };
 
-async function applyRbac(kc: KubeConfig, objects: Array<Record<string, unknown>>): Promise<void> {
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  for (const o of objects) {
-    const namespace = (o.metadata as { namespace?: string }).namespace ?? '';
-    switch (o.kind) {
-      case 'ClusterRole': await rbac.createClusterRole({ body: o as unknown as V1ClusterRole }); break;
-      case 'ClusterRoleBinding': await rbac.createClusterRoleBinding({ body: o as unknown as V1ClusterRoleBinding }); break;
-      case 'Role': await rbac.createNamespacedRole({ namespace, body: o as unknown as V1Role }); break;
-      case 'RoleBinding': await rbac.createNamespacedRoleBinding({ namespace, body: o as unknown as V1RoleBinding }); break;
-      default: throw new Error(`unexpected RBAC object kind ${String(o.kind)}`);
-    }
-  }
-}
-
 describe('controller RBAC and annotation guard', () => {
   let sim: Ec2Simulator;
   let kc: KubeConfig;
@@ -56,7 +42,7 @@ describe('controller RBAC and annotation guard', () => {
   before(async () => {
     kc = plane().kubeConfig();
     await ensureNamespace(kc, INSTALL.namespace);
-    await applyRbac(kc, rbacObjects(INSTALL, { kind: 'User', name: CONTROLLER_USER }));
+    await createOrReplaceObjects(kc, rbacObjects(INSTALL, { kind: 'User', name: CONTROLLER_USER }));
     const kubeconfigPath = await plane().mintKubeconfig({ name: CONTROLLER_USER });
     stack = await startStack({
       plane: plane(),
