@@ -476,6 +476,22 @@ describe('EC2 failures', () => {
     settle(pool, eni, 0);
     assert.equal(pool.snapshot(0).pending.resync, false);
   });
+
+  test('an assign answer with entries that are not /28 prefixes or IPv4 addresses: the rest is adopted, the bad ones named', () => {
+    const pool = NodePool.create(defaultPoolSettings(9, 19), cfg(PD), 0);
+    const [create] = pool.plan(0);
+    assert.equal(create!.kind, 'assign-prefixes');
+    pool.complete(create!.id, { ok: true, addresses: ['10.0.16.0/28', '10.0.32.0/27', '10.0.48.5/28', 'bogus'] }, 0);
+    assert.deepEqual(pool.snapshot(0).prefixes.map((p) => p.prefix), ['10.0.16.0/28']);
+    assert.match(pool.snapshot(0).lastError!.message, /10\.0\.32\.0\/27, 10\.0\.48\.5\/28, bogus/);
+
+    const sec = NodePool.create(defaultPoolSettings(9, 19), cfg(SEC), 0);
+    const [createIps] = sec.plan(0);
+    assert.equal(createIps!.kind, 'assign-secondary-ips');
+    sec.complete(createIps!.id, { ok: true, addresses: ['10.0.0.4', '10.0.0.5/19', '10.0.0.300'] }, 0);
+    assert.deepEqual(sec.snapshot(0).secondaryIps.map((s) => s.ip), ['10.0.0.4', '10.0.0.5']);
+    assert.match(sec.snapshot(0).lastError!.message, /ignored: 10\.0\.0\.300$/);
+  });
 });
 
 describe('re-sync and restore', () => {

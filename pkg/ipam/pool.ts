@@ -20,7 +20,7 @@
  *   failure triggers a re-sync of the ledger from the ENI.
  */
 import { ADDRESSES_PER_PREFIX, COOL_DOWN_MS } from '../contract.ts';
-import { AddressError, formatIPv4, parseCidr, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
+import { formatIPv4, parseCidr, parseIPv4 } from '../net/ipv4.ts';
 import { formatAnnotation } from './annotation.ts';
 import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
 import { EniLedger, occupy, vacate, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
@@ -470,22 +470,10 @@ export class NodePool {
   }
 
   #adopt(kind: 'prefix' | 'secondary', addresses: readonly string[], now: number): void {
-    const bad: string[] = [];
-    for (const text of addresses) {
-      try {
-        if (kind === 'prefix') {
-          const cidr = parseCidr(text, { strict: true });
-          if (cidr.prefixLength !== 28) throw new AddressError(`"${text}" is not a /28 prefix`);
-          this.#state.ledger.addPrefix(cidr.base, undefined);
-        } else {
-          this.#state.ledger.addSecondary(parseIPv4(splitMaskedAddress(text).ip), undefined);
-        }
-      } catch (err) {
-        if (!(err instanceof AddressError)) throw err;
-        bad.push(text);
-      }
-    }
-    if (bad.length > 0) this.#recordUnreadable(bad, now);
+    const parsed = parseEni(kind === 'prefix' ? { prefixes: addresses, secondaryIps: [] } : { prefixes: [], secondaryIps: addresses });
+    for (const base of parsed.prefixes.keys()) this.#state.ledger.addPrefix(base, undefined);
+    for (const ip of parsed.secondaryIps.keys()) this.#state.ledger.addSecondary(ip, undefined);
+    if (parsed.unreadable.length > 0) this.#recordUnreadable(parsed.unreadable, now);
     // EC2 may hand back an address that vanished under a running pod: it is still that pod's.
     reclaimVanished(this.#state);
   }

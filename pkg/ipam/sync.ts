@@ -12,7 +12,7 @@ import { AddressError, formatCidr, parseCidr, parseIPv4, splitMaskedAddress } fr
 import { parseAnnotation } from './annotation.ts';
 import { occupy, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import type { PoolState } from './state.ts';
-import type { EniAddresses, PodAddress, RestoreReport, ResyncReport } from './types.ts';
+import type { PodAddress, RestoreReport, ResyncReport } from './types.ts';
 
 export interface ParsedEni {
   prefixes: Map<number, string>;
@@ -30,7 +30,8 @@ function tryParse<T>(parse: () => T): T | undefined {
   }
 }
 
-export function parseEni(eni: EniAddresses): ParsedEni {
+/** Reads what EC2 reported (a whole ENI, or the addresses one assign call created). */
+export function parseEni(eni: { readonly prefixes: readonly string[]; readonly secondaryIps: readonly string[] }): ParsedEni {
   const parsed: ParsedEni = { prefixes: new Map(), secondaryIps: new Map(), unreadable: [] };
   for (const text of eni.prefixes) {
     const cidr = tryParse(() => parseCidr(text, { strict: true }));
