@@ -13,7 +13,8 @@
  *   falls back to the documented default in every mode (upstream's bug 2 starves instead).
  * - Targets apply whatever the node type (upstream's bug 4 silently drops them).
  */
-import { ADDRESSES_PER_PREFIX, ConfigKeys } from '../contract.ts';
+import { ConfigKeys } from '../contract.ts';
+import { nominalCapacity } from './state.ts';
 import type { ClusterIpamConfig, ConfigProblem, Mode, NodeIpamConfig, NodeShape } from './types.ts';
 
 /** Upstream's documented defaults (docs/windows/*_config_options.md, pkg/config constants). */
@@ -165,7 +166,7 @@ function keyOf(cluster: ClusterIpamConfig, name: TargetName): string {
 export function resolveNodeConfig(cluster: ClusterIpamConfig, node: NodeShape): NodeIpamConfig {
   const { mode, reason } = chooseMode(cluster, node);
   const problems: ConfigProblem[] = [...cluster.problems];
-  const capacity = mode === 'prefix' ? node.slots * ADDRESSES_PER_PREFIX : node.slots;
+  const capacity = nominalCapacity(mode, node.slots);
   let warm: number;
   let min: number;
   let prefixTarget = 0;
