@@ -5,7 +5,6 @@
  * bound to a node, namespaces, and admission webhook configurations.
  */
 import {
-  AdmissionregistrationV1Api,
   ApiException,
   CoreV1Api,
   KubernetesObjectApi,
@@ -207,29 +206,7 @@ function asWebhookConfiguration(object: object): WebhookConfiguration {
 
 /** Creates each configuration, or replaces it when one of that name exists. Callers set url and caBundle. */
 export async function installWebhookConfigurations(kc: KubeConfig, objects: object[]): Promise<void> {
-  const api = kc.makeApiClient(AdmissionregistrationV1Api);
-  for (const object of objects.map(asWebhookConfiguration)) {
-    const name = object.metadata?.name ?? '';
-    if (object.kind === 'MutatingWebhookConfiguration') {
-      try {
-        await api.createMutatingWebhookConfiguration({ body: object });
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-        const existing = await api.readMutatingWebhookConfiguration({ name });
-        const body = { ...object, metadata: { ...object.metadata, resourceVersion: existing.metadata?.resourceVersion } };
-        await api.replaceMutatingWebhookConfiguration({ name, body });
-      }
-    } else {
-      try {
-        await api.createValidatingWebhookConfiguration({ body: object });
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-        const existing = await api.readValidatingWebhookConfiguration({ name });
-        const body = { ...object, metadata: { ...object.metadata, resourceVersion: existing.metadata?.resourceVersion } };
-        await api.replaceValidatingWebhookConfiguration({ name, body });
-      }
-    }
-  }
+  await createOrReplaceObjects(kc, objects.map(asWebhookConfiguration).map((o) => ({ apiVersion: 'admissionregistration.k8s.io/v1', ...o })));
 }
 
 /**
