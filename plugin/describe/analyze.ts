@@ -153,6 +153,7 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
   };
 }
 
+/** Only the controller knows which free addresses are cooling down; without it they count as free. */
 function coolingAddresses(status: NodeStatus | undefined): Set<string> {
   const cooling = new Set(status?.secondaryIps?.cooling ?? []);
   for (const p of status?.prefixes ?? []) {

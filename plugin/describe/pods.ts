@@ -77,5 +77,3 @@ export function groupByAddress(pods: readonly PodView[]): Map<string, PodView[]>
   }
   return byIp;
 }
-
-/** Only the controller knows which free addresses are cooling down; without it they count as free. */
