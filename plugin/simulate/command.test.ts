@@ -168,6 +168,7 @@ describe('simulate: errors are one line on stderr, exit 2, nothing on stdout', (
     ['bad target flag', ['--instance-type', 'm5.large', '--pods', '1', '--warm-ip-target', '-1'], /--warm-ip-target: "-1" is not a whole number/],
     ['bad mode', ['--instance-type', 'm5.large', '--pods', '1', '--mode', 'both'], /mode/],
     ['bad output', ['--instance-type', 'm5.large', '--pods', '1', '-o', 'wide'], /output|Choices/i],
+    ['bad output, named before the simulation runs', ['--instance-type', 'm5.large', '--pods', '0,145', '-o', 'wide'], /-o\/--output: "wide" is not one of table, json, yaml/],
     ['unknown flag', ['--instance-type', 'm5.large', '--pods', '1', '--warm-ip', '3'], /Unknown argument/i],
     ['missing pods', ['--instance-type', 'm5.large'], /pods/],
     ['prefix mode on a non-Nitro type', ['--instance-type', 'm4.large', '--mode', 'prefix', '--pods', '1'], /m4\.large is not a Nitro instance type/],

@@ -59,6 +59,8 @@ export const simulateCommand: CommandRegistrar = (root, io, done) =>
     options,
     (parsed) => {
       const argv = singleValues(parsed);
+      // Checked before the simulation runs, so a mistyped -o costs no run and is not masked by its errors.
+      const output = oneOf('-o/--output', argv.output, OUTPUTS) ?? 'table';
       const instanceType = argv['instance-type']!;
       const limits = bundledInstanceLimits(instanceType);
       if (!limits) throw new CliError(`unknown instance type "${instanceType}" (not in the bundled table; check the spelling, e.g. c5.large)`);
@@ -96,7 +98,6 @@ export const simulateCommand: CommandRegistrar = (root, io, done) =>
       if (mode !== undefined) {
         sim.config.modeReason = mode === 'prefix' ? '--mode prefix: one /28 prefix (16 addresses) per slot' : '--mode secondary: one secondary IP per slot';
       }
-      const output = oneOf('-o/--output', argv.output, OUTPUTS) ?? 'table';
       if (data !== undefined && !cluster.ipamEnabled) {
         io.stderr(`note: enable-windows-ipam is not "true" in ${argv.config}, so no controller would manage Windows nodes; simulated as if it were\n`);
       }
