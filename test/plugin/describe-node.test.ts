@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dump, load } from 'js-yaml';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -25,8 +25,8 @@ import { freeLoopbackPort } from '../harness/ports.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
   AWS_TEST_ENV,
-  buildPluginBundle,
   cleanEnv,
+  requirePluginBundle,
   runPlugin,
   runProcess,
   seedEvent,
@@ -117,7 +117,7 @@ async function seedScenarios(): Promise<void> {
     namespace: 'kube-system',
     body: { metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' }, data: { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' } },
   });
-  bundle = await buildPluginBundle();
+  bundle = requirePluginBundle();
 
   // Prefix mode, as the AWS controller leaves it: 17 pods over two /28s, warm-ip-target 1 explains both.
   {
@@ -224,7 +224,7 @@ before(seedScenarios, { timeout: 120_000 });
 after(async () => {
   s?.ec2.destroy();
   await sim?.close();
-  for (const dir of [...scratch, ...(bundle ? [dirname(bundle)] : [])]) await rm(dir, { recursive: true, force: true });
+  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
 });
 
 describe('describe node: consistent nodes exit 0', () => {

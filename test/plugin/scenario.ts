@@ -5,9 +5,10 @@
  * written directly, IPAM events created as their controllers would. Also runs the plugin.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { RESOURCE_NAME, UPSTREAM_COMPONENT } from '../../pkg/contract.ts';
 import { createEc2Adapter, type Ec2Adapter } from '../../pkg/ec2/sdk-adapter.ts';
@@ -154,7 +155,15 @@ export function runProcess(command: string, args: string[], env: Record<string, 
   });
 }
 
-/** The plugin bundle (dist/kubectl-winprefix.js and its chunks, as npm run build makes them), built into a fresh folder. */
+/** dist/kubectl-winprefix.js (with its chunks), which scripts/test.ts has built before any test file runs. */
+export const PLUGIN_BUNDLE = resolve(import.meta.dirname, '../../dist/kubectl-winprefix.js');
+
+export function requirePluginBundle(): string {
+  if (!existsSync(PLUGIN_BUNDLE)) throw new Error(`${PLUGIN_BUNDLE} is missing: run "node scripts/build.ts kubectl-winprefix" first (scripts/test.ts does)`);
+  return PLUGIN_BUNDLE;
+}
+
+/** The plugin bundle, as npm run build makes it, built into a fresh folder (for the benchmark, which times a build of the working tree). */
 export async function buildPluginBundle(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'winprefix-plugin-'));
   return buildEntry('kubectl-winprefix', dir, { minify: false });
