@@ -81,14 +81,12 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
     ...(targets && mode.activeMode ? unexplained(prefixes, secondaryIps, targets, mode.activeMode, releasing) : []),
   ];
 
-  const warmAddresses = [
-    ...prefixes.flatMap((p) => prefixAddresses(parseCidr(p.cidr)).filter((_, i) => p.cells[i] === 'free')),
-    ...secondaryIps.filter((s) => s.state === 'free').map((s) => s.ip),
+  const addressesIn = (state: CellState) => [
+    ...prefixes.flatMap((p) => prefixAddresses(parseCidr(p.cidr)).filter((_, i) => p.cells[i] === state)),
+    ...secondaryIps.filter((s) => s.state === state).map((s) => s.ip),
   ];
-  const coolingList = [
-    ...prefixes.flatMap((p) => prefixAddresses(parseCidr(p.cidr)).filter((_, i) => p.cells[i] === 'cooling')),
-    ...secondaryIps.filter((s) => s.state === 'cooling').map((s) => s.ip),
-  ];
+  const warmAddresses = addressesIn('free');
+  const coolingList = addressesIn('cooling');
 
   return {
     apiVersion: REPORT_API_VERSION,
