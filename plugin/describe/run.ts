@@ -24,7 +24,8 @@ export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<nu
     if (err instanceof KubeConfigError) throw new CliError(err.message, ExitCode.toolError, { cause: err });
     throw err;
   }
-  const { core } = createKubeClients(kc, { userAgent: 'kubectl-winprefix', ...(op.kube.requestTimeoutMs ? { requestTimeoutMs: op.kube.requestTimeoutMs } : {}) });
+  // --request-timeout reaches the clients through loadKubeConfig, which keeps it with kc.
+  const { core } = createKubeClients(kc, { userAgent: 'kubectl-winprefix' });
   const adapters: Ec2Adapter[] = [];
   const env = io.env;
   // Read from io.env rather than left to the SDK's process.env lookup, so the caller's environment is the one used.
