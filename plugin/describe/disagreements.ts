@@ -137,9 +137,7 @@ export function unexplained(
   if (activeMode === 'prefix') {
     prefixAllowance = explainedFreePrefixes(targets, {
       used: prefixes.reduce((n, p) => n + p.used, 0),
-      cooling: prefixes.reduce((n, p) => n + p.cooling, 0),
       occupiedPrefixes: prefixes.filter((p) => p.used + p.cooling > 0).length,
-      freePrefixes: freePrefixes.length,
     });
   } else {
     prefixAllowance = { explained: 0, why: 'the node is in secondary mode, so its prefixes drain' };

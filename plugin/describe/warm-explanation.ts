@@ -5,22 +5,16 @@
  * mode is being drained, in which case no free address of it is explained. Pure.
  */
 import { ADDRESSES_PER_PREFIX } from '../../pkg/contract.ts';
+import type { TargetConfig } from '../../pkg/ipam/targets.ts';
 
-export interface WarmTargets {
-  sizing: 'ip-targets' | 'prefix-target';
-  warmIPTarget: number;
-  minimumIPTarget: number;
-  warmPrefixTarget: number;
-}
+/** The controller's status annotation and the ConfigMap resolution both give this shape. */
+export type WarmTargets = TargetConfig;
 
 export interface PrefixPool {
-  /** Addresses in prefixes used by pods, and cooling. */
+  /** Addresses in prefixes used by pods. */
   used: number;
-  cooling: number;
   /** Prefixes with at least one used or cooling address. */
   occupiedPrefixes: number;
-  /** Prefixes with every address free, in the order they should be flagged last-first. */
-  freePrefixes: number;
 }
 
 export interface SecondaryPool {
