@@ -40,6 +40,8 @@ describe('world files', () => {
   test('custom instance types are validated', () => {
     const t = `${GOOD}instanceTypes:\n  x9.large: { ipv4PerInterface: 0, interfaces: 2, hypervisor: nitro }\n`;
     rejects(t, /instanceTypes\.x9\.large\.ipv4PerInterface: 0 must be an integer >= 1/);
+    // YAML's "instanceTypes:" with nothing under it is null: a WorldError naming the field, not a TypeError.
+    rejects(`${GOOD}instanceTypes:\n`, /instanceTypes: null must be an object/);
   });
 
   for (const name of ['sandbox', 'fragmented', 'reserved']) {

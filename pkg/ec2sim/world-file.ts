@@ -17,10 +17,11 @@ function fail(path: string, value: unknown, what: string): never {
   throw new WorldError(`${path}: ${JSON.stringify(value)} ${what}`);
 }
 
-function object(path: string, value: unknown, known: readonly string[]): Obj {
+/** Without `known`, any keys are accepted (maps such as instanceTypes, keyed by name). */
+function object(path: string, value: unknown, known?: readonly string[]): Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, value, 'must be an object');
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new WorldError(`${path}.${key}: unknown field; known fields here: ${known.join(', ')}`);
+    if (known && !known.includes(key)) throw new WorldError(`${path}.${key}: unknown field; known fields here: ${known.join(', ')}`);
   }
   return value as Obj;
 }
@@ -122,7 +123,7 @@ export function validateWorldSpec(input: unknown): WorldSpec {
   if (root.region !== undefined) spec.region = string('region', root.region, /^[a-z]{2}(-[a-z]+)+-\d$/, 'us-west-2');
   if (root.seed !== undefined) spec.seed = integer('seed', root.seed, 0);
   if (root.instanceTypes !== undefined) {
-    const types = object('instanceTypes', root.instanceTypes, Object.keys(root.instanceTypes as Obj));
+    const types = object('instanceTypes', root.instanceTypes);
     spec.instanceTypes = {};
     for (const [name, v] of Object.entries(types)) {
       const p = `instanceTypes.${name}`;
