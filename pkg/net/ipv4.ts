@@ -54,11 +54,7 @@ export function parseCidr(text: string, opts: { strict?: boolean } = {}): Cidr {
   const slash = text.indexOf('/');
   if (slash < 0) throw new AddressError(`"${text}" is not a CIDR block (expected address/length such as 10.0.0.0/24)`);
   const addr = parseIPv4(text.slice(0, slash));
-  const lenText = text.slice(slash + 1);
-  if (!/^\d{1,2}$/.test(lenText) || Number(lenText) > 32) {
-    throw new AddressError(`"${text}" has an invalid prefix length "${lenText}" (expected 0-32)`);
-  }
-  const prefixLength = Number(lenText);
+  const prefixLength = lengthAfterSlash(text, slash);
   const base = (addr & maskOf(prefixLength)) >>> 0;
   if (opts.strict && base !== addr) {
     throw new AddressError(`"${text}" is not aligned: its network address is ${formatIPv4(base)}/${prefixLength}`);
@@ -83,7 +79,12 @@ export function splitMaskedAddress(text: string): { ip: string; prefixLength: nu
   }
   const ip = text.slice(0, slash);
   parseIPv4(ip);
+  return { ip, prefixLength: lengthAfterSlash(text, slash) };
+}
+
+/** The "n" of "a.b.c.d/n", for both CIDR blocks and masked addresses. */
+function lengthAfterSlash(text: string, slash: number): number {
   const len = text.slice(slash + 1);
-  if (!/^\d{1,2}$/.test(len) || Number(len) > 32) throw new AddressError(`"${text}" has an invalid mask length "${len}" (expected 0-32)`);
-  return { ip, prefixLength: Number(len) };
+  if (!/^\d{1,2}$/.test(len) || Number(len) > 32) throw new AddressError(`"${text}" has an invalid prefix length "${len}" (expected 0-32)`);
+  return Number(len);
 }
