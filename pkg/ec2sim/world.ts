@@ -8,7 +8,7 @@
  * request rules. A prefix and a secondary IP each take one of the ENI's slots (`ipv4PerInterface`, the primary
  * included). Eventual consistency: an assignment may carry a visibility time; describes hide it until then.
  */
-import { bundledInstanceLimits, bundledInstanceTypes, type InstanceLimits } from '../ec2/instance-limits.ts';
+import { bundledInstanceLimits, bundledInstanceTypes, supportsPrefixDelegation, type InstanceLimits } from '../ec2/instance-limits.ts';
 import { cidrContains, formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from '../net/ipv4.ts';
 import { createPrng, type Prng } from './prng.ts';
 import { SimError, WorldError, invalidParameterValue } from './sim-error.ts';
@@ -382,7 +382,7 @@ export class World {
     }
     if (wantsPrefixes && eni.instanceId) {
       const limits = this.instanceLimits(this.#instances.get(eni.instanceId)!.type)!;
-      if (!(limits.hypervisor === 'nitro' || limits.isBareMetal)) {
+      if (!supportsPrefixDelegation(limits)) {
         throw new SimError('InvalidParameterValue', `IPv4 prefixes are not supported on instance type ${limits.instanceType}: prefix delegation needs a Nitro instance.`);
       }
     }
