@@ -436,25 +436,20 @@ export class NodePool {
 
   /** The prefix with the fewest free addresses (ties: lowest CIDR) and its lowest free address. */
   #fullestPrefixWithFreeAddress(now: number): { prefix: PrefixEntry; index: number } | undefined {
-    const cooledBy = now - this.#settings.coolDownMs;
-    let best: { prefix: PrefixEntry; index: number } | undefined;
+    const { ledger } = this.#state;
+    let best: PrefixEntry | undefined;
     let bestFree = Number.POSITIVE_INFINITY;
-    for (const prefix of this.#state.ledger.prefixes()) {
+    for (const prefix of ledger.prefixes()) {
       if (prefix.releasing) continue;
-      let free = 0;
-      let first = -1;
-      for (let i = 0; i < prefix.cells.length; i++) {
-        const c = prefix.cells[i]!;
-        if (c.owner !== undefined || (c.freedAt !== undefined && c.freedAt > cooledBy)) continue;
-        if (free++ === 0) first = i;
-      }
+      const { free } = ledger.countCells(prefix, now);
       // Strictly fewer: on a tie the lower CIDR, met first, stays.
       if (free > 0 && free < bestFree) {
-        best = { prefix, index: first };
+        best = prefix;
         bestFree = free;
       }
     }
-    return best;
+    if (!best) return undefined;
+    return { prefix: best, index: best.cells.findIndex((c) => ledger.stateOf(c, now) === 'free') };
   }
 
   #issue(request: DistributiveOmit<Ec2Request, 'id'>): Ec2Request {
