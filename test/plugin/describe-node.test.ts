@@ -20,6 +20,7 @@ import { patchNodeAnnotations } from '../../pkg/kube/patches.ts';
 import { NODE_STATUS_ANNOTATION, type NodeStatus } from '../../pkg/status/node-status.ts';
 import type { FindingKind, NodeReport } from '../../plugin/describe/report.ts';
 import { validateNodeReport } from '../../plugin/describe/schema.ts';
+import { DENO } from '../controller/support.ts';
 import { findKubectl } from '../harness/assets.ts';
 import { freeLoopbackPort } from '../harness/ports.ts';
 import { useControlPlane } from '../harness/suite.ts';
@@ -474,11 +475,10 @@ describe('describe node: errors are one line that says what to do', () => {
 
 describe('other runtimes', () => {
   it('runs under deno run with only the permissions docs/plugin.md lists, exec credential plugin included', async () => {
-    const deno = join(process.cwd(), 'node_modules', '@deno', 'linux-x64-glibc', 'deno');
     const home = await scratchDir('winprefix-deno-');
     const permissions = ['--allow-env', '--allow-read', '--allow-net', '--allow-sys', '--allow-run'];
     const kubeconfig = await execKubeconfig();
-    const run = await runProcess(deno, ['run', '--no-prompt', ...permissions, bundle, 'describe', 'node', 'win-broken', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint, '-o', 'json'], cleanEnv({ ...AWS_TEST_ENV, HOME: home, DENO_DIR: join(home, '.deno'), DENO_NO_UPDATE_CHECK: '1' }));
+    const run = await runProcess(DENO, ['run', '--no-prompt', ...permissions, bundle, 'describe', 'node', 'win-broken', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint, '-o', 'json'], cleanEnv({ ...AWS_TEST_ENV, HOME: home, DENO_DIR: join(home, '.deno'), DENO_NO_UPDATE_CHECK: '1' }));
     assert.equal(run.code, 1, run.stderr);
     const report = JSON.parse(run.stdout) as NodeReport;
     assert.deepEqual(validateNodeReport(report), []);
