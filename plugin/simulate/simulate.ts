@@ -50,6 +50,9 @@ export class SimulationError extends Error {
   }
 }
 
+/** Only the mask in secondary-mode annotations depends on it, and no row shows annotations. */
+const ANY_SUBNET_PREFIX_LENGTH = 19;
+
 /** Bounds the event loop per pod count; a healthy run needs a handful of steps per pod. */
 const MAX_STEPS_PER_POD = 1_000;
 
@@ -85,7 +88,7 @@ export function simulate(input: SimulationInput): Simulation {
 function simulateArrivals(config: NodeIpamConfig, slots: number, counts: ReadonlySet<number>): Map<number, SimulationRow> {
   const rows = new Map<number, SimulationRow>();
   const max = Math.max(0, ...counts);
-  const pool = NodePool.create(defaultPoolSettings(slots, 19), config, 0);
+  const pool = NodePool.create(defaultPoolSettings(slots, ANY_SUBNET_PREFIX_LENGTH), config, 0);
   const eni = new OfflineEni();
   const clock = { now: 0, steps: 0 };
   const budget = MAX_STEPS_PER_POD * (max + 1);
