@@ -50,6 +50,8 @@ describe('Faults', () => {
     bad({ latencyMs: -1 }, /latencyMs must be a number >= 0; got -1/);
     bad({ throttleFraction: 0.7, failFraction: 0.6 }, /must not exceed 1/);
     bad({ actions: 'AssignPrivateIpAddresses' }, /actions must be a list/);
+    bad({ actions: ['AssignPrivateIPAddresses'] }, /actions: \["AssignPrivateIPAddresses"\] not served by this simulator; use some of .*AssignPrivateIpAddresses/);
+    bad({ unauthorizedActions: ['DescribeInstances', 'DescribeVpcs'] }, /unauthorizedActions: \["DescribeVpcs"\] not served/);
     bad({ latency: 5 }, /unknown fault field "latency"/);
     bad([1], /must be a JSON object/);
     bad({ accountRateLimit: { ratePerSecond: 0, burst: 1 } }, /accountRateLimit must be/);

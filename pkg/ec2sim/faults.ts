@@ -6,6 +6,7 @@
  * `accountRateLimit` throttles the way EC2 really does: by rate, per account, whatever the request.
  */
 import { TokenBucket, type BucketClock } from '../ec2/token-bucket.ts';
+import { ACTIONS } from './actions.ts';
 import { createPrng, type Prng } from './prng.ts';
 
 export interface FaultConfig {
@@ -131,6 +132,11 @@ export function validateFaults(input: unknown): FaultConfig {
     if (v === undefined) continue;
     if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) {
       throw new FaultError(`${key} must be a list of EC2 action names such as ["AssignPrivateIpAddresses"]; got ${JSON.stringify(v)}`);
+    }
+    // A misspelt name would match no request, and a test would pass without the fault it asked for.
+    const unknown = (v as string[]).filter((a) => !Object.hasOwn(ACTIONS, a));
+    if (unknown.length > 0) {
+      throw new FaultError(`${key}: ${JSON.stringify(unknown)} not served by this simulator; use some of ${Object.keys(ACTIONS).join(', ')}`);
     }
     out[key] = [...(v as string[])];
   }
