@@ -7,7 +7,7 @@ import type { Faults } from './faults.ts';
 import { ID_PATTERNS } from './ids.ts';
 import { matchesFilters, paginate, type QueryParams } from './query-params.ts';
 import { SimError } from './sim-error.ts';
-import type { InstanceView, NetworkInterfaceView, SubnetView, World } from './world.ts';
+import { OWNER_ID, type InstanceView, type NetworkInterfaceView, type SubnetView, type World } from './world.ts';
 import type { XmlValue } from './xml.ts';
 
 export interface ActionContext {
@@ -212,7 +212,7 @@ const describeInstances: Handler = ({ world, params }) => {
   return {
     reservationSet: page.map((i) => ({
       reservationId: `r-${i.instanceId.slice(2)}`,
-      ownerId: '111122223333',
+      ownerId: OWNER_ID,
       groupSet: [],
       instancesSet: [instanceXml(i)],
     })),
@@ -244,10 +244,10 @@ const describeSubnets: Handler = ({ world, params }) => {
   return {
     subnetSet: page.map((s) => ({
       subnetId: s.subnetId,
-      subnetArn: `arn:aws:ec2:${world.region}:111122223333:subnet/${s.subnetId}`,
+      subnetArn: `arn:aws:ec2:${world.region}:${OWNER_ID}:subnet/${s.subnetId}`,
       state: 'available',
       vpcId: s.vpcId,
-      ownerId: '111122223333',
+      ownerId: OWNER_ID,
       cidrBlock: s.cidr,
       availableIpAddressCount: s.availableIpAddressCount,
       availabilityZone: s.availabilityZone,

@@ -16,7 +16,8 @@ import { SubnetSpace, cidrsOverlap } from './subnet-space.ts';
 import type { InstanceSpec, NetworkInterfaceSpec, WorldSpec } from './world-spec.ts';
 
 const DEFAULT_UNATTACHED_SLOTS = 50;
-const OWNER_ID = '111122223333';
+/** The one account that owns everything in a simulated world. */
+export const OWNER_ID = '111122223333';
 
 interface EniState {
   id: string;
