@@ -174,7 +174,7 @@ async function main(): Promise<number> {
             configMap: configMapRef(argv.configmap),
             clusterName: argv['cluster-name'],
             region: argv.region,
-            replicas: argv.replicas,
+            replicas: numberFlag(argv, 'replicas', { min: 0, integer: true }),
           }),
         );
       },

@@ -16,6 +16,9 @@ const cases: Array<{ args: string[]; says: RegExp }> = [
   { args: ['run', '--log-level', 'loud'], says: /log-level.*"loud"/ },
   { args: ['run', '--kubeconfig', '/nonexistent/kubeconfig'], says: /kubeconfig file \/nonexistent\/kubeconfig \(from --kubeconfig\) does not exist/ },
   { args: ['bogus'], says: /Unknown argument: bogus/ },
+  // Not a number would otherwise render `replicas: .nan` into the install manifest.
+  { args: ['manifests', '--replicas', 'abc'], says: /--replicas "abc": use a whole number of at least 0/ },
+  { args: ['manifests', '--replicas', '1.5'], says: /--replicas "1\.5": use a whole number/ },
 ];
 
 for (const c of cases) {
