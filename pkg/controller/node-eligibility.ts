@@ -6,18 +6,13 @@
  */
 import { EventReasons, NODE_STATUS_ANNOTATION, WINDOWS } from '../contract.ts';
 import { instanceIdOf, type NodeView } from './node-view.ts';
-
-export interface NodeEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
+import type { EventNote } from './ports.ts';
 
 export type NodeEligibility =
   /** Not a Windows node we could ever manage: no status, no events. */
   | { kind: 'ignore'; why: string }
   /** A Windows node we leave alone; `reason` goes into the published status. */
-  | { kind: 'unmanaged'; reason: string; cause: UnmanagedCause; event?: NodeEvent; /** The other controller, for 'foreign-controller'. */ claimant?: string }
+  | { kind: 'unmanaged'; reason: string; cause: UnmanagedCause; event?: EventNote; /** The other controller, for 'foreign-controller'. */ claimant?: string }
   | { kind: 'managed'; instanceId: string };
 
 export type UnmanagedCause = 'ipam-disabled' | 'no-instance-id' | 'foreign-controller' | 'unsupported-instance';

@@ -1,31 +1,22 @@
 /**
  * @module
  * The narrow ports the node reconciler works through. Each is sized to what reconciling needs;
- * `wiring.ts` adapts pkg/kube and pkg/ec2 to them, unit tests supply small stateful fakes.
+ * `app.ts` adapts pkg/kube and pkg/ec2 to them, unit tests supply small stateful fakes.
  */
 import type { Ec2Port } from '../ec2/port.ts';
+import type { EventInfo, EventRecorder, EventTarget } from '../kube/events.ts';
 import type { PodView } from '../kube/pod-view.ts';
 import type { ClusterIpamConfig, PoolSnapshot } from '../ipam/types.ts';
 import type { NodeView } from './node-view.ts';
 import type { PoolEc2Port } from './ec2-work.ts';
 
 /** What an event is about. */
-export interface ObjectRef {
-  kind: 'Pod' | 'Node' | 'ConfigMap';
-  name: string;
-  namespace?: string;
-  uid?: string;
-}
+export type ObjectRef = EventTarget;
 
-export interface EventNote {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
+export type EventNote = EventInfo;
 
-export interface EventSink {
-  emit(regarding: ObjectRef, note: EventNote): void;
-}
+/** The recorder's fire-and-forget half; flushing belongs to the composition root. */
+export type EventSink = Pick<EventRecorder, 'emit'>;
 
 /** The EC2 calls a managed node needs: loading the instance, then pool work. */
 export type NodeEc2Port = Pick<Ec2Port, 'describeInstance' | 'describeSubnet' | 'instanceLimits'> & PoolEc2Port;

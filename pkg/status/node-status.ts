@@ -110,7 +110,7 @@ export function recordedClaimant(annotation: string | undefined): string | undef
   return typeof claimedBy === 'string' && claimedBy !== '' ? claimedBy : undefined;
 }
 
-/** Serialises without the timestamp-only differences, so callers can skip writes when nothing changed. */
+/** The annotation value. Whether it is worth writing is decided on {@link nodeStatusChangeKey}, not on this text. */
 export function encodeNodeStatus(status: NodeStatus): string {
   return JSON.stringify(status);
 }
