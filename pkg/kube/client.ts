@@ -17,7 +17,7 @@ import {
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
 import { shareConnections } from './connections.ts';
-import { createTokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../ec2/token-bucket.ts';
 
 export { loadKubeConfig, mergeKubeConfigs, currentNamespace, KubeConfigError, type KubeConnectionOptions } from './kubeconfig.ts';
 export { shareConnections, closeSharedConnections } from './connections.ts';
@@ -53,7 +53,8 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
   const qps = o.qps ?? fromLoad.qps;
   const burst = o.burst ?? fromLoad.burst;
   if (qps !== undefined && qps > 0) {
-    const bucket = createTokenBucket({ qps, ...(burst !== undefined ? { burst } : {}) });
+    // A whole burst: the bucket (shared with the EC2 adapter) rejects fractional ones.
+    const bucket = new TokenBucket({ ratePerSecond: qps, burst: Math.max(1, Math.ceil(burst ?? qps)) });
     middleware.push(passThrough(async (ctx) => {
       await bucket.take();
       return ctx;
