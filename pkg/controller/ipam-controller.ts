@@ -9,6 +9,7 @@
  */
 import type { CoreV1Api, CoreV1Event, KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { EventReasons } from '../contract.ts';
+import { abortableSleep } from '../kube/abortable-sleep.ts';
 import type { Logger } from '../kube/logger.ts';
 import { isTerminal, ipAnnotation, podKey, toPodView, type PodView } from '../kube/pod-view.ts';
 import { startReflector, type Reflector } from '../kube/reflector.ts';
@@ -16,7 +17,7 @@ import { recordedClaimant } from '../status/node-status.ts';
 import type { Clock } from './clock.ts';
 import type { ClusterConfigSource, ConfigSnapshot } from './config-source.ts';
 import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from './foreign-claims.ts';
-import { fenceWrites } from './fenced-writes.ts';
+import { fenceWrites, NotLeadingError } from './fenced-writes.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { NodeReconciler } from './node-reconciler.ts';
 import { toNodeView, type NodeView } from './node-view.ts';
@@ -77,7 +78,11 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     concurrency: o.concurrency,
     clock: o.clock,
     retry: { baseMs: 200, maxMs: 60_000 },
-    onError: (name, err, retryInMs) => log.warn('node reconcile failed; will retry', { node: name, retryInMs, error: err }),
+    onError: (name, err, retryInMs) => {
+      // A write refused because we stopped leading is the run ending, not a failure; the queue stops next.
+      if (err instanceof NotLeadingError) return;
+      log.warn('node reconcile failed; will retry', { node: name, retryInMs, error: err });
+    },
     onRun: (_name, result, ms) => {
       o.metrics.reconciled(result, ms);
       o.metrics.queueDepth(queue.depth);
@@ -93,7 +98,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     onUpsert: (n, old) => {
       // Our own capacity and status writes come back as updates; they need no new look. A recorded
       // refusal removed (or set) by hand does: it hands the node over (or takes it away).
-      const claimChanged = old !== undefined && recordedClaimant(old.statusAnnotation) !== recordedClaimant(n.statusAnnotation);
+      const claimChanged = old !== undefined && old.statusAnnotation !== n.statusAnnotation && recordedClaimant(old.statusAnnotation) !== recordedClaimant(n.statusAnnotation);
       if (!old || old.os !== n.os || old.computeType !== n.computeType || old.providerID !== n.providerID || old.uid !== n.uid || claimChanged) wake(n.name);
     },
     onDelete: (n) => {
@@ -160,10 +165,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
 
   // Pools are rebuilt from running pods: reconciling before the pod cache is complete would
   // treat every not-yet-listed pod's address as free.
-  const synced = await Promise.race([
-    waitUntil(() => nodes.synced() && podReflector.synced() && claimReflector.synced() && o.config.synced(), 50, signal),
-    stopped.then(() => false),
-  ]);
+  const synced = await waitUntil(() => nodes.synced() && podReflector.synced() && claimReflector.synced() && o.config.synced(), 50, signal);
   if (synced) {
     ready = true;
     log.info('caches synced; reconciling', { nodes: nodes.list().length, pods: pods.size });
@@ -191,9 +193,9 @@ function ipamRelevantChange(a: PodView, b: PodView): boolean {
 
 /** True once `check` holds; false if `signal` aborts first. */
 async function waitUntil(check: () => boolean, intervalMs: number, signal: AbortSignal): Promise<boolean> {
-  while (!check()) {
-    if (signal.aborted) return false;
-    await new Promise((r) => setTimeout(r, intervalMs));
+  while (!signal.aborted) {
+    if (check()) return true;
+    await abortableSleep(intervalMs, signal);
   }
-  return true;
+  return false;
 }
