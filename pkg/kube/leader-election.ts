@@ -58,12 +58,27 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
 
   /** One attempt; true when we hold the lease afterwards. */
   const tryAcquireOrRenew = async (): Promise<boolean> => {
+    // While we hold the Lease, the copy we last wrote is the server's unless someone wrote since,
+    // so renew onto it without a GET (client-go's fast path). The write carries that copy's
+    // resourceVersion: a change behind our back is a 409, and any failure falls back to reading.
+    if (lastRead?.spec?.holderIdentity === o.identity) {
+      try {
+        if (await acquireOrRenew(lastRead)) return true;
+      } catch (err) {
+        log.debug('renewing the Lease we last wrote failed; reading it', { err });
+      }
+    }
     let current: V1Lease | undefined;
     try {
       current = await o.clients.coordination.readNamespacedLease({ namespace: o.namespace, name: o.name });
     } catch (err) {
       if (!isNotFound(err)) throw KubeApiError.from(err);
     }
+    return acquireOrRenew(current);
+  };
+
+  /** Decides on `current` (undefined: no Lease) and writes; true when we hold the lease afterwards. */
+  const acquireOrRenew = async (current: V1Lease | undefined): Promise<boolean> => {
     const t = now();
     const rec = current ? toRecord(current) : undefined;
     if (rec) observed = observe(observed, rec, t);
