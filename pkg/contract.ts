@@ -47,6 +47,8 @@ export const EventReasons = {
   addressVanished: 'AddressVanished',
   modeChanged: 'IPAMModeChanged',
   capacityAdvertised: 'CapacityAdvertised',
+  /** EC2 could not tell us the node's instance (denied, not found, unreachable): nothing is advertised yet. */
+  instanceUnreadable: 'InstanceUnreadable',
 } as const;
 
 /** Component name on events we emit, and the controller name in events.k8s.io `reportingController`. */

@@ -4,7 +4,7 @@
  * one DescribeSubnets, the limits table or DescribeInstanceTypes), then rebuild the pool from the
  * ENI's real state and the node's running pods. Gathering does I/O; rebuilding is pure.
  */
-import { isEc2Error } from '../ec2/errors.ts';
+import { isEc2Error, type Ec2Error } from '../ec2/errors.ts';
 import { primaryEniSlots, supportsPrefixDelegation } from '../ec2/instance-limits.ts';
 import { resolveNodeConfig } from '../ipam/config.ts';
 import { NodePool, defaultPoolSettings } from '../ipam/pool.ts';
@@ -52,6 +52,26 @@ export async function loadInstance(ec2: NodeEc2Port, instanceId: string): Promis
       eni: { secondaryIps: instance.primaryInterface.secondaryIps, prefixes: instance.primaryInterface.prefixes },
     },
   };
+}
+
+/**
+ * Why a node's instance could not be read, and what to do. Built from the error's kind, code and
+ * action only (no request ids), so the recorder folds repeats into one event with a growing count.
+ */
+export function instanceUnreadableMessage(instanceId: string, err: Ec2Error): string {
+  const head = `cannot read instance ${instanceId} from EC2 (${err.action}: ${err.code}), so this node gets no addresses yet`;
+  switch (err.kind) {
+    case 'unauthorized':
+      return `${head}. Grant the controller's IAM role ${err.permission} (docs/controller.md lists every permission it needs); retrying with backoff.`;
+    case 'not-found':
+      return `${head}. The instance in spec.providerID does not exist in the controller's region: check --region (or AWS_REGION) against the cluster's region; retrying with backoff.`;
+    case 'throttled':
+      return `${head}. EC2 throttled the request after the SDK's retries; retrying with backoff (lower --ec2-qps if this persists).`;
+    case 'unreachable':
+      return `${head}. The EC2 endpoint could not be reached; check the network path to EC2 (VPC endpoint, proxy, --ec2-endpoint); retrying with backoff.`;
+    default:
+      return `${head}; retrying with backoff.`;
+  }
 }
 
 export interface RestoredPool {

@@ -9,6 +9,7 @@
  * result is parked on the node and the node is woken to feed it back to the pool.
  */
 import { EventReasons, RESOURCE_NAME } from '../contract.ts';
+import { isEc2Error } from '../ec2/errors.ts';
 import { resolveNodeConfig } from '../ipam/config.ts';
 import type { NodePool } from '../ipam/pool.ts';
 import type { Ec2Outcome, Ec2Request, Mode, PodAddress, RestoreReport, ResyncReport } from '../ipam/types.ts';
@@ -19,7 +20,7 @@ import type { Clock } from './clock.ts';
 import { describeRequest, performEc2Request } from './ec2-work.ts';
 import { NotLeadingError } from './fenced-writes.ts';
 import { decideEligibility, unsupportedInstance, type NodeEligibility } from './node-eligibility.ts';
-import { loadInstance, restorePool, type LoadedInstance } from './node-load.ts';
+import { instanceUnreadableMessage, loadInstance, restorePool, type LoadedInstance } from './node-load.ts';
 import type { NodeView } from './node-view.ts';
 import { planPods, type PodFacts } from './pod-plan.ts';
 import type { ClusterConfigView, EventSink, NodeEc2Port, NodeMetrics, NodeReads, NodeWrites, Timings } from './ports.ts';
@@ -116,7 +117,12 @@ export class NodeReconciler {
       return this.#unmanaged(node, entry, blocked.decision, blocked.retryAt - clock.now());
     }
     if (!entry.managed || entry.managed.instance.instanceId !== decision.instanceId) {
-      const loaded = await loadInstance(this.#d.ec2, decision.instanceId);
+      const loaded = await loadInstance(this.#d.ec2, decision.instanceId).catch((err: unknown) => {
+        // The queue retries with backoff; without an event the node would just never get capacity,
+        // and its pods would only say "Insufficient vpc.amazonaws.com/PrivateIPv4Address".
+        if (isEc2Error(err)) this.#d.events.emit(nodeRef(node), { type: 'Warning', reason: EventReasons.instanceUnreadable, message: instanceUnreadableMessage(decision.instanceId, err) });
+        throw err;
+      });
       if (!loaded.ok) {
         const d = unsupportedInstance(loaded.instanceType, loaded.detail);
         entry.unsupported = { instanceId: decision.instanceId, decision: d, retryAt: clock.now() + this.#d.timings.unsupportedRetryMs };

@@ -19,7 +19,7 @@ import { decodeNodeStatus } from '../../pkg/status/node-status.ts';
 import { startSimulator, world } from './support.ts';
 
 /** One instance per test, so no test inherits another's ENI (a rebuilt pool starts its free addresses cooling). */
-const INSTANCES = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c', 'i-0f00000000000000d', 'i-0f00000000000000e', 'i-0f00000000000000f'];
+const INSTANCES = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c', 'i-0f00000000000000d', 'i-0f00000000000000e', 'i-0f00000000000000f', 'i-0f000000000000010'];
 const INSTANCE = INSTANCES[0]!;
 let sim: Ec2Simulator;
 let ec2: Ec2Adapter;
@@ -215,4 +215,30 @@ test('a leader that stops in the middle of a burst writes no further annotation,
   assert.equal(annotated.length, 1);
   assert.equal(c.events.filter((e) => e.note.reason === 'ResourceAllocated').length, 1, 'an event only for the patch that went out');
   assert.equal(c.status.get('n6'), statusBefore, 'no status written after leadership ended');
+});
+
+test('an instance EC2 cannot give us: a Warning event on the node says why and what to do, and the run is retried', async () => {
+  const c = fakeCluster();
+  const r = c.reconciler();
+  c.nodes.set('lost', windowsNode('lost', 'i-0ffffffffffffff99'));
+  await assert.rejects(r.reconcile('lost'));
+  sim.faults.set({ unauthorizedActions: ['DescribeInstances'] });
+  try {
+    c.nodes.set('denied', windowsNode('denied', INSTANCES[6]));
+    await assert.rejects(r.reconcile('denied'));
+    await assert.rejects(r.reconcile('denied'));
+  } finally {
+    sim.faults.clear();
+  }
+  const unreadable = (node: string) => c.events.filter((e) => e.regarding.name === node && e.note.reason === 'InstanceUnreadable');
+  assert.equal(unreadable('lost').length, 1);
+  assert.equal(unreadable('lost')[0]!.note.type, 'Warning');
+  assert.match(unreadable('lost')[0]!.note.message, /cannot read instance i-0ffffffffffffff99 from EC2 \(DescribeInstances: InvalidInstanceID\.NotFound\).*check --region/);
+  const denied = unreadable('denied');
+  assert.equal(denied.length, 2, 'one per failed run; the recorder folds identical ones into a count');
+  assert.equal(denied[0]!.note.message, denied[1]!.note.message, 'no request ids, so repeats fold');
+  assert.match(denied[0]!.note.message, /Grant the controller's IAM role ec2:DescribeInstances/);
+  assert.equal(c.capacity.get('denied'), undefined, 'nothing advertised');
+  await r.reconcile('denied');
+  assert.equal(c.capacity.get('denied'), 144, 'the next run after the permission is granted manages the node');
 });
