@@ -104,7 +104,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, handlers: Recor
   try {
     body = await readBody(req, MAX_BODY_BYTES);
   } catch (err) {
-    return plain(res, 413, (err as Error).message);
+    // The rest of the body is not worth reading: answer, then drop the connection.
+    return plain(res, 413, (err as Error).message, { connection: 'close' });
   }
   if (body.length === 0) return plain(res, 400, 'empty request body: expected an AdmissionReview');
   let review: AdmissionReview;
@@ -131,9 +132,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, handlers: Recor
   res.end(payload);
 }
 
-function plain(res: ServerResponse, status: number, message: string): void {
+function plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify({ error: message });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
   res.end(payload);
 }
 
@@ -146,15 +147,19 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        req.destroy();
+        // Not req.destroy(): that resets the connection, and the caller never sees the 413 that says why.
+        req.off('data', onData);
+        chunks.length = 0;
+        req.resume();
         reject(new Error(`request body exceeds the ${limit}-byte limit`));
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { issueLoopbackServing } from '../harness/certs.ts';
 import { waitFor } from '../harness/wait.ts';
@@ -79,6 +80,18 @@ test('bodies over the limit are refused with 413', async () => {
   const big = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
   const r = await post('/ok', big);
   assert.equal(r.status, 413);
+});
+
+test('a chunked body that grows past the limit still gets the 413 that says why, not a reset connection', async () => {
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  function* chunks() {
+    for (let sent = 0; sent <= MAX_BODY_BYTES; sent += chunk.length) yield chunk;
+  }
+  const res = await request(`https://127.0.0.1:${server.port}/ok`, {
+    method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: Readable.from(chunks()),
+  });
+  assert.equal(res.statusCode, 413);
+  assert.match(await res.body.text(), /exceeds the \d+-byte limit/);
 });
 
 test('a throwing handler gives HTTP 500, so the webhook failurePolicy decides, and is logged', async () => {
