@@ -61,8 +61,10 @@ export function readKeyPair(certDir: string): KeyPair {
 }
 
 export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: KeyPair) => void }): CertWatcher {
-  let pair = readKeyPair(o.certDir);
+  // Stamp before reading, as the poll does: files swapped in between are then seen as a change
+  // on the next poll, instead of the new stamp hiding them behind the old pair until the next rotation.
   let stamp = fingerprint(o.certDir);
+  let pair = readKeyPair(o.certDir);
   let reportedBad = '';
   const timer = setInterval(() => {
     const now = fingerprint(o.certDir);
