@@ -1,8 +1,9 @@
 /**
  * @module
- * AdmissionReview v1 (admission.k8s.io/v1) as the webhooks see it, and the four ways to
- * answer: allowed, denied, patched, errored (controller-runtime's response.go). Handlers are
- * pure functions from review to review; the HTTP transport lives in server.ts.
+ * AdmissionReview v1 (admission.k8s.io/v1) as the webhooks see it, and the three ways to
+ * answer: allowed, denied, patched (controller-runtime's response.go). A handler that fails throws,
+ * and server.ts answers HTTP 500 so the webhook's failurePolicy decides, rather than denying the pod.
+ * Handlers are pure functions from review to review; the HTTP transport lives in server.ts.
  */
 import { Buffer } from 'node:buffer';
 
@@ -87,11 +88,6 @@ export function patched(review: AdmissionReview, ops: JsonPatchOp[], message?: s
     patch: Buffer.from(JSON.stringify(ops)).toString('base64'),
     ...(message ? { status: { code: 200, message } } : {}),
   });
-}
-
-export function errored(review: AdmissionReview, code: number, err: unknown): AdmissionReview {
-  const message = err instanceof Error ? err.message : String(err);
-  return respond(review, { allowed: false, status: { code, message, reason: 'InternalError' } });
 }
 
 /** RFC 6901: "~" becomes "~0" and "/" becomes "~1" in a JSON Pointer segment. */

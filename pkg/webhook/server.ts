@@ -54,7 +54,12 @@ export async function startAdmissionServer(o: AdmissionServerOptions): Promise<R
     res.on('finish', () => {
       if (closing) req.socket.end();
     });
-    void handle(req, res, o.handlers, log);
+    handle(req, res, o.handlers, log).catch((err: unknown) => {
+      // Nothing in handle() should throw; if it does, answer 500 rather than crash the process on an unhandled rejection.
+      log.error('admission request failed', { err, path: req.url });
+      if (res.headersSent) res.destroy();
+      else plain(res, 500, 'the admission server failed on this request; see its log');
+    });
   });
   // A review call that hangs must not hold a socket forever; the API server times out at 10-30 s.
   server.requestTimeout = 35_000;
@@ -122,10 +127,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, handlers: Recor
     out = await handler(review);
   } catch (err) {
     log.error('admission handler failed', { path, err, uid: review.request.uid });
-    return plain(res, 500, `admission handler failed: ${(err as Error).message ?? String(err)}`);
+    return plain(res, 500, `admission handler failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!out?.response) {
+    log.error('admission handler returned no response', { path, uid: review.request.uid });
+    return plain(res, 500, `admission handler for ${path} returned no response`);
   }
   // The API server requires the response to echo the request's uid and the review's GVK.
-  const response = { ...out.response!, uid: review.request.uid };
+  const response = { ...out.response, uid: review.request.uid };
   if (!response.allowed) log.info('admission denied', { path, uid: review.request.uid, user: review.request.userInfo?.username, message: response.status?.message });
   const payload = JSON.stringify({ apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });

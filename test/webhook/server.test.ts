@@ -33,6 +33,10 @@ before(async () => {
       '/boom': () => {
         throw new Error('handler exploded');
       },
+      '/throws-null': () => {
+        throw null;
+      },
+      '/no-response': () => undefined as unknown as AdmissionReview,
     },
   });
 });
@@ -99,6 +103,16 @@ test('a throwing handler gives HTTP 500, so the webhook failurePolicy decides, a
   assert.equal(r.status, 500);
   assert.match(r.body, /handler exploded/);
   assert.ok(logLines.some((l) => JSON.parse(l).msg === 'admission handler failed'));
+});
+
+test('a handler that throws a non-Error or answers nothing still gives HTTP 500, and the server lives on', async () => {
+  const thrown = await post('/throws-null', JSON.stringify(review()));
+  assert.equal(thrown.status, 500);
+  assert.match(thrown.body, /admission handler failed: null/);
+  const empty = await post('/no-response', JSON.stringify(review()));
+  assert.equal(empty.status, 500);
+  assert.match(empty.body, /returned no response/);
+  assert.equal((await post('/ok', JSON.stringify(review()))).status, 200);
 });
 
 test('a missing or broken certificate fails start-up with a message naming the files', async () => {
