@@ -6,11 +6,11 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { COOL_DOWN_MS, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, CONTROLLER_NAME } from '../pkg/contract.ts';
+import { COOL_DOWN_MS, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, CONTROLLER_NAME } from '../pkg/core/contract.ts';
 import { runController, type RunOptions } from '../pkg/controller/app.ts';
-import { parseDuration } from '../pkg/controller/duration.ts';
-import { DEFAULT_RELEASE_HOLD_DOWN_MS } from '../pkg/ipam/pool.ts';
-import { isLogLevel, type LogLevel } from '../pkg/kube/logger.ts';
+import { parseDuration } from '../pkg/support/duration.ts';
+import { DEFAULT_RELEASE_HOLD_DOWN_MS } from '../pkg/core/ipam/pool.ts';
+import { isLogLevel, type LogLevel } from '../pkg/support/log.ts';
 import { DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
 
 function configMapRef(text: string): { namespace: string; name: string } {

@@ -6,7 +6,7 @@
  */
 import { delimiter } from 'node:path';
 import type { Argv, Options } from 'yargs';
-import type { KubeConnectionOptions } from '../pkg/kube/client.ts';
+import type { KubeConnectionOptions } from '../pkg/adapters/kube/client.ts';
 import { CliError } from './io.ts';
 
 export const KUBE_FLAGS = {

@@ -14,7 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { POD_IP_ANNOTATION } from '../pkg/contract.ts';
+import { POD_IP_ANNOTATION } from '../pkg/core/contract.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../pkg/ec2sim/server.ts';
 import { loadWorldFile } from '../pkg/ec2sim/world-file.ts';
 import { registerCleanup } from '../test/harness/cleanup.ts';

@@ -7,22 +7,22 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { CONTROLLER_NAME, RESOURCE_NAME, POD_IP_ANNOTATION, NODE_STATUS_ANNOTATION } from '../contract.ts';
-import { createEc2Adapter } from '../ec2/sdk-adapter.ts';
-import { startProbeServer } from '../httpserver/probes.ts';
-import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../kube/client.ts';
-import { createEventRecorder } from '../kube/events.ts';
-import { runLeaderElection } from '../kube/leader-election.ts';
-import { createLogger, type LogLevel, type Logger } from '../kube/logger.ts';
-import { annotatePod, patchNodeAnnotations, patchNodeCapacity } from '../kube/patches.ts';
-import { createRegistry, PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
-import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH, type RunningServer } from '../webhook/index.ts';
-import { systemClock } from './clock.ts';
-import { startClusterConfigSource, type ConfigMapRef } from './config-source.ts';
+import { CONTROLLER_NAME, RESOURCE_NAME, POD_IP_ANNOTATION, NODE_STATUS_ANNOTATION } from '../core/contract.ts';
+import { createEc2Adapter } from '../adapters/ec2/sdk-adapter.ts';
+import { startProbeServer } from '../adapters/http/probes.ts';
+import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../adapters/kube/client.ts';
+import { createEventRecorder } from '../adapters/kube/events.ts';
+import { runLeaderElection } from '../adapters/kube/leader-election.ts';
+import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
+import { annotatePod, patchNodeAnnotations, patchNodeCapacity } from '../adapters/kube/patches.ts';
+import { createRegistry, PROMETHEUS_CONTENT_TYPE } from '../support/metrics-registry.ts';
+import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH, type RunningServer } from '../adapters/http/admission.ts';
+import { systemClock } from '../support/clock.ts';
+import { startClusterConfigSource, type ConfigMapRef } from '../adapters/kube/config-source.ts';
 import { runIpamController } from './ipam-controller.ts';
 import { createControllerMetrics } from './metrics.ts';
 import type { NodeWrites, Timings } from './ports.ts';
-import { whoAmI } from './whoami.ts';
+import { whoAmI } from '../adapters/kube/whoami.ts';
 
 export interface RunOptions {
   kubeconfig: string | undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Ec2AssignmentNotVisibleError, Ec2Error } from '../ec2/errors.ts';
+import { Ec2AssignmentNotVisibleError, Ec2Error } from '../core/ec2/errors.ts';
 import { outcomeOfError } from './ec2-work.ts';
 
 test('an assign that is only partly visible hands the visible addresses to the pool as partial', () => {

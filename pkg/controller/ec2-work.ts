@@ -4,9 +4,9 @@
  * answered into the Ec2Outcome the pool understands. Errors are classified by Ec2Error kind
  * (EC2's code), never by message text.
  */
-import { Ec2AssignmentNotVisibleError, isEc2Error } from '../ec2/errors.ts';
-import type { Ec2Port } from '../ec2/port.ts';
-import type { Ec2Outcome, Ec2Request } from '../ipam/types.ts';
+import { Ec2AssignmentNotVisibleError, isEc2Error } from '../core/ec2/errors.ts';
+import type { Ec2Port } from '../core/ec2/port.ts';
+import type { Ec2Outcome, Ec2Request } from '../core/ipam/types.ts';
 
 /** The EC2 calls pool work needs, and nothing else. */
 export type PoolEc2Port = Pick<Ec2Port, 'assignPrefixes' | 'assignSecondaryIps' | 'unassignPrefixes' | 'unassignSecondaryIps' | 'describeInterface'>;

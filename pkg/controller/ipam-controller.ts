@@ -8,19 +8,19 @@
  * reconcile, so events for one node are serialised and nothing is done twice at once.
  */
 import type { CoreV1Api, CoreV1Event, KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
-import { EventReasons } from '../contract.ts';
-import { abortableSleep } from '../kube/abortable-sleep.ts';
-import type { Logger } from '../kube/logger.ts';
-import { isTerminal, ipAnnotation, podKey, toPodView, type PodView } from '../kube/pod-view.ts';
-import { startReflector, type Reflector } from '../kube/reflector.ts';
-import { recordedClaimant } from '../status/node-status.ts';
-import type { Clock } from './clock.ts';
-import type { ClusterConfigSource, ConfigSnapshot } from './config-source.ts';
-import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from './foreign-claims.ts';
+import { EventReasons } from '../core/contract.ts';
+import { abortableSleep } from '../support/abortable-sleep.ts';
+import type { Logger } from '../support/log.ts';
+import { isTerminal, ipAnnotation, podKey, toPodView, type PodView } from '../core/views/pod-view.ts';
+import { startReflector, type Reflector } from '../adapters/kube/reflector.ts';
+import { recordedClaimant } from '../core/status/node-status.ts';
+import type { Clock } from '../support/clock.ts';
+import type { ClusterConfigSource, ConfigSnapshot } from '../adapters/kube/config-source.ts';
+import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from '../core/decisions/foreign-claims.ts';
 import { fenceWrites, NotLeadingError } from './fenced-writes.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { NodeReconciler } from './node-reconciler.ts';
-import { toNodeView, type NodeView } from './node-view.ts';
+import { toNodeView, type NodeView } from '../core/views/node-view.ts';
 import { PodIndex } from './pod-index.ts';
 import type { EventSink, NodeEc2Port, NodeWrites, Timings } from './ports.ts';
 import { KeyedQueue } from './work-queue.ts';

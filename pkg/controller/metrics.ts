@@ -4,9 +4,9 @@
  * by action, pod creation-to-annotation latency, queue depth and reconcile outcomes. Built on a
  * registry the composition root creates; this module only names and feeds the series.
  */
-import type { Ec2Error } from '../ec2/errors.ts';
-import type { PoolSnapshot } from '../ipam/types.ts';
-import { LATENCY_BUCKETS_SECONDS, type MetricsRegistry } from '../metrics/registry.ts';
+import type { Ec2Error } from '../core/ec2/errors.ts';
+import type { PoolSnapshot } from '../core/ipam/types.ts';
+import { LATENCY_BUCKETS_SECONDS, type MetricsRegistry } from '../support/metrics-registry.ts';
 import type { NodeMetrics } from './ports.ts';
 import type { RunResult } from './work-queue.ts';
 

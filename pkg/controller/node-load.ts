@@ -4,12 +4,12 @@
  * one DescribeSubnets, the limits table or DescribeInstanceTypes), then rebuild the pool from the
  * ENI's real state and the node's running pods. Gathering does I/O; rebuilding is pure.
  */
-import { isEc2Error, type Ec2Error } from '../ec2/errors.ts';
-import { primaryEniSlots, supportsPrefixDelegation } from '../ec2/instance-limits.ts';
-import { resolveNodeConfig } from '../ipam/config.ts';
-import { NodePool, defaultPoolSettings } from '../ipam/pool.ts';
-import type { ClusterIpamConfig, EniAddresses, NodeIpamConfig, NodeShape, PodAddress, RestoreReport } from '../ipam/types.ts';
-import { parseCidr } from '../net/ipv4.ts';
+import { isEc2Error, type Ec2Error } from '../core/ec2/errors.ts';
+import { primaryEniSlots, supportsPrefixDelegation } from '../core/ec2/instance-limits.ts';
+import { resolveNodeConfig } from '../core/ipam/config.ts';
+import { NodePool, defaultPoolSettings } from '../core/ipam/pool.ts';
+import type { ClusterIpamConfig, EniAddresses, NodeIpamConfig, NodeShape, PodAddress, RestoreReport } from '../core/ipam/types.ts';
+import { parseCidr } from '../core/net/ipv4.ts';
 import type { NodeEc2Port, Timings } from './ports.ts';
 
 export interface LoadedInstance {

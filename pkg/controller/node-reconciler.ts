@@ -8,23 +8,23 @@
  * AssignPrivateIpAddresses must not hold up pods that can be served from warm addresses); its
  * result is parked on the node and the node is woken to feed it back to the pool.
  */
-import { EventReasons, RESOURCE_NAME } from '../contract.ts';
-import { isEc2Error } from '../ec2/errors.ts';
-import { resolveNodeConfig } from '../ipam/config.ts';
-import type { NodePool } from '../ipam/pool.ts';
-import type { Ec2Outcome, Ec2Request, Mode, PodAddress, RestoreReport, ResyncReport } from '../ipam/types.ts';
-import { ipAnnotation, isTerminal, requestsIpResource, type PodView } from '../kube/pod-view.ts';
-import type { Logger } from '../kube/logger.ts';
-import { decodeNodeStatus, encodeNodeStatus, nodeStatusChangeKey, nodeStatusFromSnapshot, recordedClaimant, unmanagedNodeStatus, type NodeStatus } from '../status/node-status.ts';
-import type { Clock } from './clock.ts';
+import { EventReasons, RESOURCE_NAME } from '../core/contract.ts';
+import { isEc2Error } from '../core/ec2/errors.ts';
+import { resolveNodeConfig } from '../core/ipam/config.ts';
+import type { NodePool } from '../core/ipam/pool.ts';
+import type { Ec2Outcome, Ec2Request, Mode, PodAddress, RestoreReport, ResyncReport } from '../core/ipam/types.ts';
+import { ipAnnotation, isTerminal, requestsIpResource, type PodView } from '../core/views/pod-view.ts';
+import type { Logger } from '../support/log.ts';
+import { decodeNodeStatus, encodeNodeStatus, nodeStatusChangeKey, nodeStatusFromSnapshot, recordedClaimant, unmanagedNodeStatus, type NodeStatus } from '../core/status/node-status.ts';
+import type { Clock } from '../support/clock.ts';
 import { describeRequest, performEc2Request } from './ec2-work.ts';
 import { NotLeadingError } from './fenced-writes.ts';
-import { decideEligibility, unsupportedInstance, type NodeEligibility } from './node-eligibility.ts';
+import { decideEligibility, unsupportedInstance, type NodeEligibility } from '../core/decisions/node-eligibility.ts';
 import { instanceUnreadableMessage, loadInstance, restorePool, type LoadedInstance } from './node-load.ts';
-import type { NodeView } from './node-view.ts';
-import { planPods, type PodFacts } from './pod-plan.ts';
+import type { NodeView } from '../core/views/node-view.ts';
+import { planPods, type PodFacts } from '../core/decisions/pod-plan.ts';
 import type { ClusterConfigView, EventSink, NodeEc2Port, NodeMetrics, NodeReads, NodeWrites, Timings } from './ports.ts';
-import { decideStatusWrite, type StatusMemory } from './status-throttle.ts';
+import { decideStatusWrite, type StatusMemory } from '../core/decisions/status-throttle.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
 
 export interface NodeReconcilerDeps {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodIndex } from './pod-index.ts';
-import type { PodView } from '../kube/pod-view.ts';
+import type { PodView } from '../core/views/pod-view.ts';
 
 const pod = (name: string, nodeName: string, uid = name): PodView => ({
   namespace: 'default', name, uid, nodeName, phase: 'Running', deletionTimestamp: undefined, creationTimestamp: undefined,

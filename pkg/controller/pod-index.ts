@@ -4,7 +4,7 @@
  * "which pods are on node X". Updated from the reflector's upsert/delete callbacks; answers which
  * nodes a change concerns, so only those are woken.
  */
-import { podKey, type PodView } from '../kube/pod-view.ts';
+import { podKey, type PodView } from '../core/views/pod-view.ts';
 
 export class PodIndex {
   readonly #byKey = new Map<string, PodView>();

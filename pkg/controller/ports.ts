@@ -3,11 +3,11 @@
  * The narrow ports the node reconciler works through. Each is sized to what reconciling needs;
  * `app.ts` adapts pkg/kube and pkg/ec2 to them, unit tests supply small stateful fakes.
  */
-import type { Ec2Port } from '../ec2/port.ts';
-import type { EventInfo, EventRecorder, EventTarget } from '../kube/events.ts';
-import type { PodView } from '../kube/pod-view.ts';
-import type { ClusterIpamConfig, PoolSnapshot } from '../ipam/types.ts';
-import type { NodeView } from './node-view.ts';
+import type { Ec2Port } from '../core/ec2/port.ts';
+import type { EventInfo, EventRecorder, EventTarget } from '../adapters/kube/events.ts';
+import type { PodView } from '../core/views/pod-view.ts';
+import type { ClusterIpamConfig, PoolSnapshot } from '../core/ipam/types.ts';
+import type { NodeView } from '../core/views/node-view.ts';
 import type { PoolEc2Port } from './ec2-work.ts';
 
 /** What an event is about. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyedQueue } from './work-queue.ts';
-import { ManualClock } from './clock.ts';
+import { ManualClock } from '../support/clock.ts';
 
 /** A reconcile whose runs finish only when the test says so. */
 function controlledRuns() {

@@ -10,7 +10,7 @@
  * - a run may ask to be woken later (`requeueAfterMs`); the earliest pending wake-up wins.
  * Time comes from an injected Clock, so tests drive it by hand.
  */
-import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../support/clock.ts';
 
 export interface ReconcileOutcome {
   /** Run this key again after this long, even if nothing changes. */

@@ -5,7 +5,7 @@
  * hidden from describes for a while). Fractions draw from a seeded PRNG so a test run is reproducible.
  * `accountRateLimit` throttles the way EC2 really does: by rate, per account, whatever the request.
  */
-import { TokenBucket, type BucketClock } from '../ec2/token-bucket.ts';
+import { TokenBucket, type BucketClock } from '../support/token-bucket.ts';
 import { ACTIONS } from './actions.ts';
 import { createPrng, type Prng } from './prng.ts';
 

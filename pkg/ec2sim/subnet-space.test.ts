@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIPv4, parseCidr, parseIPv4 } from '../net/ipv4.ts';
+import { formatIPv4, parseCidr, parseIPv4 } from '../core/net/ipv4.ts';
 import { createPrng } from './prng.ts';
 import { SubnetSpace, blockOf, cidrsOverlap } from './subnet-space.ts';
 

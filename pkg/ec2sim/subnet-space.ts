@@ -8,7 +8,7 @@
  * - automatic prefixes come from prefix reservations first, and never touch explicit reservations.
  * Pure state; the caller (world.ts) decides who may take what and keeps assignments all-or-nothing.
  */
-import { cidrContains, maskOf, sizeOf, type Cidr } from '../net/ipv4.ts';
+import { cidrContains, maskOf, sizeOf, type Cidr } from '../core/net/ipv4.ts';
 import type { Prng } from './prng.ts';
 
 const BLOCK_MASK = maskOf(28);

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
-import { parseCidr, parseIPv4 } from '../net/ipv4.ts';
+import { parseCidr, parseIPv4 } from '../core/net/ipv4.ts';
 import { ID_PATTERNS } from './ids.ts';
 import { WorldError } from './sim-error.ts';
 import type { CidrReservationSpec, InstanceSpec, InstanceTypeSpec, NetworkInterfaceSpec, SubnetSpec, VpcSpec, WorldSpec } from './world-spec.ts';

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cidrContains, parseCidr, parseIPv4 } from '../net/ipv4.ts';
+import { cidrContains, parseCidr, parseIPv4 } from '../core/net/ipv4.ts';
 import { createPrng } from './prng.ts';
 import { SimError, WorldError } from './sim-error.ts';
 import { World } from './world.ts';

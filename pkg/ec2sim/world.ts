@@ -8,8 +8,8 @@
  * request rules. A prefix and a secondary IP each take one of the ENI's slots (`ipv4PerInterface`, the primary
  * included). Eventual consistency: an assignment may carry a visibility time; describes hide it until then.
  */
-import { bundledInstanceLimits, bundledInstanceTypes, supportsPrefixDelegation, type InstanceLimits } from '../ec2/instance-limits.ts';
-import { cidrContains, formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from '../net/ipv4.ts';
+import { bundledInstanceLimits, bundledInstanceTypes, supportsPrefixDelegation, type InstanceLimits } from '../core/ec2/instance-limits.ts';
+import { cidrContains, formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from '../core/net/ipv4.ts';
 import { createPrng, type Prng } from './prng.ts';
 import { SimError, WorldError, invalidParameterValue } from './sim-error.ts';
 import { SubnetSpace, cidrsOverlap } from './subnet-space.ts';

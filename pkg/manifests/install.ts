@@ -5,7 +5,7 @@
  * objects that ship.
  */
 import { dump } from 'js-yaml';
-import { CONTROLLER_NAME, ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../contract.ts';
+import { CONTROLLER_NAME, ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../core/contract.ts';
 import { configMapRules, controllerClusterRules, leaderElectionRules } from './rbac.ts';
 import { webhookConfigurations } from './webhooks.ts';
 

@@ -39,7 +39,7 @@ function granted(rules: PolicyRule[]): Set<string> {
 test('RBAC grants exactly the verbs the controller code calls, no more and no fewer', () => {
   const root = join(import.meta.dirname, '..');
   const used = new Set<string>();
-  for (const file of [...sourceFiles(join(root, 'controller')), ...sourceFiles(join(root, 'kube'))]) {
+  for (const file of [...sourceFiles(join(root, 'controller')), ...sourceFiles(join(root, 'adapters', 'kube'))]) {
     for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:core|coordination)\.(\w+)\(/g)) {
       const call = CALLS[m[1]!];
       assert.ok(call, `${file} calls ${m[1]}: add it to CALLS with the RBAC verb it needs, and to pkg/manifests/rbac.ts`);

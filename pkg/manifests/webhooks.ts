@@ -4,8 +4,8 @@
  * points them at the Service and lets cert-manager inject the CA; tests register the very same
  * objects pointed at a URL with a caBundle, so what is tested is what ships.
  */
-import { POD_IP_ANNOTATION } from '../contract.ts';
-import { MUTATE_POD_PATH as MUTATE_PATH, VALIDATE_POD_PATH as VALIDATE_PATH } from '../webhook/index.ts';
+import { POD_IP_ANNOTATION } from '../core/contract.ts';
+import { MUTATE_POD_PATH as MUTATE_PATH, VALIDATE_POD_PATH as VALIDATE_PATH } from '../adapters/http/admission.ts';
 export const MUTATING_WEBHOOK_NAME = 'winprefix-pod-mutator';
 export const VALIDATING_WEBHOOK_NAME = 'winprefix-ip-annotation-guard';
 

@@ -3,9 +3,9 @@
  * The addresses an instance's ENIs hold, indexed so a pod address can be traced to its source
  * (which /28 prefix, or which secondary IP, on which ENI). Pure.
  */
-import type { NetworkInterface } from '../../pkg/ec2/port.ts';
-import { ADDRESSES_PER_PREFIX } from '../../pkg/contract.ts';
-import { formatIPv4, parseCidr, parseIPv4, type Cidr } from '../../pkg/net/ipv4.ts';
+import type { NetworkInterface } from '../../pkg/core/ec2/port.ts';
+import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';
+import { formatIPv4, parseCidr, parseIPv4, type Cidr } from '../../pkg/core/net/ipv4.ts';
 import type { PodSource } from './report.ts';
 
 export interface HeldPrefix {

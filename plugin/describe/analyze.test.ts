@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { NodeStatus } from '../../pkg/status/node-status.ts';
+import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
 import { analyzeNode } from './analyze.ts';
 import type { FindingKind, NodeReport } from './report.ts';
 import { validateNodeReport } from './schema.ts';

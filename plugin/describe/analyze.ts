@@ -7,12 +7,12 @@
  * only the controller knows (cooling addresses, its effective config, why its mode).
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { ADDRESSES_PER_PREFIX, NODE_STATUS_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
-import { primaryEniSlots, supportsPrefixDelegation } from '../../pkg/ec2/instance-limits.ts';
-import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/ipam/config.ts';
-import type { NodeIpamConfig } from '../../pkg/ipam/types.ts';
-import { parseCidr } from '../../pkg/net/ipv4.ts';
-import { decodeNodeStatus, type NodeStatus } from '../../pkg/status/node-status.ts';
+import { ADDRESSES_PER_PREFIX, NODE_STATUS_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
+import { primaryEniSlots, supportsPrefixDelegation } from '../../pkg/core/ec2/instance-limits.ts';
+import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
+import type { NodeIpamConfig } from '../../pkg/core/ipam/types.ts';
+import { parseCidr } from '../../pkg/core/net/ipv4.ts';
+import { decodeNodeStatus, type NodeStatus } from '../../pkg/core/status/node-status.ts';
 import { buildAddressBook, prefixAddresses, type AddressBook } from './addresses.ts';
 import { capacityOf } from './capacity.ts';
 import { mixedInterfaces, podFindings, podsWithoutAddress, podsWithoutRequest, sandboxFailures, unexplained } from './disagreements.ts';

@@ -3,8 +3,8 @@
  * What the node's ENI can deliver: every slot the other mode does not hold, at full yield for the
  * active mode, plus the other mode's addresses pods already use. Pure.
  */
-import { ADDRESSES_PER_PREFIX } from '../../pkg/contract.ts';
-import type { NodeStatus } from '../../pkg/status/node-status.ts';
+import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';
+import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
 import type { AddressBook } from './addresses.ts';
 import type { ActiveMode } from './mode.ts';
 import type { ReportPrefix, ReportSecondaryIp } from './report.ts';

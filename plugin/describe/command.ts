@@ -5,8 +5,8 @@
  * pay for the Kubernetes and EC2 clients.
  */
 import type { Argv } from 'yargs';
-import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../../pkg/contract.ts';
-import type { KubeConnectionOptions } from '../../pkg/kube/client.ts';
+import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../../pkg/core/contract.ts';
+import type { KubeConnectionOptions } from '../../pkg/adapters/kube/client.ts';
 import { awsConnectionFrom, kubeConnectionFrom, withConnectionFlags, type AwsConnection } from '../connection-flags.ts';
 import { CliError } from '../io.ts';
 import type { CommandRegistrar } from '../main.ts';

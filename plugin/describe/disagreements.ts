@@ -5,9 +5,9 @@
  * ENI addresses no pod and no warm target explains. Pure.
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { EventReasons, RESOURCE_NAME } from '../../pkg/contract.ts';
-import type { NetworkInterface } from '../../pkg/ec2/port.ts';
-import type { NodeStatus } from '../../pkg/status/node-status.ts';
+import { EventReasons, RESOURCE_NAME } from '../../pkg/core/contract.ts';
+import type { NetworkInterface } from '../../pkg/core/ec2/port.ts';
+import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
 import { formatAge } from '../render/age.ts';
 import type { AddressBook } from './addresses.ts';
 import * as finding from './findings.ts';

@@ -3,7 +3,7 @@
  * One constructor per finding kind: the wording of what each disagreement means and what to
  * do about it lives here, once. Pure.
  */
-import { OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/contract.ts';
+import { OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import type { Finding } from './report.ts';
 
 const podName = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;

@@ -6,10 +6,10 @@
  * are not (a failure becomes a warning); EC2 failures become the report's missing EC2 half.
  */
 import type { CoreV1Api, CoreV1Event, V1Node } from '@kubernetes/client-node';
-import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/ec2/instance-limits.ts';
-import { Ec2Error } from '../../pkg/ec2/errors.ts';
-import type { Ec2Port } from '../../pkg/ec2/port.ts';
-import { KubeApiError } from '../../pkg/kube/client.ts';
+import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
+import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
+import type { Ec2Port } from '../../pkg/core/ec2/port.ts';
+import { KubeApiError } from '../../pkg/adapters/kube/client.ts';
 import { CliError } from '../io.ts';
 import type { DescribeInputs, Ec2Read } from './inputs.ts';
 import { POD_EVENT_REASONS } from './ipam-events.ts';

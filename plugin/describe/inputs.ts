@@ -4,8 +4,8 @@
  * pure analysis (analyze.ts). Tests build it by hand; gather.ts builds it from the APIs.
  */
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { NetworkInterface } from '../../pkg/ec2/port.ts';
-import type { InstanceLimits } from '../../pkg/ec2/instance-limits.ts';
+import type { NetworkInterface } from '../../pkg/core/ec2/port.ts';
+import type { InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
 
 export type Ec2Read =
   | { ok: true; region: string; interfaces: NetworkInterface[] }

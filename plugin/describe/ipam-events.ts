@@ -4,7 +4,7 @@
  * analyze.ts keeps only these (and only for the node and its pods).
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { CONTROLLER_NAME, EventReasons, UPSTREAM_COMPONENT } from '../../pkg/contract.ts';
+import { CONTROLLER_NAME, EventReasons, UPSTREAM_COMPONENT } from '../../pkg/core/contract.ts';
 
 /** kubelet's: the Windows CNI fails the sandbox while the address annotation is missing. */
 export const SANDBOX_FAILED = 'FailedCreatePodSandBox';

@@ -5,8 +5,8 @@
  * capacity. Pure.
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
-import type { NodeIpamConfig } from '../../pkg/ipam/types.ts';
-import type { NodeStatus } from '../../pkg/status/node-status.ts';
+import type { NodeIpamConfig } from '../../pkg/core/ipam/types.ts';
+import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
 import type { AddressBook } from './addresses.ts';
 import { isUpstreamControllerEvent } from './ipam-events.ts';
 import type { ManagedBy, ReportMode } from './report.ts';

@@ -4,7 +4,7 @@
  * whether it runs Windows. Pure.
  */
 import type { V1Node } from '@kubernetes/client-node';
-import { INSTANCE_TYPE_LABEL, OS_LABEL, OS_LABEL_BETA, WINDOWS, ZONE_LABEL } from '../../pkg/contract.ts';
+import { INSTANCE_TYPE_LABEL, OS_LABEL, OS_LABEL_BETA, WINDOWS, ZONE_LABEL } from '../../pkg/core/contract.ts';
 
 /** `aws:///us-west-2a/i-0abc` -> zone us-west-2a, instance i-0abc (zone may be empty: `aws:////i-0abc`). */
 export function parseProviderId(providerID: string | undefined): { zone: string | null; instanceId: string | null } {

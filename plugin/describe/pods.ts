@@ -5,9 +5,9 @@
  * resource, and where the address comes from on the ENI. Pure.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
-import { splitMaskedAddress } from '../../pkg/net/ipv4.ts';
-import { isWindowsPod } from '../../pkg/webhook/pod-mutator.ts';
+import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
+import { splitMaskedAddress } from '../../pkg/core/net/ipv4.ts';
+import { isWindowsPod } from '../../pkg/core/admission/pod-mutator.ts';
 import { locate, type AddressBook } from './addresses.ts';
 import type { ReportPod } from './report.ts';
 

@@ -4,7 +4,7 @@
  * node, is anything wrong, how full is it, who holds what), kubectl-like tables, 16-cell bars.
  * `wide` adds columns, never sections. Machine formats live in render/structured.ts.
  */
-import { RESOURCE_NAME } from '../../pkg/contract.ts';
+import { RESOURCE_NAME } from '../../pkg/core/contract.ts';
 import { formatAge } from '../render/age.ts';
 import { barLegend, occupancyBar } from '../render/bar.ts';
 import type { Style } from '../render/style.ts';

@@ -6,7 +6,7 @@
  * fields freely; never rename or remove one without bumping {@link REPORT_API_VERSION}.
  * Unknown values are `null`, never absent, so `jq` paths are stable.
  */
-import type { ConfigProblem } from '../../pkg/ipam/types.ts';
+import type { ConfigProblem } from '../../pkg/core/ipam/types.ts';
 
 export const REPORT_API_VERSION = 'winprefix.io/v1';
 export const REPORT_KIND = 'NodeReport';

@@ -4,8 +4,8 @@
  * (0 consistent, 1 findings); throws CliError when the tool failed, after printing whatever half
  * of the report it has (the Kubernetes half when EC2 could not be read).
  */
-import { createEc2Adapter, type Ec2Adapter } from '../../pkg/ec2/sdk-adapter.ts';
-import { closeSharedConnections, createKubeClients, KubeConfigError, loadKubeConfig } from '../../pkg/kube/client.ts';
+import { createEc2Adapter, type Ec2Adapter } from '../../pkg/adapters/ec2/sdk-adapter.ts';
+import { closeSharedConnections, createKubeClients, KubeConfigError, loadKubeConfig } from '../../pkg/adapters/kube/client.ts';
 import { Env } from '../env.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
 import { renderStructured } from '../render/structured.ts';

@@ -4,8 +4,8 @@
  * (upstream-windows-ipam section 3.3 and 3.4): anything free beyond that is a leak, unless its
  * mode is being drained, in which case no free address of it is explained. Pure.
  */
-import { ADDRESSES_PER_PREFIX } from '../../pkg/contract.ts';
-import type { TargetConfig } from '../../pkg/ipam/targets.ts';
+import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';
+import type { TargetConfig } from '../../pkg/core/ipam/targets.ts';
 
 /** The controller's status annotation and the ConfigMap resolution both give this shape. */
 export type WarmTargets = TargetConfig;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { bundledInstanceLimits, supportsPrefixDelegation } from '../../pkg/ec2/instance-limits.ts';
+import { bundledInstanceLimits, supportsPrefixDelegation } from '../../pkg/core/ec2/instance-limits.ts';
 import { CliError, ExitCode } from '../io.ts';
 import type { CommandRegistrar } from '../main.ts';
 import { clusterConfigFor, configMapData, parsePodCounts, parseTargetFlag } from './inputs.ts';

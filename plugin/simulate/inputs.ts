@@ -4,9 +4,9 @@
  * ConfigMap manifest given with --config. Every bad value becomes a {@link CliError} naming it.
  */
 import { load } from 'js-yaml';
-import { ConfigKeys } from '../../pkg/contract.ts';
-import { resolveClusterConfig, MAX_TARGET, TARGET_KEYS } from '../../pkg/ipam/config.ts';
-import type { ClusterIpamConfig, Mode } from '../../pkg/ipam/types.ts';
+import { ConfigKeys } from '../../pkg/core/contract.ts';
+import { resolveClusterConfig, MAX_TARGET, TARGET_KEYS } from '../../pkg/core/ipam/config.ts';
+import type { ClusterIpamConfig, Mode } from '../../pkg/core/ipam/types.ts';
 import { CliError } from '../io.ts';
 
 /** Upper bound for one --pods list, so a typo like 0..1000000000 fails fast instead of hanging. */

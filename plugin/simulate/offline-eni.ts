@@ -3,9 +3,9 @@
  * The EC2 stand-in for the what-if simulation: one ENI in a roomy subnet that carries out every
  * request at once and never fails. Addresses are handed out in order, so runs are repeatable.
  */
-import { ADDRESSES_PER_PREFIX } from '../../pkg/contract.ts';
-import { formatCidr, formatIPv4, parseIPv4 } from '../../pkg/net/ipv4.ts';
-import type { Ec2Outcome, Ec2Request } from '../../pkg/ipam/types.ts';
+import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';
+import { formatCidr, formatIPv4, parseIPv4 } from '../../pkg/core/net/ipv4.ts';
+import type { Ec2Outcome, Ec2Request } from '../../pkg/core/ipam/types.ts';
 
 /** Prefixes come from 10.0.64.0 upward, secondary IPs from 10.0.0.10 upward: they never meet. */
 const PREFIX_START = parseIPv4('10.0.64.0');

@@ -4,7 +4,7 @@
  * The document's schema is documented in docs/simulate.md; change it only additively.
  */
 import { dump } from 'js-yaml';
-import { ConfigKeys } from '../../pkg/contract.ts';
+import { ConfigKeys } from '../../pkg/core/contract.ts';
 import { renderTable as renderColumns } from '../render/table.ts';
 import type { Simulation, SimulationRow } from './simulate.ts';
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bundledInstanceLimits } from '../../pkg/ec2/instance-limits.ts';
-import { resolveClusterConfig } from '../../pkg/ipam/config.ts';
+import { bundledInstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
+import { resolveClusterConfig } from '../../pkg/core/ipam/config.ts';
 import { simulate, SimulationError } from './simulate.ts';
 
 const limits = bundledInstanceLimits('c5.xlarge')!;

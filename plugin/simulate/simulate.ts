@@ -5,11 +5,11 @@
  * only EC2 is replaced, by {@link OfflineEni}, which completes every request at once. Pure: the
  * clock is simulated.
  */
-import { ADDRESSES_PER_PREFIX } from '../../pkg/contract.ts';
-import { primaryEniSlots, supportsPrefixDelegation, type InstanceLimits } from '../../pkg/ec2/instance-limits.ts';
-import { resolveNodeConfig } from '../../pkg/ipam/config.ts';
-import { defaultPoolSettings, NodePool } from '../../pkg/ipam/pool.ts';
-import type { ClusterIpamConfig, ConfigProblem, NodeIpamConfig, PoolSnapshot } from '../../pkg/ipam/types.ts';
+import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';
+import { primaryEniSlots, supportsPrefixDelegation, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
+import { resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
+import { defaultPoolSettings, NodePool } from '../../pkg/core/ipam/pool.ts';
+import type { ClusterIpamConfig, ConfigProblem, NodeIpamConfig, PoolSnapshot } from '../../pkg/core/ipam/types.ts';
 import { OfflineEni } from './offline-eni.ts';
 
 export interface SimulationInput {

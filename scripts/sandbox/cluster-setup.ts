@@ -5,7 +5,7 @@
  * its webhooks registered with a URL and caBundle).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../../pkg/contract.ts';
+import { ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../../pkg/core/contract.ts';
 import type { World } from '../../pkg/ec2sim/world.ts';
 import { DEFAULT_INSTALL, rbacObjects } from '../../pkg/manifests/install.ts';
 import { webhookConfigurations } from '../../pkg/manifests/webhooks.ts';

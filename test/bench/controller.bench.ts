@@ -9,7 +9,7 @@
 import { statSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
-import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
+import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
 import { createWindowsNode, createWindowsPod, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
 import { BUNDLE, DENO, registerWebhooks, setIpamConfig, startController, startSimulator, waitForCapacity, world, type ControllerProcess } from '../controller/support.ts';

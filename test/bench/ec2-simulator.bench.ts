@@ -226,8 +226,8 @@ async function phase(
 
 /** Sequential calls, one in flight: the adapter's per-call cost over the raw SDK, same process, interleaved. */
 async function adapterOverhead(endpoint: string, calls: number): Promise<void> {
-  const { createEc2Adapter } = await import('../../pkg/ec2/sdk-adapter.ts');
-  const { TokenBucket } = await import('../../pkg/ec2/token-bucket.ts');
+  const { createEc2Adapter } = await import('../../pkg/adapters/ec2/sdk-adapter.ts');
+  const { TokenBucket } = await import('../../pkg/support/token-bucket.ts');
   // The same client settings the adapter uses, so the difference is the adapter's own work.
   const raw = new EC2Client({
     region: 'us-west-2',
@@ -292,8 +292,8 @@ async function adapterOverhead(endpoint: string, calls: number): Promise<void> {
   adapter.destroy();
 
   // The adapter's own work without any HTTP, as an upper bound that the noise above cannot hide.
-  const { fromSdkEni } = await import('../../pkg/ec2/sdk-mapping.ts');
-  const { classifyEc2Error } = await import('../../pkg/ec2/classify.ts');
+  const { fromSdkEni } = await import('../../pkg/adapters/ec2/sdk-mapping.ts');
+  const { classifyEc2Error } = await import('../../pkg/core/ec2/classify.ts');
   const probe = new EC2Client({ region: 'us-west-2', endpoint, maxAttempts: 1 });
   const sdkEni = (await probe.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId(0)] }))).NetworkInterfaces![0]!;
   probe.destroy();

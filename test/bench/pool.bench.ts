@@ -9,9 +9,9 @@
  * included in the time). Also the same in secondary mode. Bounded by --pairs.
  */
 import { parseArgs } from 'node:util';
-import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/ipam/config.ts';
-import { defaultPoolSettings, NodePool } from '../../pkg/ipam/pool.ts';
-import { FakeEni, settleFully } from '../../pkg/ipam/testing/fake-eni.ts';
+import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
+import { defaultPoolSettings, NodePool } from '../../pkg/core/ipam/pool.ts';
+import { FakeEni, settleFully } from '../../pkg/core/ipam/testing/fake-eni.ts';
 
 const { values } = parseArgs({ options: { pairs: { type: 'string', default: '200000' }, resident: { type: 'string', default: '100' } } });
 const PAIRS = Number(values.pairs);

@@ -7,7 +7,7 @@
  * and the whole command through main() with JSON output, each as the median of --runs runs.
  */
 import { parseArgs } from 'node:util';
-import { bundledInstanceLimits } from '../../pkg/ec2/instance-limits.ts';
+import { bundledInstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
 import { main } from '../../plugin/main.ts';
 import { clusterConfigFor, parsePodCounts } from '../../plugin/simulate/inputs.ts';
 import { simulate } from '../../plugin/simulate/simulate.ts';

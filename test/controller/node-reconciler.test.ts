@@ -5,17 +5,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEc2Adapter, type Ec2Adapter } from '../../pkg/ec2/sdk-adapter.ts';
+import { createEc2Adapter, type Ec2Adapter } from '../../pkg/adapters/ec2/sdk-adapter.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
-import { resolveClusterConfig } from '../../pkg/ipam/config.ts';
-import { silentLogger } from '../../pkg/kube/logger.ts';
-import type { PodView } from '../../pkg/kube/pod-view.ts';
-import { systemClock } from '../../pkg/controller/clock.ts';
+import { resolveClusterConfig } from '../../pkg/core/ipam/config.ts';
+import { silentLogger } from '../../pkg/support/log.ts';
+import type { PodView } from '../../pkg/core/views/pod-view.ts';
+import { systemClock } from '../../pkg/support/clock.ts';
 import { fenceWrites, NotLeadingError } from '../../pkg/controller/fenced-writes.ts';
 import { NodeReconciler } from '../../pkg/controller/node-reconciler.ts';
-import type { NodeView } from '../../pkg/controller/node-view.ts';
+import type { NodeView } from '../../pkg/core/views/node-view.ts';
 import type { EventNote, NodeWrites, ObjectRef } from '../../pkg/controller/ports.ts';
-import { decodeNodeStatus } from '../../pkg/status/node-status.ts';
+import { decodeNodeStatus } from '../../pkg/core/status/node-status.ts';
 import { startSimulator, world } from './support.ts';
 
 /** One instance per test, so no test inherits another's ENI (a rebuilt pool starts its free addresses cooling). */

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
-import { POD_IP_ANNOTATION } from '../../pkg/contract.ts';
+import { POD_IP_ANNOTATION } from '../../pkg/core/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import { DEFAULT_INSTALL, rbacObjects } from '../../pkg/manifests/install.ts';
 import { createOrReplaceObjects, createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';

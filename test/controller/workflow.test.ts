@@ -7,9 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { NODE_STATUS_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
+import { NODE_STATUS_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
-import { parseCidr, parseIPv4, cidrContains } from '../../pkg/net/ipv4.ts';
+import { parseCidr, parseIPv4, cidrContains } from '../../pkg/core/net/ipv4.ts';
 import { createWindowsNode, createWindowsPod, deletePodNow, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {

@@ -7,9 +7,9 @@ import { ENI, INSTANCE, SUBNET, smallWorld } from './fixtures.ts';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { Ec2AssignmentNotVisibleError, Ec2Error } from '../../pkg/ec2/errors.ts';
-import { createEc2Adapter, type Ec2AdapterOptions } from '../../pkg/ec2/sdk-adapter.ts';
-import { TokenBucket } from '../../pkg/ec2/token-bucket.ts';
+import { Ec2AssignmentNotVisibleError, Ec2Error } from '../../pkg/core/ec2/errors.ts';
+import { createEc2Adapter, type Ec2AdapterOptions } from '../../pkg/adapters/ec2/sdk-adapter.ts';
+import { TokenBucket } from '../../pkg/support/token-bucket.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 
 /** A bucket that never limits, so tests that are not about rate limiting run at full speed. */

@@ -13,7 +13,7 @@ import {
   EC2ServiceException,
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
-import { parseCidr, parseIPv4 } from '../../pkg/net/ipv4.ts';
+import { parseCidr, parseIPv4 } from '../../pkg/core/net/ipv4.ts';
 import { createPrng } from '../../pkg/ec2sim/prng.ts';
 import { startEc2Simulator } from '../../pkg/ec2sim/server.ts';
 

@@ -24,7 +24,7 @@ import {
   RESOURCE_NAME,
   WINDOWS,
   ZONE_LABEL,
-} from '../../pkg/contract.ts';
+} from '../../pkg/core/contract.ts';
 
 export { waitFor, WaitTimeoutError, type WaitOptions } from './wait.ts';
 

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useControlPlane } from '../harness/suite.ts';
 import { createOrReplaceObjects, createWindowsNode, createWindowsPod, deletePodNow, ensureNamespace } from '../harness/cluster-objects.ts';
-import { closeSharedConnections, createKubeClients, isForbidden, KubeApiError, loadKubeConfig, type KubeClients } from '../../pkg/kube/client.ts';
-import { annotatePod, patchNodeAnnotations, patchNodeCapacity } from '../../pkg/kube/patches.ts';
-import { createEventRecorder } from '../../pkg/kube/events.ts';
-import { RESOURCE_NAME, POD_IP_ANNOTATION } from '../../pkg/contract.ts';
+import { closeSharedConnections, createKubeClients, isForbidden, KubeApiError, loadKubeConfig, type KubeClients } from '../../pkg/adapters/kube/client.ts';
+import { annotatePod, patchNodeAnnotations, patchNodeCapacity } from '../../pkg/adapters/kube/patches.ts';
+import { createEventRecorder } from '../../pkg/adapters/kube/events.ts';
+import { RESOURCE_NAME, POD_IP_ANNOTATION } from '../../pkg/core/contract.ts';
 
 const plane = useControlPlane();
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { useControlPlane } from '../harness/suite.ts';
 import { startTcpProxy, serverAddress, type TcpProxy } from './tcp-proxy.ts';
-import { closeSharedConnections, createKubeClients, shareConnections } from '../../pkg/kube/client.ts';
-import { startReflector } from '../../pkg/kube/reflector.ts';
+import { closeSharedConnections, createKubeClients, shareConnections } from '../../pkg/adapters/kube/client.ts';
+import { startReflector } from '../../pkg/adapters/kube/reflector.ts';
 import { waitFor } from '../harness/wait.ts';
 
 const plane = useControlPlane();

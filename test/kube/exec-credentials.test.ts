@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { useControlPlane } from '../harness/suite.ts';
 import { startTcpProxy, serverAddress } from './tcp-proxy.ts';
-import { closeSharedConnections, createKubeClients, loadKubeConfig, shareConnections } from '../../pkg/kube/client.ts';
+import { closeSharedConnections, createKubeClients, loadKubeConfig, shareConnections } from '../../pkg/adapters/kube/client.ts';
 
 const plane = useControlPlane();
 const dir = mkdtempSync(join(tmpdir(), 'winprefix-exec-'));

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { useControlPlane } from '../harness/suite.ts';
 import { waitFor } from '../harness/wait.ts';
 import { startTcpProxy, serverAddress } from './tcp-proxy.ts';
-import { closeSharedConnections, createKubeClients, type KubeClients } from '../../pkg/kube/client.ts';
-import { runLeaderElection } from '../../pkg/kube/leader-election.ts';
+import { closeSharedConnections, createKubeClients, type KubeClients } from '../../pkg/adapters/kube/client.ts';
+import { runLeaderElection } from '../../pkg/adapters/kube/leader-election.ts';
 
 const plane = useControlPlane();
 

@@ -8,9 +8,9 @@
  */
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { startControlPlane } from '../harness/control-plane.ts';
-import { createKubeClients, closeSharedConnections } from '../../pkg/kube/client.ts';
-import { startReflector } from '../../pkg/kube/reflector.ts';
-import { toPodView, podKey, type PodView } from '../../pkg/kube/pod-view.ts';
+import { createKubeClients, closeSharedConnections } from '../../pkg/adapters/kube/client.ts';
+import { startReflector } from '../../pkg/adapters/kube/reflector.ts';
+import { toPodView, podKey, type PodView } from '../../pkg/core/views/pod-view.ts';
 import { startTcpProxy, serverAddress } from './tcp-proxy.ts';
 
 const N = Number(process.argv[2] ?? 2000);

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { waitFor } from '../harness/wait.ts';
-import { closeSharedConnections, createKubeClients, shareConnections } from '../../pkg/kube/client.ts';
-import { startReflector } from '../../pkg/kube/reflector.ts';
+import { closeSharedConnections, createKubeClients, shareConnections } from '../../pkg/adapters/kube/client.ts';
+import { startReflector } from '../../pkg/adapters/kube/reflector.ts';
 
 let plane: ControlPlane | undefined;
 before(async () => {

@@ -9,10 +9,10 @@ import { CoreV1Api, Watch, type V1Pod, type KubeConfig } from '@kubernetes/clien
 import { useControlPlane } from '../harness/suite.ts';
 import { createOrReplaceObjects, createWindowsPod, deletePodNow, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
 import { startTcpProxy, serverAddress, type TcpProxy } from './tcp-proxy.ts';
-import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../../pkg/kube/client.ts';
-import { createLogger } from '../../pkg/kube/logger.ts';
-import { startReflector, type Reflector } from '../../pkg/kube/reflector.ts';
-import { podKey, toPodView, type PodView } from '../../pkg/kube/pod-view.ts';
+import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../../pkg/adapters/kube/client.ts';
+import { createLogger } from '../../pkg/support/log.ts';
+import { startReflector, type Reflector } from '../../pkg/adapters/kube/reflector.ts';
+import { podKey, toPodView, type PodView } from '../../pkg/core/views/pod-view.ts';
 
 const plane = useControlPlane();
 let proxy: TcpProxy;

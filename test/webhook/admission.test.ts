@@ -15,11 +15,11 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { useControlPlane } from '../harness/suite.ts';
 import { createOrReplaceObjects, ensureNamespace, installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
 import { issueLoopbackServing } from '../harness/certs.ts';
-import { closeSharedConnections, createKubeClients, KubeApiError, loadKubeConfig } from '../../pkg/kube/client.ts';
-import { annotatePod } from '../../pkg/kube/patches.ts';
-import { createLogger } from '../../pkg/kube/logger.ts';
-import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH } from '../../pkg/webhook/index.ts';
-import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/contract.ts';
+import { closeSharedConnections, createKubeClients, KubeApiError, loadKubeConfig } from '../../pkg/adapters/kube/client.ts';
+import { annotatePod } from '../../pkg/adapters/kube/patches.ts';
+import { createLogger } from '../../pkg/support/log.ts';
+import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH } from '../../pkg/adapters/http/admission.ts';
+import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
 
 const plane = useControlPlane();
 const CONTROLLER_USER = 'winprefix-controller';

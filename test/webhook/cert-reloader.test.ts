@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueLoopbackServing } from '../harness/certs.ts';
 import { waitFor } from '../harness/wait.ts';
-import { silentLogger } from '../../pkg/kube/logger.ts';
-import { watchKeyPair, CERT_FILE, KEY_FILE } from '../../pkg/webhook/index.ts';
+import { silentLogger } from '../../pkg/support/log.ts';
+import { watchKeyPair, CERT_FILE, KEY_FILE } from '../../pkg/adapters/http/admission.ts';
 
 test('files rotated while the first pair is read are reloaded on the next poll', async (t) => {
   const live = mkdtempSync(join(tmpdir(), 'winprefix-certs-'));

@@ -11,8 +11,8 @@ import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { issueLoopbackServing } from '../harness/certs.ts';
 import { waitFor } from '../harness/wait.ts';
-import { createLogger } from '../../pkg/kube/logger.ts';
-import { allowed, startAdmissionServer, MAX_BODY_BYTES, CertError, type AdmissionReview } from '../../pkg/webhook/index.ts';
+import { createLogger } from '../../pkg/support/log.ts';
+import { allowed, startAdmissionServer, MAX_BODY_BYTES, CertError, type AdmissionReview } from '../../pkg/adapters/http/admission.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'winprefix-admission-'));
 let agent: Agent;

@@ -4,10 +4,10 @@
  * controller's annotation format, ENIs and events, with defaults that make a consistent node.
  */
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
-import { NODE_STATUS_ANNOTATION, POD_IP_ANNOTATION, RESOURCE_NAME, UPSTREAM_COMPONENT } from '../../../pkg/contract.ts';
-import { bundledInstanceLimits } from '../../../pkg/ec2/instance-limits.ts';
-import type { NetworkInterface } from '../../../pkg/ec2/port.ts';
-import type { NodeStatus } from '../../../pkg/status/node-status.ts';
+import { NODE_STATUS_ANNOTATION, POD_IP_ANNOTATION, RESOURCE_NAME, UPSTREAM_COMPONENT } from '../../../pkg/core/contract.ts';
+import { bundledInstanceLimits } from '../../../pkg/core/ec2/instance-limits.ts';
+import type { NetworkInterface } from '../../../pkg/core/ec2/port.ts';
+import type { NodeStatus } from '../../../pkg/core/status/node-status.ts';
 import type { DescribeInputs } from '../inputs.ts';
 
 export const NOW = new Date('2026-11-22T03:00:00Z');

@@ -5,8 +5,8 @@
  * The instance-type check comes later, once EC2 has answered (see `unsupportedInstance`).
  */
 import { EventReasons, NODE_STATUS_ANNOTATION, WINDOWS } from '../contract.ts';
-import { instanceIdOf, type NodeView } from './node-view.ts';
-import type { EventNote } from './ports.ts';
+import { instanceIdOf, type NodeView } from '../views/node-view.ts';
+import type { EventNote } from '../../controller/ports.ts';
 
 export type NodeEligibility =
   /** Not a Windows node we could ever manage: no status, no events. */

@@ -17,7 +17,7 @@ import {
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
 import { shareConnections } from './connections.ts';
-import { TokenBucket } from '../ec2/token-bucket.ts';
+import { TokenBucket } from '../../support/token-bucket.ts';
 
 export { loadKubeConfig, mergeKubeConfigs, currentNamespace, KubeConfigError, type KubeConnectionOptions } from './kubeconfig.ts';
 export { shareConnections, closeSharedConnections } from './connections.ts';

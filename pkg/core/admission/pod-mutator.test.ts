@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mutatePod } from './pod-mutator.ts';
-import { decodePatch, type AdmissionReview } from './admission.ts';
+import { decodePatch, type AdmissionReview } from './review.ts';
 
 const R = 'vpc.amazonaws.com/PrivateIPv4Address';
 const on = { ipamEnabled: () => true };

@@ -5,8 +5,8 @@
  * the primary ENI depends on it).
  */
 import type { Instance as SdkInstance, InstanceNetworkInterface as SdkInstanceEni, NetworkInterface as SdkEni } from '@aws-sdk/client-ec2';
-import { Ec2Error } from './errors.ts';
-import type { Instance, NetworkInterface } from './port.ts';
+import { Ec2Error } from '../../core/ec2/errors.ts';
+import type { Instance, NetworkInterface } from '../../core/ec2/port.ts';
 
 /** The address lists, which an ENI and an instance's nested ENI spell the same way. */
 function addressesOf(e: {

@@ -5,8 +5,8 @@
  * at most 6 describes and 7.75 s of sleeps with the defaults, so a stuck assignment delays a node's work by
  * under 8 s. What is visible by then is usable; the rest is reported in {@link Ec2AssignmentNotVisibleError}.
  */
-import { Ec2AssignmentNotVisibleError } from './errors.ts';
-import type { BucketClock } from './token-bucket.ts';
+import { Ec2AssignmentNotVisibleError } from '../../core/ec2/errors.ts';
+import type { BucketClock } from '../../support/token-bucket.ts';
 
 export const VISIBILITY_WAIT_DEFAULTS = { initialDelayMs: 250, maxTotalSleepMs: 8_000 } as const;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideEligibility, unsupportedInstance } from './node-eligibility.ts';
-import { instanceIdOf, type NodeView } from './node-view.ts';
+import { instanceIdOf, type NodeView } from '../views/node-view.ts';
 
 const node = (over: Partial<NodeView> = {}): NodeView => ({
   name: 'win-1', uid: 'u1', os: 'windows', computeType: undefined, providerID: 'aws:///us-west-2a/i-0abc123',

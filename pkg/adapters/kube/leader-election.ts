@@ -11,8 +11,8 @@
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { KubeApiError, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import { decide, observe, released, type LeaseRecord, type Observation } from './lease-record.ts';
-import { silentLogger, type Logger } from './logger.ts';
-import { abortableSleep as sleep } from './abortable-sleep.ts';
+import { silentLogger, type Logger } from '../../support/log.ts';
+import { abortableSleep as sleep } from '../../support/abortable-sleep.ts';
 
 export interface LeaderElectionOptions {
   clients: { coordination: Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'> };

@@ -16,8 +16,8 @@
  */
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { isGone, KubeApiError, fromStatusAndBody } from './errors.ts';
-import { silentLogger, type Logger } from './logger.ts';
-import { abortableSleep as sleep } from './abortable-sleep.ts';
+import { silentLogger, type Logger } from '../../support/log.ts';
+import { abortableSleep as sleep } from '../../support/abortable-sleep.ts';
 
 export interface Reflector<S> {
   get(key: string): S | undefined;

@@ -5,7 +5,7 @@
  * anyone else writing it could give a pod an address that belongs to another pod.
  */
 import { POD_IP_ANNOTATION } from '../contract.ts';
-import { allowed, denied, type AdmissionReview } from './admission.ts';
+import { allowed, denied, type AdmissionReview } from './review.ts';
 
 export interface GuardPodAnnotationOptions {
   /** Usernames as the API server reports them, e.g. system:serviceaccount:kube-system:winprefix-controller. */

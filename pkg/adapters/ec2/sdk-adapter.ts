@@ -26,12 +26,12 @@ import {
 } from '@aws-sdk/client-ec2';
 // Type-only (erased): the SDK's own middleware types, from the @smithy/types package it depends on.
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
-import { classifyEc2Error } from './classify.ts';
-import { Ec2Error } from './errors.ts';
-import { bundledInstanceLimits, type InstanceLimits } from './instance-limits.ts';
-import type { CidrReservation, Ec2Port, NetworkInterface, Subnet } from './port.ts';
+import { classifyEc2Error } from '../../core/ec2/classify.ts';
+import { Ec2Error } from '../../core/ec2/errors.ts';
+import { bundledInstanceLimits, type InstanceLimits } from '../../core/ec2/instance-limits.ts';
+import type { CidrReservation, Ec2Port, NetworkInterface, Subnet } from '../../core/ec2/port.ts';
 import { fromSdkEni, fromSdkInstance } from './sdk-mapping.ts';
-import { processEc2TokenBucket, systemClock, TokenBucket, type BucketClock } from './token-bucket.ts';
+import { processEc2TokenBucket, systemClock, TokenBucket, type BucketClock } from '../../support/token-bucket.ts';
 import { VISIBILITY_WAIT_DEFAULTS, waitUntilVisible } from './visibility-wait.ts';
 
 /** Upstream's defaults: 12 calls/s, burst 18, 3 attempts, 30 s per request. */

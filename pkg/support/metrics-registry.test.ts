@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRegistry } from './registry.ts';
+import { createRegistry } from './metrics-registry.ts';
 
 test('counter, gauge and histogram render in Prometheus text format with HELP and TYPE', () => {
   const r = createRegistry();

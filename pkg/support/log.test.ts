@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger } from './logger.ts';
+import { createLogger } from './log.ts';
 
 const fixed = () => new Date('2026-11-22T01:00:00.000Z');
 

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ec2AssignmentNotVisibleError, Ec2Error } from './errors.ts';
+import { Ec2AssignmentNotVisibleError, Ec2Error } from '../../core/ec2/errors.ts';
 import { VISIBILITY_WAIT_DEFAULTS, waitUntilVisible } from './visibility-wait.ts';
 
 /** The faked boundary is the describe call; the clock only records sleeps. */

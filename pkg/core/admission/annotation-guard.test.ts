@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { guardPodAnnotation } from './annotation-guard.ts';
-import type { AdmissionReview } from './admission.ts';
+import type { AdmissionReview } from './review.ts';
 
 const A = 'vpc.amazonaws.com/PrivateIPv4Address';
 const CONTROLLER = 'system:serviceaccount:kube-system:winprefix-controller';

@@ -6,10 +6,10 @@
  * is read as an empty one (IPAM off), as upstream does.
  */
 import type { CoreV1Api, KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
-import { resolveClusterConfig } from '../ipam/config.ts';
-import type { ClusterIpamConfig } from '../ipam/types.ts';
-import type { Logger } from '../kube/logger.ts';
-import { startReflector, type Reflector } from '../kube/reflector.ts';
+import { resolveClusterConfig } from '../../core/ipam/config.ts';
+import type { ClusterIpamConfig } from '../../core/ipam/types.ts';
+import type { Logger } from '../../support/log.ts';
+import { startReflector, type Reflector } from './reflector.ts';
 
 export interface ConfigMapRef {
   namespace: string;

@@ -6,7 +6,7 @@
  * required node affinity on the OS label, which upstream ignores (its gap #29).
  */
 import { OS_LABEL, OS_LABEL_BETA, RESOURCE_NAME, WINDOWS } from '../contract.ts';
-import { allowed, escapePointer, patched, type AdmissionReview, type JsonPatchOp } from './admission.ts';
+import { allowed, escapePointer, patched, type AdmissionReview, type JsonPatchOp } from './review.ts';
 
 export interface MutatePodOptions {
   /** Reads the live ConfigMap state (enable-windows-ipam); false means leave every pod alone. */

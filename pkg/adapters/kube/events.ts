@@ -10,7 +10,7 @@
  */
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { KubeApiError, isNotFound } from './errors.ts';
-import { silentLogger, type Logger } from './logger.ts';
+import { silentLogger, type Logger } from '../../support/log.ts';
 
 export interface EventTarget {
   kind: 'Pod' | 'Node' | 'ConfigMap';

@@ -8,8 +8,8 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Buffer } from 'node:buffer';
-import type { Logger } from '../kube/logger.ts';
-import { ADMISSION_API_VERSION, type AdmissionReview } from './admission.ts';
+import type { Logger } from '../../support/log.ts';
+import { ADMISSION_API_VERSION, type AdmissionReview } from '../../core/admission/review.ts';
 import { watchKeyPair } from './cert-reloader.ts';
 
 export type AdmissionHandler = (review: AdmissionReview) => AdmissionReview | Promise<AdmissionReview>;
