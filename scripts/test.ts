@@ -21,8 +21,9 @@ function run(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.en
 
 const step = (what: string) => console.error(`\n== ${what}`);
 
-step('type-check (tsc --noEmit)');
+step('type-check (tsc --noEmit; the core again without Node types)');
 run('tsc', ['--noEmit', '-p', 'tsconfig.json']);
+run('tsc', ['--noEmit', '-p', 'pkg/core/tsconfig.json']);
 
 const unitGlobs = ['pkg/**/*.test.ts', 'plugin/**/*.test.ts', 'scripts/**/*.test.ts'];
 const allGlobs = [...unitGlobs, 'test/**/*.test.ts'];

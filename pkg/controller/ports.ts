@@ -4,16 +4,13 @@
  * `app.ts` adapts pkg/kube and pkg/ec2 to them, unit tests supply small stateful fakes.
  */
 import type { Ec2Port } from '../core/ec2/port.ts';
-import type { EventInfo, EventRecorder, EventTarget } from '../adapters/kube/events.ts';
+import type { EventRecorder } from '../adapters/kube/events.ts';
 import type { PodView } from '../core/views/pod-view.ts';
 import type { ClusterIpamConfig, PoolSnapshot } from '../core/ipam/types.ts';
 import type { NodeView } from '../core/views/node-view.ts';
 import type { PoolEc2Port } from './ec2-work.ts';
 
-/** What an event is about. */
-export type ObjectRef = EventTarget;
-
-export type EventNote = EventInfo;
+export type { EventNote, ObjectRef } from '../core/events.ts';
 
 /** The recorder's fire-and-forget half; flushing belongs to the composition root. */
 export type EventSink = Pick<EventRecorder, 'emit'>;

@@ -11,25 +11,14 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { KubeApiError, isNotFound } from './errors.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
+import type { EventNote, ObjectRef } from '../../core/events.ts';
 
-export interface EventTarget {
-  kind: 'Pod' | 'Node' | 'ConfigMap';
-  name: string;
-  namespace?: string;
-  uid?: string;
-  apiVersion?: string;
-}
+export type { EventNote, ObjectRef };
 
-export interface EventInfo {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-  action?: string;
-}
 
 export interface EventRecorder {
   /** Never throws and never waits: the write happens in the background. */
-  emit(regarding: EventTarget, e: EventInfo): void;
+  emit(regarding: ObjectRef, e: EventNote): void;
   /** Resolves when every emitted event has been written (or given up on). */
   flush(): Promise<void>;
 }
@@ -99,7 +88,7 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
     for (const [k, b] of buckets) if (b.tokens >= limit.burst - 1e-9 && t - b.at > limit.refillMs) buckets.delete(k);
   };
 
-  const write = async (regarding: EventTarget, e: EventInfo, at: Date): Promise<void> => {
+  const write = async (regarding: ObjectRef, e: EventNote, at: Date): Promise<void> => {
     const t = at.getTime();
     const namespace = regarding.namespace || CLUSTER_SCOPED_EVENT_NAMESPACE;
     const uid = regarding.kind === 'Node' ? regarding.name : regarding.uid;

@@ -5,7 +5,7 @@
  * and server.ts answers HTTP 500 so the webhook's failurePolicy decides, rather than denying the pod.
  * Handlers are pure functions from review to review; the HTTP transport lives in server.ts.
  */
-import { Buffer } from 'node:buffer';
+import { decodeBase64Utf8, encodeBase64Utf8 } from './base64.ts';
 
 export interface GroupVersionKind {
   group: string;
@@ -85,7 +85,7 @@ export function patched(review: AdmissionReview, ops: JsonPatchOp[], message?: s
   return respond(review, {
     allowed: true,
     patchType: 'JSONPatch',
-    patch: Buffer.from(JSON.stringify(ops)).toString('base64'),
+    patch: encodeBase64Utf8(JSON.stringify(ops)),
     ...(message ? { status: { code: 200, message } } : {}),
   });
 }
@@ -98,5 +98,5 @@ export function escapePointer(segment: string): string {
 /** Decodes a response's patch (for tests and logs). */
 export function decodePatch(response: AdmissionResponse | undefined): JsonPatchOp[] {
   if (!response?.patch) return [];
-  return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as JsonPatchOp[];
+  return JSON.parse(decodeBase64Utf8(response.patch)) as JsonPatchOp[];
 }

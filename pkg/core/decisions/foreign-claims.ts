@@ -5,7 +5,6 @@
  * winprefix keeps its hands off that node, since two controllers on one ENI would hand out the
  * same address twice. Fed from a reflector on core events filtered by that reason.
  */
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { EventReasons, UPSTREAM_COMPONENT } from '../contract.ts';
 
 export interface ClaimEvent {
@@ -15,7 +14,16 @@ export interface ClaimEvent {
   component: string;
 }
 
-export function toClaimEvent(e: CoreV1Event): ClaimEvent {
+/** The fields of a core/v1 Event this module reads (client-node's CoreV1Event fits). */
+export interface EventObject {
+  metadata?: { namespace?: string; name?: string };
+  involvedObject?: { kind?: string; name?: string };
+  reason?: string;
+  source?: { component?: string };
+  reportingComponent?: string;
+}
+
+export function toClaimEvent(e: EventObject): ClaimEvent {
   const isNode = e.involvedObject?.kind === 'Node';
   return {
     namespace: e.metadata?.namespace ?? '',

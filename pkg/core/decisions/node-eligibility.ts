@@ -6,7 +6,7 @@
  */
 import { EventReasons, NODE_STATUS_ANNOTATION, WINDOWS } from '../contract.ts';
 import { instanceIdOf, type NodeView } from '../views/node-view.ts';
-import type { EventNote } from '../../controller/ports.ts';
+import type { EventNote } from '../events.ts';
 
 export type NodeEligibility =
   /** Not a Windows node we could ever manage: no status, no events. */

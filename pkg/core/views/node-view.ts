@@ -4,7 +4,6 @@
  * receipt (labels, providerID, our capacity and status annotation), so the cache stays small and
  * decisions cannot depend on anything else by accident.
  */
-import type { V1Node } from '@kubernetes/client-node';
 import { COMPUTE_TYPE_LABEL, NODE_STATUS_ANNOTATION, OS_LABEL, OS_LABEL_BETA, RESOURCE_NAME } from '../contract.ts';
 
 export interface NodeView {
@@ -19,7 +18,14 @@ export interface NodeView {
   statusAnnotation: string | undefined;
 }
 
-export function toNodeView(node: V1Node): NodeView {
+/** The fields of a Node this module reads (client-node's V1Node and wire JSON both fit). */
+export interface NodeObject {
+  metadata?: { name?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { providerID?: string };
+  status?: { capacity?: Record<string, unknown> };
+}
+
+export function toNodeView(node: NodeObject): NodeView {
   const labels = node.metadata?.labels ?? {};
   const raw = node.status?.capacity?.[RESOURCE_NAME];
   const parsed = raw === undefined ? undefined : Number.parseInt(String(raw), 10);

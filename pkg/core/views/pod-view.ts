@@ -7,7 +7,6 @@
  * Input may be a typed client-node model (from a list call: timestamps are Date) or raw wire
  * JSON (from a watch: timestamps are strings); both give the same PodView.
  */
-import type { V1Pod } from '@kubernetes/client-node';
 import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../contract.ts';
 
 /** Annotations under this prefix are kept (the IP annotation and upstream's siblings). */
@@ -32,7 +31,29 @@ export interface PodView {
   resourceVersion: string | undefined;
 }
 
-export function toPodView(pod: V1Pod): PodView {
+/**
+ * The fields of a Pod this module reads, as the core declares them: client-node's V1Pod and the raw
+ * wire JSON of a watch both fit, and the core needs no Kubernetes client to compile.
+ */
+export interface PodObject {
+  metadata?: {
+    namespace?: string;
+    name?: string;
+    uid?: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+    creationTimestamp?: Date | string;
+    deletionTimestamp?: Date | string;
+  };
+  spec?: {
+    nodeName?: string;
+    hostNetwork?: boolean;
+    containers?: Array<{ name?: string; resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } }>;
+  };
+  status?: { phase?: string };
+}
+
+export function toPodView(pod: PodObject): PodView {
   const md = pod.metadata ?? {};
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(md.annotations ?? {})) {
@@ -41,7 +62,7 @@ export function toPodView(pod: V1Pod): PodView {
   let ipRequest = 0;
   for (const c of pod.spec?.containers ?? []) {
     const q = c.resources?.requests?.[RESOURCE_NAME] ?? c.resources?.limits?.[RESOURCE_NAME];
-    ipRequest += quantityToInt(q);
+    ipRequest += quantityToInt(q as string | number | undefined);
   }
   return {
     namespace: md.namespace ?? '',
