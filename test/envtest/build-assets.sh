@@ -66,8 +66,9 @@ build() {
 build etcd etcd go.etcd.io/etcd/server/v3 "-s -w" "etcd $etcd_version, first time only; about 1.5 minutes on 2 idle cores"
 build kube-apiserver kubernetes k8s.io/kubernetes/cmd/kube-apiserver "$ldflags" "$k8s_version, first time only; about 6 minutes on 2 idle cores, 1.8 GiB of memory"
 build kubectl kubernetes k8s.io/kubernetes/cmd/kubectl "$ldflags" "$k8s_version, first time only; about 2 minutes after kube-apiserver"
+# sed reads to the end: `head -1` would exit first and the SIGPIPE (exit 141) fails the script under pipefail.
 "$out/kube-apiserver" --version >&2
-"$out/etcd" --version | head -1 >&2
-"$out/kubectl" version --client 2>/dev/null | head -1 >&2
+"$out/etcd" --version | sed -n 1p >&2
+"$out/kubectl" version --client 2>/dev/null | sed -n 1p >&2
 step "binaries cached in $out"
 echo "$out"
