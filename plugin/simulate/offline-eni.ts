@@ -5,7 +5,7 @@
  */
 import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';
 import { formatCidr, formatIPv4, parseIPv4 } from '../../pkg/core/net/ipv4.ts';
-import type { Ec2Outcome, Ec2Request } from '../../pkg/core/ipam/types.ts';
+import type { Ec2Request, Ec2Result } from '../../pkg/core/ipam/types.ts';
 
 /** Prefixes come from 10.0.64.0 upward, secondary IPs from 10.0.0.10 upward: they never meet. */
 const PREFIX_START = parseIPv4('10.0.64.0');
@@ -17,7 +17,7 @@ export class OfflineEni {
   #nextPrefix = PREFIX_START;
   #nextSecondary = SECONDARY_START;
 
-  perform(request: Ec2Request): Ec2Outcome {
+  perform(request: Ec2Request): Ec2Result {
     switch (request.kind) {
       case 'assign-prefixes': {
         const created: string[] = [];
@@ -27,7 +27,7 @@ export class OfflineEni {
           this.prefixes.add(cidr);
           created.push(cidr);
         }
-        return { ok: true, addresses: created };
+        return { request, outcome: { ok: true, added: created } };
       }
       case 'assign-secondary-ips': {
         const created: string[] = [];
@@ -36,16 +36,16 @@ export class OfflineEni {
           this.secondaryIps.add(ip);
           created.push(ip);
         }
-        return { ok: true, addresses: created };
+        return { request, outcome: { ok: true, added: created } };
       }
       case 'unassign-prefixes':
         for (const p of request.prefixes) this.prefixes.delete(p);
-        return { ok: true, addresses: request.prefixes };
+        return { request, outcome: { ok: true, removed: request.prefixes } };
       case 'unassign-secondary-ips':
         for (const ip of request.ips) this.secondaryIps.delete(ip);
-        return { ok: true, addresses: request.ips };
+        return { request, outcome: { ok: true, removed: request.ips } };
       case 'resync':
-        return { ok: true, eni: { prefixes: [...this.prefixes], secondaryIps: [...this.secondaryIps] } };
+        return { request, outcome: { ok: true, eni: { prefixes: [...this.prefixes], secondaryIps: [...this.secondaryIps] } } };
     }
   }
 }

@@ -88,7 +88,7 @@ export function simulate(input: SimulationInput): Simulation {
 function simulateArrivals(config: NodeIpamConfig, slots: number, counts: ReadonlySet<number>): Map<number, SimulationRow> {
   const rows = new Map<number, SimulationRow>();
   const max = Math.max(0, ...counts);
-  const pool = NodePool.create(defaultPoolSettings(slots, ANY_SUBNET_PREFIX_LENGTH), config, 0);
+  const pool = NodePool.create(defaultPoolSettings(slots, ANY_SUBNET_PREFIX_LENGTH), config);
   const eni = new OfflineEni();
   const clock = { now: 0, steps: 0 };
   const budget = MAX_STEPS_PER_POD * (max + 1);
@@ -97,7 +97,7 @@ function simulateArrivals(config: NodeIpamConfig, slots: number, counts: Readonl
       if (++clock.steps > budget) throw new SimulationError(`the pool did not settle with ${pods} pods (this is a bug; please report it)`);
       const requests = pool.plan(clock.now);
       if (requests.length > 0) {
-        for (const request of requests) pool.complete(request.id, eni.perform(request), clock.now);
+        for (const request of requests) pool.complete(eni.perform(request), clock.now);
         continue;
       }
       // Nothing to do now; jump to the next moment something changes (cool-down, hold-down).

@@ -21,7 +21,7 @@ const SLOTS = 14;
 function prepared(mode: 'prefix' | 'secondary'): { pool: NodePool; eni: FakeEni; now: number } {
   const data = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': String(mode === 'prefix') };
   const config = resolveNodeConfig(resolveClusterConfig(data), { instanceType: 'c5.xlarge', slots: SLOTS, prefixCapable: true });
-  const pool = NodePool.create(defaultPoolSettings(SLOTS, 19), config, 0);
+  const pool = NodePool.create(defaultPoolSettings(SLOTS, 19), config);
   const eni = new FakeEni({ slots: SLOTS });
   let now = settleFully(pool, eni, 0);
   const resident = Math.min(RESIDENT, config.capacity - 4);
@@ -56,7 +56,7 @@ function measure(mode: 'prefix' | 'secondary', withPlan: boolean): { ns: number;
     const r = pool.assign(uid, now);
     if (!r.ok) throw new Error(`pair ${i}: ${r.message}`);
     pool.release(uid, now);
-    if (withPlan) for (const q of pool.plan(now)) pool.complete(q.id, eni.perform(q), now);
+    if (withPlan) for (const q of pool.plan(now)) pool.complete(eni.perform(q), now);
   }
   const elapsed = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);

@@ -20,6 +20,8 @@ export interface NoAddressContext {
   /** Pods holding an address, including vanished ones. */
   held: number;
   deliverable: number;
+  /** The subnet gave no new prefix lately, so `deliverable` is what the attached prefixes hold. */
+  prefixesExhausted: boolean;
   /** Set while a re-sync is needed: the message of the failure that caused it, if any. */
   resyncAfter: { message: string | undefined } | undefined;
   /** Only a backoff still in force. */
@@ -53,9 +55,17 @@ function firstCoolingEnds(ctx: NoAddressContext): number {
   return first;
 }
 
+function heldElsewhere(ctx: NoAddressContext): number {
+  let n = 0;
+  for (const p of ctx.ledger.prefixes()) for (const c of p.cells) if (c.heldElsewhere !== undefined && c.owner === undefined) n++;
+  for (const s of ctx.ledger.secondaries()) if (s.cell.heldElsewhere !== undefined && s.cell.owner === undefined) n++;
+  return n;
+}
+
 export function explainNoAddress(ctx: NoAddressContext): AssignFailure {
   const { now, mode } = ctx;
-  if (ctx.held >= ctx.deliverable) {
+  // A node held to its attached prefixes is short of a prefix, not full: say why and what to do.
+  if (ctx.held >= ctx.deliverable && !ctx.prefixesExhausted) {
     return failure('at-capacity', `the node can hold ${ctx.deliverable} pods with an address and ${ctx.held} hold one; the pod gets an address when another pod on this node finishes`, ctx.coolDownMs);
   }
   if (ctx.resyncAfter) {
@@ -64,8 +74,8 @@ export function explainNoAddress(ctx: NoAddressContext): AssignFailure {
   }
   const coolWait = firstCoolingEnds(ctx) - now;
   const backoff = ctx.backoff;
-  if (backoff?.reason === 'insufficient-cidr-blocks' && mode === 'prefix') {
-    const wait = Math.min(backoff.until - now, coolWait);
+  if ((backoff?.reason === 'insufficient-cidr-blocks' || ctx.prefixesExhausted) && mode === 'prefix') {
+    const wait = Math.max(Math.min((backoff?.until ?? now) - now, coolWait), ctx.warmPoolRetryMs);
     return failure('insufficient-cidr-blocks', `the subnet has no free aligned /28 block for a new prefix (EC2 InsufficientCidrBlocks); free addresses in the subnet or reserve room for prefixes with a subnet CIDR reservation of type prefix (aws ec2 create-subnet-cidr-reservation --reservation-type prefix); retrying in ${seconds(wait)}`, wait);
   }
   if (backoff?.reason === 'address-limit-exceeded') {
@@ -74,6 +84,9 @@ export function explainNoAddress(ctx: NoAddressContext): AssignFailure {
     return failure('address-limit-exceeded', `EC2 refused another address: either the primary ENI has no free slot although winprefix counted one (PrivateIpAddressLimitExceeded; check that no other tool assigns addresses to this ENI) or the subnet has no free address left (InsufficientFreeAddressesInSubnet; free addresses in the subnet); retrying in ${seconds(wait)}`, wait);
   }
   // Nothing is being created, so no slot is pending.
+  if (!ctx.creating && ctx.ledger.freeSlots(0) === 0 && !Number.isFinite(coolWait) && heldElsewhere(ctx) > 0) {
+    return failure('held-elsewhere', `the ${heldElsewhere(ctx)} addresses this node could use are still carried by running pods on other nodes (EC2 moved their block to this node) and no slot is left for a new ${mode === 'prefix' ? 'prefix' : 'IP'}; the pod gets one when those pods are deleted (their events say why they should be)`, ctx.coolDownMs);
+  }
   if (!ctx.creating && ctx.ledger.freeSlots(0) === 0 && Number.isFinite(coolWait)) {
     return failure('cooling-down', `every free address on this node is cooling down after its pod finished and no slot is left for a new ${mode === 'prefix' ? 'prefix' : 'IP'}; retrying when the first one is ready in ${seconds(coolWait)}`, coolWait);
   }

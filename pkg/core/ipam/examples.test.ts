@@ -19,7 +19,7 @@ function configFor(data: Record<string, string>, slots: number): NodeIpamConfig 
 
 function fresh(data: Record<string, string>, slots: number) {
   const config = configFor(data, slots);
-  const pool = NodePool.create(defaultPoolSettings(slots, 19), config, 0);
+  const pool = NodePool.create(defaultPoolSettings(slots, 19), config);
   const eni = new FakeEni({ slots });
   return { pool, eni, config };
 }
@@ -120,11 +120,11 @@ describe('worked example A: secondary mode, m5.large (9 slots), defaults 3/3', (
     const { pool, eni } = fresh(SEC, 9);
     const first = pool.plan(0);
     assert.deepEqual(first.map((r) => r.kind === 'assign-secondary-ips' && r.count), [3]);
-    pool.complete(first[0]!.id, eni.perform(first[0]!), 0);
+    pool.complete(eni.perform(first[0]!), 0);
     assert.ok(pool.assign('pod-1', 0).ok);
     const next = pool.plan(0);
     assert.deepEqual(next.map((r) => r.kind === 'assign-secondary-ips' && r.count), [1]);
-    pool.complete(next[0]!.id, eni.perform(next[0]!), 0);
+    pool.complete(eni.perform(next[0]!), 0);
     for (let i = 2; i <= 6; i++) {
       assert.ok(pool.assign(`pod-${i}`, 0).ok);
       settle(pool, eni, 0);
@@ -149,7 +149,7 @@ describe('worked example A: secondary mode, m5.large (9 slots), defaults 3/3', (
     const release = pool.plan(91_000);
     assert.equal(release.length, 1);
     assert.equal(release[0]!.kind, 'unassign-secondary-ips');
-    pool.complete(release[0]!.id, eni.perform(release[0]!), 91_000);
+    pool.complete(eni.perform(release[0]!), 91_000);
     assert.equal(pool.snapshot(91_000).secondaryIps.length, 8);
   });
 });
@@ -170,7 +170,7 @@ describe('worked example C: prefix mode, 9 slots, defaults W=1 M=3', () => {
     const { pool, eni } = fresh(PD, 9);
     const first = pool.plan(0);
     assert.deepEqual(first.map((r) => r.kind === 'assign-prefixes' && r.count), [1]);
-    pool.complete(first[0]!.id, eni.perform(first[0]!), 0);
+    pool.complete(eni.perform(first[0]!), 0);
     for (let i = 1; i <= 15; i++) {
       pool.assign(`pod-${i}`, 0);
       assert.deepEqual(pool.plan(0), [], `pod ${i}: one prefix is enough`);

@@ -63,7 +63,7 @@ function run(seed: number, steps: number, tamper: boolean): RunStats {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
   const slots = pick([2, 3, 9, 14]);
   let data = pick(CONFIGS);
-  const pool = NodePool.create(defaultPoolSettings(slots, 19), configFor(data, slots), 0);
+  const pool = NodePool.create(defaultPoolSettings(slots, 19), configFor(data, slots));
   const eni = new FakeEni({ slots, prefixBlocks: 2 + Math.floor(rnd() * 12) });
   const inflight: Ec2Request[] = [];
   const live = new Set<string>();
@@ -107,7 +107,7 @@ function run(seed: number, steps: number, tamper: boolean): RunStats {
   };
 
   const complete = (request: Ec2Request, fault: Fault | undefined) => {
-    const report = pool.complete(request.id, eni.perform(request, fault), now);
+    const report = pool.complete(eni.perform(request, fault), now);
     if (request.kind === 'resync' && report) {
       stats.vanished += report.vanishedUnderPods.length;
       removedExternally = [];
@@ -181,7 +181,7 @@ function run(seed: number, steps: number, tamper: boolean): RunStats {
       const next = pick(CONFIGS);
       if (configFor(next, slots).mode !== configFor(data, slots).mode) stats.modeChanges++;
       data = next;
-      pool.setConfig(configFor(data, slots), now);
+      pool.setConfig(configFor(data, slots));
     } else if (r < 0.985) {
       pool.requestResync();
     } else if (r < 0.99) {
@@ -211,7 +211,7 @@ function run(seed: number, steps: number, tamper: boolean): RunStats {
   if (externalAdds === 0) assert.equal(eni.rejectedOverLimit, 0, `the pool asked EC2 for more slots than were free (${where()})`);
   stats.cleanRuns += externalAdds === 0 ? 1 : 0;
   // What a fresh node with the same config holds with no pods: anything more has leaked.
-  const fresh = NodePool.create(defaultPoolSettings(slots, 19), configFor(data, slots), 0);
+  const fresh = NodePool.create(defaultPoolSettings(slots, 19), configFor(data, slots));
   const freshEni = new FakeEni({ slots });
   settleFully(fresh, freshEni, 0);
   assert.equal(eni.prefixes.size, freshEni.prefixes.size, `prefixes leaked (${where()})`);

@@ -5,7 +5,8 @@
  * `ipv4PerInterface - 1` of them. Keeping both kinds in one ledger is what makes mixed nodes
  * (during a mode change) account correctly: upstream keeps one counter per mode for the same ENI.
  *
- * An address is used (it has an owner), cooling (freed less than `coolDownMs` ago) or free.
+ * An address is used (it has an owner, or a pod on another node still carries it), cooling (freed
+ * less than `coolDownMs` ago) or free.
  * Cooling is derived from the freeing time and the `now` the caller passes, so no timer is needed.
  */
 import { ADDRESSES_PER_PREFIX } from '../contract.ts';
@@ -22,6 +23,11 @@ export interface Cell {
    * at every restart); it is still not handed out until it has cooled.
    */
   restored: boolean;
+  /**
+   * A running pod on another node carries this address (its reference, for reports): EC2 moved the
+   * block here while that pod still uses it. Not handed out until that pod is gone; then it cools.
+   */
+  heldElsewhere: string | undefined;
 }
 
 /** Fields shared by the two kinds of slot. */
@@ -30,6 +36,13 @@ interface SlotEntry {
   releasing: boolean;
   /** When this entry was first found surplus (fully free and above target); cleared when no longer. */
   surplusSince: number | undefined;
+  /**
+   * EC2 may no longer hold it (a read that did not show it, or EC2 handed it to another node): not
+   * handed out and not released until a re-read of the ENI settles it.
+   */
+  suspect: boolean;
+  /** The pool's mutation epoch when the entry joined the ledger: a read sent before then cannot show it. */
+  addedEpoch: number;
 }
 
 export interface PrefixEntry extends SlotEntry {
@@ -46,7 +59,7 @@ export interface SecondaryEntry extends SlotEntry {
 
 export type CellState = 'used' | 'free' | 'cooling';
 
-/** Gives the address to `owner`: in use, and no longer cooling. */
+/** Gives the address to `owner`. A mark that a pod elsewhere holds it stays: the cell stays out of use after this owner leaves. */
 export function occupy(cell: Cell, owner: string): void {
   cell.owner = owner;
   cell.freedAt = undefined;
@@ -95,21 +108,21 @@ export class EniLedger {
   }
 
   /** Adds a prefix whose 16 addresses are free, cooling from `freedAt` if given. */
-  addPrefix(base: number, freedAt: number | undefined): PrefixEntry {
+  addPrefix(base: number, freedAt: number | undefined, epoch = 0): PrefixEntry {
     const existing = this.#prefixes.get(base);
     if (existing) return existing;
     const cells: Cell[] = [];
-    for (let i = 0; i < ADDRESSES_PER_PREFIX; i++) cells.push({ owner: undefined, freedAt, restored: freedAt !== undefined });
-    const entry: PrefixEntry = { base, cidr: formatCidr({ base, prefixLength: 28 }), cells, releasing: false, surplusSince: undefined };
+    for (let i = 0; i < ADDRESSES_PER_PREFIX; i++) cells.push({ owner: undefined, freedAt, restored: freedAt !== undefined, heldElsewhere: undefined });
+    const entry: PrefixEntry = { base, cidr: formatCidr({ base, prefixLength: 28 }), cells, releasing: false, surplusSince: undefined, suspect: false, addedEpoch: epoch };
     this.#prefixes.set(base, entry);
     this.#sortedPrefixes = undefined;
     return entry;
   }
 
-  addSecondary(ip: number, freedAt: number | undefined): SecondaryEntry {
+  addSecondary(ip: number, freedAt: number | undefined, epoch = 0): SecondaryEntry {
     const existing = this.#secondaries.get(ip);
     if (existing) return existing;
-    const entry: SecondaryEntry = { ip, text: formatIPv4(ip), cell: { owner: undefined, freedAt, restored: freedAt !== undefined }, releasing: false, surplusSince: undefined };
+    const entry: SecondaryEntry = { ip, text: formatIPv4(ip), cell: { owner: undefined, freedAt, restored: freedAt !== undefined, heldElsewhere: undefined }, releasing: false, surplusSince: undefined, suspect: false, addedEpoch: epoch };
     this.#secondaries.set(ip, entry);
     this.#sortedSecondaries = undefined;
     return entry;
@@ -141,14 +154,14 @@ export class EniLedger {
   }
 
   stateOf(cell: Cell, now: number): CellState {
-    if (cell.owner !== undefined) return 'used';
+    if (cell.owner !== undefined || cell.heldElsewhere !== undefined) return 'used';
     if (cell.freedAt !== undefined && now < cell.freedAt + this.coolDownMs) return 'cooling';
     return 'free';
   }
 
   /** When `cell` stops cooling, if it is cooling at `now`. */
   coolsAt(cell: Cell, now: number): number | undefined {
-    if (cell.owner !== undefined || cell.freedAt === undefined) return undefined;
+    if (cell.owner !== undefined || cell.heldElsewhere !== undefined || cell.freedAt === undefined) return undefined;
     const at = cell.freedAt + this.coolDownMs;
     return at > now ? at : undefined;
   }
@@ -159,7 +172,7 @@ export class EniLedger {
     let used = 0;
     let cooling = 0;
     for (const c of prefix.cells) {
-      if (c.owner !== undefined) used++;
+      if (c.owner !== undefined || c.heldElsewhere !== undefined) used++;
       else if (c.freedAt !== undefined && c.freedAt > cooledBy) cooling++;
     }
     return { used, free: prefix.cells.length - used - cooling, cooling };

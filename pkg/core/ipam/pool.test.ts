@@ -10,7 +10,18 @@ import {
   WAITING_TTL_MS,
 } from './pool.ts';
 import { FakeEni, settle, settleFully } from './testing/fake-eni.ts';
-import type { AssignResult, NodeIpamConfig } from './types.ts';
+import { formatIPv4, parseCidr } from '../net/ipv4.ts';
+import type { AssignOutcome, AssignResult, Ec2Request, Ec2Result, NodeIpamConfig, UnassignOutcome } from './types.ts';
+
+/** A hand-written EC2 answer for a request the pool issued (the FakeEni's are produced by perform). */
+function assignResult(request: Ec2Request, outcome: AssignOutcome): Ec2Result {
+  if (request.kind !== 'assign-prefixes' && request.kind !== 'assign-secondary-ips') throw new Error(`not an assign: ${request.kind}`);
+  return { request, outcome };
+}
+function unassignResult(request: Ec2Request, outcome: UnassignOutcome): Ec2Result {
+  if (request.kind !== 'unassign-prefixes' && request.kind !== 'unassign-secondary-ips') throw new Error(`not an unassign: ${request.kind}`);
+  return { request, outcome };
+}
 
 const PD = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' };
 const SEC = { 'enable-windows-ipam': 'true' };
@@ -23,7 +34,7 @@ function cfg(data: Record<string, string>, slots = 9): NodeIpamConfig {
 
 function setup(data: Record<string, string>, opts: { slots?: number; prefixBlocks?: number } = {}) {
   const slots = opts.slots ?? 9;
-  const pool = NodePool.create(defaultPoolSettings(slots, 19), cfg(data, slots), 0);
+  const pool = NodePool.create(defaultPoolSettings(slots, 19), cfg(data, slots));
   const eni = new FakeEni({ slots, prefixBlocks: opts.prefixBlocks ?? 64 });
   settle(pool, eni, 0);
   return { pool, eni };
@@ -50,7 +61,7 @@ describe('settings', () => {
   test('bad settings are rejected with a stable code naming the value', () => {
     for (const bad of [{ slots: -1 }, { slots: 1.5 }, { subnetPrefixLength: 33 }, { coolDownMs: Number.NaN }, { releaseHoldDownMs: -5 }]) {
       assert.throws(
-        () => NodePool.create({ ...defaultPoolSettings(9, 19), ...bad }, cfg(PD), 0),
+        () => NodePool.create({ ...defaultPoolSettings(9, 19), ...bad }, cfg(PD)),
         (err: unknown) => err instanceof PoolSettingsError && err.code === 'WINPREFIX_BAD_POOL_SETTINGS' && err.message.includes(String(Object.values(bad)[0])),
       );
     }
@@ -119,7 +130,7 @@ describe('assignment', () => {
   });
 
   test('a node with no slots asks EC2 for nothing and says it is at capacity', () => {
-    const pool = NodePool.create(defaultPoolSettings(0, 19), cfg(PD, 0), 0);
+    const pool = NodePool.create(defaultPoolSettings(0, 19), cfg(PD, 0));
     assert.deepEqual(pool.plan(0), []);
     assert.equal(pool.advertisedCapacity, 0);
     assert.equal(pool.nextWakeAt(0), undefined);
@@ -148,14 +159,14 @@ describe('assignment', () => {
     assert.equal(waiting.reason, 'warm-pool-empty');
     const plan = pool.plan(1_000);
     assert.deepEqual(plan.map((r) => r.kind === 'assign-prefixes' && r.count), [1]);
-    pool.complete(plan[0]!.id, eni.perform(plan[0]!), 1_000);
+    pool.complete(eni.perform(plan[0]!), 1_000);
     ok(pool.assign('y', 1_001));
   });
 
   test('waiting demand ends when the pod is deleted, or stops asking for WAITING_TTL_MS', () => {
     const long = { ...defaultPoolSettings(9, 19), coolDownMs: 10 * WAITING_TTL_MS };
     for (const end of ['deleted', 'expired'] as const) {
-      const pool = NodePool.create(long, cfg(PD), 0);
+      const pool = NodePool.create(long, cfg(PD));
       const eni = new FakeEni({ slots: 9 });
       settle(pool, eni, 0);
       fill(pool, eni, 15);
@@ -186,7 +197,7 @@ describe('release of prefixes and secondary IPs', () => {
     assert.equal(pool.snapshot(HOLD).prefixes.find((p) => p.prefix === second)!.releasing, true);
     const y = ok(pool.assign('y', HOLD));
     assert.notEqual(y.source.kind === 'prefix' && y.source.prefix, second, 'a releasing prefix is not assignable');
-    pool.complete(release[0]!.id, eni.perform(release[0]!), HOLD);
+    pool.complete(eni.perform(release[0]!), HOLD);
     assert.equal(pool.snapshot(HOLD).prefixes.length, 1);
   });
 
@@ -219,10 +230,10 @@ describe('release of prefixes and secondary IPs', () => {
     for (const uid of ['a', 'b', 'c']) ok(pool.assign(uid, 0));
     const [create] = pool.plan(0);
     assert.equal(create!.kind === 'assign-secondary-ips' && create!.count, 3);
-    pool.setConfig(cfg({ ...SEC, 'windows-warm-ip-target': '1', 'windows-minimum-ip-target': '0' }), 0);
+    pool.setConfig(cfg({ ...SEC, 'windows-warm-ip-target': '1', 'windows-minimum-ip-target': '0' }));
     // 2 free + 3 pending against a warm target of 1: upstream would delete the 2 free ones now.
     for (const t of [0, COOL, HOLD, 2 * HOLD]) assert.deepEqual(pool.plan(t), [], `nothing at ${t} while creating`);
-    pool.complete(create!.id, eni.perform(create!), 2 * HOLD);
+    pool.complete(eni.perform(create!), 2 * HOLD);
     assert.deepEqual(pool.plan(2 * HOLD), [], 'surplus of 4 from now, held down');
     const [release] = pool.plan(3 * HOLD);
     assert.equal(release!.kind === 'unassign-secondary-ips' && release!.ips.length, 4);
@@ -230,7 +241,7 @@ describe('release of prefixes and secondary IPs', () => {
 
   test('zero hold-down releases at once', () => {
     const config = cfg(PD);
-    const pool = NodePool.create({ ...defaultPoolSettings(9, 19), releaseHoldDownMs: 0 }, config, 0);
+    const pool = NodePool.create({ ...defaultPoolSettings(9, 19), releaseHoldDownMs: 0 }, config);
     const eni = new FakeEni({ slots: 9 });
     settle(pool, eni, 0);
     fill(pool, eni, 16);
@@ -243,7 +254,7 @@ describe('mode changes and capacity', () => {
   test('prefix -> secondary: prefixes drain as their pods go, new pods get secondary IPs', () => {
     const { pool, eni } = setup(PD);
     fill(pool, eni, 20);
-    pool.setConfig(cfg(SEC), 0);
+    pool.setConfig(cfg(SEC));
     settle(pool, eni, 0);
     let snap = pool.snapshot(0);
     assert.equal(snap.mode, 'secondary');
@@ -272,7 +283,7 @@ describe('mode changes and capacity', () => {
     const { pool, eni } = setup(SEC);
     fill(pool, eni, 3);
     assert.equal(pool.snapshot(0).secondaryIps.length, 6);
-    pool.setConfig(cfg(PD), 0);
+    pool.setConfig(cfg(PD));
     // Until the 3 warm IPs are gone, 6 slots are taken by secondary IPs.
     assert.equal(pool.advertisedCapacity, 16 * (9 - 6) + 3);
     settleFully(pool, eni, 0);
@@ -300,10 +311,10 @@ describe('mode changes and capacity', () => {
     ok(pool.assign('pod-1', 0));
     const inFlight = pool.plan(0);
     assert.deepEqual(inFlight.map((r) => r.kind === 'assign-secondary-ips' && r.count), [1]);
-    pool.setConfig(cfg(PD), 0);
+    pool.setConfig(cfg(PD));
     const before = pool.advertisedCapacity;
     assert.equal(pool.snapshot(0).capacity.deliverable, before);
-    pool.complete(inFlight[0]!.id, eni.perform(inFlight[0]!), 0);
+    pool.complete(eni.perform(inFlight[0]!), 0);
     assert.equal(before, 16 * (9 - 4) + 1, '3 warm IPs, 1 used and 1 arriving take 4 slots; pod-1 holds one of them');
     assert.equal(pool.advertisedCapacity, before, 'the arriving IP does not lower what was advertised');
   });
@@ -339,10 +350,10 @@ describe('EC2 failures', () => {
     const { pool, eni } = setup(PD, { prefixBlocks: 1 });
     fill(pool, eni, 16);
     assert.equal(pool.snapshot(0).lastError?.kind, 'insufficient-cidr-blocks');
-    pool.setConfig(cfg(SEC), 1);
+    pool.setConfig(cfg(SEC));
     const [create] = pool.plan(1);
     assert.equal(create!.kind, 'assign-secondary-ips');
-    pool.complete(create!.id, eni.perform(create!), 1);
+    pool.complete(eni.perform(create!), 1);
     const r = ok(pool.assign('pod-17', 1));
     assert.equal(r.source.kind, 'secondary');
   });
@@ -365,13 +376,13 @@ describe('EC2 failures', () => {
     fill(pool, eni, 15);
     ok(pool.assign('pod-16', 0));
     const [create] = pool.plan(0);
-    pool.complete(create!.id, eni.perform(create!, { fail: 'throttled' }), 0);
+    pool.complete(eni.perform(create!, { fail: 'throttled' }), 0);
     assert.equal(pool.snapshot(0).pending.resync, true, 'shown as pending before its request is issued');
     assert.equal(fail(pool.assign('pod-17', 0)).reason, 'resyncing');
     const [resync] = pool.plan(0);
     assert.equal(resync!.kind, 'resync');
     assert.deepEqual(pool.plan(0), [], 'one re-sync at a time');
-    const report = pool.complete(resync!.id, eni.perform(resync!), 0);
+    const report = pool.complete(eni.perform(resync!), 0);
     assert.deepEqual(report, { added: [], removed: [], vanishedUnderPods: [] });
     settle(pool, eni, 0);
     ok(pool.assign('pod-17', 0));
@@ -381,7 +392,7 @@ describe('EC2 failures', () => {
     const { pool, eni } = setup(PD);
     pool.requestResync();
     const [resync] = pool.plan(0);
-    pool.complete(resync!.id, eni.perform(resync!, { fail: 'unreachable' }), 0);
+    pool.complete(eni.perform(resync!, { fail: 'unreachable' }), 0);
     assert.deepEqual(pool.plan(0), []);
     assert.equal(pool.nextWakeAt(0), 1_000);
     assert.equal(pool.plan(1_000)[0]!.kind, 'resync');
@@ -389,14 +400,14 @@ describe('EC2 failures', () => {
 
   test('partial assign: what was created is kept, the rest comes after a re-sync', () => {
     const eni = new FakeEni({ slots: 9 });
-    const wide = NodePool.create(defaultPoolSettings(9, 19), cfg({ ...PD, 'minimum-ip-target': '64' }), 0);
+    const wide = NodePool.create(defaultPoolSettings(9, 19), cfg({ ...PD, 'minimum-ip-target': '64' }));
     const [create] = wide.plan(0);
     assert.equal(create!.kind === 'assign-prefixes' && create!.count, 4);
-    wide.complete(create!.id, eni.perform(create!, { fail: 'other', done: 1 }), 0);
+    wide.complete(eni.perform(create!, { fail: 'other', done: 1 }), 0);
     assert.equal(wide.snapshot(0).prefixes.length, 1);
     const [resync] = wide.plan(0);
     assert.equal(resync!.kind, 'resync');
-    wide.complete(resync!.id, eni.perform(resync!), 0);
+    wide.complete(eni.perform(resync!), 0);
     settle(wide, eni, 0);
     assert.deepEqual(wide.snapshot(0).prefixes.map((p) => p.prefix), eni.state.prefixes);
     assert.equal(eni.state.prefixes.length, 4);
@@ -437,7 +448,7 @@ describe('EC2 failures', () => {
   test('a failed unassign keeps the address, usable again, mask intact (upstream bug 7)', () => {
     const { pool, eni, release } = surplusIpBeingReleased();
     assert.equal(release!.kind, 'unassign-secondary-ips');
-    pool.complete(release!.id, eni.perform(release!, { fail: 'throttled' }), COOL + HOLD);
+    pool.complete(eni.perform(release!, { fail: 'throttled' }), COOL + HOLD);
     const snap = pool.snapshot(COOL + HOLD);
     assert.ok(snap.secondaryIps.every((s) => s.state !== 'releasing'));
     settle(pool, eni, COOL + HOLD);
@@ -450,7 +461,7 @@ describe('EC2 failures', () => {
     assert.equal(release!.kind, 'unassign-secondary-ips');
     const gone = release!.kind === 'unassign-secondary-ips' ? release!.ips : [];
     eni.perform(release!); // EC2 did it, but the answer never arrived
-    pool.complete(release!.id, { ok: false, error: 'unreachable', message: 'socket hang up' }, COOL + HOLD);
+    pool.complete(unassignResult(release!, { ok: false, error: 'unreachable', message: 'socket hang up', removed: [] }), COOL + HOLD);
     for (let i = 0; i < 10; i++) {
       const r = pool.assign(`early-${i}`, COOL + HOLD);
       if (r.ok) assert.ok(!gone.includes(r.ip), `${r.ip} was handed out although EC2 may have released it`);
@@ -461,34 +472,36 @@ describe('EC2 failures', () => {
 
   test('an unassign that timed out before EC2 acted: the re-sync makes the address usable again', () => {
     const { pool, eni, release } = surplusIpBeingReleased();
-    pool.complete(release!.id, { ok: false, error: 'unreachable', message: 'connect ETIMEDOUT' }, COOL + HOLD);
+    pool.complete(unassignResult(release!, { ok: false, error: 'unreachable', message: 'connect ETIMEDOUT', removed: [] }), COOL + HOLD);
     settle(pool, eni, COOL + HOLD);
     assert.ok(pool.snapshot(COOL + HOLD).secondaryIps.every((s) => s.state !== 'releasing'));
   });
 
-  test('unknown request ids and answers of the wrong shape are handled', () => {
+  test('answers to requests the pool did not issue (unknown id, or a copy of a pending one) are ignored', () => {
     const { pool, eni } = setup(PD);
-    assert.equal(pool.complete(999, { ok: true, addresses: [] }, 0), undefined);
+    assert.equal(pool.complete({ request: { id: 999, kind: 'resync', trigger: 'ec2-error' }, outcome: { ok: true, eni: eni.state } }, 0), undefined);
     pool.requestResync();
     const [resync] = pool.plan(0);
-    pool.complete(resync!.id, { ok: true, addresses: ['10.0.0.1'] }, 0);
-    assert.match(pool.snapshot(0).lastError!.message, /addresses instead of ENI state/);
+    assert.equal(resync!.kind, 'resync');
+    assert.equal(pool.complete({ request: { ...resync! } as typeof resync & { kind: 'resync' }, outcome: { ok: true, eni: eni.state } }, 0), undefined);
+    assert.equal(pool.snapshot(0).pending.resync, true, 'still waiting for its own request');
     settle(pool, eni, 0);
+    pool.complete(eni.perform(resync!), 0);
     assert.equal(pool.snapshot(0).pending.resync, false);
   });
 
   test('an assign answer with entries that are not /28 prefixes or IPv4 addresses: the rest is adopted, the bad ones named', () => {
-    const pool = NodePool.create(defaultPoolSettings(9, 19), cfg(PD), 0);
+    const pool = NodePool.create(defaultPoolSettings(9, 19), cfg(PD));
     const [create] = pool.plan(0);
     assert.equal(create!.kind, 'assign-prefixes');
-    pool.complete(create!.id, { ok: true, addresses: ['10.0.16.0/28', '10.0.32.0/27', '10.0.48.5/28', 'bogus'] }, 0);
+    pool.complete(assignResult(create!, { ok: true, added: ['10.0.16.0/28', '10.0.32.0/27', '10.0.48.5/28', 'bogus'] }), 0);
     assert.deepEqual(pool.snapshot(0).prefixes.map((p) => p.prefix), ['10.0.16.0/28']);
     assert.match(pool.snapshot(0).lastError!.message, /10\.0\.32\.0\/27, 10\.0\.48\.5\/28, bogus/);
 
-    const sec = NodePool.create(defaultPoolSettings(9, 19), cfg(SEC), 0);
+    const sec = NodePool.create(defaultPoolSettings(9, 19), cfg(SEC));
     const [createIps] = sec.plan(0);
     assert.equal(createIps!.kind, 'assign-secondary-ips');
-    sec.complete(createIps!.id, { ok: true, addresses: ['10.0.0.4', '10.0.0.5/19', '10.0.0.300'] }, 0);
+    sec.complete(assignResult(createIps!, { ok: true, added: ['10.0.0.4', '10.0.0.5/19', '10.0.0.300'] }), 0);
     assert.deepEqual(sec.snapshot(0).secondaryIps.map((s) => s.ip), ['10.0.0.4', '10.0.0.5']);
     assert.match(sec.snapshot(0).lastError!.message, /ignored: 10\.0\.0\.300$/);
   });
@@ -701,7 +714,7 @@ describe('adopt: addresses running pods carry that the pool did not hand out', (
 
   test('a free address becomes the pod\'s and is never handed to another pod', () => {
     const pool = restored();
-    const report = pool.adopt([{ podUid: 'late', annotation: '10.0.16.5/32' }], 40_000);
+    const report = pool.takeInAnnotatedPods([{ podUid: 'late', annotation: '10.0.16.5/32' }]);
     assert.deepEqual(report, { podsWithoutEniAddress: [], duplicateAddresses: [] });
     assert.equal(pool.addressOf('late')?.ip, '10.0.16.5');
     const handedOut = new Set<string>();
@@ -709,17 +722,16 @@ describe('adopt: addresses running pods carry that the pool did not hand out', (
     assert.equal(handedOut.has('10.0.16.5'), false);
     assert.equal(handedOut.size, 14);
     fail(pool.assign('one-too-many', 40_000)); // the prefix is full: the 16th address is the adopted one
-    assert.equal(pool.adopt([{ podUid: 'late', annotation: '10.0.16.5/32' }], 40_000).duplicateAddresses.length, 0, 'idempotent');
+    assert.equal(pool.takeInAnnotatedPods([{ podUid: 'late', annotation: '10.0.16.5/32' }]).duplicateAddresses.length, 0, 'idempotent');
   });
 
   test('an address another pod holds, or one not on the ENI, is reported and kept out of use', () => {
     const pool = restored();
-    const report = pool.adopt(
+    const report = pool.takeInAnnotatedPods(
       [
         { podUid: 'twin', annotation: '10.0.16.0/32' },
         { podUid: 'ghost', annotation: '10.0.99.1/32' },
       ],
-      40_000,
     );
     assert.deepEqual(report.duplicateAddresses.map((p) => p.podUid), ['twin']);
     assert.deepEqual(report.podsWithoutEniAddress.map((p) => p.podUid), ['ghost']);
@@ -727,5 +739,142 @@ describe('adopt: addresses running pods carry that the pool did not hand out', (
     pool.release('a', 41_000);
     assert.equal(pool.addressOf('twin')?.ip, '10.0.16.0');
     for (let i = 0; i < 15; i++) assert.notEqual(ok(pool.assign(`new-${i}`, 80_000)).ip, '10.0.16.0');
+  });
+});
+
+describe('EC2 owns the ENI: reads, contradictions, addresses held elsewhere', () => {
+  /** A read of the ENI as the periodic describe would make it, sent at the pool's current epoch. */
+  const read = (pool: NodePool, eni: FakeEni) => ({ eni: eni.state, epoch: pool.mutationEpoch });
+
+  test('a read that agrees changes nothing and asks for nothing', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 5);
+    const before = pool.snapshot(0);
+    assert.deepEqual(pool.observe(read(pool, eni), 0), { missing: [], unexpected: [] });
+    assert.deepEqual(pool.plan(0), []);
+    assert.deepEqual(pool.snapshot(0), before);
+  });
+
+  test('a prefix removed behind our back: out of use at the read, quarantined with its pods by the re-read', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 3);
+    const prefix = pool.snapshot(0).prefixes[0]!.prefix;
+    eni.removeExternally(prefix);
+    const report = pool.observe(read(pool, eni), 0);
+    assert.deepEqual(report.missing, [prefix]);
+    // Before the re-read lands, nothing from the block is handed out.
+    for (let i = 0; i < 20; i++) {
+      const r = pool.assign(`early-${i}`, 0);
+      if (r.ok) assert.ok(!r.ip.startsWith(prefix.slice(0, prefix.lastIndexOf('.'))) || pool.addressOf(`early-${i}`)?.source.kind !== 'prefix' || (pool.addressOf(`early-${i}`)!.source as { prefix: string }).prefix !== prefix, `${r.ip} came from the suspect block`);
+    }
+    const planned = pool.plan(0);
+    assert.deepEqual(planned.map((r) => r.kind), ['resync']);
+    assert.equal(planned[0]!.kind === 'resync' && planned[0]!.trigger, 'contradiction');
+    const resync = pool.complete(eni.perform(planned[0]!), 0)!;
+    assert.deepEqual(resync.removed, [prefix]);
+    assert.deepEqual(resync.vanishedUnderPods.map((v) => v.podUid).sort(), ['pod-1', 'pod-2', 'pod-3']);
+    assert.equal(pool.snapshot(0).vanished.length, 3);
+  });
+
+  test('one read is not proof: a prefix the re-read still shows is back in use, its pods untouched', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 2);
+    const prefix = pool.snapshot(0).prefixes[0]!.prefix;
+    const lagging = { eni: { prefixes: [], secondaryIps: [] }, epoch: pool.mutationEpoch };
+    assert.deepEqual(pool.observe(lagging, 0).missing, [prefix]);
+    assert.equal(pool.snapshot(0).prefixes[0]!.suspect, true);
+    const [resync] = pool.plan(0);
+    const report = pool.complete(eni.perform(resync!), 0)!;
+    assert.deepEqual(report.vanishedUnderPods, []);
+    assert.equal(pool.snapshot(0).prefixes[0]!.suspect, false);
+    assert.equal(pool.addressOf('pod-1')!.source.kind, 'prefix');
+    ok(pool.assign('after', 0));
+  });
+
+  test('a read sent before an assign landed cannot miss what that assign added', () => {
+    const { pool, eni } = setup(PD);
+    const stale = read(pool, eni); // sent now, answered after the next prefix lands
+    fill(pool, eni, 17); // grows to a second prefix
+    assert.ok(pool.snapshot(0).prefixes.length >= 2);
+    const report = pool.observe(stale, 0);
+    assert.deepEqual(report.missing, [], 'prefixes added after the read was sent are not missing from it');
+    assert.deepEqual(report.unexpected, [], 'a read that overlapped our writes does not judge extras');
+  });
+
+  test('an address added by hand is taken in by the re-read, counted once, and released per the targets', () => {
+    const { pool, eni } = setup(PD);
+    const extra = eni.addExternally('prefix')!;
+    const report = pool.observe(read(pool, eni), 0);
+    assert.deepEqual(report.unexpected, [extra]);
+    const t = settleFully(pool, eni, 0);
+    const snap = pool.snapshot(t);
+    assert.equal(snap.prefixes.length, 1, 'the surplus prefix went back to EC2 after the hold-down');
+    assert.equal(eni.prefixes.size, 1);
+  });
+
+  test('a release EC2 still shows moments later (read lag) is not taken back; a later read after the settle time is', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 17);
+    for (let i = 1; i <= 17; i++) pool.release(`pod-${i}`, 0);
+    const t = settleFully(pool, eni, 0);
+    assert.equal(pool.snapshot(t).prefixes.length, 1);
+    const released = [...eni.log].reverse().find((r) => r.kind === 'unassign-prefixes');
+    assert.ok(released && released.kind === 'unassign-prefixes');
+    const gone = released.prefixes[0]!;
+    const lagging = { eni: { prefixes: [...eni.state.prefixes, gone], secondaryIps: [] }, epoch: pool.mutationEpoch };
+    const soon = pool.observe(lagging, t + 1_000);
+    assert.deepEqual(soon.unexpected, [], 'within the settle time the lagging read is not believed');
+    assert.ok(!pool.holds(gone));
+  });
+
+  test('EC2 handing a held block to another node: suspect at once, re-read, pods quarantined', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 4);
+    const prefix = pool.snapshot(0).prefixes[0]!.prefix;
+    assert.equal(pool.holds(prefix), true);
+    assert.equal(pool.holds(pool.addressOf('pod-1')!.ip), true);
+    eni.removeExternally(prefix); // it went to the other node
+    assert.deepEqual(pool.suspect([prefix]), [prefix]);
+    const r = pool.assign('newcomer', 0);
+    if (r.ok) assert.notEqual(r.source.kind === 'prefix' && r.source.prefix, prefix);
+    const report = settle(pool, eni, 0)[0]!;
+    assert.equal(report.vanishedUnderPods.length, 4);
+    assert.equal(pool.holds(prefix), false);
+  });
+
+  test('an address a pod on another node carries is never handed out here, and cools once that pod is gone', () => {
+    const { pool, eni } = setup(PD, { slots: 1 });
+    const prefix = pool.snapshot(0).prefixes[0]!.prefix;
+    const base = parseCidr(prefix).base;
+    const claims = new Map<number, string>();
+    for (let i = 0; i < 16; i++) claims.set(base + i, `default/elsewhere-${i} on node-b`);
+    assert.equal(pool.setHeldElsewhere((ip) => claims.get(ip), 0).length, 16);
+    const waiting = fail(pool.assign('p', 0));
+    assert.notEqual(waiting.reason, 'warm-pool-empty', 'a full ENI whose block is held elsewhere is not "addresses on their way"');
+    assert.equal(pool.snapshot(0).heldElsewhere.length, 16);
+    assert.deepEqual(pool.plan(0), [], 'nothing released that a running pod holds, and no slot to grow');
+    claims.delete(base + 3);
+    assert.deepEqual(pool.setHeldElsewhere((ip) => claims.get(ip), 1_000), []);
+    fail(pool.assign('p', 1_000)); // cooling
+    const got = ok(pool.assign('p', 1_000 + COOL));
+    assert.equal(got.ip, formatIPv4(base + 3));
+  });
+
+  test('InsufficientCidrBlocks: advertise what the attached prefixes hold, and the full capacity again once a prefix comes', () => {
+    const { pool, eni } = setup(PD, { prefixBlocks: 1 });
+    assert.equal(pool.advertisedCapacity, 9 * 16);
+    fill(pool, eni, 16);
+    const failed = settle(pool, eni, 0);
+    assert.deepEqual(failed, []);
+    assert.equal(pool.prefixesExhausted, true);
+    assert.equal(pool.advertisedCapacity, 16, 'one prefix attached, none to come');
+    assert.equal(pool.snapshot(0).capacity.limitedBy, 'insufficient-cidr-blocks');
+    const r = fail(pool.assign('p-17', 0));
+    assert.equal(r.reason, 'insufficient-cidr-blocks');
+    eni.addBlocks(4);
+    const t = INSUFFICIENT_CIDR_BACKOFF_MS;
+    settle(pool, eni, t);
+    assert.equal(pool.prefixesExhausted, false);
+    assert.equal(pool.advertisedCapacity, 9 * 16);
   });
 });

@@ -16,14 +16,20 @@
  * - A prefix (or secondary IP) is released only when fully free and surplus for `releaseHoldDownMs`,
  *   so pools do not flap at 16-address boundaries. Draining addresses go as soon as they are free.
  * - No deletes while creates are in flight; nothing new while a re-sync is needed.
- * - EC2 InsufficientCidrBlocks backs off prefix creation for 2 minutes without a re-sync; any other
+ * - EC2 InsufficientCidrBlocks backs off prefix creation for 2 minutes without a re-sync, and the
+ *   node advertises what its attached prefixes can hold until a prefix is created again; any other
  *   failure triggers a re-sync of the ledger from the ENI.
+ * - EC2 owns which addresses the ENI holds (docs/design.md): a read that disagrees with the ledger
+ *   (`observe`), or EC2 handing one of its addresses to another node (`suspect`), takes the address
+ *   out of use at once and re-reads the ENI; what the re-read confirms missing under a running pod is
+ *   quarantined with that pod, never handed out again.
+ * - An address a pod on another node still carries (`setHeldElsewhere`) is never handed out here.
  */
 import { ADDRESSES_PER_PREFIX, COOL_DOWN_MS } from '../contract.ts';
 import { formatIPv4, parseCidr, parseIPv4 } from '../net/ipv4.ts';
 import { formatAnnotation } from './annotation.ts';
 import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
-import { EniLedger, occupy, vacate, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
+import { EniLedger, occupy, vacate, type Cell, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { deliverableCapacity, sourceOf, type Holding, type PoolState } from './state.ts';
 import { applyEniState, attachRunningPods, keepEntry, parseEni, reclaimVanished } from './sync.ts';
@@ -33,16 +39,19 @@ import type { Ec2ErrorKind } from '../ec2/errors.ts';
 import type {
   AddressSource,
   AssignResult,
-  Ec2Outcome,
   Ec2Request,
+  Ec2Result,
   EniAddresses,
+  EniObservation,
   NodeIpamConfig,
+  ObservationReport,
   PodAddress,
   PoolSettings,
   PoolSnapshot,
   ReleaseResult,
   RestoreReport,
   ResyncReport,
+  ResyncTrigger,
 } from './types.ts';
 
 /** Upstream requeues pods for 2 minutes after InsufficientCidrBlocks; we pause prefix creation as long. */
@@ -57,6 +66,11 @@ export const RESYNC_RETRY_MS = 1_000;
 export const WARM_POOL_RETRY_MS = 1_000;
 /** A pod that got no address counts as demand this long after its last try (it retries sooner). */
 export const WAITING_TTL_MS = 60_000;
+/**
+ * EC2's reads lag behind its writes: for this long after a release, a describe that still shows the
+ * address does not put it back into the pool.
+ */
+export const RELEASE_SETTLE_MS = 60_000;
 
 export class PoolSettingsError extends Error {
   readonly code = 'WINPREFIX_BAD_POOL_SETTINGS';
@@ -93,6 +107,17 @@ export class NodePool {
   #lastError: PoolSnapshot['lastError'];
   /** Pods that asked and got no address: pod UID -> time of the last try. */
   readonly #waiting = new Map<string, number>();
+  /** Counts assigns and unassigns issued and completed: a read of the ENI is exact only if none happened meanwhile. */
+  #mutationEpoch = 0;
+  #resyncTrigger: ResyncTrigger = 'ec2-error';
+  /** Addresses released to EC2, by text, and when (see RELEASE_SETTLE_MS). */
+  readonly #recentlyReleased = new Map<string, number>();
+  /**
+   * Set by InsufficientCidrBlocks, cleared by the next prefix EC2 gives: meanwhile the node advertises
+   * what its attached prefixes can hold, not what its slots could, so pods are not scheduled onto
+   * addresses it cannot get.
+   */
+  #prefixesExhausted = false;
 
   private constructor(settings: PoolSettings, config: NodeIpamConfig) {
     validateSettings(settings);
@@ -107,7 +132,7 @@ export class NodePool {
   }
 
   /** A pool for an ENI that holds no secondary IP and no prefix yet. */
-  static create(settings: PoolSettings, config: NodeIpamConfig, _now: number): NodePool {
+  static create(settings: PoolSettings, config: NodeIpamConfig): NodePool {
     return new NodePool(settings, config);
   }
 
@@ -124,7 +149,7 @@ export class NodePool {
   ): { pool: NodePool; report: RestoreReport } {
     const pool = new NodePool(settings, config);
     const parsed = parseEni(eni);
-    applyEniState(pool.#state, parsed, now);
+    applyEniState(pool.#state, parsed, { adoptedCoolingFrom: now });
     if (parsed.unreadable.length > 0) pool.#recordUnreadable(parsed.unreadable, now);
     const report = attachRunningPods(pool.#state, runningPods);
     return { pool, report };
@@ -136,14 +161,120 @@ export class NodePool {
    * (or cooling) address becomes the pod's, so it is never handed to another pod; one held by another pod
    * or missing from the ENI is reported and kept out of use.
    */
-  adopt(runningPods: readonly PodAddress[], _now: number): RestoreReport {
+  takeInAnnotatedPods(runningPods: readonly PodAddress[]): RestoreReport {
     for (const pod of runningPods) this.#waiting.delete(pod.podUid);
     return attachRunningPods(this.#state, runningPods);
   }
 
   get advertisedCapacity(): number {
-    const otherMode = this.#config.mode === 'prefix' ? 'assign-secondary-ips' : 'assign-prefixes';
-    return deliverableCapacity(this.#state, this.#config.mode, this.#pendingCount(otherMode));
+    const mode = this.#config.mode;
+    const otherMode = mode === 'prefix' ? 'assign-secondary-ips' : 'assign-prefixes';
+    const deliverable = deliverableCapacity(this.#state, mode, this.#pendingCount(otherMode));
+    if (mode !== 'prefix' || !this.#prefixesExhausted) return deliverable;
+    return Math.min(deliverable, this.#withoutNewPrefixes());
+  }
+
+  /** Whether the subnet refused this node a prefix and none has come since (capacity is then what is attached). */
+  get prefixesExhausted(): boolean {
+    return this.#config.mode === 'prefix' && this.#prefixesExhausted;
+  }
+
+  /** What the node holds if EC2 gives no new prefix: the attached ones, those on their way, and pods outside them. */
+  #withoutNewPrefixes(): number {
+    let held = 0;
+    for (const p of this.#state.ledger.prefixes()) if (!p.releasing) held++;
+    let outside = this.#state.vanished.size + this.#state.sharing.size;
+    for (const h of this.#state.pods.values()) if (h.prefix === undefined) outside++;
+    return (held + this.#pendingCount('assign-prefixes')) * ADDRESSES_PER_PREFIX + outside;
+  }
+
+  /** Advances with every assign or unassign issued or completed; see {@link observe}. */
+  get mutationEpoch(): number {
+    return this.#mutationEpoch;
+  }
+
+  /** Whether the ENI holds `address` (an IP, or a /28 CIDR) as far as this pool knows. */
+  holds(address: string): boolean {
+    const parsed = parseEni(address.includes('/') ? { prefixes: [address], secondaryIps: [] } : { prefixes: [], secondaryIps: [address] });
+    for (const base of parsed.prefixes.keys()) if (this.#state.ledger.hasPrefix(base)) return true;
+    for (const ip of parsed.secondaryIps.keys()) if (this.#state.ledger.cellOf(ip)) return true;
+    return false;
+  }
+
+  /**
+   * EC2 gave `addresses` (CIDRs or IPs) to another node, or says the ENI lacks them: whatever of them
+   * this pool holds goes out of use at once and the ENI is re-read. Returns those it held.
+   */
+  suspect(addresses: readonly string[]): string[] {
+    const { ledger } = this.#state;
+    const found: string[] = [];
+    for (const text of addresses) {
+      const isCidr = text.includes('/');
+      for (const p of ledger.prefixes()) {
+        if (isCidr ? p.cidr === text : ledger.cellOf(parseIPv4(text))?.prefix === p) {
+          p.suspect = true;
+          found.push(p.cidr);
+        }
+      }
+      if (!isCidr) {
+        for (const s of ledger.secondaries()) {
+          if (s.text === text) {
+            s.suspect = true;
+            found.push(s.text);
+          }
+        }
+      } else {
+        const { base, prefixLength } = parseCidr(text);
+        const size = 2 ** (32 - prefixLength);
+        for (const s of ledger.secondaries()) {
+          if (s.ip >= base && s.ip < base + size) {
+            s.suspect = true;
+            found.push(s.text);
+          }
+        }
+      }
+    }
+    if (found.length > 0) this.requestResync('contradiction');
+    return [...new Set(found)];
+  }
+
+  /**
+   * A read of the ENI made outside the pool's own requests (the controller's periodic describe). Held
+   * entries it does not show, and that joined the ledger before the read was sent, go out of use and
+   * the ENI is re-read to confirm: one read is not proof, since EC2's reads can lag. Entries it shows
+   * that the pool lacks ask for a re-read too, unless a write of ours overlapped the read.
+   */
+  observe(o: EniObservation, now: number): ObservationReport {
+    const parsed = parseEni(o.eni);
+    const { ledger } = this.#state;
+    const missing: string[] = [];
+    for (const p of ledger.prefixes()) {
+      if (!p.releasing && !p.suspect && p.addedEpoch <= o.epoch && !parsed.prefixes.has(p.base)) missing.push(p.cidr);
+    }
+    for (const s of ledger.secondaries()) {
+      if (!s.releasing && !s.suspect && s.addedEpoch <= o.epoch && !parsed.secondaryIps.has(s.ip)) missing.push(s.text);
+    }
+    const quiet = o.epoch === this.#mutationEpoch && !this.#mutating();
+    const settling = this.#settlingReleases(now);
+    const unexpected: string[] = [];
+    if (quiet) {
+      for (const [base, cidr] of parsed.prefixes) if (!ledger.hasPrefix(base) && !settling.has(cidr)) unexpected.push(cidr);
+      for (const [ip, text] of parsed.secondaryIps) if (!ledger.hasSecondary(ip) && !settling.has(text)) unexpected.push(text);
+    }
+    if (missing.length > 0) this.suspect(missing);
+    else if (unexpected.length > 0) this.requestResync('contradiction');
+    return { missing, unexpected };
+  }
+
+  /** Pods this pool holds an address for: on the ENI, shared with another pod, or quarantined. */
+  holders(): Set<string> {
+    const { pods, vanished, sharing } = this.#state;
+    return new Set([...pods.keys(), ...vanished.keys(), ...sharing.keys()]);
+  }
+
+  /** Running pods whose address left the ENI: reported, kept out of use while they run. */
+  quarantined(): Array<{ podUid: string; ip: string }> {
+    return [...this.#state.vanished].map(([podUid, h]) => ({ podUid, ip: h.ipText }));
   }
 
   addressOf(podUid: string): { ip: string; source: AddressSource } | undefined {
@@ -156,12 +287,36 @@ export class NodePool {
     return pods.get(podUid) ?? vanished.get(podUid) ?? sharing.get(podUid);
   }
 
-  setConfig(config: NodeIpamConfig, _now: number): void {
+  setConfig(config: NodeIpamConfig): void {
     this.#config = config;
   }
 
-  requestResync(): void {
+  requestResync(trigger: ResyncTrigger = 'contradiction'): void {
+    if (!this.#resyncRequired) this.#resyncTrigger = trigger;
     this.#resyncRequired = true;
+  }
+
+  /**
+   * Marks the addresses that pods on other nodes still carry (`claims`: address -> who), and unmarks
+   * those no longer carried: an unmarked address with no owner here cools from `now`. Returns the
+   * addresses newly marked.
+   */
+  setHeldElsewhere(claims: (ip: number) => string | undefined, now: number): string[] {
+    const marked: string[] = [];
+    const update = (cell: Cell, ip: number) => {
+      const by = claims(ip);
+      if (by === cell.heldElsewhere) return;
+      if (by !== undefined && cell.heldElsewhere === undefined) marked.push(formatIPv4(ip));
+      cell.heldElsewhere = by;
+      if (by === undefined && cell.owner === undefined) {
+        cell.freedAt = now;
+        cell.restored = false;
+      }
+    };
+    const { ledger } = this.#state;
+    for (const p of ledger.prefixes()) p.cells.forEach((cell, i) => update(cell, p.base + i));
+    for (const s of ledger.secondaries()) update(s.cell, s.ip);
+    return marked;
   }
 
   assign(podUid: string, now: number): AssignResult {
@@ -180,7 +335,7 @@ export class NodePool {
         holding = { ip, ipText: formatIPv4(ip), prefix: prefix.cidr };
       }
     } else {
-      const secondary = ledger.secondaries().find((s) => !s.releasing && ledger.stateOf(s.cell, now) === 'free');
+      const secondary = ledger.secondaries().find((s) => !s.releasing && !s.suspect && ledger.stateOf(s.cell, now) === 'free');
       if (secondary) {
         occupy(secondary.cell, podUid);
         secondary.surplusSince = undefined;
@@ -194,6 +349,7 @@ export class NodePool {
         mode: this.#config.mode,
         held: this.#state.pods.size + this.#state.vanished.size + this.#state.sharing.size,
         deliverable: this.advertisedCapacity,
+        prefixesExhausted: this.prefixesExhausted,
         resyncAfter: this.#resyncRequired ? { message: this.#lastError?.message } : undefined,
         backoff: this.#activeBackoff(now),
         creating: this.#creating(),
@@ -243,7 +399,7 @@ export class NodePool {
     if (this.#resyncRequired) {
       // Nothing else until the ledger matches the ENI again; one re-sync, with nothing in flight.
       if (this.#pending.size > 0 || now < this.#resyncNotBefore) return [];
-      return [this.#issue({ kind: 'resync' })];
+      return [this.#issue({ kind: 'resync', trigger: this.#resyncTrigger })];
     }
     for (const [podUid, at] of this.#waiting) if (now >= at + WAITING_TTL_MS) this.#waiting.delete(podUid);
     const work = this.#config.mode === 'prefix' ? this.#planPrefixMode(now) : this.#planSecondaryMode(now);
@@ -332,26 +488,28 @@ export class NodePool {
     return false;
   }
 
-  complete(requestId: number, outcome: Ec2Outcome, now: number): ResyncReport | undefined {
-    const request = this.#pending.get(requestId);
-    if (!request) return undefined;
-    this.#pending.delete(requestId);
-    switch (request.kind) {
+  complete(result: Ec2Result, now: number): ResyncReport | undefined {
+    const { request } = result;
+    if (this.#pending.get(request.id) !== request) return undefined;
+    this.#pending.delete(request.id);
+    switch (result.request.kind) {
       case 'assign-prefixes':
       case 'assign-secondary-ips': {
-        const kind = request.kind === 'assign-prefixes' ? 'prefix' : 'secondary';
-        if ('eni' in outcome) {
-          this.#fail('other', `${request.kind} was answered with ENI state instead of addresses`, now);
-          return undefined;
-        }
-        this.#adopt(kind, outcome.ok ? outcome.addresses : (outcome.partial ?? []), now);
+        const { outcome } = result as Extract<Ec2Result, { request: { kind: 'assign-prefixes' | 'assign-secondary-ips' } }>;
+        this.#mutationEpoch++;
+        const kind = result.request.kind === 'assign-prefixes' ? 'prefix' : 'secondary';
+        this.#addAssigned(kind, outcome.added, now);
         if (outcome.ok) {
-          if (this.#backoff && kind === 'prefix') this.#backoff = undefined;
+          if (kind === 'prefix') {
+            this.#prefixesExhausted = false;
+            if (this.#backoff?.reason === 'insufficient-cidr-blocks') this.#backoff = undefined;
+          }
           return undefined;
         }
         if (outcome.error === 'insufficient-cidr-blocks') {
           this.#backoff = { until: now + INSUFFICIENT_CIDR_BACKOFF_MS, reason: 'insufficient-cidr-blocks' };
           this.#lastError = { kind: outcome.error, message: outcome.message, at: now };
+          if (kind === 'prefix') this.#prefixesExhausted = true;
           return undefined;
         }
         if (outcome.error === 'address-limit-exceeded') {
@@ -362,38 +520,60 @@ export class NodePool {
       }
       case 'unassign-prefixes':
       case 'unassign-secondary-ips': {
-        const requested = request.kind === 'unassign-prefixes' ? request.prefixes : request.ips;
-        const removed = new Set('eni' in outcome ? [] : outcome.ok ? outcome.addresses : (outcome.partial ?? []));
+        const { request: unassign, outcome } = result as Extract<Ec2Result, { request: { kind: 'unassign-prefixes' | 'unassign-secondary-ips' } }>;
+        this.#mutationEpoch++;
+        const requested = unassign.kind === 'unassign-prefixes' ? unassign.prefixes : unassign.ips;
+        const removed = new Set(outcome.removed);
         // A timeout or a server error may come after EC2 did release: such addresses stay out of
         // use until the re-sync this failure triggers says whether the ENI still holds them.
         const maybeReleased = !outcome.ok && (outcome.error === 'unreachable' || outcome.error === 'other');
         let kept = 0;
         for (const text of requested) {
-          if (removed.has(text)) this.#removeAddress(request.kind, text);
-          else if (maybeReleased) kept++;
-          else kept += this.#keepAddress(request.kind, text);
+          if (removed.has(text)) {
+            this.#removeAddress(unassign.kind, text);
+            this.#recentlyReleased.set(text, now);
+          } else if (maybeReleased) {
+            this.#recentlyReleased.set(text, now);
+            kept++;
+          } else kept += this.#keepAddress(unassign.kind, text);
         }
         if (!outcome.ok) this.#fail(outcome.error, outcome.message, now);
-        else if (kept > 0 || 'eni' in outcome) this.#fail('other', `EC2 did not confirm the release of ${kept} of ${requested.length} addresses`, now);
+        else if (kept > 0) this.#fail('other', `EC2 did not confirm the release of ${kept} of ${requested.length} addresses`, now);
         return undefined;
       }
       case 'resync': {
+        const { outcome } = result as Extract<Ec2Result, { request: { kind: 'resync' } }>;
         if (!outcome.ok) {
           this.#lastError = { kind: outcome.error, message: outcome.message, at: now };
           this.#resyncNotBefore = now + RESYNC_RETRY_MS;
           return undefined;
         }
-        if (!('eni' in outcome)) {
-          this.#lastError = { kind: 'other', message: 'resync was answered with addresses instead of ENI state', at: now };
-          return undefined;
-        }
         const parsed = parseEni(outcome.eni);
-        const report = applyEniState(this.#state, parsed, undefined);
+        const report = applyEniState(this.#state, parsed, {
+          adoptedCoolingFrom: undefined,
+          recentlyReleased: this.#settlingReleases(now),
+          epoch: this.#mutationEpoch,
+        });
         if (parsed.unreadable.length > 0) this.#recordUnreadable(parsed.unreadable, now);
         this.#resyncRequired = false;
         return report;
       }
     }
+  }
+
+  /** Releases still inside RELEASE_SETTLE_MS; older ones are forgotten. */
+  #settlingReleases(now: number): Set<string> {
+    const settling = new Set<string>();
+    for (const [text, at] of this.#recentlyReleased) {
+      if (now - at < RELEASE_SETTLE_MS) settling.add(text);
+      else this.#recentlyReleased.delete(text);
+    }
+    return settling;
+  }
+
+  #mutating(): boolean {
+    for (const r of this.#pending.values()) if (r.kind !== 'resync') return true;
+    return false;
   }
 
   nextWakeAt(now: number): number | undefined {
@@ -424,6 +604,8 @@ export class NodePool {
       lastError: this.#lastError,
       resyncRequired: this.#resyncRequired,
       now,
+      advertised: this.advertisedCapacity,
+      limitedBy: this.prefixesExhausted ? 'insufficient-cidr-blocks' : undefined,
     });
   }
 
@@ -440,7 +622,7 @@ export class NodePool {
     let best: PrefixEntry | undefined;
     let bestFree = Number.POSITIVE_INFINITY;
     for (const prefix of ledger.prefixes()) {
-      if (prefix.releasing) continue;
+      if (prefix.releasing || prefix.suspect) continue;
       const { free } = ledger.countCells(prefix, now);
       // Strictly fewer: on a tie the lower CIDR, met first, stays.
       if (free > 0 && free < bestFree) {
@@ -454,6 +636,7 @@ export class NodePool {
 
   #issue(request: DistributiveOmit<Ec2Request, 'id'>): Ec2Request {
     const full = { ...request, id: this.#nextRequestId++ } as Ec2Request;
+    if (full.kind !== 'resync') this.#mutationEpoch++;
     this.#pending.set(full.id, full);
     return full;
   }
@@ -464,10 +647,12 @@ export class NodePool {
     return n;
   }
 
-  #adopt(kind: 'prefix' | 'secondary', addresses: readonly string[], now: number): void {
+  /** Takes in the addresses an assign created. */
+  #addAssigned(kind: 'prefix' | 'secondary', addresses: readonly string[], now: number): void {
     const parsed = parseEni(kind === 'prefix' ? { prefixes: addresses, secondaryIps: [] } : { prefixes: [], secondaryIps: addresses });
-    for (const base of parsed.prefixes.keys()) this.#state.ledger.addPrefix(base, undefined);
-    for (const ip of parsed.secondaryIps.keys()) this.#state.ledger.addSecondary(ip, undefined);
+    for (const base of parsed.prefixes.keys()) this.#state.ledger.addPrefix(base, undefined, this.#mutationEpoch);
+    for (const ip of parsed.secondaryIps.keys()) this.#state.ledger.addSecondary(ip, undefined, this.#mutationEpoch);
+    for (const text of [...parsed.prefixes.values(), ...parsed.secondaryIps.values()]) this.#recentlyReleased.delete(text);
     if (parsed.unreadable.length > 0) this.#recordUnreadable(parsed.unreadable, now);
     // EC2 may hand back an address that vanished under a running pod: it is still that pod's.
     reclaimVanished(this.#state);

@@ -2,11 +2,15 @@
  * @module
  * The pool's state as plain data for the status annotation, the plugin and tests.
  */
+import { formatIPv4 } from '../net/ipv4.ts';
 import { deliverableCapacity, nominalCapacity, sourceOf, type PoolState } from './state.ts';
 import type { Ec2Request, NodeIpamConfig, PoolSnapshot, PrefixSnapshot, SecondaryIpSnapshot } from './types.ts';
 
 export interface SnapshotInput {
   state: PoolState;
+  /** The advertised capacity, which may be below `deliverable` (see NodePool.advertisedCapacity). */
+  advertised: number;
+  limitedBy: PoolSnapshot['capacity']['limitedBy'];
   config: NodeIpamConfig;
   pending: Iterable<Ec2Request>;
   lastError: PoolSnapshot['lastError'];
@@ -15,22 +19,27 @@ export interface SnapshotInput {
   now: number;
 }
 
-export function buildSnapshot({ state, config, pending, lastError, resyncRequired, now }: SnapshotInput): PoolSnapshot {
+export function buildSnapshot({ state, config, pending, lastError, resyncRequired, now, advertised, limitedBy }: SnapshotInput): PoolSnapshot {
+  const heldElsewhere: PoolSnapshot['heldElsewhere'] = [];
   const { ledger } = state;
   const mode = config.mode;
   const counts = { used: 0, free: 0, cooling: 0 };
   const prefixes: PrefixSnapshot[] = ledger.prefixes().map((p) => {
-    const cells = p.cells.map((c) => ledger.stateOf(c, now));
+    const cells = p.cells.map((c, i) => {
+      if (c.heldElsewhere !== undefined) heldElsewhere.push({ ip: formatIPv4(p.base + i), by: c.heldElsewhere });
+      return ledger.stateOf(c, now);
+    });
     const c = ledger.countCells(p, now);
     counts.used += c.used;
     counts.free += c.free;
     counts.cooling += c.cooling;
-    return { prefix: p.cidr, used: c.used, free: c.free, cooling: c.cooling, releasing: p.releasing, draining: mode !== 'prefix', cells };
+    return { prefix: p.cidr, used: c.used, free: c.free, cooling: c.cooling, releasing: p.releasing, draining: mode !== 'prefix', cells, suspect: p.suspect };
   });
   const secondaryIps: SecondaryIpSnapshot[] = ledger.secondaries().map((s) => {
     const cellState = ledger.stateOf(s.cell, now);
     counts[cellState]++;
-    return { ip: s.text, state: s.releasing ? 'releasing' : cellState, draining: mode !== 'secondary' };
+    if (s.cell.heldElsewhere !== undefined) heldElsewhere.push({ ip: s.text, by: s.cell.heldElsewhere });
+    return { ip: s.text, state: s.releasing ? 'releasing' : cellState, draining: mode !== 'secondary', suspect: s.suspect };
   });
   const pendingCounts = { assignPrefixes: 0, assignSecondaryIps: 0, unassignPrefixes: 0, unassignSecondaryIps: 0, resync: resyncRequired };
   for (const request of pending) {
@@ -49,7 +58,8 @@ export function buildSnapshot({ state, config, pending, lastError, resyncRequire
     config,
     capacity: {
       nominal: nominalCapacity(mode, ledger.totalSlots),
-      deliverable: deliverableCapacity(state, mode, mode === 'prefix' ? pendingCounts.assignSecondaryIps : pendingCounts.assignPrefixes),
+      deliverable: Math.min(advertised, deliverableCapacity(state, mode, mode === 'prefix' ? pendingCounts.assignSecondaryIps : pendingCounts.assignPrefixes)),
+      ...(limitedBy ? { limitedBy } : {}),
     },
     slots: {
       total: ledger.totalSlots,
@@ -64,6 +74,7 @@ export function buildSnapshot({ state, config, pending, lastError, resyncRequire
     counts,
     pending: pendingCounts,
     vanished: [...state.vanished].map(([podUid, h]) => ({ podUid, ip: h.ipText })),
+    heldElsewhere,
     lastError,
   };
 }

@@ -46,11 +46,25 @@ export function parseEni(eni: { readonly prefixes: readonly string[]; readonly s
   return parsed;
 }
 
+export interface ApplyOptions {
+  /** Addresses new to the pool start cooling from this time (after a restart, or when found by hand). */
+  adoptedCoolingFrom: number | undefined;
+  /**
+   * Addresses this pool released moments ago: a describe may still show them (EC2 reads lag behind
+   * writes), so they are not taken back. A later read, after the lag, takes them if they are truly there.
+   */
+  recentlyReleased?: ReadonlySet<string>;
+  /** The ledger's mutation epoch, recorded on entries added now. */
+  epoch?: number;
+}
+
 /**
  * Makes the ledger hold exactly what the ENI holds. Addresses new to the pool are adopted as
- * free, cooling from `adoptedCoolingFrom` when given. Must only run with no EC2 request in flight.
+ * free (cooling as `options` says). Must only run with no EC2 request in flight.
  */
-export function applyEniState(state: PoolState, eni: ParsedEni, adoptedCoolingFrom: number | undefined): ResyncReport {
+export function applyEniState(state: PoolState, eni: ParsedEni, options: ApplyOptions): ResyncReport {
+  const adoptedCoolingFrom = options.adoptedCoolingFrom;
+  const skip = options.recentlyReleased ?? new Set<string>();
   const { ledger } = state;
   const report: ResyncReport = { added: [], removed: [], vanishedUnderPods: [] };
   const dropOwner = (owner: string | undefined) => {
@@ -82,15 +96,19 @@ export function applyEniState(state: PoolState, eni: ParsedEni, adoptedCoolingFr
   }
   // Nothing is in flight, so a release still marked is one whose outcome was unknown: the ENI
   // still holds it, so it is the pool's again.
-  for (const entry of [...ledger.prefixes(), ...ledger.secondaries()]) if (entry.releasing) keepEntry(entry);
+  for (const entry of [...ledger.prefixes(), ...ledger.secondaries()]) {
+    if (entry.releasing) keepEntry(entry);
+    // Still on the ENI: whatever cast doubt on it is settled.
+    entry.suspect = false;
+  }
   for (const [base, cidr] of eni.prefixes) {
-    if (ledger.hasPrefix(base)) continue;
-    ledger.addPrefix(base, adoptedCoolingFrom);
+    if (ledger.hasPrefix(base) || skip.has(cidr)) continue;
+    ledger.addPrefix(base, adoptedCoolingFrom, options.epoch);
     report.added.push(cidr);
   }
   for (const [ip, text] of eni.secondaryIps) {
-    if (ledger.hasSecondary(ip)) continue;
-    ledger.addSecondary(ip, adoptedCoolingFrom);
+    if (ledger.hasSecondary(ip) || skip.has(text)) continue;
+    ledger.addSecondary(ip, adoptedCoolingFrom, options.epoch);
     report.added.push(text);
   }
   reclaimVanished(state);
@@ -100,6 +118,7 @@ export function applyEniState(state: PoolState, eni: ParsedEni, adoptedCoolingFr
 /** An entry whose release did not happen: assignable again, and its surplus time starts over. */
 export function keepEntry(entry: PrefixEntry | SecondaryEntry): void {
   entry.releasing = false;
+  entry.suspect = false;
   entry.surplusSince = undefined;
 }
 

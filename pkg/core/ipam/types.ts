@@ -80,19 +80,28 @@ export type AssignFailureReason =
   /** The ENI has no free slot or the subnet no free address (PrivateIpAddressLimitExceeded, InsufficientFreeAddressesInSubnet). */
   | 'address-limit-exceeded'
   /** The pool is waiting for a re-sync with EC2 after a failure. */
-  | 'resyncing';
+  | 'resyncing'
+  /** The free addresses left are carried by pods on other nodes (EC2 moved their block here). */
+  | 'held-elsewhere';
 
 export type AssignResult =
   | { ok: true; ip: string; /** The annotation value: "ip/32" (prefix) or "ip/<subnet mask>" (secondary). */ annotation: string; source: AddressSource; /** False when the pod already held it (idempotent retry). */ fresh: boolean }
   | { ok: false; reason: AssignFailureReason; /** What the user should know and do, one sentence. */ message: string; retryAfterMs: number };
 
+/** Why the pool re-reads its ENI. */
+export type ResyncTrigger =
+  /** An EC2 call failed, so the ledger may no longer match the ENI. */
+  | 'ec2-error'
+  /** EC2's answers contradict the pool: an address handed to another node, or a periodic read that disagrees. */
+  | 'contradiction';
+
 /** EC2 work the pool wants. Each request must be reported back with `complete`. */
-export type Ec2Request =
-  | { id: number; kind: 'assign-prefixes'; count: number }
-  | { id: number; kind: 'assign-secondary-ips'; count: number }
+export type AssignRequest = { id: number; kind: 'assign-prefixes' | 'assign-secondary-ips'; count: number };
+export type UnassignRequest =
   | { id: number; kind: 'unassign-prefixes'; prefixes: string[] }
-  | { id: number; kind: 'unassign-secondary-ips'; ips: string[] }
-  | { id: number; kind: 'resync' };
+  | { id: number; kind: 'unassign-secondary-ips'; ips: string[] };
+export type ResyncRequest = { id: number; kind: 'resync'; trigger: ResyncTrigger };
+export type Ec2Request = AssignRequest | UnassignRequest | ResyncRequest;
 
 /** The addresses EC2 reports on the primary ENI (bare IPs, CIDR prefixes). */
 export interface EniAddresses {
@@ -100,13 +109,39 @@ export interface EniAddresses {
   prefixes: string[];
 }
 
-export type Ec2Outcome =
-  /** For assign: the new prefixes/IPs. For unassign: those removed. */
-  | { ok: true; addresses: string[] }
-  /** For resync: the ENI's current state. */
-  | { ok: true; eni: EniAddresses }
-  /** `partial`: for assign, what was created anyway; for unassign, what was removed anyway. */
-  | { ok: false; error: Ec2ErrorKind; message: string; partial?: string[] };
+/** Failure fields shared by every outcome. */
+interface Ec2Failure {
+  ok: false;
+  error: Ec2ErrorKind;
+  message: string;
+}
+
+/** An assign: the new prefixes or IPs; on failure, those EC2 created (and showed) anyway. */
+export type AssignOutcome = { ok: true; added: string[] } | (Ec2Failure & { added: string[] });
+/** An unassign: what EC2 removed; on failure, what it removed anyway (a timeout may hide removals). */
+export type UnassignOutcome = { ok: true; removed: string[] } | (Ec2Failure & { removed: string[] });
+/** A re-read of the ENI. */
+export type ResyncOutcome = { ok: true; eni: EniAddresses } | Ec2Failure;
+
+/** A request and what EC2 answered, typed by kind so no outcome can be fed to the wrong request. */
+export type Ec2Result =
+  | { request: AssignRequest; outcome: AssignOutcome }
+  | { request: UnassignRequest; outcome: UnassignOutcome }
+  | { request: ResyncRequest; outcome: ResyncOutcome };
+
+/** A read of the ENI made outside the pool's own requests (the controller's periodic describe). */
+export interface EniObservation {
+  eni: EniAddresses;
+  /** The pool's `mutationEpoch` when the read was sent. */
+  epoch: number;
+}
+
+export interface ObservationReport {
+  /** Held entries the read did not show: out of use until the re-read it asked for settles them. */
+  missing: string[];
+  /** Entries the read showed that the pool lacks (a re-read takes them in). */
+  unexpected: string[];
+}
 
 export interface ReleaseResult {
   ip: string;
@@ -147,12 +182,15 @@ export interface PrefixSnapshot {
   draining: boolean;
   /** Per address, offset 0..15: 'used' | 'free' | 'cooling'. */
   cells: Array<'used' | 'free' | 'cooling'>;
+  /** EC2 may no longer hold it: out of use until the ENI is re-read. */
+  suspect: boolean;
 }
 
 export interface SecondaryIpSnapshot {
   ip: string;
   state: 'used' | 'free' | 'cooling' | 'releasing';
   draining: boolean;
+  suspect: boolean;
 }
 
 export interface PoolSnapshot {
@@ -165,6 +203,8 @@ export interface PoolSnapshot {
     nominal: number;
     /** What the ENI can still deliver given slots held by the other mode; this is what we advertise. */
     deliverable: number;
+    /** Set while the subnet gives this node no new prefix: deliverable is what the attached prefixes hold. */
+    limitedBy?: 'insufficient-cidr-blocks';
   };
   slots: { total: number; prefixes: number; secondaryIps: number; pending: number; free: number };
   prefixes: PrefixSnapshot[];
@@ -174,5 +214,7 @@ export interface PoolSnapshot {
   counts: { used: number; free: number; cooling: number };
   pending: { assignPrefixes: number; assignSecondaryIps: number; unassignPrefixes: number; unassignSecondaryIps: number; resync: boolean };
   vanished: Array<{ podUid: string; ip: string }>;
+  /** Addresses on this ENI that pods on other nodes still carry: never handed out here while they do. */
+  heldElsewhere: Array<{ ip: string; by: string }>;
   lastError: { kind: Ec2ErrorKind; message: string; at: number } | undefined;
 }

@@ -8,7 +8,7 @@ import { ADDRESSES_PER_PREFIX } from '../../contract.ts';
 import type { Ec2ErrorKind } from '../../ec2/errors.ts';
 import { formatCidr, formatIPv4, parseIPv4 } from '../../net/ipv4.ts';
 import type { NodePool } from '../pool.ts';
-import type { Ec2Outcome, Ec2Request, EniAddresses, ResyncReport } from '../types.ts';
+import type { Ec2Request, Ec2Result, EniAddresses, ResyncReport } from '../types.ts';
 
 export type Fault =
   /** The call fails and changes nothing. */
@@ -79,18 +79,17 @@ export class FakeEni {
     }
   }
 
-  perform(request: Ec2Request, fault?: Fault): Ec2Outcome {
+  perform(request: Ec2Request, fault?: Fault): Ec2Result {
     this.log.push(request);
-    if (fault && !('done' in fault)) return { ok: false, error: fault.fail, message: `injected ${fault.fail}` };
+    const failed = (kind: Ec2ErrorKind, message: string) => ({ ok: false as const, error: kind, message });
     const limit = fault && 'done' in fault ? fault.done : Number.POSITIVE_INFINITY;
-    const partial = (addresses: string[]): Ec2Outcome =>
-      fault ? { ok: false, error: fault.fail, message: `injected partial ${fault.fail}`, partial: addresses } : { ok: true, addresses };
     switch (request.kind) {
       case 'assign-prefixes':
       case 'assign-secondary-ips': {
+        if (fault && !('done' in fault)) return { request, outcome: { ...failed(fault.fail, `injected ${fault.fail}`), added: [] } };
         if (this.usedSlots + request.count > this.slots) {
           this.rejectedOverLimit++;
-          return { ok: false, error: 'address-limit-exceeded', message: 'PrivateIpAddressLimitExceeded' };
+          return { request, outcome: { ...failed('address-limit-exceeded', 'PrivateIpAddressLimitExceeded'), added: [] } };
         }
         const created: string[] = [];
         for (let i = 0; i < Math.min(request.count, limit); i++) {
@@ -99,19 +98,18 @@ export class FakeEni {
             continue;
           }
           const cidr = this.#allocPrefix();
-          if (!cidr) {
-            return { ok: false, error: 'insufficient-cidr-blocks', message: 'InsufficientCidrBlocks', partial: created };
-          }
+          if (!cidr) return { request, outcome: { ...failed('insufficient-cidr-blocks', 'InsufficientCidrBlocks'), added: created } };
           created.push(cidr);
         }
-        return partial(created);
+        return { request, outcome: fault ? { ...failed(fault.fail, `injected partial ${fault.fail}`), added: created } : { ok: true, added: created } };
       }
       case 'unassign-prefixes':
       case 'unassign-secondary-ips': {
+        if (fault && !('done' in fault)) return { request, outcome: { ...failed(fault.fail, `injected ${fault.fail}`), removed: [] } };
         const list = request.kind === 'unassign-prefixes' ? request.prefixes : request.ips;
         const held = request.kind === 'unassign-prefixes' ? this.prefixes : this.secondaryIps;
         if (!fault && list.some((a) => !held.has(a))) {
-          return { ok: false, error: 'other', message: 'InvalidParameterValue: address not assigned' };
+          return { request, outcome: { ...failed('other', 'InvalidParameterValue: address not assigned'), removed: [] } };
         }
         const removed: string[] = [];
         for (const a of list.slice(0, Math.min(list.length, limit))) {
@@ -119,10 +117,10 @@ export class FakeEni {
           this.removeExternally(a, { returnToSubnet: true });
           removed.push(a);
         }
-        return partial(removed);
+        return { request, outcome: fault ? { ...failed(fault.fail, `injected partial ${fault.fail}`), removed } : { ok: true, removed } };
       }
       case 'resync':
-        return fault ? { ok: false, error: fault.fail, message: 'injected' } : { ok: true, eni: this.state };
+        return { request, outcome: fault ? failed(fault.fail, 'injected') : { ok: true, eni: this.state } };
     }
   }
 
@@ -148,7 +146,7 @@ export function settle(pool: NodePool, eni: FakeEni, now: number, maxRounds = 10
     const requests = pool.plan(now);
     if (requests.length === 0) return reports;
     for (const r of requests) {
-      const report = pool.complete(r.id, eni.perform(r), now);
+      const report = pool.complete(eni.perform(r), now);
       if (report) reports.push(report);
     }
   }
