@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { planPods, type PodFacts } from './pod-plan.ts';
 
 const pod = (uid: string, over: Partial<PodFacts> = {}): PodFacts => ({
-  uid, namespace: 'default', name: `p-${uid}`, requestsIp: true, terminal: false, annotation: undefined, createdAt: 0, ...over,
+  uid, namespace: 'default', name: `p-${uid}`, requestsIp: true, terminal: false, annotation: undefined, createdAt: 0, hasAnnotations: false, ...over,
 });
 
 test('new pods requesting the resource are assigned, oldest first', () => {

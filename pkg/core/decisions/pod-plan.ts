@@ -4,6 +4,7 @@
  * pod cache and the pool's assignments alone. Level-based: it looks at what is, not at events, so
  * a delete missed in a watch gap is found the next time the node is looked at.
  */
+import { ipAnnotation, isTerminal, requestsIpResource, type PodView } from '../views/pod-view.ts';
 
 /** The pod facts IPAM reads (a narrow view of pkg/kube's PodView). */
 export interface PodFacts {
@@ -18,6 +19,25 @@ export interface PodFacts {
   annotation: string | undefined;
   /** metadata.creationTimestamp in ms, for the creation-to-annotation histogram. */
   createdAt: number | undefined;
+  /** The pod has an annotations map at all (the patch's precondition takes a different path when not). */
+  hasAnnotations: boolean;
+  /** The pod's resourceVersion as the cache shows it. */
+  resourceVersion?: string | undefined;
+}
+
+export function toPodFacts(p: PodView): PodFacts {
+  const created = p.creationTimestamp === undefined ? Number.NaN : Date.parse(p.creationTimestamp);
+  return {
+    uid: p.uid,
+    namespace: p.namespace,
+    name: p.name,
+    requestsIp: requestsIpResource(p),
+    terminal: isTerminal(p),
+    annotation: ipAnnotation(p),
+    createdAt: Number.isNaN(created) ? undefined : created,
+    hasAnnotations: p.hasAnnotations,
+    resourceVersion: p.resourceVersion,
+  };
 }
 
 export interface PodPlanInputs {
@@ -27,6 +47,8 @@ export interface PodPlanInputs {
   assigned: ReadonlySet<string>;
   /** Pod UIDs whose annotation we wrote in this process (the cache may not show it yet). */
   annotated: ReadonlySet<string>;
+  /** Pod UIDs whose annotation patch is on its way: planned once, not again while it flies. */
+  inFlight?: { has(uid: string): boolean };
 }
 
 export interface PodPlan {
@@ -51,8 +73,8 @@ export function planPods(i: PodPlanInputs): PodPlan {
       if (!i.assigned.has(p.uid)) unknownAnnotated.push(p);
       continue;
     }
-    // Assigned and annotated by us, the cache just has not caught up: nothing to do.
-    if (i.assigned.has(p.uid) && i.annotated.has(p.uid)) continue;
+    // Assigned and annotated by us (or being annotated), the cache just has not caught up: nothing to do.
+    if (i.assigned.has(p.uid) && (i.annotated.has(p.uid) || i.inFlight?.has(p.uid))) continue;
     assign.push(p);
   }
   assign.sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || a.uid.localeCompare(b.uid));

@@ -50,11 +50,20 @@ export interface CidrReservation {
   type: 'prefix' | 'explicit';
 }
 
+/** Values one EC2 filter takes in a call (EC2's documented limit for instance-id style filters). */
+export const INSTANCES_PER_DESCRIBE = 200;
+
 export interface Ec2Port {
   describeInstance(instanceId: string): Promise<Instance>;
   /** One DescribeNetworkInterfaces filtered by `attachment.instance-id` (the plugin's single EC2 read). */
   describeInstanceInterfaces(instanceId: string): Promise<NetworkInterface[]>;
   describeInterface(networkInterfaceId: string): Promise<NetworkInterface>;
+  /**
+   * The primary ENIs (device index 0) of many instances at once: DescribeNetworkInterfaces filtered by
+   * up to {@link INSTANCES_PER_DESCRIBE} instance ids per call, every page followed. The controller's
+   * periodic re-read of every managed node costs one call per that many nodes.
+   */
+  describePrimaryInterfaces(instanceIds: readonly string[]): Promise<NetworkInterface[]>;
   /** Every ENI in a subnet, following pagination (fragmentation views). */
   describeSubnetInterfaces(subnetId: string): Promise<NetworkInterface[]>;
   describeSubnet(subnetId: string): Promise<Subnet>;

@@ -18,7 +18,7 @@ test('typed model and wire JSON give the same stripped view', () => {
   const wire = JSON.parse(JSON.stringify(typed)) as V1Pod;
   const expected = {
     namespace: 'ns', name: 'p', uid: 'u', nodeName: 'n1', phase: 'Running', deletionTimestamp: undefined,
-    creationTimestamp: '2026-11-22T01:00:00.000Z', annotations: { [R]: '10.0.0.5/32', 'vpc.amazonaws.com/other': 'x' },
+    creationTimestamp: '2026-11-22T01:00:00.000Z', annotations: { [R]: '10.0.0.5/32', 'vpc.amazonaws.com/other': 'x' }, hasAnnotations: true,
     ipRequest: 2, hostNetwork: false, resourceVersion: '7',
   };
   assert.deepEqual(toPodView(typed), expected);

@@ -25,6 +25,8 @@ export interface PodView {
   creationTimestamp: string | undefined;
   /** Only annotations whose key starts with vpc.amazonaws.com/. */
   annotations: Record<string, string>;
+  /** Whether the pod has any annotation at all (the annotation patch's precondition depends on it). */
+  hasAnnotations: boolean;
   /** Sum over app containers of the IP resource requested (limits count when a request is absent, as the API server defaults them). */
   ipRequest: number;
   hostNetwork: boolean;
@@ -73,6 +75,7 @@ export function toPodView(pod: PodObject): PodView {
     deletionTimestamp: timeString(md.deletionTimestamp),
     creationTimestamp: timeString(md.creationTimestamp),
     annotations,
+    hasAnnotations: Object.keys(md.annotations ?? {}).length > 0,
     ipRequest,
     hostNetwork: pod.spec?.hostNetwork === true,
     resourceVersion: md.resourceVersion,

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseIPv4 } from '../net/ipv4.ts';
+import { AddressClaims } from './address-claims.ts';
+
+const ip = parseIPv4;
+const a1 = { podUid: 'a1', node: 'node-a', ref: 'default/a1' };
+const b1 = { podUid: 'b1', node: 'node-b', ref: 'default/b1' };
+
+test('an annotated running pod holds its address for every other node, not its own', () => {
+  const c = new AddressClaims();
+  c.setPod(a1, '10.0.16.5/32', true);
+  assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), 'default/a1 on node node-a');
+  assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-a'), undefined);
+  assert.equal(c.heldElsewhere(ip('10.0.16.6'), 'node-b'), undefined);
+});
+
+test('finished, deleted or re-annotated pods let go of their old address', () => {
+  const c = new AddressClaims();
+  c.setPod(a1, '10.0.16.5/32', true);
+  c.setPod(a1, '10.0.16.5/32', false);
+  assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), undefined, 'terminal');
+  c.setPod(a1, '10.0.16.5/32', true);
+  c.setPod(a1, '10.0.16.9/32', true);
+  assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), undefined, 'changed');
+  assert.ok(c.heldElsewhere(ip('10.0.16.9'), 'node-b'));
+  c.removePod('a1');
+  assert.equal(c.heldElsewhere(ip('10.0.16.9'), 'node-b'), undefined, 'deleted');
+  c.setPod(a1, 'garbage', true);
+  assert.deepEqual(c.claimants(ip('10.0.16.9')), []);
+});
+
+test('a reservation holds the address until the pod shows it annotated, or it is dropped', () => {
+  const c = new AddressClaims();
+  c.reserve('10.0.16.5', a1);
+  assert.ok(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), 'reserved, patch in flight');
+  c.setPod(a1, undefined, true);
+  assert.ok(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), 'the cache has not caught up yet');
+  c.setPod(a1, '10.0.16.5/32', true);
+  c.removePod('x');
+  assert.equal(c.claimants(ip('10.0.16.5')).length, 1, 'one claim, not two');
+  c.setPod(a1, '10.0.16.5/32', false);
+  assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), undefined, 'the annotation took over from the reservation');
+  c.reserve('10.0.16.7', b1);
+  c.dropReservation('b1');
+  assert.equal(c.heldElsewhere(ip('10.0.16.7'), 'node-a'), undefined);
+});
+
+test('two pods on different nodes carrying one address are both seen', () => {
+  const c = new AddressClaims();
+  c.setPod(a1, '10.0.16.5/32', true);
+  c.setPod(b1, '10.0.16.5/32', true);
+  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.podUid).sort(), ['a1', 'b1']);
+  assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-a'), 'default/b1 on node node-b');
+});

@@ -1,0 +1,68 @@
+/**
+ * @module
+ * What the controller remembers about one managed node between runs, as plain data the planner
+ * reads and updates. The pool is the address cache (docs/design.md: EC2, the pods' annotations and
+ * the ConfigMap are the owners); the rest is bookkeeping that keeps the node run level-based
+ * without repeating events or writes: which patches are in flight, which pods were told what.
+ */
+import type { NodePool } from '../ipam/pool.ts';
+import type { Mode, NodeShape } from '../ipam/types.ts';
+
+/** The instance behind a managed node, as EC2 described it when the pool was built. */
+export interface NodeInstance {
+  instanceId: string;
+  instanceType: string;
+  eniId: string;
+  subnetId: string;
+  subnetPrefixLength: number;
+  shape: NodeShape;
+}
+
+/** An annotation patch the applier is carrying out. */
+export interface PatchInFlight {
+  ip: string;
+  annotation: string;
+  /** Where the address came from, for the ResourceAllocated event ("prefix 10.0.16.0/28"). */
+  source: string;
+}
+
+export interface ManagedNodeMemory {
+  instance: NodeInstance;
+  pool: NodePool;
+  /** The resolved config last applied to the pool, as a comparison key. */
+  configKey: string;
+  mode: Mode;
+  /** Pods whose annotation patch the API server acknowledged (the pod cache may lag behind). */
+  annotated: Set<string>;
+  /** Patches sent and not yet answered, by pod UID: the pod is not planned again meanwhile. */
+  patching: Map<string, PatchInFlight>;
+  /** Each waiting pod's current failure reason, since when, and whether the pod was told. */
+  failureShown: Map<string, { reason: string; since: number; shown: boolean }>;
+  /** Capacity as the API server last acknowledged it (or found on the node); undefined when absent. */
+  capacity: number | undefined;
+  /** A capacity write in flight, and its value. */
+  capacityInFlight: number | undefined;
+  /** An InsufficientCidrBlocks event was emitted and no prefix has been created since. */
+  cidrEventShown: boolean;
+  /** Pods told (by a Warning event) that their address left the ENI, by UID. */
+  quarantineTold: Set<string>;
+  /** Addresses already reported as carried by pods on other nodes (one log line and event each). */
+  heldElsewhereShown: Set<string>;
+}
+
+export function newNodeMemory(instance: NodeInstance, pool: NodePool, configKey: string, mode: Mode, o: { annotated: Iterable<string>; capacity: number | undefined }): ManagedNodeMemory {
+  return {
+    instance,
+    pool,
+    configKey,
+    mode,
+    annotated: new Set(o.annotated),
+    patching: new Map(),
+    failureShown: new Map(),
+    capacity: o.capacity,
+    capacityInFlight: undefined,
+    cidrEventShown: false,
+    quarantineTold: new Set(),
+    heldElsewhereShown: new Set(),
+  };
+}
