@@ -88,8 +88,10 @@ async function run(argv: Record<string, unknown>): Promise<number> {
       releaseHoldDownMs: d('release-hold-down'),
       statusIntervalMs: d('status-interval'),
       unsupportedRetryMs: d('unsupported-retry'),
+      drainMs: d('drain-timeout'),
     },
     concurrency: count(argv, 'concurrency'),
+    ec2ResyncPeriodMs: d('ec2-resync-period'),
   };
   const stop = new AbortController();
   let signals = 0;
@@ -126,7 +128,9 @@ async function main(): Promise<number> {
           .option('ec2-endpoint', { type: 'string', describe: 'EC2 endpoint override (e.g. the EC2 simulator)' })
           .option('ec2-qps', { type: 'number', default: 12, describe: 'EC2 calls per second for the whole process' })
           .option('ec2-burst', { type: 'number', default: 18, describe: 'EC2 burst above --ec2-qps' })
-          .option('ec2-timeout', { type: 'string', default: '30s', describe: 'Timeout per EC2 HTTP attempt' })
+          .option('ec2-timeout', { type: 'string', default: '10s', describe: 'Timeout per EC2 HTTP attempt (a new leader waits --renew-deadline + this - --lease-duration before acting)' })
+          .option('ec2-resync-period', { type: 'string', default: '90s', describe: 'Mean time between reads of every managed ENI (jittered by 20%; 0 turns them off): one DescribeNetworkInterfaces per 200 nodes' })
+          .option('drain-timeout', { type: 'string', default: '10s', describe: 'On stop or on losing the Lease, how long EC2 calls and writes in flight are waited for before the Lease is released' })
           .option('kube-qps', { type: 'number', default: 50, describe: 'Kubernetes API calls per second (watches excluded)' })
           .option('kube-burst', { type: 'number', default: 100, describe: 'Kubernetes API burst' })
           .option('leader-elect', { type: 'boolean', default: true, describe: 'Run reconcilers only while holding the Lease' })

@@ -14,10 +14,11 @@ import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../ad
 import { createEventRecorder } from '../adapters/kube/events.ts';
 import { runLeaderElection } from '../adapters/kube/leader-election.ts';
 import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
-import { annotatePod, patchNodeAnnotations, patchNodeCapacity } from '../adapters/kube/patches.ts';
+import { patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../adapters/kube/patches.ts';
 import { createRegistry, PROMETHEUS_CONTENT_TYPE } from '../support/metrics-registry.ts';
 import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH, type RunningServer } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
+import { ALWAYS_ALLOWED, fenceOf, type WriteFence } from '../support/fence.ts';
 import { startClusterConfigSource, type ConfigMapRef } from '../adapters/kube/config-source.ts';
 import { runIpamController } from './ipam-controller.ts';
 import { createControllerMetrics } from './metrics.ts';
@@ -50,6 +51,8 @@ export interface RunOptions {
   controllerUsernames: string[];
   timings: Timings;
   concurrency: number;
+  /** Mean time between periodic reads of every managed ENI; 0 turns them off. */
+  ec2ResyncPeriodMs: number;
 }
 
 /** Why `runController` returned. */
@@ -61,7 +64,10 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   log.info('starting', { identity, configMap: `${o.configMap.namespace}/${o.configMap.name}`, clusterName: o.clusterName, region: o.region ?? null, ec2Endpoint: o.ec2Endpoint ?? null, leaderElect: o.leaderElect, runtime: runtimeName() });
 
   const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) });
-  const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}` });
+  // Set by leader election; until this replica leads, its writes are refused at the client.
+  let leaderFence: WriteFence = o.leaderElect ? fenceOf(() => false) : ALWAYS_ALLOWED;
+  const fence = fenceOf(() => leaderFence.allowed());
+  const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence });
   const registry = createRegistry();
   const metrics = createControllerMetrics(registry);
   const ec2 = createEc2Adapter({
@@ -70,11 +76,12 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
     requestTimeoutMs: o.ec2TimeoutMs,
     rateLimit: { ratePerSecond: o.ec2Qps, burst: o.ec2Burst },
     onCall: (action, ms, err) => metrics.ec2Call(action, ms, err),
+    fence,
   });
   const events = createEventRecorder({ clients, component: CONTROLLER_NAME, instance: identity, log });
   const config = startClusterConfigSource({ kc, core: clients.core, ref: o.configMap, log });
   const writes: NodeWrites = {
-    annotatePod: (pod, value) => annotatePod(clients, { ...pod, annotations: { [POD_IP_ANNOTATION]: value } }),
+    annotatePod: (pod, value) => setPodAnnotationOnce(clients, { ...pod, key: POD_IP_ANNOTATION, value }),
     setCapacity: (node, value) => patchNodeCapacity(clients, node, RESOURCE_NAME, value),
     setStatusAnnotation: (node, value) => patchNodeAnnotations(clients, node, { [NODE_STATUS_ANNOTATION]: value }),
   };
@@ -127,11 +134,14 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
     const reconcilersStop = new AbortController();
     signal.addEventListener('abort', () => reconcilersStop.abort(), { once: true });
     let running: Promise<void> | undefined;
-    const lead = (leaderSignal: AbortSignal) => {
+    const lead = (leaderSignal: AbortSignal, granted: WriteFence) => {
       leading = true;
+      leaderFence = granted;
       metrics.leader(true);
       const both = AbortSignal.any([leaderSignal, reconcilersStop.signal]);
-      running = runIpamController(
+      const delay = takeoverDelayMs(o);
+      if (delay > 0) log.info('waiting before acting, so no EC2 call of the previous leader can still land', { ms: delay });
+      running = Promise.resolve(delay > 0 ? systemClock.sleep(delay, both) : undefined).then(() => both.aborted ? undefined : runIpamController(
         {
           kc,
           core: clients.core,
@@ -144,22 +154,21 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
           clock: systemClock,
           timings: o.timings,
           concurrency: o.concurrency,
+          fence: granted,
+          ec2ResyncPeriodMs: o.ec2ResyncPeriodMs,
         },
         both,
-      ).catch((err: unknown) => log.error('ipam controller crashed', { error: err }));
+      )).catch((err: unknown) => log.error('ipam controller crashed', { error: err }));
     };
 
     if (!o.leaderElect) {
-      lead(new AbortController().signal);
+      lead(new AbortController().signal, ALWAYS_ALLOWED);
       await new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
       await running;
       return 'stopped';
     }
     const election = new AbortController();
-    signal.addEventListener('abort', () => {
-      // Let the reconcilers finish their current work, then give the Lease up.
-      void Promise.resolve(running).then(() => election.abort());
-    }, { once: true });
+    signal.addEventListener('abort', () => election.abort(), { once: true });
     // Lease renewals get their own client without the QPS limiter: queued behind a burst of pod
     // patches they would miss the renew deadline and cost us leadership exactly when busiest.
     const electionClients = createKubeClients(kc, { userAgent: `${CONTROLLER_NAME}/${identity}/leader-election` });
@@ -174,7 +183,13 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
       log,
       signal: election.signal,
       releaseOnCancel: true,
-      onStartedLeading: (s) => lead(s),
+      onStartedLeading: (s, granted) => lead(s, granted),
+      // The reconcilers stop on the leadership signal and drain their EC2 calls and writes (bounded by
+      // timings.drainMs); the Lease is released only after that.
+      beforeRelease: async () => {
+        await running;
+        await events.flush();
+      },
       onStoppedLeading: () => {
         leading = false;
         metrics.leader(false);
@@ -190,6 +205,16 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
     await closeSharedConnections(kc).catch(() => {});
     log.info('stopped');
   }
+}
+
+/**
+ * How long a new leader waits before its first action: the old leader starts no EC2 call after its
+ * renew deadline, and one it started can land up to --ec2-timeout later, while this replica took the
+ * Lease at least --lease-duration after the old leader's last renewal (docs/controller.md, "Leadership").
+ */
+export function takeoverDelayMs(o: Pick<RunOptions, 'leaderElect' | 'leaderElection' | 'ec2TimeoutMs'>): number {
+  if (!o.leaderElect) return 0;
+  return Math.max(0, o.leaderElection.renewDeadlineMs + o.ec2TimeoutMs - o.leaderElection.leaseDurationMs);
 }
 
 function runtimeName(): string {

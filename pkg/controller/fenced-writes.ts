@@ -6,20 +6,14 @@
  * those addresses and can hand them out again. Refusing at the call keeps a stopped leader from
  * writing and lets the run end at once.
  */
+import { fenceOf, type WriteFence } from '../support/fence.ts';
 import type { NodeWrites } from './ports.ts';
 
-/** Thrown by a fenced write; the reconciler treats it as "stop", not as a failure worth a warning. */
-export class NotLeadingError extends Error {
-  constructor(what: string) {
-    super(`${what} not written: this replica no longer leads`);
-    this.name = 'NotLeadingError';
-  }
-}
+export { ALWAYS_ALLOWED, bothFences, fenceOf, NotLeadingError, type WriteFence } from '../support/fence.ts';
 
-export function fenceWrites(w: NodeWrites, signal: AbortSignal): NodeWrites {
-  const check = (what: string) => {
-    if (signal.aborted) throw new NotLeadingError(what);
-  };
+export function fenceWrites(w: NodeWrites, fence: WriteFence | AbortSignal): NodeWrites {
+  const f = fence instanceof AbortSignal ? fenceOf(() => !fence.aborted) : fence;
+  const check = (what: string) => f.check(what);
   return {
     async annotatePod(pod, value) {
       check(`annotation of pod ${pod.namespace}/${pod.name}`);

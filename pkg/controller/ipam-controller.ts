@@ -17,7 +17,9 @@ import { recordedClaimant } from '../core/status/node-status.ts';
 import type { Clock } from '../support/clock.ts';
 import type { ClusterConfigSource, ConfigSnapshot } from '../adapters/kube/config-source.ts';
 import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from '../core/decisions/foreign-claims.ts';
-import { fenceWrites, NotLeadingError } from './fenced-writes.ts';
+import { AddressClaims } from '../core/decisions/address-claims.ts';
+import { runEc2Resync } from './ec2-resync.ts';
+import { bothFences, fenceOf, fenceWrites, NotLeadingError, type WriteFence } from './fenced-writes.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { NodeReconciler } from './node-reconciler.ts';
 import { toNodeView, type NodeView } from '../core/views/node-view.ts';
@@ -40,7 +42,14 @@ export interface IpamControllerOptions {
   timings: Timings;
   /** Nodes reconciled in parallel. */
   concurrency: number;
+  /** The leader election's fence: writes only while the Lease is valid by this process's clock. */
+  fence: WriteFence;
+  /** Mean time between periodic reads of every managed ENI; 0 turns them off. */
+  ec2ResyncPeriodMs: number;
 }
+
+/** The periodic EC2 read is spread by this much either way around its period. */
+const RESYNC_JITTER = 0.2;
 
 /** Unscheduled pods do not concern IPAM; the scheduler's binding brings them in. */
 const POD_FIELD_SELECTOR = 'spec.nodeName!=';
@@ -49,6 +58,9 @@ const POD_FIELD_SELECTOR = 'spec.nodeName!=';
 export async function runIpamController(o: IpamControllerOptions, signal: AbortSignal): Promise<void> {
   const log = o.log.child({ component: 'ipam-controller' });
   const pods = new PodIndex();
+  const addressClaims = new AddressClaims();
+  // Stops writing the moment we stop leading, even in the middle of a run, and whenever the Lease may have lapsed.
+  const fence = bothFences(o.fence, fenceOf(() => !signal.aborted));
   const claims = new ForeignClaims();
   let ready = false;
   const wake = (node: string | undefined) => {
@@ -62,9 +74,10 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
       cluster: () => o.config.current(),
       foreignController: (name) => claims.claimant(name),
     },
-    // Stops writing the moment we stop leading, even in the middle of a run.
-    writes: fenceWrites(o.writes, signal),
+    writes: fenceWrites(o.writes, fence),
     ec2: o.ec2,
+    claims: addressClaims,
+    fence,
     events: o.events,
     metrics: o.metrics,
     clock: o.clock,
@@ -117,10 +130,14 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     key: podKey,
     onUpsert: (p, old) => {
       const touched = pods.upsert(p);
+      addressClaims.setPod({ podUid: p.uid, node: p.nodeName, ref: podKey(p) }, ipAnnotation(p), !isTerminal(p));
       log.debug('pod seen', { pod: podKey(p), uid: p.uid, node: p.nodeName, phase: p.phase, annotated: ipAnnotation(p) !== undefined, isNew: old === undefined });
       if (!old || ipamRelevantChange(old, p)) for (const n of touched) wake(n);
     },
-    onDelete: (p) => wake(pods.remove(p)),
+    onDelete: (p) => {
+      addressClaims.removePod(p.uid);
+      wake(pods.remove(p));
+    },
     log,
   });
 
@@ -166,15 +183,24 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
   // Pools are rebuilt from running pods: reconciling before the pod cache is complete would
   // treat every not-yet-listed pod's address as free.
   const synced = await waitUntil(() => nodes.synced() && podReflector.synced() && claimReflector.synced() && o.config.synced(), 50, signal);
+  let resync: Promise<void> | undefined;
   if (synced) {
     ready = true;
     log.info('caches synced; reconciling', { nodes: nodes.list().length, pods: pods.size });
     onConfig(o.config.current());
+    if (o.ec2ResyncPeriodMs > 0) {
+      resync = runEc2Resync({ reconciler, ec2: o.ec2, periodMs: o.ec2ResyncPeriodMs, jitter: RESYNC_JITTER, clock: o.clock, log, metrics: o.metrics }, signal);
+    }
     await stopped;
   }
   ready = false;
   unsubscribe();
   await queue.stop();
+  await resync;
+  // EC2 calls and writes already on their way are let finish (bounded) before the caller gives the
+  // Lease up, so a new leader never acts while one of ours can still land (docs/controller.md).
+  const drained = await reconciler.drain(o.timings.drainMs);
+  if (!drained) log.warn('EC2 calls or writes were still in flight when the drain time ran out', { inFlight: reconciler.inFlight, drainMs: o.timings.drainMs });
   await Promise.all([nodes.stop(), podReflector.stop(), claimReflector.stop()]);
   log.info('ipam controller stopped', { managedNodes: reconciler.managedNodes().length });
 }

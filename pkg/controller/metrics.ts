@@ -16,6 +16,8 @@ export interface ControllerMetrics extends NodeMetrics {
   reconciled(result: RunResult, durationMs: number): void;
   leader(isLeader: boolean): void;
   ipamEnabled(enabled: boolean): void;
+  /** One periodic pass reading every managed ENI took this long. */
+  resyncPass(durationMs: number): void;
 }
 
 const POD_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
@@ -36,6 +38,12 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
   const runLatency = r.histogram({ name: 'winprefix_reconcile_duration_seconds', help: 'Node reconcile duration', buckets: LATENCY_BUCKETS_SECONDS });
   const leader = r.gauge({ name: 'winprefix_leader', help: '1 when this replica leads and runs the reconcilers' });
   const enabled = r.gauge({ name: 'winprefix_windows_ipam_enabled', help: '1 when the ConfigMap enables Windows IPAM' });
+  const quarantined = r.gauge({ name: 'winprefix_quarantined_addresses', help: 'Running pods on the node whose address left its ENI (never handed out again while they run)', labelNames: ['node'] });
+  const resyncs = r.counter({ name: 'winprefix_ec2_resyncs_total', help: 'Re-reads of a node ENI planned, by trigger (ec2-error, contradiction)', labelNames: ['trigger'] });
+  const contradictions = r.counter({ name: 'winprefix_ec2_contradictions_total', help: 'EC2 answers that contradicted a pool, by kind', labelNames: ['kind'] });
+  const resyncPasses = r.histogram({ name: 'winprefix_ec2_resync_pass_duration_seconds', help: 'Duration of one periodic pass reading every managed ENI', buckets: LATENCY_BUCKETS_SECONDS });
+  for (const trigger of ['ec2-error', 'contradiction']) resyncs.inc({ trigger }, 0);
+  for (const kind of ['missing-from-read', 'unexpected-on-eni', 'held-elsewhere', 'granted-elsewhere']) contradictions.inc({ kind }, 0);
   for (const result of ['success', 'requeue-after', 'error']) runs.inc({ result }, 0);
   leader.set({}, 0);
   depth.set({}, 0);
@@ -58,7 +66,12 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
       capacity.remove({ node, kind: 'nominal' });
       capacity.remove({ node, kind: 'deliverable' });
       pendingEc2.remove({ node });
+      quarantined.remove({ node });
     },
+    quarantined: (node, n) => quarantined.set({ node }, n),
+    resync: (trigger) => resyncs.inc({ trigger }),
+    contradiction: (kind) => contradictions.inc({ kind }),
+    resyncPass: (ms) => resyncPasses.observe({}, ms / 1000),
     annotationLatency: (seconds) => podLatency.observe({}, seconds),
     allocationFailure: (reason) => failures.inc({ reason }),
     ec2Call(action, durationMs, error) {

@@ -1,30 +1,33 @@
 /**
  * @module
- * The node reconciler: everything IPAM does for one node, run by the keyed queue with the node name
- * as key, so one node's work is serial and nodes proceed in parallel. Each run is level-based:
- * it reads the node, its pods and the cluster config from the caches, decides, and applies.
+ * The node reconciler: gathers one node's inputs, lets the pure planner decide
+ * (pkg/core/planner/node-run.ts), and carries the intents out. Run by the keyed queue with the node
+ * name as key, so one node's runs are serial and nodes proceed in parallel.
  *
- * The pool is only touched inside a run. EC2 work the pool asks for runs outside the run (a slow
- * AssignPrivateIpAddresses must not hold up pods that can be served from warm addresses); its
- * result is parked on the node and the node is woken to feed it back to the pool.
+ * Nothing a run starts is awaited by the run: EC2 calls, annotation patches, the capacity write and
+ * the status annotation go out and their answers are parked on the node, which is woken to feed them
+ * to the next run. So a slow AssignPrivateIpAddresses or a patch round trip never holds up the next
+ * pod on the node (docs/design.md, "One node run").
  */
-import { EventReasons, RESOURCE_NAME } from '../core/contract.ts';
+import { EventReasons } from '../core/contract.ts';
 import { isEc2Error } from '../core/ec2/errors.ts';
 import { resolveNodeConfig } from '../core/ipam/config.ts';
-import type { NodePool } from '../core/ipam/pool.ts';
-import type { Ec2Outcome, Ec2Request, Mode, PodAddress, RestoreReport, ResyncReport } from '../core/ipam/types.ts';
-import { ipAnnotation, isTerminal, requestsIpResource, type PodView } from '../core/views/pod-view.ts';
-import type { Logger } from '../support/log.ts';
-import { decodeNodeStatus, encodeNodeStatus, nodeStatusChangeKey, nodeStatusFromSnapshot, recordedClaimant, unmanagedNodeStatus, type NodeStatus } from '../core/status/node-status.ts';
-import type { Clock } from '../support/clock.ts';
-import { describeRequest, performEc2Request } from './ec2-work.ts';
-import { NotLeadingError } from './fenced-writes.ts';
+import type { Ec2Result, EniAddresses, PodAddress, RestoreReport } from '../core/ipam/types.ts';
+import type { AddressClaims } from '../core/decisions/address-claims.ts';
 import { decideEligibility, unsupportedInstance, type NodeEligibility } from '../core/decisions/node-eligibility.ts';
-import { instanceUnreadableMessage, loadInstance, restorePool, type LoadedInstance } from './node-load.ts';
-import type { NodeView } from '../core/views/node-view.ts';
-import { planPods, type PodFacts } from '../core/decisions/pod-plan.ts';
-import type { ClusterConfigView, EventSink, NodeEc2Port, NodeMetrics, NodeReads, NodeWrites, Timings } from './ports.ts';
+import { toPodFacts } from '../core/decisions/pod-plan.ts';
 import { decideStatusWrite, type StatusMemory } from '../core/decisions/status-throttle.ts';
+import { newNodeMemory, type ManagedNodeMemory } from '../core/planner/node-memory.ts';
+import { describeRequest, planNodeRun, type NodeRunPlan, type PatchResult } from '../core/planner/node-run.ts';
+import { encodeNodeStatus, nodeStatusChangeKey, nodeStatusFromSnapshot, recordedClaimant, unmanagedNodeStatus, type NodeStatus } from '../core/status/node-status.ts';
+import type { NodeView } from '../core/views/node-view.ts';
+import { ipAnnotation, isTerminal } from '../core/views/pod-view.ts';
+import type { Clock } from '../support/clock.ts';
+import type { Logger } from '../support/log.ts';
+import { performEc2Request } from './ec2-work.ts';
+import { NotLeadingError, type WriteFence } from './fenced-writes.ts';
+import { instanceUnreadableMessage, loadInstance, restorePool } from './node-load.ts';
+import type { ClusterConfigView, EventSink, NodeEc2Port, NodeMetrics, NodeReads, NodeWrites, Timings } from './ports.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
 
 export interface NodeReconcilerDeps {
@@ -36,48 +39,54 @@ export interface NodeReconcilerDeps {
   clock: Clock;
   log: Logger;
   timings: Timings;
-  /** Asks the queue to run this node again (EC2 results arrived). */
+  /** Who carries which address across the cluster; reservations are recorded here as they are made. */
+  claims: AddressClaims;
+  /** Refuses writes once this replica may no longer lead (see fenced-writes.ts). */
+  fence: WriteFence;
+  /** Asks the queue to run this node again (answers arrived). */
   wake(nodeName: string): void;
 }
 
-/** Annotation patches of one run go out in parallel, this many at a time. */
-const PATCH_PARALLELISM = 8;
-/** A failed annotation patch is retried this soon. */
-const PATCH_RETRY_MS = 1_000;
-/** A pod waiting this long for addresses being created is told why (shorter waits are normal in a burst). */
-const TRANSIENT_WAIT_MS = 1_000;
+/** Answers waiting for the node's next run. */
+interface Inbox {
+  ec2: Ec2Result[];
+  patches: PatchResult[];
+  capacity: { value: number; ok: boolean } | undefined;
+  observation: { eni: EniAddresses; epoch: number } | undefined;
+  restored: RestoreReport | undefined;
+}
 
 interface ManagedNode {
+  /** Distinguishes a rebuilt pool: answers meant for an older one are dropped. */
   generation: number;
-  instance: LoadedInstance;
-  pool: NodePool;
-  configKey: string;
-  mode: Mode;
-  /** EC2 results waiting to be fed back to the pool. */
-  completions: Array<{ request: Ec2Request; outcome: Ec2Outcome }>;
-  /** Pods whose annotation this process wrote (the cache may lag). */
-  annotated: Set<string>;
-  /** Each waiting pod's current failure reason, since when, and whether the pod was told. */
-  failureShown: Map<string, { reason: string; since: number; shown: boolean }>;
-  /** Capacity as last written (or found) on the node. */
-  advertised: number | undefined;
-  /** An InsufficientCidrBlocks event was emitted and no prefix has been created since. */
-  cidrEventShown: boolean;
+  memory: ManagedNodeMemory;
+  inbox: Inbox;
 }
 
 interface NodeEntry {
   /** The Node object this entry was built for: a node re-created under the same name starts afresh. */
   uid: string;
   status: StatusMemory;
+  statusInFlight: boolean;
   managed: ManagedNode | undefined;
   /** Dedupes the event of an unmanaged node: one per distinct reason. */
   lastEventKey: string | undefined;
   unsupported: { instanceId: string; decision: Extract<NodeEligibility, { kind: 'unmanaged' }>; retryAt: number } | undefined;
 }
 
+/** What the periodic EC2 read needs to know about a managed node. */
+export interface ResyncTarget {
+  node: string;
+  instanceId: string;
+  eniId: string;
+  /** The pool's mutation epoch now, when the read is about to be sent. */
+  epoch: number;
+}
+
 export class NodeReconciler {
   readonly #d: NodeReconcilerDeps;
   readonly #entries = new Map<string, NodeEntry>();
+  readonly #inFlight = new Set<Promise<unknown>>();
   #generation = 0;
 
   constructor(deps: NodeReconcilerDeps) {
@@ -87,6 +96,40 @@ export class NodeReconciler {
   /** Names of the nodes with a pool, for tests and metrics. */
   managedNodes(): string[] {
     return [...this.#entries].filter(([, e]) => e.managed).map(([n]) => n);
+  }
+
+  /** The managed nodes' instances and pool epochs, for a batched read of their ENIs. */
+  resyncTargets(): ResyncTarget[] {
+    const out: ResyncTarget[] = [];
+    for (const [node, e] of this.#entries) {
+      const m = e.managed?.memory;
+      if (m) out.push({ node, instanceId: m.instance.instanceId, eniId: m.instance.eniId, epoch: m.pool.mutationEpoch });
+    }
+    return out;
+  }
+
+  /** A periodic read of a node's ENI arrived: it is fed to the node's next run. */
+  observe(node: string, eni: EniAddresses, epoch: number): void {
+    const managed = this.#entries.get(node)?.managed;
+    if (!managed) return;
+    managed.inbox.observation = { eni, epoch };
+    this.#d.wake(node);
+  }
+
+  /** Resolves once every EC2 call and write started so far has answered, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = this.#d.clock.monotonic() + timeoutMs;
+    while (this.#inFlight.size > 0) {
+      const left = deadline - this.#d.clock.monotonic();
+      if (left <= 0) return false;
+      await Promise.race([Promise.allSettled([...this.#inFlight]), this.#d.clock.sleep(left)]);
+    }
+    return true;
+  }
+
+  /** EC2 calls and writes in flight, for tests and shutdown. */
+  get inFlight(): number {
+    return this.#inFlight.size;
   }
 
   async reconcile(name: string): Promise<ReconcileOutcome> {
@@ -116,11 +159,11 @@ export class NodeReconciler {
     if (blocked && blocked.instanceId === decision.instanceId && clock.now() < blocked.retryAt) {
       return this.#unmanaged(node, entry, blocked.decision, blocked.retryAt - clock.now());
     }
-    if (!entry.managed || entry.managed.instance.instanceId !== decision.instanceId) {
+    if (!entry.managed || entry.managed.memory.instance.instanceId !== decision.instanceId) {
       const loaded = await loadInstance(this.#d.ec2, decision.instanceId).catch((err: unknown) => {
         // The queue retries with backoff; without an event the node would just never get capacity,
         // and its pods would only say "Insufficient vpc.amazonaws.com/PrivateIPv4Address".
-        if (isEc2Error(err)) this.#d.events.emit(nodeRef(node), { type: 'Warning', reason: EventReasons.instanceUnreadable, message: instanceUnreadableMessage(decision.instanceId, err) });
+        if (isEc2Error(err)) this.#emit({ kind: 'Node', name: node.name, uid: node.uid }, { type: 'Warning', reason: EventReasons.instanceUnreadable, message: instanceUnreadableMessage(decision.instanceId, err) });
         throw err;
       });
       if (!loaded.ok) {
@@ -129,6 +172,9 @@ export class NodeReconciler {
         return this.#unmanaged(node, entry, d, this.#d.timings.unsupportedRetryMs);
       }
       entry.unsupported = undefined;
+      // The node may have gone or changed while EC2 answered: look again with fresh inputs.
+      const again = reads.node(name);
+      if (!again || again.uid !== node.uid) return { requeueAfterMs: 1 };
       this.#adopt(node, entry, loaded.instance, cluster);
     }
     return this.#drive(node, entry, entry.managed!, cluster);
@@ -142,10 +188,15 @@ export class NodeReconciler {
       entry = undefined;
     }
     if (!entry) {
-      // After a restart, remember what is already published so an unchanged status is not rewritten.
-      const published = decodeNodeStatus(node.statusAnnotation);
-      const key = published?.ok ? nodeStatusChangeKey(published.status) : undefined;
-      entry = { uid: node.uid, status: { key, at: 0 }, managed: undefined, lastEventKey: undefined, unsupported: undefined };
+      // After a restart, what is published counts as written now: an unchanged status is not rewritten.
+      entry = {
+        uid: node.uid,
+        status: { key: undefined, at: this.#d.clock.now(), text: node.statusAnnotation },
+        statusInFlight: false,
+        managed: undefined,
+        lastEventKey: undefined,
+        unsupported: undefined,
+      };
       this.#entries.set(node.name, entry);
     }
     return entry;
@@ -154,13 +205,16 @@ export class NodeReconciler {
   #drop(name: string, why: string): void {
     const entry = this.#entries.get(name);
     if (!entry) return;
-    if (entry.managed) this.#d.log.info('node no longer managed', { node: name, why });
+    if (entry.managed) {
+      this.#d.log.info('node no longer managed', { node: name, why });
+      for (const uid of entry.managed.memory.patching.keys()) this.#d.claims.dropReservation(uid);
+    }
     this.#entries.delete(name);
     this.#d.metrics.forgetNode(name);
   }
 
   /** Builds the pool from EC2 and the running pods: after a restart, a new leader, or IPAM re-enabled. */
-  #adopt(node: NodeView, entry: NodeEntry, instance: LoadedInstance, cluster: ClusterConfigView): void {
+  #adopt(node: NodeView, entry: NodeEntry, instance: Awaited<ReturnType<typeof loadInstance>> & { ok: true } extends { instance: infer I } ? I : never, cluster: ClusterConfigView): void {
     const now = this.#d.clock.now();
     const running: PodAddress[] = [];
     for (const p of this.#d.reads.podsOn(node.name)) {
@@ -168,18 +222,9 @@ export class NodeReconciler {
       if (annotation !== undefined && !isTerminal(p)) running.push({ podUid: p.uid, annotation });
     }
     const { pool, config, report } = restorePool(instance, cluster.config, running, this.#d.timings, now);
-    entry.managed = {
-      generation: ++this.#generation,
-      instance,
-      pool,
-      configKey: JSON.stringify(config),
-      mode: config.mode,
-      completions: [],
-      annotated: new Set(running.map((r) => r.podUid)),
-      failureShown: new Map(),
-      advertised: node.advertisedCapacity,
-      cidrEventShown: false,
-    };
+    const memory = newNodeMemory(instance, pool, JSON.stringify(config), config.mode, { annotated: running.map((r) => r.podUid), capacity: node.advertisedCapacity });
+    if (entry.managed) for (const uid of entry.managed.memory.patching.keys()) this.#d.claims.dropReservation(uid);
+    entry.managed = { generation: ++this.#generation, memory, inbox: { ec2: [], patches: [], capacity: undefined, observation: undefined, restored: report } };
     entry.lastEventKey = undefined;
     this.#d.log.info('node managed', {
       node: node.name,
@@ -191,173 +236,103 @@ export class NodeReconciler {
       secondaryIps: instance.eni.secondaryIps.length,
       runningPods: running.length,
     });
-    this.#reportRestore(node, report);
   }
 
-  async #drive(node: NodeView, entry: NodeEntry, m: ManagedNode, cluster: ClusterConfigView): Promise<ReconcileOutcome> {
-    const { clock, writes, metrics } = this.#d;
+  async #drive(node: NodeView, entry: NodeEntry, managed: ManagedNode, cluster: ClusterConfigView): Promise<ReconcileOutcome> {
+    const { clock, claims } = this.#d;
+    const m = managed.memory;
     const now = clock.now();
-    this.#applyCompletions(node, m, now);
-    this.#applyConfig(node, m, cluster, now);
-
-    const pods = this.#d.reads.podsOn(node.name);
-    const facts = pods.map(toPodFacts);
-    const before = m.pool.snapshot(now);
-    const assigned = new Set([...before.assignments.map((a) => a.podUid), ...before.vanished.map((v) => v.podUid)]);
-    const plan = planPods({ pods: facts, assigned, annotated: m.annotated });
-    for (const uid of plan.release) {
-      const released = m.pool.release(uid, now);
-      m.annotated.delete(uid);
-      if (released) this.#d.log.debug('address released', { node: node.name, podUid: uid, ip: released.ip });
-    }
-    if (plan.unknownAnnotated.length > 0) {
-      // Left alone, these addresses would look free to the pool and could go to a second pod.
-      const adopted = m.pool.adopt(
-        plan.unknownAnnotated.map((p) => ({ podUid: p.uid, annotation: p.annotation ?? '' })),
-        now,
-      );
-      this.#d.log.warn('running pods carry addresses this pool did not hand out; taken into the pool', {
-        node: node.name,
-        pods: plan.unknownAnnotated.map((p) => `${p.namespace}/${p.name}=${p.annotation}`),
-      });
-      this.#reportRestore(node, adopted);
-    }
-    const present = new Set(facts.map((f) => f.uid));
-    for (const uid of m.failureShown.keys()) if (!present.has(uid)) m.failureShown.delete(uid);
-
-    let retryIn: number | undefined;
-    const patches: Array<{ pod: PodFacts; annotation: string; ip: string; source: string }> = [];
-    for (const pod of plan.assign) {
-      const r = m.pool.assign(pod.uid, now);
-      if (r.ok) {
-        patches.push({ pod, annotation: r.annotation, ip: r.ip, source: r.source.kind === 'prefix' ? `prefix ${r.source.prefix}` : 'a secondary IP' });
-        continue;
-      }
-      retryIn = minDefined(retryIn, r.retryAfterMs);
-      metrics.allocationFailure(r.reason);
-      const prior = m.failureShown.get(pod.uid);
-      const since = prior?.reason === r.reason ? prior.since : now;
-      const shown = prior?.reason === r.reason && prior.shown;
-      // A pod waiting for addresses already being created usually has one within a second: tell it
-      // only if it is still waiting after that, so a burst does not write an event per pod.
-      const tell = !shown && (r.reason !== 'warm-pool-empty' || now - since >= TRANSIENT_WAIT_MS);
-      m.failureShown.set(pod.uid, { reason: r.reason, since, shown: shown || tell });
-      if (tell) {
-        this.#d.events.emit(podRef(pod), {
-          type: 'Warning',
-          reason: EventReasons.resourceAllocationFailed,
-          message: `No ${RESOURCE_NAME} for this pod yet: ${r.message}`,
-        });
-      }
-      if (r.reason === 'insufficient-cidr-blocks') this.#cidrEvent(node, m, r.message);
-    }
-
-    this.#launch(node.name, m, m.pool.plan(now));
-
-    await forEachLimited(patches, PATCH_PARALLELISM, async (p) => {
-      try {
-        const result = await writes.annotatePod(p.pod, p.annotation);
-        if (result === 'patched') {
-          m.annotated.add(p.pod.uid);
-          m.failureShown.delete(p.pod.uid);
-          this.#d.events.emit(podRef(p.pod), {
-            type: 'Normal',
-            reason: EventReasons.resourceAllocated,
-            message: `Allocated Resource ${RESOURCE_NAME}: ${p.annotation} to the pod (from ${p.source} on ${m.instance.eniId})`,
-          });
-          if (p.pod.createdAt !== undefined) metrics.annotationLatency(Math.max(0, clock.now() - p.pod.createdAt) / 1000);
-        } else {
-          // The pod is gone or was replaced under the same name: its address goes back (cooling),
-          // and the node is looked at again soon in case the cache still shows the old pod.
-          m.pool.release(p.pod.uid, clock.now());
-          retryIn = minDefined(retryIn, PATCH_RETRY_MS);
-          this.#d.log.debug('pod changed before annotation; address returned', { node: node.name, pod: `${p.pod.namespace}/${p.pod.name}`, result });
-        }
-      } catch (err) {
-        // No longer leading: the pool is about to be dropped, nothing to retry or report.
-        if (err instanceof NotLeadingError) return;
-        // Keep the assignment: assign is idempotent, so the retry writes the same address.
-        retryIn = minDefined(retryIn, PATCH_RETRY_MS);
-        this.#d.log.warn('annotating pod failed; will retry', { node: node.name, pod: `${p.pod.namespace}/${p.pod.name}`, error: err });
-      }
+    const inbox = managed.inbox;
+    managed.inbox = { ec2: [], patches: [], capacity: undefined, observation: undefined, restored: undefined };
+    const plan = planNodeRun(m, {
+      now,
+      node: { name: node.name, uid: node.uid },
+      pods: this.#d.reads.podsOn(node.name).map(toPodFacts),
+      config: resolveNodeConfig(cluster.config, m.instance.shape),
+      ec2Results: inbox.ec2,
+      patchResults: inbox.patches,
+      ...(inbox.capacity ? { capacityResult: inbox.capacity } : {}),
+      ...(inbox.observation ? { observation: inbox.observation } : {}),
+      ...(inbox.restored ? { restored: inbox.restored } : {}),
+      heldElsewhere: (ip) => claims.heldElsewhere(ip, node.name),
     });
+    // Recorded before anything is awaited, so no other node's run can hand out these addresses.
+    for (const uid of plan.released) claims.dropReservation(uid);
+    for (const p of plan.patches) claims.reserve(p.ip, { podUid: p.pod.uid, node: node.name, ref: `${p.pod.namespace}/${p.pod.name}` });
+    this.#apply(node, managed, plan);
 
-    const advertised = m.pool.advertisedCapacity;
-    if (m.advertised !== advertised) {
-      await writes.setCapacity(node.name, advertised);
-      this.#d.log.info('capacity advertised', { node: node.name, capacity: advertised, previous: m.advertised ?? null });
-      m.advertised = advertised;
-    }
-
-    const after = clock.now();
-    const snapshot = m.pool.snapshot(after);
-    metrics.pool(node.name, snapshot);
-    const statusRetry = await this.#publish(node.name, entry, nodeStatusFromSnapshot(snapshot, advertised, new Date(after)), after);
-    const wakeAt = m.pool.nextWakeAt(after);
-    const requeue = minDefined(minDefined(retryIn, statusRetry), wakeAt === undefined ? undefined : wakeAt - after);
+    const snapshot = m.pool.snapshot(now);
+    this.#d.metrics.pool(node.name, snapshot);
+    const statusRetry = this.#publish(node, entry, nodeStatusFromSnapshot(snapshot, m.capacity ?? snapshot.capacity.deliverable, new Date(now)), now);
+    const requeue = minDefined(plan.requeueAfterMs, statusRetry);
     return requeue === undefined ? {} : { requeueAfterMs: Math.max(1, requeue) };
   }
 
-  #applyCompletions(node: NodeView, m: ManagedNode, now: number): void {
-    for (const { request, outcome } of m.completions.splice(0)) {
-      const report = m.pool.complete(request.id, outcome, now);
-      if (outcome.ok) {
-        if (request.kind === 'assign-prefixes') m.cidrEventShown = false;
-        this.#d.log.debug('EC2 request done', { node: node.name, request: describeRequest(request) });
-      } else {
-        this.#d.log.warn('EC2 request failed', { node: node.name, request: describeRequest(request), error: outcome.error, message: outcome.message });
-        if (outcome.error === 'insufficient-cidr-blocks') {
-          this.#cidrEvent(node, m, `the subnet ${m.instance.subnetId} has no free aligned /28 block for a new prefix (${outcome.message})`);
-        }
-      }
-      if (report) this.#reportResync(node, report);
+  #apply(node: NodeView, managed: ManagedNode, plan: NodeRunPlan): void {
+    const { log, metrics } = this.#d;
+    const m = managed.memory;
+    for (const l of plan.logs) log[l.level](l.message, l.fields);
+    for (const e of plan.events) this.#emit(e.regarding, e.note);
+    for (const reason of plan.metrics.allocationFailures) metrics.allocationFailure(reason);
+    for (const s of plan.metrics.annotationLatencySeconds) metrics.annotationLatency(s);
+    for (const t of plan.metrics.resyncs) metrics.resync(t);
+    for (const k of plan.metrics.contradictions) metrics.contradiction(k);
+    if (plan.granted.length > 0) this.#contradictOthers(node.name, plan.granted);
+    metrics.quarantined(node.name, m.pool.quarantined().length);
+
+    const deliver = (fill: (inbox: Inbox) => void) => {
+      // A pool rebuilt or dropped meanwhile must not receive an old pool's answers.
+      if (this.#entries.get(node.name)?.managed?.generation !== managed.generation) return;
+      fill(managed.inbox);
+      this.#d.wake(node.name);
+    };
+    for (const request of plan.ec2) {
+      if (!this.#d.fence.allowed()) break;
+      log.debug('EC2 request', { node: node.name, request: describeRequest(request) });
+      this.#track(performEc2Request(this.#d.ec2, m.instance.eniId, request).then((result) => deliver((b) => b.ec2.push(result))));
+    }
+    for (const p of plan.patches) {
+      this.#track(
+        this.#d.writes.annotatePod(p.pod, p.annotation).then(
+          (outcome) => deliver((b) => b.patches.push({ podUid: p.pod.uid, outcome: outcome === 'patched' ? 'patched' : outcome === 'gone' ? 'gone' : 'refused' })),
+          (err: unknown) =>
+            deliver((b) => b.patches.push({ podUid: p.pod.uid, outcome: err instanceof NotLeadingError ? 'fenced' : 'failed', message: (err as Error)?.message ?? String(err) })),
+        ),
+      );
+    }
+    if (plan.capacity !== undefined) {
+      const value = plan.capacity;
+      this.#track(
+        this.#d.writes.setCapacity(node.name, value).then(
+          () => deliver((b) => (b.capacity = { value, ok: true })),
+          (err: unknown) => {
+            if (!(err instanceof NotLeadingError)) log.warn('advertising capacity failed; will retry', { node: node.name, capacity: value, error: err });
+            deliver((b) => (b.capacity = { value, ok: false }));
+          },
+        ),
+      );
     }
   }
 
-  #applyConfig(node: NodeView, m: ManagedNode, cluster: ClusterConfigView, now: number): void {
-    const config = resolveNodeConfig(cluster.config, m.instance.shape);
-    const key = JSON.stringify(config);
-    if (key === m.configKey) return;
-    m.pool.setConfig(config, now);
-    m.configKey = key;
-    this.#d.log.info('node config applied', { node: node.name, mode: config.mode, warmIPTarget: config.warmIPTarget, minimumIPTarget: config.minimumIPTarget, warmPrefixTarget: config.warmPrefixTarget });
-    if (config.mode !== m.mode) {
-      const previous = m.mode;
-      m.mode = config.mode;
-      this.#d.events.emit(nodeRef(node), {
-        type: 'Normal',
-        reason: EventReasons.modeChanged,
-        message: `Windows IPAM on this node switched from ${previous} mode to ${config.mode} mode (${config.modeReason}); addresses of ${previous} mode stay with their pods and go back to EC2 as those pods finish`,
-      });
+  /** EC2 gave `node` these addresses: any other pool that believes it holds one is wrong, and re-reads. */
+  #contradictOthers(node: string, granted: readonly string[]): void {
+    for (const [other, e] of this.#entries) {
+      const m = e.managed?.memory;
+      if (other === node || !m) continue;
+      const held = granted.filter((a) => m.pool.holds(a));
+      if (held.length === 0) continue;
+      const suspect = m.pool.suspect(held);
+      this.#d.metrics.contradiction('granted-elsewhere');
+      this.#d.log.warn('EC2 gave another node addresses this node\'s pool holds; out of use here until its ENI is re-read', { node: other, grantedTo: node, addresses: suspect });
+      this.#d.wake(other);
     }
-  }
-
-  #launch(name: string, m: ManagedNode, requests: Ec2Request[]): void {
-    for (const request of requests) {
-      this.#d.log.debug('EC2 request', { node: name, request: describeRequest(request) });
-      void performEc2Request(this.#d.ec2, m.instance.eniId, request).then((outcome) => {
-        // A pool rebuilt or dropped meanwhile must not receive an old pool's results.
-        if (this.#entries.get(name)?.managed?.generation !== m.generation) return;
-        m.completions.push({ request, outcome });
-        this.#d.wake(name);
-      });
-    }
-  }
-
-  #cidrEvent(node: NodeView, m: ManagedNode, detail: string): void {
-    if (m.cidrEventShown) return;
-    m.cidrEventShown = true;
-    this.#d.events.emit(nodeRef(node), {
-      type: 'Warning',
-      reason: EventReasons.insufficientCidrBlocks,
-      message: `InsufficientCidrBlocks: ${detail}. New pods on this node wait for an address. Free addresses in the subnet, reserve space for prefixes (aws ec2 create-subnet-cidr-reservation --reservation-type prefix), or switch this cluster to secondary-IP mode (enable-windows-prefix-delegation: "false").`,
-    });
   }
 
   async #unmanaged(node: NodeView, entry: NodeEntry, decision: Extract<NodeEligibility, { kind: 'unmanaged' }>, requeueMs: number | undefined): Promise<ReconcileOutcome> {
     const now = this.#d.clock.now();
     if (entry.managed) {
       this.#d.log.info('node no longer managed', { node: node.name, why: decision.reason });
+      for (const uid of entry.managed.memory.patching.keys()) this.#d.claims.dropReservation(uid);
       entry.managed = undefined;
       this.#d.metrics.forgetNode(node.name);
     }
@@ -370,96 +345,57 @@ export class NodeReconciler {
       const key = `${decision.event.reason}\n${decision.event.message}`;
       if (entry.lastEventKey !== key) {
         entry.lastEventKey = key;
-        this.#d.events.emit(nodeRef(node), decision.event);
+        this.#emit({ kind: 'Node', name: node.name, uid: node.uid }, decision.event);
         this.#d.log.warn('node not managed', { node: node.name, reason: decision.reason });
       }
     }
-    const statusRetry = await this.#publish(node.name, entry, unmanagedNodeStatus(decision.reason, new Date(now), decision.claimant ? { claimedBy: decision.claimant } : {}), now);
+    const statusRetry = this.#publish(node, entry, unmanagedNodeStatus(decision.reason, new Date(now), decision.claimant ? { claimedBy: decision.claimant } : {}), now);
     const requeue = minDefined(statusRetry, requeueMs);
     return requeue === undefined ? {} : { requeueAfterMs: requeue };
   }
 
-  async #publish(name: string, entry: NodeEntry, status: NodeStatus, now: number): Promise<number | undefined> {
+  /**
+   * Writes the status annotation when its content changed (at most once per interval) or when the
+   * node shows something else than we last wrote (edited by hand). Returns when to look again.
+   */
+  #publish(node: NodeView, entry: NodeEntry, status: NodeStatus, now: number): number | undefined {
+    if (entry.statusInFlight) return undefined;
     const key = nodeStatusChangeKey(status);
-    const decision = decideStatusWrite(entry.status, key, now, this.#d.timings.statusIntervalMs);
+    const decision = decideStatusWrite(entry.status, { key, current: node.statusAnnotation }, now, this.#d.timings.statusIntervalMs);
     if (!decision.write) return decision.retryInMs;
-    await this.#d.writes.setStatusAnnotation(name, encodeNodeStatus(status));
-    entry.status = { key, at: now };
+    const text = encodeNodeStatus(status);
+    entry.statusInFlight = true;
+    const uid = entry.uid;
+    this.#track(
+      this.#d.writes.setStatusAnnotation(node.name, text).then(
+        () => {
+          entry.status = { key, at: this.#d.clock.now(), text };
+        },
+        (err: unknown) => {
+          if (!(err instanceof NotLeadingError)) this.#d.log.warn('writing the node status failed; will retry', { node: node.name, error: err });
+        },
+      ).finally(() => {
+        entry.statusInFlight = false;
+        if (this.#entries.get(node.name)?.uid === uid && decision.write) this.#d.wake(node.name);
+      }),
+    );
     return undefined;
   }
 
-  #reportRestore(node: NodeView, report: RestoreReport): void {
-    const byUid = new Map(this.#d.reads.podsOn(node.name).map((p) => [p.uid, p]));
-    for (const missing of report.podsWithoutEniAddress) {
-      const pod = byUid.get(missing.podUid);
-      this.#d.log.warn('running pod holds an address its node ENI does not have', { node: node.name, podUid: missing.podUid, annotation: missing.annotation });
-      if (pod) {
-        this.#d.events.emit(podRef(pod), {
-          type: 'Warning',
-          reason: EventReasons.addressVanished,
-          message: `The address ${missing.annotation} on this pod is not on node ${node.name}'s ENI in EC2; winprefix will not give it to another pod. Delete the pod so its replacement gets a working address.`,
-        });
-      }
-    }
-    for (const dup of report.duplicateAddresses) {
-      const pod = byUid.get(dup.podUid);
-      this.#d.log.error('two running pods carry the same address', { node: node.name, podUid: dup.podUid, annotation: dup.annotation });
-      if (pod) {
-        this.#d.events.emit(podRef(pod), {
-          type: 'Warning',
-          reason: EventReasons.addressVanished,
-          message: `Another running pod on node ${node.name} carries the same address ${dup.annotation}; winprefix kept the other one. Delete this pod so its replacement gets its own address.`,
-        });
-      }
-    }
+  #emit(regarding: Parameters<EventSink['emit']>[0], note: Parameters<EventSink['emit']>[1]): void {
+    // Events are writes too: a replica that may no longer lead says nothing (the new leader will).
+    if (this.#d.fence.allowed()) this.#d.events.emit(regarding, note);
   }
 
-  #reportResync(node: NodeView, report: ResyncReport): void {
-    if (report.added.length + report.removed.length > 0) {
-      this.#d.log.info('re-synced with EC2', { node: node.name, added: report.added, removed: report.removed });
-    }
-    if (report.vanishedUnderPods.length > 0) {
-      this.#d.log.warn('addresses vanished from the ENI under running pods', { node: node.name, vanished: report.vanishedUnderPods });
-      this.#d.events.emit(nodeRef(node), {
-        type: 'Warning',
-        reason: EventReasons.addressVanished,
-        message: `EC2 no longer shows ${report.vanishedUnderPods.map((v) => v.ip).join(', ')} on this node's ENI although running pods use them; they will not be handed out again. Delete those pods so their replacements get working addresses.`,
-      });
-    }
+  #track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.#d.log.error('background write failed unexpectedly', { error: err }));
+    this.#inFlight.add(tracked);
+    void tracked.finally(() => this.#inFlight.delete(tracked));
   }
-}
-
-export function toPodFacts(p: PodView): PodFacts {
-  const created = p.creationTimestamp === undefined ? Number.NaN : Date.parse(p.creationTimestamp);
-  return {
-    uid: p.uid,
-    namespace: p.namespace,
-    name: p.name,
-    requestsIp: requestsIpResource(p),
-    terminal: isTerminal(p),
-    annotation: ipAnnotation(p),
-    createdAt: Number.isNaN(created) ? undefined : created,
-  };
-}
-
-function podRef(p: { namespace: string; name: string; uid: string }) {
-  return { kind: 'Pod' as const, namespace: p.namespace, name: p.name, uid: p.uid };
-}
-
-function nodeRef(n: NodeView) {
-  return { kind: 'Node' as const, name: n.name, uid: n.uid };
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -5,7 +5,7 @@ import type { PodView } from '../core/views/pod-view.ts';
 
 const pod = (name: string, nodeName: string, uid = name): PodView => ({
   namespace: 'default', name, uid, nodeName, phase: 'Running', deletionTimestamp: undefined, creationTimestamp: undefined,
-  annotations: {}, ipRequest: 1, hostNetwork: false, resourceVersion: '1',
+  annotations: {}, hasAnnotations: false, ipRequest: 1, hostNetwork: false, resourceVersion: '1',
 });
 
 test('pods are found by node and a binding or move wakes both nodes', () => {

@@ -16,12 +16,16 @@ export type { EventNote, ObjectRef } from '../core/events.ts';
 export type EventSink = Pick<EventRecorder, 'emit'>;
 
 /** The EC2 calls a managed node needs: loading the instance, then pool work. */
-export type NodeEc2Port = Pick<Ec2Port, 'describeInstance' | 'describeSubnet' | 'instanceLimits'> & PoolEc2Port;
+export type NodeEc2Port = Pick<Ec2Port, 'describeInstance' | 'describeSubnet' | 'instanceLimits' | 'describePrimaryInterfaces'> & PoolEc2Port;
 
 /** The Kubernetes writes a managed node makes. */
 export interface NodeWrites {
-  /** Sets the IP annotation only if the pod still has this UID. */
-  annotatePod(pod: { namespace: string; name: string; uid: string }, value: string): Promise<'patched' | 'gone' | 'replaced'>;
+  /**
+   * Sets the IP annotation only on this pod (same UID) and only if it carries none yet: `refused` when
+   * that precondition fails (nothing written), `gone` when the pod no longer exists. Throws when the
+   * outcome is unknown.
+   */
+  annotatePod(pod: { namespace: string; name: string; uid: string; hasAnnotations: boolean }, value: string): Promise<'patched' | 'gone' | 'refused'>;
   /** Status subresource; null removes the resource. */
   setCapacity(node: string, value: number | null): Promise<void>;
   setStatusAnnotation(node: string, value: string): Promise<void>;
@@ -48,6 +52,12 @@ export interface NodeMetrics {
   /** Seconds from pod creation to a successful annotation. */
   annotationLatency(seconds: number): void;
   allocationFailure(reason: string): void;
+  /** A re-read of a node's ENI was planned, and why. */
+  resync(trigger: string): void;
+  /** EC2's answers contradicted what a pool believed, by kind. */
+  contradiction(kind: string): void;
+  /** Running pods on the node whose address left its ENI. */
+  quarantined(node: string, count: number): void;
 }
 
 export interface Timings {
@@ -57,4 +67,6 @@ export interface Timings {
   statusIntervalMs: number;
   /** How soon to look again at a node whose instance type was not supported. */
   unsupportedRetryMs: number;
+  /** At shutdown or on losing the Lease, how long EC2 calls and writes in flight are waited for. */
+  drainMs: number;
 }

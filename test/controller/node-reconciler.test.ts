@@ -1,7 +1,8 @@
 /**
  * The node reconciler with one boundary faked: Kubernetes (an in-memory node and pod store that
  * records writes and events). EC2 is real product code: the SDK adapter against the EC2 simulator.
- * Each test drives reconcile() by hand, as the queue would.
+ * Each test drives reconcile() by hand, as the queue would; a run does not wait for the writes and EC2
+ * calls it starts, so `step` also waits for those (drain) and runs again to take their answers in.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,8 @@ import { resolveClusterConfig } from '../../pkg/core/ipam/config.ts';
 import { silentLogger } from '../../pkg/support/log.ts';
 import type { PodView } from '../../pkg/core/views/pod-view.ts';
 import { systemClock } from '../../pkg/support/clock.ts';
-import { fenceWrites, NotLeadingError } from '../../pkg/controller/fenced-writes.ts';
+import { ALWAYS_ALLOWED, fenceWrites } from '../../pkg/controller/fenced-writes.ts';
+import { AddressClaims } from '../../pkg/core/decisions/address-claims.ts';
 import { NodeReconciler } from '../../pkg/controller/node-reconciler.ts';
 import type { NodeView } from '../../pkg/core/views/node-view.ts';
 import type { EventNote, NodeWrites, ObjectRef } from '../../pkg/controller/ports.ts';
@@ -41,7 +43,7 @@ function fakeCluster() {
   const capacity = new Map<string, number | null>();
   const status = new Map<string, string>();
   const woken: string[] = [];
-  let annotateResult: 'patched' | 'gone' | 'replaced' = 'patched';
+  let annotateResult: 'patched' | 'gone' | 'refused' = 'patched';
   const writes: NodeWrites = {
     async annotatePod(pod, value) {
       const p = pods.get(pod.uid);
@@ -71,10 +73,12 @@ function fakeCluster() {
         writes: wrap(writes),
         ec2,
         events: { emit: (regarding, note) => events.push({ regarding, note }) },
-        metrics: { pool: () => {}, forgetNode: () => {}, annotationLatency: () => {}, allocationFailure: () => {} },
+        metrics: { pool: () => {}, forgetNode: () => {}, annotationLatency: () => {}, allocationFailure: () => {}, resync: () => {}, contradiction: () => {}, quarantined: () => {} },
         clock: systemClock,
         log: silentLogger,
-        timings: { coolDownMs: 60_000, releaseHoldDownMs: 60_000, statusIntervalMs: 0, unsupportedRetryMs: 60_000 },
+        timings: { coolDownMs: 60_000, releaseHoldDownMs: 60_000, statusIntervalMs: 0, unsupportedRetryMs: 60_000, drainMs: 10_000 },
+        claims: new AddressClaims(),
+        fence: ALWAYS_ALLOWED,
         wake: (n) => woken.push(n),
       });
     },
@@ -86,13 +90,21 @@ const windowsNode = (name: string, instanceId = INSTANCE): NodeView => ({
 });
 const pod = (uid: string, nodeName: string): PodView => ({
   namespace: 'default', name: `pod-${uid}`, uid, nodeName, phase: 'Pending', deletionTimestamp: undefined, creationTimestamp: new Date().toISOString(),
-  annotations: {}, ipRequest: 1, hostNetwork: false, resourceVersion: '1',
+  annotations: {}, hasAnnotations: false, ipRequest: 1, hostNetwork: false, resourceVersion: '1',
 });
+
+/** One run, the answers to what it started, and the run that takes them in. */
+async function step(r: NodeReconciler, name: string) {
+  await r.reconcile(name);
+  assert.ok(await r.drain(10_000), 'writes and EC2 calls answered');
+  return r.reconcile(name);
+}
 
 /** Runs reconcile, as the queue would on every wake-up, until the published status shows no EC2 work pending. */
 async function settle(r: NodeReconciler, status: Map<string, string>, name: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     await r.reconcile(name);
+    await r.drain(10_000);
     const s = decodeNodeStatus(status.get(name));
     const p = s?.ok ? s.status.pending : undefined;
     if (p && p.assignPrefixes + p.assignSecondaryIps + p.unassignPrefixes + p.unassignSecondaryIps === 0 && !p.resync) return;
@@ -109,7 +121,7 @@ test('a managed node gets its warm prefix, its capacity and a status; a pod gets
   assert.equal(c.capacity.get('n1'), 144);
   assert.equal(sim.world.instance(INSTANCE).interfaces[0]!.prefixes.length, 1);
   c.pods.set('u1', pod('u1', 'n1'));
-  await r.reconcile('n1');
+  await step(r, 'n1');
   const annotation = c.pods.get('u1')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'];
   assert.match(annotation ?? '', /^10\.20\.\d+\.\d+\/32$/);
   assert.ok(c.events.some((e) => e.note.reason === 'ResourceAllocated' && e.regarding.name === 'pod-u1'));
@@ -122,14 +134,14 @@ test('a patch that finds the pod replaced returns the address and asks to look a
   const r = c.reconciler();
   c.nodes.set('n1', windowsNode('n1', INSTANCES[1]));
   await settle(r, c.status, 'n1');
-  c.setAnnotateResult('replaced');
+  c.setAnnotateResult('refused');
   c.pods.set('u2', pod('u2', 'n1'));
-  const outcome = await r.reconcile('n1');
+  const outcome = await step(r, 'n1');
   assert.equal(c.events.filter((e) => e.note.reason === 'ResourceAllocationFailed').length, 0, 'an address was there for the pod');
   assert.ok(outcome.requeueAfterMs !== undefined && outcome.requeueAfterMs <= 1_000, `requeue soon, got ${outcome.requeueAfterMs}`);
   assert.equal(c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'], undefined);
   c.setAnnotateResult('patched');
-  await r.reconcile('n1');
+  await step(r, 'n1');
   assert.ok(c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'], `annotated on the retry; events: ${JSON.stringify(c.events.map((e) => e.note.message))}`);
 });
 
@@ -139,9 +151,9 @@ test('a pod missing from the cache (a delete missed in a watch gap) gives its ad
   c.nodes.set('n1', windowsNode('n1', INSTANCES[2]));
   await settle(r, c.status, 'n1');
   c.pods.set('u3', pod('u3', 'n1'));
-  await r.reconcile('n1');
+  await step(r, 'n1');
   c.pods.delete('u3');
-  await r.reconcile('n1');
+  await step(r, 'n1');
   const status = decodeNodeStatus(c.status.get('n1'));
   assert.ok(status?.ok);
   const cooling = (status.status.prefixes ?? []).reduce((n, p) => n + p.cooling, 0);
@@ -155,7 +167,7 @@ test('a node claimed by another controller is left alone: no EC2 call, an event,
   const r = c.reconciler(undefined, 'vpc-resource-controller');
   c.nodes.set('n2', windowsNode('n2', INSTANCES[3]));
   const calls = sim.counters.total();
-  await r.reconcile('n2');
+  await step(r, 'n2');
   await r.reconcile('n2');
   assert.equal(sim.counters.total(), calls);
   assert.equal(c.events.filter((e) => e.note.reason === 'ManagedByAnotherController').length, 1, 'one event, not one per reconcile');
@@ -179,7 +191,7 @@ test('a pod waiting for addresses being created is told why only if the wait las
     assert.equal(failed().length, 1, 'still waiting after a second: told, once');
     assert.match(failed()[0]!.note.message, /asking EC2 for more prefixes/);
     await settle(r, c.status, 'n4');
-    await r.reconcile('n4');
+    await step(r, 'n4');
     assert.ok(c.pods.get('u5')!.annotations['vpc.amazonaws.com/PrivateIPv4Address']);
     assert.equal(failed().length, 1);
   } finally {
@@ -209,7 +221,7 @@ test('a leader that stops in the middle of a burst writes no further annotation,
   await settle(r, c.status, 'n6');
   const statusBefore = c.status.get('n6');
   for (let i = 0; i < 12; i++) c.pods.set(`f${i}`, pod(`f${i}`, 'n6'));
-  await assert.rejects(r.reconcile('n6'), NotLeadingError);
+  await step(r, 'n6');
   assert.equal(patches, 1, 'no patch is sent once leadership is gone');
   const annotated = [...c.pods.values()].filter((p) => p.annotations['vpc.amazonaws.com/PrivateIPv4Address'] !== undefined);
   assert.equal(annotated.length, 1);
@@ -239,6 +251,6 @@ test('an instance EC2 cannot give us: a Warning event on the node says why and w
   assert.equal(denied[0]!.note.message, denied[1]!.note.message, 'no request ids, so repeats fold');
   assert.match(denied[0]!.note.message, /Grant the controller's IAM role ec2:DescribeInstances/);
   assert.equal(c.capacity.get('denied'), undefined, 'nothing advertised');
-  await r.reconcile('denied');
+  await step(r, 'denied');
   assert.equal(c.capacity.get('denied'), 144, 'the next run after the permission is granted manages the node');
 });

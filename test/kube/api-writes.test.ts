@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { useControlPlane } from '../harness/suite.ts';
 import { createOrReplaceObjects, createWindowsNode, createWindowsPod, deletePodNow, ensureNamespace } from '../harness/cluster-objects.ts';
 import { closeSharedConnections, createKubeClients, isForbidden, KubeApiError, loadKubeConfig, type KubeClients } from '../../pkg/adapters/kube/client.ts';
-import { annotatePod, patchNodeAnnotations, patchNodeCapacity } from '../../pkg/adapters/kube/patches.ts';
+import { annotatePod, patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../../pkg/adapters/kube/patches.ts';
 import { createEventRecorder } from '../../pkg/adapters/kube/events.ts';
 import { RESOURCE_NAME, POD_IP_ANNOTATION } from '../../pkg/core/contract.ts';
 
@@ -38,6 +38,43 @@ test('annotatePod: patched for the right UID, replaced for a re-created pod, gon
 
   await deletePodNow(admin, 'web-0', 'annotate');
   assert.equal(await annotatePod(c, { namespace: 'annotate', name: 'web-0', uid, annotations: { [POD_IP_ANNOTATION]: '10.0.0.5/32' } }), 'gone');
+});
+
+test('setPodAnnotationOnce: written once, never over another value, never on a re-created pod, whatever the cache said', async (t) => {
+  const c = adminClients(t);
+  const admin = plane().kubeConfig();
+  await ensureNamespace(admin, 'once');
+  const ann = async (name: string) => (await c.core.readNamespacedPod({ namespace: 'once', name })).metadata?.annotations ?? {};
+  const set = (name: string, uid: string, hasAnnotations: boolean, value: string) =>
+    setPodAnnotationOnce(c, { namespace: 'once', name, uid, hasAnnotations, key: POD_IP_ANNOTATION, value });
+
+  // A pod with no annotations map at all, and the cache right about it.
+  const bare = (await createWindowsPod(admin, { name: 'bare', namespace: 'once' })).metadata!.uid!;
+  assert.equal(await set('bare', bare, false, '10.0.0.5/32'), 'patched');
+  assert.equal((await ann('bare'))[POD_IP_ANNOTATION], '10.0.0.5/32');
+  // A second writer (a deposed leader, say) loses, in either form.
+  assert.equal(await set('bare', bare, true, '10.0.0.6/32'), 'refused');
+  assert.equal(await set('bare', bare, false, '10.0.0.6/32'), 'refused');
+  assert.equal((await ann('bare'))[POD_IP_ANNOTATION], '10.0.0.5/32');
+
+  // Other annotations are kept, and a cache that wrongly says "no annotations" still works.
+  const other = (await createWindowsPod(admin, { name: 'other', namespace: 'once' })).metadata!.uid!;
+  await annotatePod(c, { namespace: 'once', name: 'other', uid: other, annotations: { team: 'a' } });
+  assert.equal(await set('other', other, false, '10.0.0.7/32'), 'patched');
+  assert.deepEqual(await ann('other'), { team: 'a', [POD_IP_ANNOTATION]: '10.0.0.7/32' });
+
+  // A cache that wrongly says "has annotations" on a bare pod still works.
+  const late = (await createWindowsPod(admin, { name: 'late', namespace: 'once' })).metadata!.uid!;
+  assert.equal(await set('late', late, true, '10.0.0.8/32'), 'patched');
+  assert.equal((await ann('late'))[POD_IP_ANNOTATION], '10.0.0.8/32');
+
+  // Re-created under the same name: refused; deleted: gone.
+  await deletePodNow(admin, 'late', 'once');
+  await createWindowsPod(admin, { name: 'late', namespace: 'once' });
+  assert.equal(await set('late', late, false, '10.0.0.9/32'), 'refused');
+  assert.equal((await ann('late'))[POD_IP_ANNOTATION], undefined);
+  await deletePodNow(admin, 'late', 'once');
+  assert.equal(await set('late', late, false, '10.0.0.9/32'), 'gone');
 });
 
 test('patchNodeCapacity writes status.capacity through the status subresource, leaves other keys, null removes', async (t) => {

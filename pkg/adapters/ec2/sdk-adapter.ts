@@ -29,10 +29,14 @@ import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { classifyEc2Error } from '../../core/ec2/classify.ts';
 import { Ec2Error } from '../../core/ec2/errors.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../core/ec2/instance-limits.ts';
-import type { CidrReservation, Ec2Port, NetworkInterface, Subnet } from '../../core/ec2/port.ts';
+import { INSTANCES_PER_DESCRIBE, type CidrReservation, type Ec2Port, type NetworkInterface, type Subnet } from '../../core/ec2/port.ts';
 import { fromSdkEni, fromSdkInstance } from './sdk-mapping.ts';
 import { processEc2TokenBucket, systemClock, TokenBucket, type BucketClock } from '../../support/token-bucket.ts';
 import { VISIBILITY_WAIT_DEFAULTS, waitUntilVisible } from './visibility-wait.ts';
+import type { WriteFence } from '../../support/fence.ts';
+
+/** The calls that change an ENI: fenced by leadership. */
+const MUTATING_COMMANDS = new Set(['AssignPrivateIpAddressesCommand', 'UnassignPrivateIpAddressesCommand']);
 
 /** Upstream's defaults: 12 calls/s, burst 18, 3 attempts, 30 s per request. */
 export const EC2_ADAPTER_DEFAULTS = {
@@ -62,6 +66,11 @@ export interface Ec2AdapterOptions {
   visibilityWait?: { initialDelayMs?: number; maxTotalSleepMs?: number; clock?: BucketClock };
   /** Called once per EC2 API call, after the SDK's retries, with the classified error if it failed. */
   onCall?: (action: string, durationMs: number, error?: Ec2Error) => void;
+  /**
+   * Checked for every attempt of a call that changes the ENI, after its rate-limit token and right
+   * before signing: a replica that may no longer lead sends nothing (docs/controller.md, "Leadership").
+   */
+  fence?: WriteFence;
 }
 
 export interface Ec2Adapter extends Ec2Port {
@@ -94,8 +103,13 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
       ? options.rateLimit
       : processEc2TokenBucket(options.rateLimit ?? { ratePerSecond: EC2_ADAPTER_DEFAULTS.ratePerSecond, burst: EC2_ADAPTER_DEFAULTS.burst });
   // Before signing and inside the retry loop: every attempt, retries included, takes a token.
-  const takeToken: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
+  const fence = options.fence;
+  const takeToken: FinalizeRequestMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
     await bucket.take();
+    const command = (context as { commandName?: string }).commandName ?? '';
+    if (fence && MUTATING_COMMANDS.has(command) && !fence.allowed()) {
+      throw new Ec2Error('other', 'WinprefixNotLeading', command.replace(/Command$/, ''), `${command.replace(/Command$/, '')} not sent: this replica may no longer lead`);
+    }
     return next(args);
   };
   client.middlewareStack.addRelativeTo(
@@ -125,12 +139,12 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     return fromSdkEni(eni);
   };
 
-  const describeFiltered = async (filter: Filter): Promise<NetworkInterface[]> => {
+  const describeFiltered = async (...filters: Filter[]): Promise<NetworkInterface[]> => {
     const all: NetworkInterface[] = [];
     let nextToken: string | undefined;
     do {
       const out = await call('DescribeNetworkInterfaces', () =>
-        client.send(new DescribeNetworkInterfacesCommand({ Filters: [filter], MaxResults: 1000, NextToken: nextToken })),
+        client.send(new DescribeNetworkInterfacesCommand({ Filters: filters, MaxResults: 1000, NextToken: nextToken })),
       );
       for (const eni of out.NetworkInterfaces ?? []) all.push(fromSdkEni(eni));
       nextToken = out.NextToken || undefined;
@@ -163,6 +177,14 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
 
     describeInstanceInterfaces: (instanceId) => describeFiltered({ Name: 'attachment.instance-id', Values: [instanceId] }),
     describeInterface,
+    async describePrimaryInterfaces(instanceIds) {
+      const all: NetworkInterface[] = [];
+      for (let i = 0; i < instanceIds.length; i += INSTANCES_PER_DESCRIBE) {
+        const chunk = instanceIds.slice(i, i + INSTANCES_PER_DESCRIBE);
+        all.push(...(await describeFiltered({ Name: 'attachment.instance-id', Values: [...chunk] }, { Name: 'attachment.device-index', Values: ['0'] })));
+      }
+      return all;
+    },
     describeSubnetInterfaces: (subnetId) => describeFiltered({ Name: 'subnet-id', Values: [subnetId] }),
 
     async describeSubnet(subnetId) {

@@ -18,6 +18,7 @@ import {
 import { connectionSettings } from './kubeconfig.ts';
 import { shareConnections } from './connections.ts';
 import { TokenBucket } from '../../support/token-bucket.ts';
+import type { WriteFence } from '../../support/fence.ts';
 
 export { loadKubeConfig, mergeKubeConfigs, currentNamespace, KubeConfigError, type KubeConnectionOptions } from './kubeconfig.ts';
 export { shareConnections, closeSharedConnections } from './connections.ts';
@@ -38,6 +39,11 @@ export interface CreateKubeClientsOptions {
   /** Per-request timeout; defaults to the kubeconfig's `requestTimeoutMs` from loadKubeConfig. */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /**
+   * Checked after the rate limiter, right before a write (any method but GET) leaves: a replica that may
+   * no longer lead sends nothing, however long the request waited for its token.
+   */
+  fence?: WriteFence;
 }
 
 export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = {}): KubeClients {
@@ -57,6 +63,13 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     const bucket = new TokenBucket({ ratePerSecond: qps, burst: Math.max(1, Math.ceil(burst ?? qps)) });
     middleware.push(passThrough(async (ctx) => {
       await bucket.take();
+      return ctx;
+    }));
+  }
+  const fence = o.fence;
+  if (fence) {
+    middleware.push(passThrough(async (ctx) => {
+      if (ctx.getHttpMethod() !== 'GET') fence.check(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
       return ctx;
     }));
   }

@@ -13,6 +13,7 @@ import { KubeApiError, isAlreadyExists, isConflict, isNotFound } from './errors.
 import { decide, observe, released, type LeaseRecord, type Observation } from './lease-record.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
 import { abortableSleep as sleep } from '../../support/abortable-sleep.ts';
+import { fenceOf, type WriteFence } from '../../support/fence.ts';
 
 export interface LeaderElectionOptions {
   clients: { coordination: Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'> };
@@ -27,16 +28,25 @@ export interface LeaderElectionOptions {
   /** Time between attempts to acquire or renew (default 2 s). */
   retryPeriodMs: number;
   log?: Logger;
-  /** Called once we lead; `signal` aborts when leadership ends (lost, or cancelled). */
-  onStartedLeading: (signal: AbortSignal) => void;
+  /**
+   * Called once we lead; `signal` aborts when leadership ends (lost, or cancelled). `fence` allows
+   * writes only while the Lease we last renewed is valid by our own monotonic clock: from the moment
+   * the renewal was sent, for renewDeadlineMs (client-go's rule). Others wait leaseDurationMs from when
+   * they saw that renewal, so the difference is the margin for a write already on its way.
+   */
+  onStartedLeading: (signal: AbortSignal, fence: WriteFence) => void;
   /** Called once after leading ends (never if we never led). */
   onStoppedLeading: () => void;
   /** Cancels the election (and, when leading, leadership). */
   signal: AbortSignal;
   /** On cancel, clear the holder so the next replica need not wait a whole lease duration. */
   releaseOnCancel?: boolean;
+  /** Awaited after leading ends and before the Lease is released: the work started while leading finishing. */
+  beforeRelease?: () => Promise<void>;
   /** For tests. */
   now?: () => number;
+  /** For tests: a clock that does not jump with the wall clock. */
+  monotonic?: () => number;
 }
 
 /**
@@ -52,6 +62,11 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
     throw new RangeError(`retryPeriodMs (${o.retryPeriodMs}) must be > 0 and less than renewDeadlineMs (${o.renewDeadlineMs})`);
   }
   const now = o.now ?? Date.now;
+  const monotonic = o.monotonic ?? (() => performance.now());
+  /** When the last successful acquire or renew was sent, on the monotonic clock. */
+  let validFrom = Number.NEGATIVE_INFINITY;
+  let leadingNow = false;
+  const fence = fenceOf(() => leadingNow && monotonic() < validFrom + o.renewDeadlineMs);
   const log = (o.log ?? silentLogger).child({ lease: `${o.namespace}/${o.name}`, identity: o.identity });
   let observed: Observation | undefined;
   let lastRead: V1Lease | undefined;
@@ -123,7 +138,11 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
   // Acquire.
   let acquired = false;
   while (!o.signal.aborted) {
-    if ((acquired = await attempt())) break;
+    const sent = monotonic();
+    if ((acquired = await attempt())) {
+      validFrom = sent;
+      break;
+    }
     await sleep(jitter(o.retryPeriodMs), o.signal);
   }
   if (o.signal.aborted) {
@@ -134,31 +153,45 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
   }
 
   const leading = new AbortController();
+  leadingNow = true;
   log.info('started leading');
   try {
-    o.onStartedLeading(leading.signal);
+    o.onStartedLeading(leading.signal, fence);
   } catch (err) {
     log.error('onStartedLeading threw', { err });
   }
 
-  // Renew until we miss the deadline or are cancelled.
-  let lastRenew = now();
+  // Renew until we miss the deadline or are cancelled. Deadlines are on the monotonic clock: a pause
+  // (SIGSTOP, a frozen VM) past the deadline ends leadership the moment the process runs again.
   while (!o.signal.aborted) {
     await sleep(o.retryPeriodMs, o.signal);
     if (o.signal.aborted) break;
-    const ok = await withDeadline(attempt(), Math.max(0, lastRenew + o.renewDeadlineMs - now()));
-    if (ok) {
-      lastRenew = now();
+    if (monotonic() >= validFrom + o.renewDeadlineMs) {
+      log.warn('lost leadership: the Lease may have lapsed while this process was not running', { renewDeadlineMs: o.renewDeadlineMs });
+      break;
+    }
+    const sent = monotonic();
+    const ok = await withDeadline(attempt(), Math.max(0, validFrom + o.renewDeadlineMs - monotonic()));
+    if (ok && monotonic() < validFrom + o.renewDeadlineMs) {
+      validFrom = sent;
       continue;
     }
-    if (now() - lastRenew >= o.renewDeadlineMs) {
+    if (monotonic() - validFrom >= o.renewDeadlineMs) {
       log.warn('lost leadership: could not renew within the renew deadline', { renewDeadlineMs: o.renewDeadlineMs });
       break;
     }
   }
 
-  if (o.signal.aborted && o.releaseOnCancel) await release(o, lastRead, now, log);
+  // Told to stop, the Lease is still ours (the fence keeps checking its validity): the caller's work
+  // started while leading may finish. Lost, nothing more may be written from here on.
+  const cancelled = o.signal.aborted;
+  if (!cancelled) leadingNow = false;
   leading.abort();
+  // The caller's reconcilers stop on `leading` and drain what they have in flight; only then is the Lease
+  // given back, so the next leader never acts while one of our writes can still land.
+  await o.beforeRelease?.();
+  leadingNow = false;
+  if (cancelled && o.releaseOnCancel) await release(o, lastRead, now, log);
   log.info('stopped leading');
   try {
     o.onStoppedLeading();

@@ -41,6 +41,51 @@ export async function annotatePod(
   }
 }
 
+export type SetOnceResult = 'patched' | 'gone' | 'refused';
+
+/**
+ * Sets one annotation on the pod with this UID only if the pod does not carry it yet, as one JSON
+ * patch whose `test` operations are the precondition: the API server applies all of it or nothing.
+ * A writer that lost a race (another replica, a deposed leader resumed after a pause) gets `refused`
+ * instead of overwriting. `test` with value null passes only for an absent member (kube-apiserver
+ * 1.36, checked in test/kube/api-writes.test.ts); a pod without any annotations needs the map added
+ * whole, so `hasAnnotations` (from the cache) picks the form, and the other form is tried once when
+ * the cache was out of date.
+ */
+export async function setPodAnnotationOnce(
+  c: PatchClients,
+  o: { namespace: string; name: string; uid: string; hasAnnotations: boolean; key: string; value: string },
+): Promise<SetOnceResult> {
+  if (!o.uid) throw new TypeError(`setPodAnnotationOnce ${o.namespace}/${o.name}: uid is empty; pass the pod's metadata.uid so a re-created pod is not patched`);
+  const member = `/metadata/annotations/${o.key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  const forms = [
+    [
+      { op: 'test', path: '/metadata/uid', value: o.uid },
+      { op: 'test', path: member, value: null },
+      { op: 'add', path: member, value: o.value },
+    ],
+    [
+      { op: 'test', path: '/metadata/uid', value: o.uid },
+      { op: 'test', path: '/metadata/annotations', value: null },
+      { op: 'add', path: '/metadata/annotations', value: { [o.key]: o.value } },
+    ],
+  ];
+  if (!o.hasAnnotations) forms.reverse();
+  for (const body of forms) {
+    try {
+      await c.core.patchNamespacedPod({ namespace: o.namespace, name: o.name, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+      return 'patched';
+    } catch (err) {
+      if (isNotFound(err)) return 'gone';
+      const k = KubeApiError.from(err);
+      // 422 Invalid: a test failed (another UID, the annotation already there, or the map's presence not
+      // as the cache said); 409: the object changed under the write. Either way nothing was written.
+      if (!(k instanceof KubeApiError && (k.status === 422 || k.status === 409))) throw k;
+    }
+  }
+  return 'refused';
+}
+
 function isUidMismatch(err: unknown): boolean {
   const k = KubeApiError.from(err);
   return k instanceof KubeApiError && k.reason === 'Invalid' && k.causes.some((c) => c.field === 'metadata.uid');
