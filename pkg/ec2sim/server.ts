@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { actionHandler } from './actions.ts';
 import { Counters } from './counters.ts';
+import { callerOf, Journal } from './journal.ts';
 import { FaultError, Faults, type FaultConfig } from './faults.ts';
 import { QueryParams } from './query-params.ts';
 import { SimError, WorldError } from './sim-error.ts';
@@ -42,6 +43,8 @@ export interface Ec2Simulator {
   world: World;
   faults: Faults;
   counters: Counters;
+  /** Every EC2 call with its caller's access key id and when it was acted on. */
+  journal: Journal;
   close(): Promise<void>;
 }
 
@@ -50,8 +53,9 @@ export async function startEc2Simulator(options: Ec2SimulatorOptions): Promise<E
   const faults = new Faults();
   if (options.faults) faults.set(options.faults);
   const counters = new Counters();
+  const journal = new Journal();
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(req, res, { world, faults, counters }).catch((err: unknown) => {
+    handle(req, res, { world, faults, counters, journal }).catch((err: unknown) => {
       if (!res.headersSent) sendError(res, new SimError('InternalError', `simulator bug: ${String(err)}`, 500), randomUUID());
       else res.destroy();
     });
@@ -72,6 +76,7 @@ export async function startEc2Simulator(options: Ec2SimulatorOptions): Promise<E
     world,
     faults,
     counters,
+    journal,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -84,6 +89,7 @@ interface State {
   world: World;
   faults: Faults;
   counters: Counters;
+  journal: Journal;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, state: State): Promise<void> {
@@ -106,18 +112,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: State): 
   }
   const decision = state.faults.decide(action);
   if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
+  const caller = callerOf(req.headers.authorization);
+  const log = (outcome: 'ok' | 'error' | 'throttled' | 'failed') => {
+    state.counters.record(action, outcome);
+    state.journal.record({ at: Date.now(), action, caller, outcome });
+  };
   if (decision.outcome === 'throttle') {
-    state.counters.record(action, 'throttled');
+    log('throttled');
     sendError(res, new SimError('RequestLimitExceeded', 'Request limit exceeded.', 503), requestId);
     return;
   }
   if (decision.outcome === 'unauthorized') {
-    state.counters.record(action, 'error');
+    log('error');
     sendError(res, new SimError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403), requestId);
     return;
   }
   if (decision.outcome === 'fail') {
-    state.counters.record(action, 'failed');
+    log('failed');
     sendError(res, new SimError('InternalError', 'An internal error has occurred', 500), requestId);
     return;
   }
@@ -125,10 +136,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: State): 
     const handler = actionHandler(action);
     if (!params.get('Version')) throw new SimError('MissingParameter', 'The request must contain the parameter Version');
     const xml = responseXml(action, requestId, handler({ world: state.world, faults: state.faults, params: new QueryParams(params) }));
-    state.counters.record(action, 'ok');
+    log('ok');
     send(res, 200, 'text/xml;charset=UTF-8', xml, requestId);
   } catch (err) {
-    state.counters.record(action, 'error');
+    log('error');
     if (err instanceof SimError) sendError(res, err, requestId);
     else sendError(res, new SimError('InternalError', `simulator bug in ${action}: ${String(err)}`, 500), requestId);
   }
