@@ -240,6 +240,9 @@ export class NodeReconciler {
 
   async #drive(node: NodeView, entry: NodeEntry, managed: ManagedNode, cluster: ClusterConfigView): Promise<ReconcileOutcome> {
     const { clock, claims } = this.#d;
+    // A replica whose Lease may have lapsed plans nothing: whatever it decided could not be written, and
+    // deciding again on every answer would spin until the leader election notices.
+    if (!this.#d.fence.allowed()) return {};
     const m = managed.memory;
     const now = clock.now();
     const inbox = managed.inbox;
@@ -295,8 +298,10 @@ export class NodeReconciler {
       this.#track(
         this.#d.writes.annotatePod(p.pod, p.annotation).then(
           (outcome) => deliver((b) => b.patches.push({ podUid: p.pod.uid, outcome: outcome === 'patched' ? 'patched' : outcome === 'gone' ? 'gone' : 'refused' })),
-          (err: unknown) =>
-            deliver((b) => b.patches.push({ podUid: p.pod.uid, outcome: err instanceof NotLeadingError ? 'fenced' : 'failed', message: (err as Error)?.message ?? String(err) })),
+          (err: unknown) => {
+            if (err instanceof NotLeadingError) log.debug('annotation not sent: this replica no longer leads', { node: node.name, pod: `${p.pod.namespace}/${p.pod.name}` });
+            deliver((b) => b.patches.push({ podUid: p.pod.uid, outcome: err instanceof NotLeadingError ? 'fenced' : 'failed', message: (err as Error)?.message ?? String(err) }));
+          },
         ),
       );
     }

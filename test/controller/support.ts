@@ -76,6 +76,8 @@ export interface StartControllerOptions {
   args?: string[];
   /** Wait until this replica leads (its /metrics says winprefix_leader 1). Default true. */
   waitForLeader?: boolean;
+  /** Extra environment, e.g. AWS_ACCESS_KEY_ID so the simulator's journal tells replicas apart. */
+  env?: Record<string, string>;
 }
 
 export async function startController(o: StartControllerOptions): Promise<ControllerProcess> {
@@ -107,7 +109,7 @@ export async function startController(o: StartControllerOptions): Promise<Contro
     command,
     args: fullArgs,
     logPath: join(logDir, 'controller.log'),
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-west-2', NO_COLOR: '1' },
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-west-2', NO_COLOR: '1', ...o.env },
   });
   const get = async (port: number, path: string) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`);

@@ -24,6 +24,8 @@ export interface PatchInFlight {
   annotation: string;
   /** Where the address came from, for the ResourceAllocated event ("prefix 10.0.16.0/28"). */
   source: string;
+  /** Set when the patch failed with its fate unknown: sent again (same address) at this time, not before. */
+  retryAt?: number;
 }
 
 export interface ManagedNodeMemory {
@@ -36,6 +38,11 @@ export interface ManagedNodeMemory {
   annotated: Set<string>;
   /** Patches sent and not yet answered, by pod UID: the pod is not planned again meanwhile. */
   patching: Map<string, PatchInFlight>;
+  /**
+   * Pods whose patch was refused (or found the pod gone), by UID, and when they may be planned again: the
+   * cache showing the pod's new state usually arrives sooner; this keeps a lagging cache from a tight loop.
+   */
+  holdOff: Map<string, number>;
   /** Each waiting pod's current failure reason, since when, and whether the pod was told. */
   failureShown: Map<string, { reason: string; since: number; shown: boolean }>;
   /** Capacity as the API server last acknowledged it (or found on the node); undefined when absent. */
@@ -58,6 +65,7 @@ export function newNodeMemory(instance: NodeInstance, pool: NodePool, configKey:
     mode,
     annotated: new Set(o.annotated),
     patching: new Map(),
+    holdOff: new Map(),
     failureShown: new Map(),
     capacity: o.capacity,
     capacityInFlight: undefined,

@@ -202,9 +202,19 @@ function applyEc2Result(m: ManagedNodeMemory, result: Ec2Result, i: NodeRunInput
 
 function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs, plan: NodeRunPlan, log: Log, retryIn: (ms: number) => void, byUid: ReadonlyMap<string, PodFacts>): void {
   const sent = m.patching.get(r.podUid);
-  if (!sent) return;
-  m.patching.delete(r.podUid);
+  // This replica is stepping down: the patch stays "in flight" so the pod is not planned again; the pool
+  // is about to be dropped.
+  if (!sent || r.outcome === 'fenced') return;
   const pod = byUid.get(r.podUid);
+  if (r.outcome === 'failed') {
+    // It may have landed: keep the reservation, and send the same address again after a pause (an API
+    // server that fails fast must not be hammered in a loop).
+    sent.retryAt = i.now + PATCH_RETRY_MS;
+    retryIn(PATCH_RETRY_MS);
+    log('warn', 'annotating pod failed; will retry', { podUid: r.podUid, pod: pod ? `${pod.namespace}/${pod.name}` : undefined, error: r.message });
+    return;
+  }
+  m.patching.delete(r.podUid);
   switch (r.outcome) {
     case 'patched': {
       m.annotated.add(r.podUid);
@@ -227,23 +237,21 @@ function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs
       // in case the cache still shows the old pod or has not shown the annotation someone else wrote.
       m.pool.release(r.podUid, i.now);
       plan.released.push(r.podUid);
+      m.holdOff.set(r.podUid, i.now + PATCH_RETRY_MS);
       retryIn(PATCH_RETRY_MS);
       log('debug', 'annotation not written; address returned', { podUid: r.podUid, ip: sent.ip, outcome: r.outcome });
       return;
     }
-    case 'failed':
-      // It may have landed: keep the reservation, so the retry writes the same address.
-      retryIn(PATCH_RETRY_MS);
-      log('warn', 'annotating pod failed; will retry', { podUid: r.podUid, pod: pod ? `${pod.namespace}/${pod.name}` : undefined, error: r.message });
-      return;
-    case 'fenced':
-      // This replica is stepping down; the pool is about to be dropped.
-      return;
   }
 }
 
 function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPlan, log: Log, retryIn: (ms: number) => void, nodeRef: ObjectRef): void {
   const { now, node } = i;
+  for (const [uid, sent] of m.patching) {
+    if (sent.retryAt === undefined) continue;
+    if (sent.retryAt <= now) m.patching.delete(uid);
+    else retryIn(sent.retryAt - now);
+  }
   const before = m.pool.holders();
   const pods = planPods({ pods: i.pods, assigned: before, annotated: m.annotated, inFlight: m.patching });
   for (const uid of pods.release) {
@@ -266,7 +274,13 @@ function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPla
   const present = new Set(i.pods.map((p) => p.uid));
   for (const uid of m.failureShown.keys()) if (!present.has(uid)) m.failureShown.delete(uid);
 
+  for (const [uid, until] of m.holdOff) if (until <= now || !present.has(uid)) m.holdOff.delete(uid);
   for (const pod of pods.assign) {
+    const until = m.holdOff.get(pod.uid);
+    if (until !== undefined) {
+      retryIn(until - now);
+      continue;
+    }
     const r = m.pool.assign(pod.uid, now);
     if (r.ok) {
       const source = r.source.kind === 'prefix' ? `prefix ${r.source.prefix}` : 'a secondary IP';
