@@ -9,8 +9,8 @@ import { dashboardQueries, declaredMetricFamilies as declaredFamilies, loadDashb
 
 /**
  * Re-sync and quarantine series another branch is adding to metrics.ts at the same time, named in
- * the dashboard already. Tolerated here only while metrics.ts lacks them; the todo test below lists
- * them until they land, then this set should be emptied.
+ * the dashboard already. Tolerated here only while metrics.ts lacks them; the last test below is
+ * skipped, naming them, until they land, then this set should be emptied.
  */
 const ANNOUNCED = new Set(['winprefix_quarantined_addresses', 'winprefix_ec2_resyncs_total', 'winprefix_ec2_contradictions_total', 'winprefix_ec2_resync_pass_duration_seconds']);
 
@@ -74,7 +74,9 @@ test('each series the SRE panels need is on the dashboard', (t) => {
   if (notShown.length > 0) t.diagnostic(`declared but on no panel: ${notShown.join(', ')}`);
 });
 
-test('announced re-sync and quarantine series have landed in metrics.ts', { todo: 'until the re-sync/quarantine branch merges; then empty ANNOUNCED' }, () => {
+const notLanded = [...ANNOUNCED].filter((n) => !declaredFamilies().has(n));
+test('announced re-sync and quarantine series have landed in metrics.ts', { skip: notLanded.length > 0 ? `not in pkg/controller/metrics.ts yet: ${notLanded.join(', ')}` : false }, (t) => {
   const families = declaredFamilies();
-  assert.deepEqual([...ANNOUNCED].filter((n) => !families.has(n)), []);
+  for (const name of ANNOUNCED) assert.ok(families.has(name), name);
+  t.diagnostic('all announced series are declared: ANNOUNCED in pkg/controller/dashboard.test.ts can be emptied');
 });
