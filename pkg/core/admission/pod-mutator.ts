@@ -3,7 +3,7 @@
  * The pod mutating webhook (/mutate-v1-pod): Windows pods get request and limit "1" of
  * vpc.amazonaws.com/PrivateIPv4Address on their first container, so the scheduler only places
  * them on nodes with a free address. Same wire result as upstream's pod_webhook.go, plus
- * required node affinity on the OS label, which upstream ignores (its gap #29).
+ * required node affinity on the OS label, which upstream ignores (docs/upstream-differences.md #29).
  */
 import { OS_LABEL, OS_LABEL_BETA, RESOURCE_NAME, WINDOWS } from '../contract.ts';
 import { allowed, escapePointer, patched, type AdmissionReview, type JsonPatchOp } from './review.ts';
