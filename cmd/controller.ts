@@ -15,7 +15,7 @@ import { DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install
 import { parseBindAddress } from '../pkg/support/bind-address.ts';
 import { metricsAuthDefault } from '../pkg/controller/listeners.ts';
 
-/** Listener defaults: loopback only; the install manifest opens them explicitly (see docs/controller.md, Metrics). */
+/** Listener defaults: loopback only; the install manifest opens them explicitly (see docs/controller.md, "Metrics"). */
 const DEFAULT_METRICS_BIND = '127.0.0.1:8080';
 const DEFAULT_HEALTH_BIND = '127.0.0.1:8081';
 

@@ -71,7 +71,7 @@ export function rbacObjects(o: InstallOptions, subject: { kind: 'ServiceAccount'
   ];
 }
 
-/** Bind Prometheus's service account to this to scrape /metrics (docs/controller.md, Metrics). */
+/** Bind Prometheus's service account to this to scrape /metrics (docs/controller.md, "Metrics"). */
 export function metricsReaderRole(): K8sObject {
   return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: METRICS_READER_ROLE, labels: LABELS }, rules: metricsReaderRules() };
 }
@@ -216,7 +216,7 @@ const NOTES: Record<string, string[]> = {
     `# HTTPS; a caller needs a bearer token whose user RBAC allows to get /metrics (ClusterRole ${METRICS_READER_ROLE}),`,
     '# checked with TokenReview and SubjectAccessReview. Without these flags both listen on 127.0.0.1 only.',
   ],
-  [`ClusterRole/${METRICS_READER_ROLE}`]: [`# Bind Prometheus's service account to ${METRICS_READER_ROLE} to scrape /metrics (see docs/controller.md, Metrics).`],
+  [`ClusterRole/${METRICS_READER_ROLE}`]: [`# Bind Prometheus's service account to ${METRICS_READER_ROLE} to scrape /metrics (see docs/controller.md, 'Metrics').`],
 };
 
 export function renderInstallManifest(o: InstallOptions): string {

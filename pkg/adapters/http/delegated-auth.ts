@@ -71,7 +71,7 @@ export function createDelegatedAuth(o: DelegatedAuthOptions): DelegatedAuth {
   const unauthorized = (why: string): AuthDecision => ({
     ok: false,
     status: 401,
-    body: `Unauthorized: ${why}. Send "Authorization: Bearer TOKEN" with the token of a service account bound to ClusterRole ${o.readerRole} (see docs/controller.md, Metrics).\n`,
+    body: `Unauthorized: ${why}. Send "Authorization: Bearer TOKEN" with the token of a service account bound to ClusterRole ${o.readerRole} (see docs/controller.md, "Metrics").\n`,
     headers: { 'www-authenticate': 'Bearer realm="winprefix-metrics"' },
   });
   const unavailable = (call: string, err: unknown): AuthDecision => {
