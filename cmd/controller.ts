@@ -12,6 +12,19 @@ import { parseDuration } from '../pkg/support/duration.ts';
 import { DEFAULT_RELEASE_HOLD_DOWN_MS } from '../pkg/core/ipam/pool.ts';
 import { isLogLevel, type LogLevel } from '../pkg/support/log.ts';
 import { DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
+import { parseBindAddress } from '../pkg/support/bind-address.ts';
+import { metricsAuthDefault } from '../pkg/controller/listeners.ts';
+
+/** Listener defaults: loopback only; the install manifest opens them explicitly (see docs/controller.md, "Metrics"). */
+const DEFAULT_METRICS_BIND = '127.0.0.1:8080';
+const DEFAULT_HEALTH_BIND = '127.0.0.1:8081';
+
+/** Flags that were renamed: giving one stops the start with what to write instead. */
+const RENAMED_FLAGS: Record<string, string> = {
+  'metrics-port': `--metrics-bind-address HOST:PORT (default ${DEFAULT_METRICS_BIND}; :PORT for every interface)`,
+  'health-port': `--health-probe-bind-address HOST:PORT (default ${DEFAULT_HEALTH_BIND}; :PORT for every interface)`,
+  'probe-host': `the host part of --metrics-bind-address and --health-probe-bind-address (both default to 127.0.0.1)`,
+};
 
 function configMapRef(text: string): { namespace: string; name: string } {
   const parts = text.split('/');
@@ -53,7 +66,13 @@ async function run(argv: Record<string, unknown>): Promise<number> {
   const level = String(argv['log-level']);
   if (!isLogLevel(level)) throw new Error(`--log-level "${level}": use debug, info, warn or error`);
   const d = (flag: string) => parseDuration(argv[flag] as string, flag);
+  for (const [old, replacement] of Object.entries(RENAMED_FLAGS)) {
+    if (argv[old] !== undefined) throw new Error(`--${old} was replaced: use ${replacement}`);
+  }
   const webhookHost = String(argv['webhook-host']);
+  const metricsBind = parseBindAddress(String(argv['metrics-bind-address']), '--metrics-bind-address');
+  const metricsCertDir = argv['metrics-cert-dir'] as string | undefined;
+  if (metricsCertDir !== undefined && metricsCertDir.trim() === '') throw new Error('--metrics-cert-dir "": name the folder holding tls.crt and tls.key, or leave the flag out for plain HTTP');
   const options: RunOptions = {
     kubeconfig: argv.kubeconfig as string | undefined,
     configMap: configMapRef(String(argv.configmap)),
@@ -76,10 +95,12 @@ async function run(argv: Record<string, unknown>): Promise<number> {
     certDir: argv['cert-dir'] as string | undefined,
     webhookHost,
     webhookPort: port(argv, 'webhook-port'),
-    // Probes and metrics listen where the webhook does unless told otherwise (loopback in the sandbox).
-    metricsHost: (argv['probe-host'] as string | undefined) ?? webhookHost,
-    metricsPort: port(argv, 'metrics-port'),
-    healthPort: port(argv, 'health-port'),
+    metrics: {
+      bind: metricsBind,
+      auth: metricsAuthDefault(metricsBind, argv['metrics-auth'] as boolean | undefined),
+      certDir: metricsCertDir,
+    },
+    health: parseBindAddress(String(argv['health-probe-bind-address']), '--health-probe-bind-address'),
     logLevel: level as LogLevel,
     identity: argv.identity as string | undefined,
     controllerUsernames: ((argv['controller-username'] as string[] | undefined) ?? []).map(String),
@@ -142,9 +163,14 @@ async function main(): Promise<number> {
           .option('cert-dir', { type: 'string', describe: 'Directory with tls.crt and tls.key for the webhooks (reloaded on change)' })
           .option('webhook-host', { type: 'string', default: '0.0.0.0', describe: 'Address the webhook server listens on' })
           .option('webhook-port', { type: 'number', default: 9443, describe: 'HTTPS port of the webhooks' })
-          .option('probe-host', { type: 'string', describe: 'Address of the metrics and health servers (default: --webhook-host)' })
-          .option('metrics-port', { type: 'number', default: 8080, describe: 'Port of /metrics' })
-          .option('health-port', { type: 'number', default: 8081, describe: 'Port of /healthz and /readyz' })
+          .option('metrics-bind-address', { type: 'string', default: DEFAULT_METRICS_BIND, describe: 'HOST:PORT of /metrics (:PORT for every interface, 0 for none)' })
+          .option('metrics-auth', { type: 'boolean', describe: 'Require a bearer token that RBAC allows to get /metrics (TokenReview + SubjectAccessReview); default: on unless the metrics address is loopback' })
+          .option('metrics-cert-dir', { type: 'string', describe: 'Serve /metrics over HTTPS with tls.crt and tls.key from this folder (reloaded on change)' })
+          .option('health-probe-bind-address', { type: 'string', default: DEFAULT_HEALTH_BIND, describe: 'HOST:PORT of /healthz and /readyz (:PORT for every interface, 0 for none)' })
+          // Renamed; kept only to say so (see RENAMED_FLAGS).
+          .option('probe-host', { type: 'string', hidden: true })
+          .option('metrics-port', { type: 'string', hidden: true })
+          .option('health-port', { type: 'string', hidden: true })
           .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] })
           .option('identity', { type: 'string', describe: 'Leader-election identity (default: POD_NAME or host name, plus a random suffix)' })
           .option('controller-username', { type: 'string', array: true, describe: 'Extra usernames allowed to set the IP annotation' })

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { build, ENTRY_POINTS } from './build.ts';
 import { resolveControlPlaneAssets } from '../test/harness/assets.ts';
+import { resolvePromtool } from '../test/harness/promtool.ts';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -40,6 +41,15 @@ if (!unitOnly) {
   env.KUBEBUILDER_ASSETS = assets.dir;
   if (assets.kubeApiserver) env.TEST_ASSET_KUBE_APISERVER = assets.kubeApiserver;
   if (assets.etcd) env.TEST_ASSET_ETCD = assets.etcd;
+  step('promtool (Prometheus\'s checker, for the /metrics and dashboard tests)');
+  const promtool = await resolvePromtool({ log: (line) => console.error(line) });
+  if ('path' in promtool) {
+    env.PROMTOOL = promtool.path;
+    console.error(`${promtool.version} (${promtool.source})`);
+  } else {
+    // The tests that need it skip and print this reason; everything else still runs.
+    console.error(`promtool unavailable, its tests will skip: ${promtool.skip}`);
+  }
 }
 
 step(unitOnly ? 'unit tests' : 'all tests');

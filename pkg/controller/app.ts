@@ -9,13 +9,12 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { CONTROLLER_NAME, RESOURCE_NAME, POD_IP_ANNOTATION, NODE_STATUS_ANNOTATION } from '../core/contract.ts';
 import { createEc2Adapter } from '../adapters/ec2/sdk-adapter.ts';
-import { startProbeServer } from '../adapters/http/probes.ts';
 import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../adapters/kube/client.ts';
 import { createEventRecorder } from '../adapters/kube/events.ts';
 import { runLeaderElection } from '../adapters/kube/leader-election.ts';
 import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
 import { patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../adapters/kube/patches.ts';
-import { createRegistry, PROMETHEUS_CONTENT_TYPE } from '../support/metrics-registry.ts';
+import { createRegistry } from '../support/metrics-registry.ts';
 import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH, type RunningServer } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
 import { ALWAYS_ALLOWED, fenceOf, type WriteFence } from '../support/fence.ts';
@@ -24,6 +23,8 @@ import { runIpamController } from './ipam-controller.ts';
 import { createControllerMetrics } from './metrics.ts';
 import type { NodeWrites, Timings } from './ports.ts';
 import { whoAmI } from '../adapters/kube/whoami.ts';
+import type { BindAddress } from '../support/bind-address.ts';
+import { startHealthListener, startMetricsListener, type MetricsListen } from './listeners.ts';
 
 export interface RunOptions {
   kubeconfig: string | undefined;
@@ -42,9 +43,10 @@ export interface RunOptions {
   certDir: string | undefined;
   webhookHost: string;
   webhookPort: number;
-  metricsHost: string;
-  metricsPort: number;
-  healthPort: number;
+  /** /metrics: where, whether callers must authenticate, HTTPS or not. */
+  metrics: MetricsListen;
+  /** /healthz and /readyz; undefined: not served. */
+  health: BindAddress | undefined;
   logLevel: LogLevel;
   identity: string | undefined;
   /** Extra usernames allowed to write the IP annotation (besides our own, found with SelfSubjectReview). */
@@ -110,25 +112,18 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
       log.warn('no --cert-dir: admission webhooks are not served by this replica');
     }
     let leading = false;
-    const health = await startProbeServer({
-      host: o.metricsHost,
-      port: o.healthPort,
-      routes: {
-        '/healthz': () => ({ status: 200, body: 'ok\n' }),
-        '/readyz': () =>
-          config.synced() && (admission !== undefined || !o.certDir)
-            ? { status: 200, body: `ready${leading ? ' (leader)' : ''}\n` }
-            : { status: 503, body: 'waiting for the ConfigMap cache\n' },
-      },
+    const health = await startHealthListener({
+      bind: o.health,
+      log,
+      ready: () =>
+        config.synced() && (admission !== undefined || !o.certDir)
+          ? { status: 200, body: `ready${leading ? ' (leader)' : ''}\n` }
+          : { status: 503, body: 'waiting for the ConfigMap cache\n' },
     });
-    closers.push(() => health.close());
-    const metricsServer = await startProbeServer({
-      host: o.metricsHost,
-      port: o.metricsPort,
-      routes: { '/metrics': () => ({ status: 200, body: registry.render(), contentType: PROMETHEUS_CONTENT_TYPE }) },
-    });
-    closers.push(() => metricsServer.close());
-    log.info('serving', { webhookPort: admission?.port ?? null, healthPort: health.port, metricsPort: metricsServer.port, controllerUsernames: usernames });
+    if (health) closers.push(() => health.close());
+    const metricsServer = await startMetricsListener({ listen: o.metrics, registry, clients, now: () => systemClock.now(), log });
+    if (metricsServer) closers.push(() => metricsServer.close());
+    log.info('serving', { webhookPort: admission?.port ?? null, healthPort: health?.port ?? null, metricsPort: metricsServer?.port ?? null, controllerUsernames: usernames });
 
     // The reconcilers stop before the Lease is released, so two leaders never overlap.
     const reconcilersStop = new AbortController();

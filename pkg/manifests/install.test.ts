@@ -11,7 +11,7 @@ test('the rendered manifest parses back to the install objects, plus a commented
   const docs = (loadAll(text) as unknown[]).filter((d) => d !== null && d !== undefined) as Obj[];
   assert.deepEqual(docs, JSON.parse(JSON.stringify(installObjects(DEFAULT_INSTALL))));
   assert.deepEqual(docs.map((d) => d.kind), [
-    'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Role', 'RoleBinding',
+    'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Role', 'RoleBinding', 'ClusterRole',
     'Issuer', 'Certificate', 'Deployment', 'Service', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
   ]);
   assert.match(text, /^# {3}enable-windows-ipam: "true"/m);
@@ -39,4 +39,18 @@ test('RBAC can be bound to a plain user for the least-privilege test', () => {
   for (const b of bindings) assert.deepEqual(b.subjects, [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'winprefix-test' }]);
   const roles = objs.filter((o) => o.kind === 'Role');
   assert.deepEqual(roles.map((r) => r.metadata.namespace), ['kube-system', 'winprefix-system']);
+});
+
+test('listeners: health on every interface for the kubelet, metrics on every interface over HTTPS with token checks, each said why', () => {
+  const text = renderInstallManifest(DEFAULT_INSTALL);
+  const deployment = installObjects(DEFAULT_INSTALL).find((o) => o.kind === 'Deployment') as { spec: { template: { spec: { containers: Array<{ args: string[]; ports: Array<{ name: string; containerPort: number }>; livenessProbe: { httpGet: { port: number } } }> } } } };
+  const c = deployment.spec.template.spec.containers[0]!;
+  assert.ok(c.args.includes('--health-probe-bind-address=:8081'));
+  assert.ok(c.args.includes('--metrics-bind-address=:8443'));
+  assert.ok(c.args.includes('--metrics-cert-dir=/tmp/k8s-webhook-server/serving-certs'), 'metrics over HTTPS with the mounted certificate');
+  assert.ok(!c.args.some((a) => a.startsWith('--metrics-auth')), 'authentication stays at its default (on off loopback)');
+  assert.equal(c.livenessProbe.httpGet.port, 8081);
+  assert.deepEqual(c.ports.map((p) => `${p.name}:${p.containerPort}`), ['webhook:9443', 'https-metrics:8443', 'health:8081']);
+  assert.match(text, /the kubelet\n# probes the pod IP/);
+  assert.match(text, /# Bind Prometheus's service account to winprefix-metrics-reader/);
 });

@@ -6,7 +6,7 @@
  */
 import { dump } from 'js-yaml';
 import { CONTROLLER_NAME, ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../core/contract.ts';
-import { configMapRules, controllerClusterRules, leaderElectionRules } from './rbac.ts';
+import { configMapRules, controllerClusterRules, leaderElectionRules, METRICS_READER_ROLE, metricsReaderRules } from './rbac.ts';
 import { webhookConfigurations } from './webhooks.ts';
 
 export interface InstallOptions {
@@ -34,7 +34,8 @@ type K8sObject = Record<string, unknown>;
 const NAME = CONTROLLER_NAME;
 const LABELS = { 'app.kubernetes.io/name': 'winprefix', 'app.kubernetes.io/component': 'controller' };
 const WEBHOOK_PORT = 9443;
-const METRICS_PORT = 8080;
+/** HTTPS with bearer tokens (the controller's default 8080 is plain HTTP on loopback). */
+const METRICS_PORT = 8443;
 const HEALTH_PORT = 8081;
 const CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
 const CERT_NAME = `${NAME}-webhook`;
@@ -68,6 +69,11 @@ export function rbacObjects(o: InstallOptions, subject: { kind: 'ServiceAccount'
     ...role(`${NAME}-config`, o.configMap.namespace, configMapRules(o.configMap.name)),
     ...role(`${NAME}-leader-election`, o.namespace, leaderElectionRules(o.leaseName)),
   ];
+}
+
+/** Bind Prometheus's service account to this to scrape /metrics (docs/controller.md, "Metrics"). */
+export function metricsReaderRole(): K8sObject {
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: METRICS_READER_ROLE, labels: LABELS }, rules: metricsReaderRules() };
 }
 
 function certificateObjects(o: InstallOptions): K8sObject[] {
@@ -124,13 +130,17 @@ function deployment(o: InstallOptions): K8sObject {
                 `--leader-election-id=${o.leaseName}`,
                 `--cert-dir=${CERT_DIR}`,
                 `--webhook-port=${WEBHOOK_PORT}`,
-                `--metrics-port=${METRICS_PORT}`,
-                `--health-port=${HEALTH_PORT}`,
+                // Every interface, so Prometheus can reach it; hence a bearer token checked with the API server
+                // (on by default off loopback) and HTTPS with the webhook's cert-manager certificate.
+                `--metrics-bind-address=:${METRICS_PORT}`,
+                `--metrics-cert-dir=${CERT_DIR}`,
+                // Every interface: the kubelet probes the pod IP, never the pod's loopback.
+                `--health-probe-bind-address=:${HEALTH_PORT}`,
               ],
               env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
               ports: [
                 { name: 'webhook', containerPort: WEBHOOK_PORT },
-                { name: 'metrics', containerPort: METRICS_PORT },
+                { name: 'https-metrics', containerPort: METRICS_PORT },
                 { name: 'health', containerPort: HEALTH_PORT },
               ],
               livenessProbe: probe('/healthz'),
@@ -156,7 +166,7 @@ function service(o: InstallOptions): K8sObject {
       selector: LABELS,
       ports: [
         { name: 'webhook', port: 443, targetPort: WEBHOOK_PORT },
-        { name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT },
+        { name: 'https-metrics', port: METRICS_PORT, targetPort: METRICS_PORT },
       ],
     },
   };
@@ -167,6 +177,7 @@ export function installObjects(o: InstallOptions): K8sObject[] {
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace, labels: LABELS } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: o.namespace, labels: LABELS } },
     ...rbacObjects(o),
+    metricsReaderRole(),
     ...certificateObjects(o),
     deployment(o),
     service(o),
@@ -197,7 +208,22 @@ function exampleConfigMap(o: InstallOptions): string {
   ].join('\n');
 }
 
+/** Said above an object in the rendered YAML (comments do not survive dump()). */
+const NOTES: Record<string, string[]> = {
+  Deployment: [
+    '# Listeners: webhooks on :9443 (HTTPS). Health probes on :8081 on every interface, because the kubelet',
+    '# probes the pod IP, not the pod\'s loopback; they serve only /healthz and /readyz. Metrics on :8443 over',
+    `# HTTPS; a caller needs a bearer token whose user RBAC allows to get /metrics (ClusterRole ${METRICS_READER_ROLE}),`,
+    '# checked with TokenReview and SubjectAccessReview. Without these flags both listen on 127.0.0.1 only.',
+  ],
+  [`ClusterRole/${METRICS_READER_ROLE}`]: [`# Bind Prometheus's service account to ${METRICS_READER_ROLE} to scrape /metrics (see docs/controller.md, 'Metrics').`],
+};
+
 export function renderInstallManifest(o: InstallOptions): string {
-  const docs = installObjects(o).map((obj) => dump(obj, { lineWidth: 120, noRefs: true }).trimEnd());
+  const docs = installObjects(o).map((obj) => {
+    const meta = obj.metadata as { name?: string } | undefined;
+    const notes = NOTES[`${String(obj.kind)}/${meta?.name ?? ''}`] ?? NOTES[String(obj.kind)] ?? [];
+    return [...notes, dump(obj, { lineWidth: 120, noRefs: true }).trimEnd()].join('\n');
+  });
   return ['# winprefix controller: install manifest (requires cert-manager for the webhook certificate)', ...docs.map((d) => `---\n${d}`), `---\n${exampleConfigMap(o)}`].join('\n') + '\n';
 }

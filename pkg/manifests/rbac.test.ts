@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configMapRules, controllerClusterRules, leaderElectionRules, type PolicyRule } from './rbac.ts';
+import { configMapRules, controllerClusterRules, leaderElectionRules, METRICS_READER_ROLE, metricsReaderRules, type PolicyRule } from './rbac.ts';
+import { DEFAULT_INSTALL, installObjects } from './install.ts';
 
 /**
  * Every Kubernetes API call the controller makes, as the RBAC verb and resource it needs. A list
@@ -22,6 +23,8 @@ const CALLS: Record<string, { group: string; resource: string; verbs: string[] }
   readNamespacedLease: { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get'] },
   createNamespacedLease: { group: 'coordination.k8s.io', resource: 'leases', verbs: ['create'] },
   replaceNamespacedLease: { group: 'coordination.k8s.io', resource: 'leases', verbs: ['update'] },
+  createTokenReview: { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'] },
+  createSubjectAccessReview: { group: 'authorization.k8s.io', resource: 'subjectaccessreviews', verbs: ['create'] },
 };
 
 function sourceFiles(dir: string): string[] {
@@ -40,7 +43,7 @@ test('RBAC grants exactly the verbs the controller code calls, no more and no fe
   const root = join(import.meta.dirname, '..');
   const used = new Set<string>();
   for (const file of [...sourceFiles(join(root, 'controller')), ...sourceFiles(join(root, 'adapters', 'kube'))]) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:core|coordination)\.(\w+)\(/g)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:core|coordination|authentication|authorization)\.(\w+)\(/g)) {
       const call = CALLS[m[1]!];
       assert.ok(call, `${file} calls ${m[1]}: add it to CALLS with the RBAC verb it needs, and to pkg/manifests/rbac.ts`);
       for (const v of call.verbs) used.add(`${call.group}/${call.resource}:${v}`);
@@ -48,4 +51,18 @@ test('RBAC grants exactly the verbs the controller code calls, no more and no fe
   }
   const rules = granted([...controllerClusterRules(), ...configMapRules('amazon-vpc-cni'), ...leaderElectionRules('winprefix-controller')]);
   assert.deepEqual([...rules].sort(), [...used].sort());
+});
+
+test('the calls the scan looks for are the ones the metrics listener makes', () => {
+  // Guards the scan itself: if the adapter stopped calling through these names, the test above would pass vacuously.
+  const source = readFileSync(join(import.meta.dirname, '..', 'adapters', 'kube', 'access-review.ts'), 'utf8');
+  assert.match(source, /authentication\.createTokenReview\(/);
+  assert.match(source, /authorization\.createSubjectAccessReview\(/);
+});
+
+test('the manifest ships the metrics reader ClusterRole under the name 401 and 403 answers give', () => {
+  const reader = installObjects(DEFAULT_INSTALL).find((o) => o.kind === 'ClusterRole' && (o.metadata as { name: string }).name === METRICS_READER_ROLE);
+  assert.ok(reader, `a ClusterRole ${METRICS_READER_ROLE}`);
+  assert.deepEqual(reader.rules, metricsReaderRules());
+  assert.deepEqual(metricsReaderRules(), [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
 });

@@ -12,7 +12,7 @@ export interface PolicyRule {
   resourceNames?: string[];
 }
 
-/** Cluster-wide needs: nodes and pods anywhere, events on nodes, pods and the ConfigMap. */
+/** Cluster-wide needs: nodes and pods anywhere, events on nodes, pods and the ConfigMap, reviews for /metrics. */
 export function controllerClusterRules(): PolicyRule[] {
   return [
     // Node reflector; the status annotation is a merge patch on the node. Nothing reads one node
@@ -25,7 +25,23 @@ export function controllerClusterRules(): PolicyRule[] {
     // Our events (core/v1, so kubectl describe shows them; repeats are patched) on pods, nodes and
     // the ConfigMap; watching them tells us which nodes another IPAM controller claims.
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'list', 'watch'] },
+    // /metrics callers: whose bearer token is this (TokenReview), may they get /metrics (SubjectAccessReview).
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
   ];
+}
+
+export interface NonResourcePolicyRule {
+  nonResourceURLs: string[];
+  verbs: string[];
+}
+
+/** The ClusterRole a scraper (Prometheus's service account) is bound to; 401 and 403 answers name it. */
+export const METRICS_READER_ROLE = 'winprefix-metrics-reader';
+
+/** What that role allows: reading /metrics, nothing else. */
+export function metricsReaderRules(): NonResourcePolicyRule[] {
+  return [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }];
 }
 
 /** In the ConfigMap's namespace: that one ConfigMap, through a reflector with a metadata.name field selector. */

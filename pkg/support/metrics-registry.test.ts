@@ -51,12 +51,38 @@ test('label values and help text are escaped; unlabelled metrics start at 0; rem
   assert.ok(text.includes('c_total 0\n'));
 });
 
-test('mistakes fail loudly: duplicate names, unknown labels, negative counter increments, bad names', () => {
+test('mistakes fail loudly: duplicate names, unknown or missing labels, negative counter increments, bad names', () => {
   const r = createRegistry();
   const c = r.counter({ name: 'x_total', help: 'h', labelNames: ['a'] });
   assert.throws(() => r.counter({ name: 'x_total', help: 'h' }), /already registered/);
   assert.throws(() => c.inc({ b: '1' }), /no label "b"/);
+  assert.throws(() => c.inc({}), /needs a value for label "a"/);
   assert.throws(() => c.inc({ a: '1' }, -1), /only go up/);
   assert.throws(() => r.gauge({ name: 'bad-name', help: 'h' }), /invalid metric name/);
   assert.throws(() => r.histogram({ name: 'h', help: 'h', labelNames: ['le'], buckets: [1] }), /invalid label name "le"/);
+  assert.throws(() => r.histogram({ name: 'h2', help: 'h', buckets: [1, 2, 1] }), /bucket bound twice/);
+});
+
+test('names promtool check metrics would flag are refused when the metric is created', () => {
+  const r = createRegistry();
+  const refused: Array<[() => unknown, RegExp]> = [
+    [() => r.counter({ name: 'winprefix_ec2_calls', help: 'h' }), /must end in "_total"/],
+    [() => r.gauge({ name: 'winprefix_pods_total', help: 'h' }), /must not end in "_total"/],
+    [() => r.gauge({ name: 'winprefix_pods_count', help: 'h' }), /must not end in "_count"/],
+    [() => r.gauge({ name: 'winprefix_latency_ms', help: 'h' }), /abbreviates a unit/],
+    [() => r.histogram({ name: 'winprefix_latency_milliseconds', help: 'h', buckets: [1] }), /base unit "seconds"/],
+    [() => r.gauge({ name: 'winprefix_uptime_hours', help: 'h' }), /base unit "seconds"/],
+    [() => r.gauge({ name: 'winprefix_queue_gauge', help: 'h' }), /names its type "gauge"/],
+    [() => r.gauge({ name: 'winprefixQueueDepth', help: 'h' }), /snake_case/],
+    [() => r.gauge({ name: 'winprefix:queue_depth', help: 'h' }), /recording rules/],
+    [() => r.gauge({ name: 'winprefix_queue_depth', help: ' ' }), /no help text/],
+    [() => r.gauge({ name: 'winprefix_x', help: 'h', labelNames: ['quantile'] }), /invalid label name "quantile"/],
+    [() => r.gauge({ name: 'winprefix_y', help: 'h', labelNames: ['nodeName'] }), /invalid label name "nodeName"/],
+    [() => r.gauge({ name: 'winprefix_z', help: 'h', labelNames: ['node', 'node'] }), /listed twice/],
+  ];
+  for (const [make, says] of refused) assert.throws(make, says);
+  // Allowed: base units; "_sum" inside a name; a one-letter first word (promtool looks for "_h", not "h").
+  assert.doesNotThrow(() => r.histogram({ name: 'winprefix_ec2_call_duration_seconds', help: 'h', buckets: [1] }));
+  assert.doesNotThrow(() => r.counter({ name: 'winprefix_checksum_errors_total', help: 'h' }));
+  assert.doesNotThrow(() => r.gauge({ name: 'h', help: 'h' }));
 });

@@ -3,6 +3,10 @@
  * A small Prometheus registry in the text exposition format 0.0.4: counters, gauges and
  * histograms with labels. Created in the composition root and passed down; there is no global
  * default registry, so tests get fresh metrics and nothing registers twice.
+ *
+ * Names, help and labels are checked when a metric is created, against the rules Prometheus's own
+ * linter (`promtool check metrics`) applies, so a badly named series fails a unit test instead of
+ * reaching a scrape.
  */
 
 export type Labels = Record<string, string | number>;
@@ -40,8 +44,63 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 /** Seconds buckets for latencies from 5 ms to 2 min. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+// snake_case only: the text format allows capitals and ':', but promtool flags camelCase, and ':' is
+// reserved for recording rules.
+const NAME_RE = /^[a-z_][a-z0-9_]*$/;
+const LABEL_RE = /^[a-z_][a-z0-9_]*$/;
+/** Labels the exposition format gives a meaning of its own (histogram buckets, summary quantiles). */
+const RESERVED_LABELS = ['le', 'quantile'];
+/** Abbreviated units promtool rejects as a name part ("_ms", "_sec", ...): spell out the base unit. */
+const UNIT_ABBREVIATIONS = ['s', 'ms', 'us', 'ns', 'sec', 'b', 'kb', 'mb', 'gb', 'tb', 'pb', 'm', 'h', 'd'];
+/** Non-base time and size units promtool rejects (alone or after an SI prefix such as milli), with the base unit to use. */
+const NON_BASE_UNITS: Record<string, string> = { minutes: 'seconds', hours: 'seconds', days: 'seconds', weeks: 'seconds', bits: 'bytes' };
+const UNIT_PREFIXES = ['pico', 'nano', 'micro', 'milli', 'centi', 'deci', 'deca', 'hecto', 'kilo', 'kibi', 'mega', 'mibi', 'giga', 'gibi', 'tera', 'tebi', 'peta', 'pebi'];
+const BASE_UNITS = ['seconds', 'bytes'];
+
+type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/** The base unit to use instead of `part` ("milliseconds" -> "seconds"), or undefined when `part` is fine. */
+function baseUnitFor(part: string): string | undefined {
+  if (NON_BASE_UNITS[part]) return NON_BASE_UNITS[part];
+  for (const prefix of UNIT_PREFIXES) {
+    if (!part.startsWith(prefix)) continue;
+    const unit = part.slice(prefix.length);
+    if (BASE_UNITS.includes(unit)) return unit;
+    if (NON_BASE_UNITS[unit]) return NON_BASE_UNITS[unit];
+  }
+  return undefined;
+}
+
+/** Why `promtool check metrics` would flag this family, or undefined when it is clean. */
+function lintProblem(name: string, type: MetricType, help: string, labelNames: readonly string[]): string | undefined {
+  if (!NAME_RE.test(name)) return `invalid metric name "${name}": use snake_case, [a-z_][a-z0-9_]* (':' is for recording rules)`;
+  if (help.trim() === '') return `metric "${name}" has no help text: say what it counts and in which unit`;
+  const parts = name.split('_');
+  // As promtool: type names and abbreviations count only after an underscore, units anywhere.
+  const suffixParts = parts.slice(1);
+  for (const t of ['counter', 'gauge', 'histogram', 'summary']) {
+    if (suffixParts.includes(t)) return `metric "${name}" names its type "${t}": drop it, the TYPE line says so`;
+  }
+  for (const part of suffixParts) {
+    if (UNIT_ABBREVIATIONS.includes(part)) return `metric "${name}" abbreviates a unit ("_${part}"): spell out the base unit, e.g. _seconds or _bytes`;
+  }
+  for (const part of parts) {
+    const base = baseUnitFor(part);
+    if (base) return `metric "${name}" uses "${part}": use the base unit "${base}" and scale the value`;
+  }
+  if (type === 'counter' && !name.endsWith('_total')) return `counter "${name}" must end in "_total"`;
+  if (type !== 'counter' && name.endsWith('_total')) return `${type} "${name}" must not end in "_total": that suffix marks a counter`;
+  for (const suffix of ['_bucket', '_count', '_sum']) {
+    if (name.endsWith(suffix)) return `metric "${name}" must not end in "${suffix}": the exposition uses it for histogram series`;
+  }
+  const seen = new Set<string>();
+  for (const l of labelNames) {
+    if (!LABEL_RE.test(l) || l.startsWith('__') || RESERVED_LABELS.includes(l)) return `invalid label name "${l}" on metric "${name}": use snake_case, not __*, le or quantile`;
+    if (seen.has(l)) return `label "${l}" is listed twice on metric "${name}"`;
+    seen.add(l);
+  }
+  return undefined;
+}
 
 interface Family {
   render(out: string[]): void;
@@ -50,22 +109,24 @@ interface Family {
 export function createRegistry(): MetricsRegistry {
   const families = new Map<string, Family>();
 
-  const register = (o: MetricOptions, type: string, extraReserved: string[] = []): { labelNames: readonly string[]; header: string[] } => {
-    if (!NAME_RE.test(o.name)) throw new TypeError(`invalid metric name "${o.name}": use [a-zA-Z_:][a-zA-Z0-9_:]*`);
-    if (families.has(o.name)) throw new TypeError(`metric "${o.name}" is already registered: create each metric once and pass it down`);
+  const register = (o: MetricOptions, type: MetricType): { labelNames: readonly string[]; header: string[] } => {
     const labelNames = o.labelNames ?? [];
-    for (const l of labelNames) {
-      if (!LABEL_RE.test(l) || l.startsWith('__') || extraReserved.includes(l)) throw new TypeError(`invalid label name "${l}" on metric "${o.name}"`);
-    }
+    const problem = lintProblem(o.name, type, o.help, labelNames);
+    if (problem) throw new TypeError(problem);
+    if (families.has(o.name)) throw new TypeError(`metric "${o.name}" is already registered: create each metric once and pass it down`);
     return { labelNames, header: [`# HELP ${o.name} ${escapeHelp(o.help)}`, `# TYPE ${o.name} ${type}`] };
   };
 
+  // Every label, every time: a forgotten one would become an empty value, a separate series that no
+  // dashboard selector matches.
   const keyOf = (name: string, labelNames: readonly string[], labels: Labels | undefined): string => {
     const given = labels ?? {};
     for (const k of Object.keys(given)) {
       if (!labelNames.includes(k)) throw new TypeError(`metric "${name}" has no label "${k}" (labels: ${labelNames.join(', ') || 'none'})`);
     }
-    return JSON.stringify(labelNames.map((l) => String(given[l] ?? '')));
+    const missing = labelNames.filter((l) => given[l] === undefined);
+    if (missing.length > 0) throw new TypeError(`metric "${name}" needs a value for label ${missing.map((l) => `"${l}"`).join(', ')}`);
+    return JSON.stringify(labelNames.map((l) => String(given[l])));
   };
 
   const labelText = (labelNames: readonly string[], key: string, extra?: [string, string]): string => {
@@ -114,9 +175,11 @@ export function createRegistry(): MetricsRegistry {
       };
     },
     histogram(o) {
-      const { labelNames, header } = register(o, 'histogram', ['le']);
+      const { labelNames, header } = register(o, 'histogram');
       const buckets = [...o.buckets].sort((a, b) => a - b);
-      if (buckets.length === 0 || buckets.some((b) => !Number.isFinite(b))) throw new TypeError(`histogram "${o.name}" needs finite buckets`);
+      if (buckets.length === 0 || buckets.some((b) => !Number.isFinite(b))) throw new TypeError(`histogram "${o.name}" needs finite buckets (+Inf is added by itself)`);
+      // Two buckets with one bound would give two series with the same le.
+      if (buckets.some((b, i) => i > 0 && b === buckets[i - 1])) throw new TypeError(`histogram "${o.name}" lists a bucket bound twice: ${buckets.join(', ')}`);
       const series = new Map<string, { counts: number[]; sum: number; count: number }>();
       families.set(o.name, {
         render(out) {

@@ -49,8 +49,8 @@ export async function startControllerProcess(o: ControllerProcessOptions): Promi
       '--cert-dir', o.certDir,
       '--webhook-port', String(webhookPort),
       '--webhook-host', '127.0.0.1',
-      '--metrics-port', String(metricsPort),
-      '--health-port', String(healthPort),
+      '--metrics-bind-address', `127.0.0.1:${metricsPort}`,
+      '--health-probe-bind-address', `127.0.0.1:${healthPort}`,
       ...(o.extraArgs ?? []),
     ],
     env: {

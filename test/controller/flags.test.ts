@@ -16,6 +16,13 @@ const cases: Array<{ args: string[]; says: RegExp }> = [
   { args: ['run', '--log-level', 'loud'], says: /log-level.*"loud"/ },
   { args: ['run', '--kubeconfig', '/nonexistent/kubeconfig'], says: /kubeconfig file \/nonexistent\/kubeconfig \(from --kubeconfig\) does not exist/ },
   { args: ['bogus'], says: /Unknown argument: bogus/ },
+  { args: ['run', '--metrics-bind-address', '8080'], says: /--metrics-bind-address "8080": not an address with a port; use HOST:PORT/ },
+  { args: ['run', '--health-probe-bind-address=127.0.0.1:0'], says: /--health-probe-bind-address "127\.0\.0\.1:0": port 0 is not from 1 to 65535/ },
+  { args: ['run', '--metrics-cert-dir='], says: /--metrics-cert-dir "": name the folder/ },
+  // Renamed flags stop the start with the new spelling instead of being ignored.
+  { args: ['run', '--metrics-port', '8080'], says: /--metrics-port was replaced: use --metrics-bind-address HOST:PORT/ },
+  { args: ['run', '--health-port=8081'], says: /--health-port was replaced: use --health-probe-bind-address HOST:PORT/ },
+  { args: ['run', '--probe-host', '0.0.0.0'], says: /--probe-host was replaced: use the host part of --metrics-bind-address and --health-probe-bind-address/ },
   // Not a number would otherwise render `replicas: .nan` into the install manifest.
   { args: ['manifests', '--replicas', 'abc'], says: /--replicas "abc": use a whole number of at least 0/ },
   { args: ['manifests', '--replicas', '1.5'], says: /--replicas "1\.5": use a whole number/ },

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { Agent, request } from 'undici';
 import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, NODE_STATUS_ANNOTATION, OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import type { WorldSpec } from '../../pkg/ec2sim/world-spec.ts';
@@ -78,6 +79,11 @@ export interface StartControllerOptions {
   waitForLeader?: boolean;
   /** Extra environment, e.g. AWS_ACCESS_KEY_ID so the simulator's journal tells replicas apart. */
   env?: Record<string, string>;
+  /**
+   * How `metrics()` reaches a /metrics that needs credentials: a bearer token, and the CA of the
+   * certificate when the controller runs with --metrics-cert-dir (then the URL is https).
+   */
+  metricsAccess?: { token: string; caPem?: string };
 }
 
 export async function startController(o: StartControllerOptions): Promise<ControllerProcess> {
@@ -94,8 +100,8 @@ export async function startController(o: StartControllerOptions): Promise<Contro
     `--cert-dir=${serving.certDir}`,
     '--webhook-host=127.0.0.1',
     `--webhook-port=${webhook}`,
-    `--metrics-port=${metricsPort}`,
-    `--health-port=${health}`,
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    `--health-probe-bind-address=127.0.0.1:${health}`,
     '--log-level=debug',
     `--identity=${o.name}`,
     ...FAST_TIMINGS,
@@ -115,14 +121,30 @@ export async function startController(o: StartControllerOptions): Promise<Contro
     const res = await fetch(`http://127.0.0.1:${port}${path}`);
     return { status: res.status, body: await res.text() };
   };
+  const access = o.metricsAccess;
+  const metricsAgent = access?.caPem ? new Agent({ connect: { ca: access.caPem } }) : undefined;
+  const scrape = async (): Promise<string> => {
+    if (!access) return (await get(metricsPort, '/metrics')).body;
+    const res = await request(`${metricsAgent ? 'https' : 'http'}://127.0.0.1:${metricsPort}/metrics`, {
+      headers: { authorization: `Bearer ${access.token}` },
+      ...(metricsAgent ? { dispatcher: metricsAgent } : {}),
+    });
+    const body = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`GET /metrics with the test's token: HTTP ${res.statusCode}: ${body}`);
+    return body;
+  };
   const cp: ControllerProcess = {
     proc,
     ports: { webhook, metrics: metricsPort, health },
-    metrics: async () => (await get(metricsPort, '/metrics')).body,
-    stop: () => proc.stop(10_000),
+    metrics: scrape,
+    stop: async () => {
+      await proc.stop(10_000);
+      await metricsAgent?.close();
+    },
     kill: async () => {
       proc.killNow();
       await proc.exited;
+      await metricsAgent?.close();
     },
   };
   try {

@@ -39,8 +39,16 @@ export class CertError extends Error {
   }
 }
 
+/** Which server the pair is for, and the flag that names its folder: messages say both. */
+export interface CertPurpose {
+  what: string;
+  flag: string;
+}
+
+const WEBHOOK: CertPurpose = { what: 'webhook', flag: '--cert-dir' };
+
 /** Reads and checks a key pair; throws CertError naming the file and the fix. */
-export function readKeyPair(certDir: string): KeyPair {
+export function readKeyPair(certDir: string, purpose: CertPurpose = WEBHOOK): KeyPair {
   const certPath = join(certDir, CERT_FILE);
   const keyPath = join(certDir, KEY_FILE);
   let cert: Buffer;
@@ -49,7 +57,7 @@ export function readKeyPair(certDir: string): KeyPair {
     cert = readFileSync(certPath);
     key = readFileSync(keyPath);
   } catch (err) {
-    throw new CertError(`cannot read the webhook serving certificate (${certPath}, ${keyPath}): ${(err as Error).message}; mount the cert-manager Secret there or pass --cert-dir`, { cause: err });
+    throw new CertError(`cannot read the ${purpose.what} serving certificate (${certPath}, ${keyPath}): ${(err as Error).message}; mount the cert-manager Secret there or pass ${purpose.flag}`, { cause: err });
   }
   try {
     // Fails on a key that does not match the certificate, or on garbage.
@@ -60,26 +68,27 @@ export function readKeyPair(certDir: string): KeyPair {
   return { cert, key };
 }
 
-export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: KeyPair) => void }): CertWatcher {
+export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: KeyPair) => void; purpose?: CertPurpose }): CertWatcher {
+  const purpose = o.purpose ?? WEBHOOK;
   // Stamp before reading, as the poll does: files swapped in between are then seen as a change
   // on the next poll, instead of the new stamp hiding them behind the old pair until the next rotation.
   let stamp = fingerprint(o.certDir);
-  let pair = readKeyPair(o.certDir);
+  let pair = readKeyPair(o.certDir, purpose);
   let reportedBad = '';
   const timer = setInterval(() => {
     const now = fingerprint(o.certDir);
     if (now === stamp || now === reportedBad) return;
     try {
-      const next = readKeyPair(o.certDir);
+      const next = readKeyPair(o.certDir, purpose);
       stamp = now;
       pair = next;
-      o.log.info('webhook serving certificate reloaded', { certDir: o.certDir });
+      o.log.info(`${purpose.what} serving certificate reloaded`, { certDir: o.certDir });
       o.onChange(next);
     } catch (err) {
       // Mid-rotation the cert may be new and the key still old: keep serving the old pair and
       // look again when the files change next (reported once per state of the files).
       reportedBad = now;
-      o.log.warn('new webhook certificate not usable yet; still serving the previous one', { err });
+      o.log.warn(`new ${purpose.what} certificate not usable yet; still serving the previous one`, { err });
     }
   }, o.intervalMs ?? 1000);
   timer.unref();

@@ -5,6 +5,8 @@
  * that constructs client-node API objects.
  */
 import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   EventsV1Api,
@@ -28,6 +30,10 @@ export interface KubeClients {
   core: CoreV1Api;
   coordination: CoordinationV1Api;
   events: EventsV1Api;
+  /** TokenReview (who is this bearer token?), for /metrics callers. */
+  authentication: AuthenticationV1Api;
+  /** SubjectAccessReview (may this user do that?), for /metrics callers. */
+  authorization: AuthorizationV1Api;
   kc: KubeConfig;
 }
 
@@ -89,6 +95,8 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     core: new CoreV1Api(config),
     coordination: new CoordinationV1Api(config),
     events: new EventsV1Api(config),
+    authentication: new AuthenticationV1Api(config),
+    authorization: new AuthorizationV1Api(config),
     kc,
   };
 }
