@@ -14,6 +14,7 @@ import {
   type Middleware,
   type RequestContext,
   type ResponseContext,
+  VersionApi,
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
 import { shareConnections } from './connections.ts';
@@ -27,6 +28,8 @@ export interface KubeClients {
   core: CoreV1Api;
   coordination: CoordinationV1Api;
   events: EventsV1Api;
+  /** GET /version (what `controller manifests --admission auto` chooses by). */
+  version: VersionApi;
   kc: KubeConfig;
 }
 
@@ -76,6 +79,7 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     core: new CoreV1Api(config),
     coordination: new CoordinationV1Api(config),
     events: new EventsV1Api(config),
+    version: new VersionApi(config),
     kc,
   };
 }
