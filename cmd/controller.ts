@@ -121,6 +121,7 @@ async function admissionForm(argv: Record<string, unknown>): Promise<AdmissionFo
   if (!ADMISSION_CHOICES.includes(choice)) throw new Error(`--admission "${choice}": use ${ADMISSION_CHOICES.join(', ')}`);
   const flagVersion = argv['kubernetes-version'] as string | undefined;
   if (flagVersion !== undefined) return chooseAdmissionForm(choice, parseKubernetesVersion(flagVersion), '--kubernetes-version');
+  // The flags are valid: only now is the cluster asked.
   const explicit = argv.kubeconfig as string | undefined;
   let version: KubernetesVersion | undefined;
   let source: string;
@@ -204,21 +205,20 @@ async function main(): Promise<number> {
           .option('kubeconfig', { type: 'string', describe: 'Kubeconfig naming the cluster whose version --admission auto reads (default: KUBECONFIG, ~/.kube/config)' })
           .option('controller-username', { type: 'string', array: true, describe: 'Extra usernames allowed to set the IP annotation, besides the ServiceAccount' }),
       async (argv) => {
+        // Every flag is checked before the cluster is asked for its version or anything is printed.
+        const install = {
+          ...DEFAULT_INSTALL,
+          namespace: argv.namespace,
+          image: argv.image,
+          configMap: configMapRef(argv.configmap),
+          clusterName: argv['cluster-name'],
+          region: argv.region,
+          replicas: numberFlag(argv, 'replicas', { min: 0, integer: true }),
+          controllerUsernames: ((argv['controller-username'] as string[] | undefined) ?? []).map(String),
+        };
         const admission = await admissionForm(argv as Record<string, unknown>);
         process.stderr.write(`manifests: ${describeForm(admission)} (${admission.reason})\n`);
-        process.stdout.write(
-          renderInstallManifest({
-            ...DEFAULT_INSTALL,
-            namespace: argv.namespace,
-            image: argv.image,
-            configMap: configMapRef(argv.configmap),
-            clusterName: argv['cluster-name'],
-            region: argv.region,
-            replicas: numberFlag(argv, 'replicas', { min: 0, integer: true }),
-            admission,
-            controllerUsernames: ((argv['controller-username'] as string[] | undefined) ?? []).map(String),
-          }),
-        );
+        process.stdout.write(renderInstallManifest({ ...install, admission }));
       },
     )
     .strict()
