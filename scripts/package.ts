@@ -3,7 +3,7 @@
  * LICENSE into dist/winprefix_linux_amd64.tar.gz, and writes krew.yaml with that archive's sha256.
  * Usage: node scripts/package.ts [--out-dir DIR] [--manifest PATH] [--release-base URL]
  *
- * Why each step (stack-notes section 4, users-and-anchors section 3):
+ * Why each step (docs/platform-notes.md, "Single executables"; docs/plugin.md, "Packaging"):
  * - Node 24's SEA main must be CommonJS, so the plugin is bundled again as CJS; yargs reads
  *   import.meta.url, which is empty in CJS, so an injected shim defines it from __filename.
  * - Optional native requires (ws, debug, SigV4a) would print "only supports loading built-in modules"

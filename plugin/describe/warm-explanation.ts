@@ -1,7 +1,7 @@
 /**
  * @module
  * How many free addresses the warm targets explain, by upstream's formulas
- * (upstream-windows-ipam section 3.3 and 3.4): anything free beyond that is a leak, unless its
+ * (docs/upstream-differences.md, "Warm-target formulas"): anything free beyond that is a leak, unless its
  * mode is being drained, in which case no free address of it is explained. Pure.
  */
 import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';

@@ -1,5 +1,5 @@
 /**
- * stack-notes 1.10: client-node 2.0.1 opens a TLS connection per API call. shareConnections()
+ * client-node 2.0.1 opens a TLS connection per API call (docs/platform-notes.md, "Connections"). shareConnections()
  * must bring 50 sequential calls down to one or two connections. Connections are counted at a
  * loopback TCP forwarder in front of the real kube-apiserver.
  */

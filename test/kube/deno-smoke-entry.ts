@@ -1,7 +1,7 @@
 /**
  * @module
  * Run under Deno (bundled) by deno.test.ts: exercises the adapters whose behaviour differs
- * between runtimes (stack-notes 2: undici connections, AbortError on stop, node:https servers,
+ * between runtimes (docs/platform-notes.md, "Deno": undici connections, AbortError on stop, node:https servers,
  * TLS reload) against the real kube-apiserver, and prints one JSON line with what it saw.
  * Usage: deno run ... bundle.js <kubeconfig> <webhook cert dir> <tcp proxy port> <unique tag> <rotated cert dir>
  * The webhook cert dir is replaced with the rotated pair during the run (the test grants write access to it only).

@@ -3,12 +3,12 @@
  * One keep-alive connection pool per (cluster, user, TLS material) instead of one per request.
  *
  * Why: client-node 2.0.1 builds a fresh undici Agent inside every `applySecurityAuthentication`
- * call (stack-notes 1.10), so every API call and every watch pays a TLS handshake: 50 calls made
- * 50 connections. Memoizing the private `createDispatcher` brings that to one or two. The key
- * includes a digest of the CA, client certificate and key, so a rotated client certificate
- * (exec plugin, cert-manager, kubelet rotation) gets a fresh pool, and the old pool is closed
- * once its in-flight requests finish. test/kube/connections.test.ts counts TLS handshakes at a
- * server: if a client-node upgrade renames the private method, it fails there.
+ * call (docs/platform-notes.md, "Connections"), so every API call and every watch pays a TLS
+ * handshake: 50 calls made 50 connections. Memoizing the private `createDispatcher` brings that
+ * to one or two. The key includes a digest of the CA, client certificate and key, so a rotated
+ * client certificate (exec plugin, cert-manager, kubelet rotation) gets a fresh pool, and the old
+ * pool is closed once its in-flight requests finish. test/kube/connections.test.ts counts TLS
+ * handshakes at a server: if a client-node upgrade renames the private method, it fails there.
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -31,7 +31,7 @@ export function shareConnections(kc: KubeConfig): KubeConfig {
   // behaviour is pinned by the connection-counting integration test.
   const target = kc as unknown as { createDispatcher: CreateDispatcher };
   if (typeof target.createDispatcher !== 'function') {
-    throw new Error('shareConnections: this @kubernetes/client-node has no KubeConfig.createDispatcher; re-check stack-notes 1.10 for the upgrade');
+    throw new Error('shareConnections: this @kubernetes/client-node has no KubeConfig.createDispatcher; re-check docs/platform-notes.md, "Connections", for the upgrade');
   }
   const original = target.createDispatcher.bind(kc);
   const state: Shared = { pools: new Map() };

@@ -3,7 +3,7 @@
  * Kubernetes Events, written the way client-go's recorder does it: fire-and-forget, repeated
  * events folded into one object whose `count` and `lastTimestamp` grow, and a per-object
  * token bucket so a pod stuck in a retry loop cannot flood etcd. core/v1 Events are used
- * because `kubectl describe` shows them; they need no MicroTime (stack-notes 1.7).
+ * because `kubectl describe` shows them; they need no MicroTime (docs/platform-notes.md, "MicroTime and events").
  *
  * Node events use the node name as `involvedObject.uid`, as the kubelet and upstream do:
  * `kubectl describe node` selects events by `involvedObject.uid=<node name>`.

@@ -1,12 +1,13 @@
 /**
  * @module
  * Leader election on a coordination.k8s.io/v1 Lease, client-go's algorithm (client-node has no
- * helper, stack-notes 1.8). The decision logic is pure (lease-record.ts); this module does the
- * API calls, the timing and the callbacks.
+ * helper: docs/platform-notes.md, "Leader election"). The decision logic is pure
+ * (lease-record.ts); this module does the API calls, the timing and the callbacks.
  *
  * Times are written as V1MicroTime: a plain Date serializes with 3 fractional digits and the
- * API server rejects it (stack-notes 1.7). Writes carry the resourceVersion we read, so two
- * candidates racing for an expired lease cannot both win (one gets 409).
+ * API server rejects it (docs/platform-notes.md, "MicroTime and events"). Writes carry the
+ * resourceVersion we read, so two candidates racing for an expired lease cannot both win (one
+ * gets 409).
  */
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { KubeApiError, isAlreadyExists, isConflict, isNotFound } from './errors.ts';

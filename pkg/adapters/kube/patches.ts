@@ -1,8 +1,9 @@
 /**
  * @module
  * The writes the controller makes to pods and nodes, each with the content type and
- * subresource it needs (stack-notes 1.5 and 1.6: without an explicit Content-Type client-node
- * sends json-patch+json and an object body fails with 400/415).
+ * subresource it needs (docs/platform-notes.md, "Patch content types" and "The status
+ * subresource": without an explicit Content-Type client-node sends json-patch+json and an
+ * object body fails with 400/415).
  */
 import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import { KubeApiError, isConflict, isNotFound } from './errors.ts';

@@ -1,7 +1,7 @@
 /**
  * @module
  * A list+watch cache that recovers from every failure, unlike client-node's informer, which
- * stops for good after one watch error other than 410 or a timeout (stack-notes 1.3).
+ * stops for good after one watch error other than 410 or a timeout (docs/platform-notes.md, "Watches").
  *
  * The loop: list (caller's function, with the same selectors) -> replace the cache, firing
  * onDelete for objects that vanished while we were not watching -> watch from the list's

@@ -3,7 +3,7 @@
  * The pod mutation as a webhook handler (/mutate-v1-pod): Windows pods get request and limit "1"
  * of vpc.amazonaws.com/PrivateIPv4Address on their first container, so the scheduler only places
  * them on nodes with a free address. Same wire result as upstream's pod_webhook.go, plus required
- * node affinity on the OS label, which upstream ignores (its gap #29).
+ * node affinity on the OS label, which upstream ignores (docs/upstream-differences.md #29).
  *
  * The same rule as a MutatingAdmissionPolicy is in admission-policies.ts. The review's object is
  * whatever JSON the caller sent, so every field is read defensively: a malformed pod is allowed

@@ -40,7 +40,8 @@ describe('classifyEc2Error', () => {
   }
 
   test('decides by code, never by message text', () => {
-    // Upstream's bug in reverse: a message mentioning the code must not change the kind.
+    // Upstream's text match in reverse (docs/upstream-differences.md #1): a message mentioning
+    // the code must not change the kind.
     assert.equal(classifyEc2Error(serviceError('InvalidParameterValue', 'InsufficientCidrBlocks in text'), 'X').kind, 'other');
     assert.equal(classifyEc2Error(serviceError('InsufficientCidrBlocks', 'no text match here'), 'X').kind, 'insufficient-cidr-blocks');
   });

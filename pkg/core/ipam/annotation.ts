@@ -2,7 +2,7 @@
  * @module
  * The pod annotation value the Windows host CNI reads: "ip/32" for an address from a /28 prefix,
  * "ip/<subnet mask length>" for a secondary IP (exactly as upstream writes them). Reading accepts
- * both and a bare ip, which upstream's bug 7 (lost masks) left on some pods.
+ * both and a bare ip, which upstream's lost masks left on some pods (docs/upstream-differences.md #7).
  */
 import { AddressError, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
 import type { AddressSource } from './types.ts';

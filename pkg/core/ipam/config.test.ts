@@ -83,7 +83,7 @@ describe('resolveClusterConfig', () => {
     assert.deepEqual(c.problems, []);
   });
 
-  test('an invalid windows-* value falls back to a valid legacy value (upstream bug 3 reversed)', () => {
+  test('an invalid windows-* value falls back to a valid legacy value (docs/upstream-differences.md #3)', () => {
     const c = resolveClusterConfig({ 'windows-warm-prefix-target': 'x', 'warm-prefix-target': '2' });
     assert.equal(c.warmPrefixTarget, 2);
     assert.equal(c.sources.warmPrefixTarget, 'warm-prefix-target');
@@ -123,7 +123,7 @@ describe('resolveNodeConfig: mode', () => {
     assert.match(c.modeReason, /m4\.large is not a Nitro/);
   });
 
-  test('targets apply on a non-Nitro node with PD on (upstream bug 4 fixed)', () => {
+  test('targets apply on a non-Nitro node with PD on (docs/upstream-differences.md #4)', () => {
     const c = node({ ...PD, 'warm-ip-target': '5', 'minimum-ip-target': '2' }, xen);
     assert.equal(c.warmIPTarget, 5);
     assert.equal(c.minimumIPTarget, 2);
@@ -138,7 +138,7 @@ describe('resolveNodeConfig: secondary mode (upstream secondary-IP table)', () =
     assert.deepEqual(c.problems, []);
   });
 
-  test('only a minimum target: warm falls back to 3, no starvation (upstream bug 2 fixed)', () => {
+  test('only a minimum target: warm falls back to 3, no starvation (docs/upstream-differences.md #2)', () => {
     const c = node({ ...SEC, 'windows-minimum-ip-target': '6' });
     assert.equal(c.warmIPTarget, 3);
     assert.equal(c.minimumIPTarget, 6);

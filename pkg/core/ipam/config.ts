@@ -8,10 +8,10 @@
  * Decisions (documented in docs/simulate.md, "How the configuration is resolved"):
  * - `windows-*` keys win over the deprecated legacy keys when they hold a valid value; an
  *   invalid `windows-*` value falls back to a valid legacy one. Upstream lets a present legacy
- *   key win even when invalid (its bug 3).
+ *   key win even when invalid (docs/upstream-differences.md #3).
  * - An invalid value (not a whole number, negative, too large, empty) counts as absent and
- *   falls back to the documented default in every mode (upstream's bug 2 starves instead).
- * - Targets apply whatever the node type (upstream's bug 4 silently drops them).
+ *   falls back to the documented default in every mode (upstream starves instead: docs/upstream-differences.md #2).
+ * - Targets apply whatever the node type (upstream silently drops them: docs/upstream-differences.md #4).
  */
 import { ConfigKeys } from '../contract.ts';
 import { nominalCapacity } from './state.ts';

@@ -1,6 +1,6 @@
 /**
- * Upstream's documented behaviour, reproduced with the real pool: the worked examples A-E of the
- * upstream study (section 3.16) and both upstream documentation tables
+ * Upstream's documented behaviour, reproduced with the real pool: the worked examples A-E of
+ * docs/upstream-differences.md, "Worked examples", and both upstream documentation tables
  * (docs/windows/prefix_delegation_config_options.md, docs/windows/secondary_ip_mode_config_options.md).
  */
 import { describe, test } from 'node:test';
@@ -155,7 +155,7 @@ describe('worked example A: secondary mode, m5.large (9 slots), defaults 3/3', (
 });
 
 describe('worked example B: secondary mode, only windows-minimum-ip-target=6', () => {
-  test('no starvation: warm falls back to 3 and the 7th pod gets an address (upstream bug 2)', () => {
+  test('no starvation: warm falls back to 3 and the 7th pod gets an address (docs/upstream-differences.md #2)', () => {
     const data = { ...SEC, 'windows-minimum-ip-target': '6' };
     assert.equal(steadyState(data, 9, 0).secondaryIps, 6);
     assert.equal(steadyState(data, 9, 3).secondaryIps, 6);

@@ -137,7 +137,7 @@ describe('assignment', () => {
     assert.equal(seventeenth.source.kind === 'prefix' && seventeenth.source.prefix, pool.snapshot(0).prefixes[1]!.prefix);
   });
 
-  test('only cooling addresses and a free slot: the pool grows for the waiting pod (upstream bug 16)', () => {
+  test('only cooling addresses and a free slot: the pool grows for the waiting pod (docs/upstream-differences.md #16)', () => {
     const { pool, eni } = setup(PD);
     fill(pool, eni, 15);
     pool.release('pod-1', 1_000);
@@ -214,7 +214,7 @@ describe('release of prefixes and secondary IPs', () => {
     assert.equal(pool.plan(2 + COOL + HOLD).length, 1);
   });
 
-  test('no deletes are planned while a create is in flight (upstream bug 17)', () => {
+  test('no deletes are planned while a create is in flight (docs/upstream-differences.md #17)', () => {
     const { pool, eni } = setup({ ...SEC, 'windows-warm-ip-target': '5', 'windows-minimum-ip-target': '0' });
     for (const uid of ['a', 'b', 'c']) ok(pool.assign(uid, 0));
     const [create] = pool.plan(0);
@@ -434,7 +434,7 @@ describe('EC2 failures', () => {
     return { pool, eni, release };
   }
 
-  test('a failed unassign keeps the address, usable again, mask intact (upstream bug 7)', () => {
+  test('a failed unassign keeps the address, usable again, mask intact (docs/upstream-differences.md #7)', () => {
     const { pool, eni, release } = surplusIpBeingReleased();
     assert.equal(release!.kind, 'unassign-secondary-ips');
     pool.complete(release!.id, eni.perform(release!, { fail: 'throttled' }), COOL + HOLD);
@@ -547,7 +547,7 @@ describe('re-sync and restore', () => {
       { podUid: 'c', annotation: '10.0.16.3/32' }, // duplicate address
       { podUid: 'd', annotation: '10.9.9.9/32' }, // not on the ENI
       { podUid: 'e', annotation: 'garbage' },
-      { podUid: 'f', annotation: '10.0.16.4' }, // bare ip (upstream bug 7 left some)
+      { podUid: 'f', annotation: '10.0.16.4' }, // bare ip (upstream's lost masks left some: docs/upstream-differences.md #7)
     ];
     const { pool, report } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), eni, pods, 1_000);
     assert.deepEqual(report.duplicateAddresses.map((p) => p.podUid), ['c']);

@@ -12,7 +12,7 @@
  *   free IP. Only the active mode hands out addresses; the other mode's addresses drain.
  * - A freed address cools for `coolDownMs` before reuse. A pod that finds only cooling addresses
  *   is remembered as waiting (for WAITING_TTL_MS after its last try) and the pool grows for it
- *   while a slot is free, so it never waits for a cooling address (upstream bug 16).
+ *   while a slot is free, so it never waits for a cooling address (docs/upstream-differences.md #16).
  * - A prefix (or secondary IP) is released only when fully free and surplus for `releaseHoldDownMs`,
  *   so pools do not flap at 16-address boundaries. Draining addresses go as soon as they are free.
  * - No deletes while creates are in flight; nothing new while a re-sync is needed.
@@ -297,7 +297,7 @@ export class NodePool {
 
   /**
    * Acts on a deviation: grow by it, or release that many of the fully free `candidates` once
-   * their hold-down has passed. No release while creates are in flight (upstream bug 17).
+   * their hold-down has passed. No release while creates are in flight (docs/upstream-differences.md #17).
    */
   #follow<T extends SurplusCandidate>(
     deviation: number,
@@ -479,7 +479,7 @@ export class NodePool {
     else ledger.removeSecondary(parseIPv4(text));
   }
 
-  /** A release EC2 refused: the address stays, free again, mask and all (upstream bug 7). */
+  /** A release EC2 refused: the address stays, free again, mask and all (docs/upstream-differences.md #7). */
   #keepAddress(kind: 'unassign-prefixes' | 'unassign-secondary-ips', text: string): number {
     const { ledger } = this.#state;
     const entry = kind === 'unassign-prefixes'

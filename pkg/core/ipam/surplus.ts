@@ -2,7 +2,7 @@
  * @module
  * The release hold-down: a fully free prefix (or secondary IP) above target is released only
  * after it has been surplus for `holdDownMs`, so a pod coming and going at a 16-address boundary
- * costs no EC2 calls (upstream has no hysteresis and flaps, its bug 17's sibling). The time is
+ * costs no EC2 calls (upstream has no hysteresis and flaps: docs/upstream-differences.md #17). The time is
  * kept on the entry itself (`surplusSince`) and counts from the first plan() that sees it.
  */
 import type { PrefixEntry, SecondaryEntry } from './ledger.ts';

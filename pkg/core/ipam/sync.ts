@@ -2,8 +2,9 @@
  * @module
  * Bringing the pool in line with what EC2 says the ENI holds (re-sync), and rebuilding a pool
  * from the ENI and the node's running pods (restore). The ENI is the truth for which addresses
- * exist; the pods are the truth for which are in use. Unlike upstream (bugs 8 and 13), addresses
- * that vanish under running pods are reported and never handed out again, and after a restore
+ * exist; the pods are the truth for which are in use. Unlike upstream
+ * (docs/upstream-differences.md #8, #13), addresses that vanish under running pods are
+ * reported and never handed out again, and after a restore
  * every free address starts cooling, because a pod deleted just before the restart may still be
  * using it.
  */

@@ -35,7 +35,7 @@ describe('prefixDeviation, IP-target sizing', () => {
     assert.equal(prefixDeviation(prefixes({ used: 2, free: 30, prefixes: 2, freePrefixes: 0 }), ip(1, 3)), 0);
   });
 
-  test('cooling addresses count as held (upstream), waiting pods add demand (bug 16 fixed)', () => {
+  test('cooling addresses count as held (upstream), waiting pods add demand (docs/upstream-differences.md #16)', () => {
     const c = prefixes({ used: 15, cooling: 1, prefixes: 1 });
     assert.equal(prefixDeviation(c, ip(1, 3)), 0);
     assert.equal(prefixDeviation({ ...c, waiting: 1 }, ip(1, 3)), 1);

@@ -3,12 +3,14 @@
  * The sizing formulas: how far a pool is from its warm targets. Pure arithmetic over counts, so
  * each rule can be checked against upstream's documented tables in isolation.
  *
- * Upstream's formulas (section 3.3/3.4 of the upstream study), with two deliberate changes:
+ * Upstream's formulas (docs/upstream-differences.md, "Warm-target formulas"), with two
+ * deliberate changes:
  * - demand: pods that asked for an address and found none free (every free one cooling) are
  *   counted, and the pool grows to serve them, so a new pod never waits up to a minute for a
- *   cooling address while a slot is free (upstream bug 16). Without waiting pods the formulas are
- *   upstream's, so steady states match upstream's documented tables.
- * - deletes are never planned while creates are in flight (bug 17); the pool enforces that.
+ *   cooling address while a slot is free (docs/upstream-differences.md #16). Without waiting
+ *   pods the formulas are upstream's, so steady states match upstream's documented tables.
+ * - deletes are never planned while creates are in flight (docs/upstream-differences.md #17);
+ *   the pool enforces that.
  */
 import { ADDRESSES_PER_PREFIX } from '../contract.ts';
 import type { NodeIpamConfig } from './types.ts';
