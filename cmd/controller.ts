@@ -12,6 +12,9 @@ import { parseDuration } from '../pkg/support/duration.ts';
 import { DEFAULT_RELEASE_HOLD_DOWN_MS } from '../pkg/core/ipam/pool.ts';
 import { isLogLevel, type LogLevel } from '../pkg/support/log.ts';
 import { DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
+import { ADMISSION_CHOICES, chooseAdmissionForm, describeForm, parseKubernetesVersion, versionFromServerInfo, type AdmissionChoice, type AdmissionForm, type KubernetesVersion } from '../pkg/manifests/admission-form.ts';
+import { KubeConfigError, loadKubeConfig } from '../pkg/adapters/kube/client.ts';
+import { readServerVersion } from '../pkg/adapters/kube/server-version.ts';
 import { parseBindAddress } from '../pkg/support/bind-address.ts';
 import { metricsAuthDefault } from '../pkg/controller/listeners.ts';
 
@@ -131,6 +134,34 @@ async function run(argv: Record<string, unknown>): Promise<number> {
   return end === 'lost-leadership' ? 1 : 0;
 }
 
+/**
+ * The admission form for `manifests`: the version comes from --kubernetes-version, else from the API
+ * server the kubeconfig names. An explicit --kubeconfig that cannot be read or reached is an error;
+ * a default one that is missing or unreachable only leaves the version unknown.
+ */
+async function admissionForm(argv: Record<string, unknown>): Promise<AdmissionForm> {
+  const choice = String(argv.admission) as AdmissionChoice;
+  if (!ADMISSION_CHOICES.includes(choice)) throw new Error(`--admission "${choice}": use ${ADMISSION_CHOICES.join(', ')}`);
+  const flagVersion = argv['kubernetes-version'] as string | undefined;
+  if (flagVersion !== undefined) return chooseAdmissionForm(choice, parseKubernetesVersion(flagVersion), '--kubernetes-version');
+  // The flags are valid: only now is the cluster asked.
+  const explicit = argv.kubeconfig as string | undefined;
+  let version: KubernetesVersion | undefined;
+  let source: string;
+  try {
+    const kc = loadKubeConfig(explicit ? { kubeconfig: explicit } : {});
+    const server = kc.getCurrentCluster()?.server ?? '';
+    const info = await readServerVersion(kc);
+    version = versionFromServerInfo(info);
+    source = `the API server at ${server} reports ${info.gitVersion}`;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    if (explicit) throw new Error(`cannot read the API server's version with --kubeconfig ${explicit}: ${why}; pass --kubernetes-version to render without a cluster`);
+    source = err instanceof KubeConfigError ? 'no kubeconfig found' : `the API server did not answer: ${why}`;
+  }
+  return chooseAdmissionForm(choice, version, source);
+}
+
 async function main(): Promise<number> {
   let code = 0;
   await yargs(hideBin(process.argv))
@@ -186,7 +217,7 @@ async function main(): Promise<number> {
     )
     .command(
       'manifests',
-      'Print the install manifest (namespace, RBAC, Deployment, Service, webhooks, cert-manager Certificate, example ConfigMap)',
+      'Print the install manifest (namespace, RBAC, Deployment, the admission rules as policies or webhooks by the API server version, example ConfigMap)',
       (y) =>
         y
           .option('namespace', { type: 'string', default: DEFAULT_INSTALL.namespace })
@@ -194,19 +225,30 @@ async function main(): Promise<number> {
           .option('configmap', { type: 'string', default: `${DEFAULT_INSTALL.configMap.namespace}/${DEFAULT_INSTALL.configMap.name}` })
           .option('cluster-name', { type: 'string', default: DEFAULT_INSTALL.clusterName })
           .option('region', { type: 'string', default: DEFAULT_INSTALL.region })
-          .option('replicas', { type: 'number', default: DEFAULT_INSTALL.replicas }),
-      (argv) => {
-        process.stdout.write(
-          renderInstallManifest({
-            ...DEFAULT_INSTALL,
-            namespace: argv.namespace,
-            image: argv.image,
-            configMap: configMapRef(argv.configmap),
-            clusterName: argv['cluster-name'],
-            region: argv.region,
-            replicas: numberFlag(argv, 'replicas', { min: 0, integer: true }),
-          }),
-        );
+          .option('replicas', { type: 'number', default: DEFAULT_INSTALL.replicas })
+          .option('admission', {
+            type: 'string',
+            default: 'auto',
+            describe: 'auto: by the API server version (policies on >= 1.36, the guard as a policy on >= 1.30, else webhooks); policy: both as admission policies; webhook: both as webhooks',
+          })
+          .option('kubernetes-version', { type: 'string', describe: 'The API server version (e.g. 1.33) for --admission auto, instead of asking the cluster' })
+          .option('kubeconfig', { type: 'string', describe: 'Kubeconfig naming the cluster whose version --admission auto reads (default: KUBECONFIG, ~/.kube/config)' })
+          .option('controller-username', { type: 'string', array: true, describe: 'Extra usernames allowed to set the IP annotation, besides the ServiceAccount' }),
+      async (argv) => {
+        // Every flag is checked before the cluster is asked for its version or anything is printed.
+        const install = {
+          ...DEFAULT_INSTALL,
+          namespace: argv.namespace,
+          image: argv.image,
+          configMap: configMapRef(argv.configmap),
+          clusterName: argv['cluster-name'],
+          region: argv.region,
+          replicas: numberFlag(argv, 'replicas', { min: 0, integer: true }),
+          controllerUsernames: ((argv['controller-username'] as string[] | undefined) ?? []).map(String),
+        };
+        const admission = await admissionForm(argv as Record<string, unknown>);
+        process.stderr.write(`manifests: ${describeForm(admission)} (${admission.reason})\n`);
+        process.stdout.write(renderInstallManifest({ ...install, admission }));
       },
     )
     .strict()

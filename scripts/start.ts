@@ -21,7 +21,7 @@ import { registerCleanup } from '../test/harness/cleanup.ts';
 import { ensureNamespace } from '../test/harness/cluster-objects.ts';
 import { startControlPlane, type ControlPlane } from '../test/harness/control-plane.ts';
 import { build, ENTRY_POINTS } from './build.ts';
-import { createNodesForWorld, startSandboxController, writeIpamConfig } from './sandbox/cluster-setup.ts';
+import { createNodesForWorld, installAdmissionPolicies, startSandboxController, writeIpamConfig } from './sandbox/cluster-setup.ts';
 import type { ControllerProcess } from './sandbox/controller-process.ts';
 import { describeNodeText, writePluginShim } from './sandbox/plugin-shim.ts';
 import { startPodChurn, type PodChurn } from './sandbox/workload.ts';
@@ -139,6 +139,7 @@ async function main(): Promise<void> {
 
     await writeIpamConfig(kc);
     await ensureNamespace(kc, WORKLOAD_NAMESPACE);
+    log(`[sandbox] admission: ${await installAdmissionPolicies(kc, WORKLOAD_NAMESPACE)}, inside the API server`);
     const nodes = await createNodesForWorld(kc, sim.world, region);
     log(`[sandbox] ${nodes.length} Windows nodes: ${nodes.map((n) => `${n.name} (${n.instanceType})`).join(', ')}`);
 
@@ -166,8 +167,8 @@ async function main(): Promise<void> {
       nodes: nodes.map((n) => n.name),
       targetPods: opts.targetPods,
       opsPerSecond: opts.opsPerSecond,
-      // Without the controller no mutating webhook adds the resource request, so the workload adds it.
-      requestIp: controller === undefined,
+      // The mutating admission policy adds the resource request, with or without the controller.
+      requestIp: false,
       log,
     });
 

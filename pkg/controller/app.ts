@@ -104,12 +104,13 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
         log,
         handlers: {
           [MUTATE_POD_PATH]: (review) => mutatePod(review, { ipamEnabled: () => config.current().config.ipamEnabled }),
-          [VALIDATE_POD_PATH]: (review) => guardPodAnnotation(review, { controllerUsernames: usernames, enabled: () => config.current().config.ipamEnabled }),
+          // Until the ConfigMap is known the guard stays on: it must never let a write through for not knowing yet.
+          [VALIDATE_POD_PATH]: (review) => guardPodAnnotation(review, { controllerUsernames: usernames, enabled: () => !config.synced() || config.current().config.ipamEnabled }),
         },
       });
       closers.push(() => admission!.close());
     } else {
-      log.warn('no --cert-dir: admission webhooks are not served by this replica');
+      log.info('no --cert-dir: this replica serves no admission webhooks (right where the API server runs the admission policies from `controller manifests`)');
     }
     let leading = false;
     const health = await startHealthListener({

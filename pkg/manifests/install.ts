@@ -8,6 +8,8 @@ import { dump } from 'js-yaml';
 import { CONTROLLER_NAME, ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../core/contract.ts';
 import { configMapRules, controllerClusterRules, leaderElectionRules, METRICS_READER_ROLE, metricsReaderRules } from './rbac.ts';
 import { webhookConfigurations } from './webhooks.ts';
+import { guardPolicyObjects, mutationPolicyObjects } from '../core/admission/admission-policies.ts';
+import { chooseAdmissionForm, describeForm, type AdmissionForm } from './admission-form.ts';
 
 export interface InstallOptions {
   namespace: string;
@@ -17,6 +19,10 @@ export interface InstallOptions {
   region: string;
   leaseName: string;
   replicas: number;
+  /** Which admission rules run as policies and which as webhooks (admission-form.ts). */
+  admission: AdmissionForm;
+  /** Identities besides the controller's ServiceAccount that may write the IP annotation (--controller-username). */
+  controllerUsernames: string[];
 }
 
 export const DEFAULT_INSTALL: InstallOptions = {
@@ -27,6 +33,8 @@ export const DEFAULT_INSTALL: InstallOptions = {
   region: 'us-west-2',
   leaseName: CONTROLLER_NAME,
   replicas: 2,
+  admission: chooseAdmissionForm('auto', undefined, 'none given'),
+  controllerUsernames: [],
 };
 
 type K8sObject = Record<string, unknown>;
@@ -42,6 +50,16 @@ const CERT_NAME = `${NAME}-webhook`;
 
 export function serviceAccountName(): string {
   return NAME;
+}
+
+/** Who may write the IP annotation: the ServiceAccount's username, then the extra ones. */
+export function controllerUsernames(o: InstallOptions): string[] {
+  return [...new Set([`system:serviceaccount:${o.namespace}:${NAME}`, ...o.controllerUsernames])];
+}
+
+/** The install runs a webhook server (and so needs the Service and a certificate). */
+function servesWebhooks(o: InstallOptions): boolean {
+  return o.admission.mutation === 'webhook' || o.admission.guard === 'webhook';
 }
 
 /** ClusterRole + binding, and a Role + binding per namespace the controller reads or writes in. */
@@ -93,6 +111,7 @@ function certificateObjects(o: InstallOptions): K8sObject[] {
 }
 
 function deployment(o: InstallOptions): K8sObject {
+  const webhooks = servesWebhooks(o);
   const probe = (path: string) => ({ httpGet: { path, port: HEALTH_PORT }, periodSeconds: 10, timeoutSeconds: 3 });
   return {
     apiVersion: 'apps/v1',
@@ -128,29 +147,30 @@ function deployment(o: InstallOptions): K8sObject {
                 `--region=${o.region}`,
                 `--leader-election-namespace=${o.namespace}`,
                 `--leader-election-id=${o.leaseName}`,
-                `--cert-dir=${CERT_DIR}`,
-                `--webhook-port=${WEBHOOK_PORT}`,
+                ...(webhooks ? [`--cert-dir=${CERT_DIR}`, `--webhook-port=${WEBHOOK_PORT}`] : []),
+                ...(o.admission.guard === 'webhook' ? o.controllerUsernames.map((u) => `--controller-username=${u}`) : []),
                 // Every interface, so Prometheus can reach it; hence a bearer token checked with the API server
-                // (on by default off loopback) and HTTPS with the webhook's cert-manager certificate.
+                // (on by default off loopback), and HTTPS with the webhook's cert-manager certificate where
+                // there is one (with both rules as policies there is none: see the Deployment's note).
                 `--metrics-bind-address=:${METRICS_PORT}`,
-                `--metrics-cert-dir=${CERT_DIR}`,
+                ...(webhooks ? [`--metrics-cert-dir=${CERT_DIR}`] : []),
                 // Every interface: the kubelet probes the pod IP, never the pod's loopback.
                 `--health-probe-bind-address=:${HEALTH_PORT}`,
               ],
               env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
               ports: [
-                { name: 'webhook', containerPort: WEBHOOK_PORT },
-                { name: 'https-metrics', containerPort: METRICS_PORT },
+                ...(webhooks ? [{ name: 'webhook', containerPort: WEBHOOK_PORT }] : []),
+                { name: webhooks ? 'https-metrics' : 'http-metrics', containerPort: METRICS_PORT },
                 { name: 'health', containerPort: HEALTH_PORT },
               ],
               livenessProbe: probe('/healthz'),
               readinessProbe: probe('/readyz'),
               resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '384Mi' } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-              volumeMounts: [{ name: 'webhook-cert', mountPath: CERT_DIR, readOnly: true }],
+              ...(webhooks ? { volumeMounts: [{ name: 'webhook-cert', mountPath: CERT_DIR, readOnly: true }] } : {}),
             },
           ],
-          volumes: [{ name: 'webhook-cert', secret: { secretName: CERT_NAME } }],
+          ...(webhooks ? { volumes: [{ name: 'webhook-cert', secret: { secretName: CERT_NAME } }] } : {}),
         },
       },
     },
@@ -172,19 +192,40 @@ function service(o: InstallOptions): K8sObject {
   };
 }
 
+/**
+ * The admission rules in the form `o.admission` names: policies (objects the API server evaluates)
+ * and webhook registrations pointed at the Service.
+ */
+export function admissionObjects(o: InstallOptions): K8sObject[] {
+  const policy = { configMap: o.configMap, controllerUsernames: controllerUsernames(o), labels: LABELS };
+  const hooks = webhookConfigurations(
+    { kind: 'service', namespace: o.namespace, name: NAME, port: 443, certificateRef: `${o.namespace}/${CERT_NAME}` },
+    {
+      mutation: o.admission.mutation === 'webhook',
+      guard: o.admission.guard === 'webhook',
+      excludeNamespaces: [o.namespace],
+      controllerUsernames: controllerUsernames(o),
+      matchConditions: o.admission.webhookMatchConditions,
+    },
+  );
+  return [
+    ...(o.admission.mutation === 'policy' ? mutationPolicyObjects(policy) : []),
+    ...(o.admission.guard === 'policy' ? guardPolicyObjects(policy) : []),
+    ...(servesWebhooks(o) ? hooks : []),
+  ];
+}
+
 export function installObjects(o: InstallOptions): K8sObject[] {
+  const webhooks = servesWebhooks(o);
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace, labels: LABELS } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: o.namespace, labels: LABELS } },
     ...rbacObjects(o),
     metricsReaderRole(),
-    ...certificateObjects(o),
+    ...(webhooks ? certificateObjects(o) : []),
     deployment(o),
-    service(o),
-    ...webhookConfigurations(
-      { kind: 'service', namespace: o.namespace, name: NAME, port: 443, certificateRef: `${o.namespace}/${CERT_NAME}` },
-      { excludeNamespaces: [o.namespace] },
-    ),
+    ...(webhooks ? [service(o)] : []),
+    ...admissionObjects(o),
   ];
 }
 
@@ -211,10 +252,12 @@ function exampleConfigMap(o: InstallOptions): string {
 /** Said above an object in the rendered YAML (comments do not survive dump()). */
 const NOTES: Record<string, string[]> = {
   Deployment: [
-    '# Listeners: webhooks on :9443 (HTTPS). Health probes on :8081 on every interface, because the kubelet',
-    '# probes the pod IP, not the pod\'s loopback; they serve only /healthz and /readyz. Metrics on :8443 over',
-    `# HTTPS; a caller needs a bearer token whose user RBAC allows to get /metrics (ClusterRole ${METRICS_READER_ROLE}),`,
-    '# checked with TokenReview and SubjectAccessReview. Without these flags both listen on 127.0.0.1 only.',
+    '# Listeners: webhooks on :9443 (HTTPS), when a rule is a webhook. Health probes on :8081 on every interface,',
+    '# because the kubelet probes the pod IP, not the pod\'s loopback; they serve only /healthz and /readyz.',
+    '# Metrics on :8443: over HTTPS with the webhook certificate when there is one, else plain HTTP (add',
+    '# --metrics-cert-dir with a certificate of your own for HTTPS); a caller needs a bearer token whose user RBAC',
+    `# allows to get /metrics (ClusterRole ${METRICS_READER_ROLE}), checked with TokenReview and SubjectAccessReview.`,
+    '# Without these flags both listen on 127.0.0.1 only.',
   ],
   [`ClusterRole/${METRICS_READER_ROLE}`]: [`# Bind Prometheus's service account to ${METRICS_READER_ROLE} to scrape /metrics (see docs/controller.md, 'Metrics').`],
 };
@@ -225,5 +268,10 @@ export function renderInstallManifest(o: InstallOptions): string {
     const notes = NOTES[`${String(obj.kind)}/${meta?.name ?? ''}`] ?? NOTES[String(obj.kind)] ?? [];
     return [...notes, dump(obj, { lineWidth: 120, noRefs: true }).trimEnd()].join('\n');
   });
-  return ['# winprefix controller: install manifest (requires cert-manager for the webhook certificate)', ...docs.map((d) => `---\n${d}`), `---\n${exampleConfigMap(o)}`].join('\n') + '\n';
+  const header = [
+    `# winprefix controller: install manifest${servesWebhooks(o) ? ' (requires cert-manager for the webhook certificate)' : ''}`,
+    `# admission: ${describeForm(o.admission)}`,
+    `#   because: ${o.admission.reason}`,
+  ];
+  return [...header, ...docs.map((d) => `---\n${d}`), `---\n${exampleConfigMap(o)}`].join('\n') + '\n';
 }

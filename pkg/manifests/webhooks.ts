@@ -1,10 +1,11 @@
 /**
  * @module
- * The two admission webhook registrations (pod mutator, IP-annotation guard). The install manifest
- * points them at the Service and lets cert-manager inject the CA; tests register the very same
- * objects pointed at a URL with a caBundle, so what is tested is what ships.
+ * The two admission webhook registrations (pod mutator, IP-annotation guard), for API servers that
+ * cannot run the rules as admission policies (admission-form.ts). The install manifest points them
+ * at the Service and lets cert-manager inject the CA; tests register the very same objects pointed
+ * at a URL with a caBundle, so what is tested is what ships.
  */
-import { POD_IP_ANNOTATION } from '../core/contract.ts';
+import { notControllerCel, CHANGES_ANNOTATION_CEL } from '../core/admission/admission-policies.ts';
 import { MUTATE_POD_PATH as MUTATE_PATH, VALIDATE_POD_PATH as VALIDATE_PATH } from '../adapters/http/admission.ts';
 export const MUTATING_WEBHOOK_NAME = 'winprefix-pod-mutator';
 export const VALIDATING_WEBHOOK_NAME = 'winprefix-ip-annotation-guard';
@@ -27,18 +28,40 @@ function metadata(name: string, t: WebhookTarget): Record<string, unknown> {
     : { name };
 }
 
-/** Pods in these namespaces are never sent to us: the control plane must not depend on our webhook. */
+/** Pods in these namespaces are never sent to the mutator: the control plane must not depend on our webhook. */
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-node-lease'];
 
+export interface WebhookOptions {
+  /** Which of the two to register (default both): a cluster may run either rule as a policy instead. */
+  mutation?: boolean;
+  guard?: boolean;
+  /** Also never sent to the mutator (the controller's own namespace). */
+  excludeNamespaces?: string[];
+  /** Identities the guard exempts by a match condition, so the controller's own patches never wait on a webhook. */
+  controllerUsernames?: readonly string[];
+  /** The server evaluates CEL match conditions (Kubernetes >= 1.28). Default true. */
+  matchConditions?: boolean;
+}
+
 /**
- * `failurePolicy: Ignore` on both, as upstream: if every replica is down, pods are still created
- * (a Windows pod then lacks the resource and stays unannotated, which is visible), rather than
- * blocking every pod write in the cluster.
+ * The mutator keeps `failurePolicy: Ignore`, as upstream: with every replica down, pods are still
+ * created (a Windows pod then lacks the resource and stays unannotated, which is visible) rather
+ * than every pod write in the cluster being blocked.
+ *
+ * The guard fails closed (`failurePolicy: Fail`): with no replica answering, a write that touches
+ * the IP annotation is refused, never let through unchecked. It covers pods and every pod
+ * subresource (`pods/status` and `pods/binding` can write annotations). Its match conditions keep
+ * that cheap and safe: only writes that set, change or remove the annotation reach it, so other pod
+ * traffic (kubelets' status updates, pods being created) never waits on it, and the controller's
+ * identities are exempt, so its own patch is one API round trip and it can never block itself.
+ * With match conditions it therefore covers every namespace. A server without them (before 1.28)
+ * sends it every pod write, so there the system namespaces and the controller's own are left out,
+ * lest a down controller block the pods that would bring it back.
  */
-export function webhookConfigurations(target: WebhookTarget, o: { excludeNamespaces?: string[] } = {}): Array<Record<string, unknown>> {
-  const namespaceSelector = {
-    matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...SYSTEM_NAMESPACES, ...(o.excludeNamespaces ?? [])] }],
-  };
+export function webhookConfigurations(target: WebhookTarget, o: WebhookOptions = {}): Array<Record<string, unknown>> {
+  const matchConditions = o.matchConditions ?? true;
+  const excluded = (namespaces: string[]) => ({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: namespaces }] });
+  const systemAndOwn = [...SYSTEM_NAMESPACES, ...(o.excludeNamespaces ?? [])];
   const mutating = {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
@@ -51,13 +74,13 @@ export function webhookConfigurations(target: WebhookTarget, o: { excludeNamespa
         failurePolicy: 'Ignore',
         timeoutSeconds: 10,
         reinvocationPolicy: 'Never',
-        namespaceSelector,
+        namespaceSelector: excluded(systemAndOwn),
         clientConfig: clientConfig(target, MUTATE_PATH),
         rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }],
       },
     ],
   };
-  const annotation = `'${POD_IP_ANNOTATION}'`;
+  const usernames = o.controllerUsernames ?? [];
   const validating = {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
@@ -67,23 +90,21 @@ export function webhookConfigurations(target: WebhookTarget, o: { excludeNamespa
         name: 'vpod.winprefix.io',
         admissionReviewVersions: ['v1'],
         sideEffects: 'None',
-        failurePolicy: 'Ignore',
+        failurePolicy: 'Fail',
         timeoutSeconds: 10,
-        namespaceSelector,
+        ...(matchConditions ? {} : { namespaceSelector: excluded(systemAndOwn) }),
         clientConfig: clientConfig(target, VALIDATE_PATH),
-        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'], scope: 'Namespaced' }],
-        // Only writes that carry the IP annotation (before or after) reach us: pod status
-        // updates from every kubelet would otherwise all pass through the webhook.
-        matchConditions: [
-          {
-            name: 'touches-ip-annotation',
-            expression:
-              `(has(object.metadata.annotations) && ${annotation} in object.metadata.annotations) || ` +
-              `(oldObject != null && has(oldObject.metadata.annotations) && ${annotation} in oldObject.metadata.annotations)`,
-          },
-        ],
+        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods', 'pods/*'], scope: 'Namespaced' }],
+        ...(matchConditions
+          ? {
+              matchConditions: [
+                { name: 'changes-ip-annotation', expression: CHANGES_ANNOTATION_CEL },
+                ...(usernames.length > 0 ? [{ name: 'not-the-controller', expression: notControllerCel(usernames) }] : []),
+              ],
+            }
+          : {}),
       },
     ],
   };
-  return [mutating, validating];
+  return [...(o.mutation ?? true ? [mutating] : []), ...(o.guard ?? true ? [validating] : [])];
 }

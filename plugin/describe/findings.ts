@@ -25,7 +25,7 @@ export function unreadablePodAddress(pod: { namespace: string; name: string }, a
     subject: `pod ${podName(pod)}`,
     message: `pod ${podName(pod)} has annotation ${POD_IP_ANNOTATION}="${annotation}", which is not an IPv4 address`,
     meaning: 'The Windows CNI cannot configure the pod network from this value.',
-    action: 'Delete the pod; only the IPAM controller may write this annotation (check that its validating webhook is installed).',
+    action: 'Delete the pod; only the IPAM controller may write this annotation (check that its annotation guard is installed: a validating admission policy or webhook).',
   };
 }
 
@@ -55,15 +55,15 @@ export function podWithoutAddress(pod: { namespace: string; name: string }, age:
  */
 export function podWithoutResourceRequest(pod: { namespace: string; name: string }, age: string, selectsWindows: boolean, sandboxError: string | null): Finding {
   const why = selectsWindows
-    ? 'it selects Windows nodes, so the IPAM mutating webhook did not run when it was created (not installed, unreachable: its failurePolicy is Ignore, or Windows IPAM was off then)'
-    : `it does not select Windows nodes (nodeSelector ${OS_LABEL}: ${WINDOWS}), and the IPAM webhook adds the request only to pods that do`;
+    ? 'it selects Windows nodes, so the IPAM pod mutation did not run when it was created (no mutating admission policy or webhook installed, the webhook unreachable: its failurePolicy is Ignore, or Windows IPAM was off then)'
+    : `it does not select Windows nodes (nodeSelector ${OS_LABEL}: ${WINDOWS}), and the IPAM pod mutation adds the request only to pods that do`;
   return {
     kind: 'pod-without-resource-request',
     subject: `pod ${podName(pod)}`,
     message: `pod ${podName(pod)} is pending for ${age} with no ${RESOURCE_NAME} request and no address: ${why}${sandboxError ? `; kubelet: ${sandboxError}` : ''}`,
     meaning: 'No IPAM controller assigns an address to a pod that does not request one, and the Windows CNI cannot create its sandbox without it: the pod stays in ContainerCreating.',
     action: selectsWindows
-      ? `Check the webhook (kubectl get mutatingwebhookconfigurations, and that its service has ready endpoints), then delete the pod so it is created again through it: kubectl delete pod -n ${pod.namespace} ${pod.name}`
+      ? `Check the pod mutation (kubectl get mutatingadmissionpolicies on Kubernetes >= 1.36, else kubectl get mutatingwebhookconfigurations and that the webhook's service has ready endpoints), then delete the pod so it is created again through it: kubectl delete pod -n ${pod.namespace} ${pod.name}`
       : `Add nodeSelector ${OS_LABEL}: ${WINDOWS} to the pod's template (its Deployment, Job, ...), which also keeps it off Linux nodes, and let it be recreated.`,
   };
 }

@@ -13,12 +13,12 @@ import type { ReportPod } from './report.ts';
 
 /**
  * A pod that takes part in IPAM: not host-network, not finished, and annotated, requesting an
- * address, or pending without either (the pod the webhook missed, stuck in ContainerCreating).
+ * address, or pending without either (the pod the IPAM pod mutation missed, stuck in ContainerCreating).
  */
 export interface PodView {
   report: ReportPod;
   unreadable: boolean;
-  /** Whether the pod pins the Windows OS label, which is what makes the IPAM webhook add the request. */
+  /** Whether the pod pins the Windows OS label, which is what makes the IPAM pod mutation add the request. */
   selectsWindows: boolean;
 }
 

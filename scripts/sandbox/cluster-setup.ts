@@ -1,20 +1,24 @@
 /**
  * @module
- * What the sandbox puts into its fresh cluster: the IPAM ConfigMap, one Windows node per simulated Windows
- * instance, and the controller wired as in a real install (its own identity with the install manifest's RBAC,
- * its webhooks registered with a URL and caBundle).
+ * What the sandbox puts into its fresh cluster: the IPAM ConfigMap, the admission policies, one Windows node per
+ * simulated Windows instance, and the controller wired as in a real install on this Kubernetes 1.36 API server
+ * (its own identity with the install manifest's RBAC, and no webhook server: the API server runs the admission
+ * rules itself).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
-import { ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../../pkg/core/contract.ts';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, OS_LABEL, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import type { World } from '../../pkg/ec2sim/world.ts';
-import { DEFAULT_INSTALL, rbacObjects } from '../../pkg/manifests/install.ts';
-import { webhookConfigurations } from '../../pkg/manifests/webhooks.ts';
-import { createOrReplaceObjects, createWindowsNode, ensureNamespace, installWebhookConfigurations } from '../../test/harness/cluster-objects.ts';
+import { admissionObjects, DEFAULT_INSTALL, rbacObjects, type InstallOptions } from '../../pkg/manifests/install.ts';
+import { chooseAdmissionForm, describeForm } from '../../pkg/manifests/admission-form.ts';
+import { createOrReplaceObjects, createWindowsNode, ensureNamespace, waitFor } from '../../test/harness/cluster-objects.ts';
 import type { ControlPlane } from '../../test/harness/control-plane.ts';
 import { startControllerProcess, type ControllerProcess } from './controller-process.ts';
 
 /** The identity the controller runs as: the ServiceAccount its install manifest creates. */
 const CONTROLLER_SA = { namespace: DEFAULT_INSTALL.namespace, name: 'winprefix-controller' };
+
+/** The install as `controller manifests --admission policy` renders it: both rules run inside the API server. */
+const SANDBOX_INSTALL: InstallOptions = { ...DEFAULT_INSTALL, admission: chooseAdmissionForm('policy', undefined, 'the sandbox') };
 
 export interface SandboxNode {
   name: string;
@@ -39,6 +43,25 @@ export async function writeIpamConfig(kc: KubeConfig): Promise<void> {
   ]);
 }
 
+/**
+ * The admission policies of the install manifest (pod mutation and IP-annotation guard), then a wait until the
+ * API server applies them: it learns of policies through an informer, and a pod created before would miss its
+ * resource request and never get an address.
+ */
+export async function installAdmissionPolicies(kc: KubeConfig, namespace: string): Promise<string> {
+  await createOrReplaceObjects(kc, admissionObjects(SANDBOX_INSTALL));
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor('the API server to apply the pod mutation policy', async () => {
+    const pod = await core.createNamespacedPod({
+      namespace,
+      dryRun: 'All',
+      body: { metadata: { name: 'mutation-probe' }, spec: { nodeSelector: { [OS_LABEL]: WINDOWS }, containers: [{ name: 'probe', image: 'probe' }] } },
+    });
+    return pod.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME] === '1' ? true : undefined;
+  }, { timeoutMs: 20_000 });
+  return describeForm(SANDBOX_INSTALL.admission);
+}
+
 /** One Ready Windows node per Windows instance in the world. */
 export async function createNodesForWorld(kc: KubeConfig, world: World, region: string): Promise<SandboxNode[]> {
   const nodes: SandboxNode[] = [];
@@ -59,7 +82,7 @@ export async function createNodesForWorld(kc: KubeConfig, world: World, region: 
 
 /**
  * Starts dist/controller.js as exactly the identity and RBAC its install manifest grants (not as admin, so a
- * missing permission shows as a 403), then registers its webhooks at its 127.0.0.1 port.
+ * missing permission shows as a 403). It serves no webhooks: the admission policies do that work.
  */
 export async function startSandboxController(o: {
   plane: ControlPlane;
@@ -75,14 +98,12 @@ export async function startSandboxController(o: {
     name: `system:serviceaccount:${CONTROLLER_SA.namespace}:${CONTROLLER_SA.name}`,
     groups: ['system:serviceaccounts', `system:serviceaccounts:${CONTROLLER_SA.namespace}`, 'system:authenticated'],
   });
-  const serving = await o.plane.webhookServing();
-  const controller = await startControllerProcess({
+  return await startControllerProcess({
     bundlePath: o.bundlePath,
     kubeconfigPath,
     ec2Endpoint: o.ec2Endpoint,
     region: o.region,
     clusterName: o.clusterName,
-    certDir: serving.certDir,
     logDir: o.plane.dir,
     // As the install manifest's Deployment passes them, so its RBAC covers the Lease.
     extraArgs: [
@@ -91,14 +112,4 @@ export async function startSandboxController(o: {
       `--configmap=${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`,
     ],
   });
-  try {
-    await installWebhookConfigurations(
-      kc,
-      webhookConfigurations({ kind: 'url', baseUrl: `https://127.0.0.1:${controller.webhookPort}`, caBundle: serving.caBundle }),
-    );
-  } catch (err) {
-    await controller.process.stop();
-    throw err;
-  }
-  return controller;
 }

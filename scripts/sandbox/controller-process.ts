@@ -14,8 +14,8 @@ export interface ControllerProcessOptions {
   ec2Endpoint: string;
   region: string;
   clusterName: string;
-  /** Holds tls.crt and tls.key for the webhook server. */
-  certDir: string;
+  /** Holds tls.crt and tls.key for the webhook server; without it the controller serves no webhooks. */
+  certDir?: string;
   /** Where controller.log goes. */
   logDir: string;
   extraArgs?: string[];
@@ -46,7 +46,7 @@ export async function startControllerProcess(o: ControllerProcessOptions): Promi
       '--ec2-endpoint', o.ec2Endpoint,
       '--region', o.region,
       '--cluster-name', o.clusterName,
-      '--cert-dir', o.certDir,
+      ...(o.certDir ? ['--cert-dir', o.certDir] : []),
       '--webhook-port', String(webhookPort),
       '--webhook-host', '127.0.0.1',
       '--metrics-bind-address', `127.0.0.1:${metricsPort}`,

@@ -4,7 +4,9 @@
  * Reports time from pod creation to annotation (p50/p99), pods/s sustained, EC2 calls against the
  * lower bound, controller RSS idle and after the burst, bundle size and start-up time on Node and Deno.
  *
- * Usage: node test/bench/controller.bench.ts [--pods 500] [--nodes 10] [--json]
+ * Usage: node test/bench/controller.bench.ts [--pods 500] [--nodes 10] [--admission policy|webhook] [--json]
+ *   --admission  the pod mutation and guard as admission policies (default, as on Kubernetes >= 1.36) or as
+ *                the controller's webhooks
  */
 import { statSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,10 +14,14 @@ import { CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
 import { createWindowsNode, createWindowsPod, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
-import { BUNDLE, DENO, registerWebhooks, setIpamConfig, startController, startSimulator, waitForCapacity, world, type ControllerProcess } from '../controller/support.ts';
+import { ADMIN_USER, BUNDLE, DENO, installAdmission, setIpamConfig, startController, startSimulator, waitForCapacity, waitForPodMutation, world, type ControllerProcess } from '../controller/support.ts';
 import { spawn } from 'node:child_process';
 
-const { values: flags } = parseArgs({ options: { pods: { type: 'string', default: '500' }, nodes: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  options: { pods: { type: 'string', default: '500' }, nodes: { type: 'string', default: '10' }, admission: { type: 'string', default: 'policy' }, json: { type: 'boolean', default: false } },
+});
+if (flags.admission !== 'policy' && flags.admission !== 'webhook') throw new Error(`--admission "${flags.admission}": use policy or webhook`);
+const ADMISSION = flags.admission;
 const POD_COUNT = Number(flags.pods);
 const NODE_COUNT = Number(flags.nodes);
 const CLIENT_PARALLELISM = 16;
@@ -70,8 +76,9 @@ try {
   const helpDeno = await timeCommand(DENO, ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', BUNDLE, '--help'], 5);
 
   // Production status interval and EC2 limits; Kubernetes QPS raised as an operator of a busy cluster would.
-  ctl = await startController({ plane, sim, name: 'ctl-bench', args: [`--log-level=${process.env.BENCH_LOG_LEVEL ?? 'info'}`, '--kube-qps=200', '--kube-burst=400', '--ec2-qps=12', '--ec2-burst=18', '--status-interval=5s'] });
-  await registerWebhooks(plane, ctl.ports.webhook);
+  ctl = await startController({ plane, sim, name: 'ctl-bench', webhooks: ADMISSION === 'webhook', args: [`--log-level=${process.env.BENCH_LOG_LEVEL ?? 'info'}`, '--kube-qps=200', '--kube-burst=400', '--ec2-qps=12', '--ec2-burst=18', '--status-interval=5s'] });
+  await installAdmission(plane, { mode: ADMISSION, webhookPort: ctl.ports.webhook, controllerUsernames: [ADMIN_USER] });
+  await waitForPodMutation(kc, NAMESPACE);
   for (const n of instances) {
     await createWindowsNode(kc, { name: n.name, instanceId: n.id, instanceType: 'm5.large', zone: 'us-west-2a' });
   }
@@ -109,7 +116,7 @@ try {
     }),
   );
   const createdAll = performance.now();
-  // A pod the mutating webhook did not reach (failurePolicy Ignore) carries no resource request and is
+  // A pod the mutation did not reach (the webhook's failurePolicy Ignore) carries no resource request and is
   // rightly never annotated: count those apart instead of waiting for them.
   let withoutRequest: string[] = [];
   const finished = await Promise.race([
@@ -128,7 +135,7 @@ try {
   ]);
   if (withoutRequest.length > 0) {
     const apiserverLog = readFileSync(plane.apiserverLogPath, 'utf8').split('\n').filter((l) => /failed calling webhook/.test(l)).slice(0, 3);
-    log(`${withoutRequest.length} pod(s) created without the resource (webhook not reached): ${withoutRequest.join(', ')}\n${apiserverLog.join('\n')}`);
+    log(`${withoutRequest.length} pod(s) created without the resource (mutation not applied): ${withoutRequest.join(', ')}\n${apiserverLog.join('\n')}`);
   }
   if (!finished) {
     const listed = await core.listNamespacedPod({ namespace: NAMESPACE });
@@ -154,6 +161,7 @@ try {
   const result = {
     pods: POD_COUNT,
     nodes: NODE_COUNT,
+    admission: ADMISSION,
     podsPerNode: perNode,
     creationToAnnotationMs: { p50: Math.round(percentile(latencies, 50)), p90: Math.round(percentile(latencies, 90)), p99: Math.round(percentile(latencies, 99)), max: Math.round(latencies.at(-1)!) },
     existsToAnnotationMs: { p50: Math.round(percentile(sinceExists, 50)), p90: Math.round(percentile(sinceExists, 90)), p99: Math.round(percentile(sinceExists, 99)), max: Math.round(sinceExists.at(-1)!) },
@@ -181,10 +189,10 @@ try {
     const r = result;
     process.stdout.write(
       [
-        `controller burst: ${r.pods} pods across ${r.nodes} nodes (m5.large, prefix mode, webhook on)`,
+        `controller burst: ${r.pods} pods across ${r.nodes} nodes (m5.large, prefix mode, admission as ${r.admission === 'policy' ? 'policies' : 'webhooks'})`,
         `  creation request sent -> annotation seen: p50 ${r.creationToAnnotationMs.p50} ms, p90 ${r.creationToAnnotationMs.p90} ms, p99 ${r.creationToAnnotationMs.p99} ms, max ${r.creationToAnnotationMs.max} ms`,
         `  create call returned -> annotation seen: p50 ${r.existsToAnnotationMs.p50} ms, p90 ${r.existsToAnnotationMs.p90} ms, p99 ${r.existsToAnnotationMs.p99} ms, max ${r.existsToAnnotationMs.max} ms`,
-        `  sustained: ${r.podsPerSecond} pods/s (burst ${r.burstSeconds} s; the client needed ${r.clientCreateSeconds} s to create them); unique addresses ${r.uniqueAddresses}/${r.pods}${r.podsWithoutResource ? `; ${r.podsWithoutResource} pod(s) missed by the webhook (no resource request, not annotated)` : ''}`,
+        `  sustained: ${r.podsPerSecond} pods/s (burst ${r.burstSeconds} s; the client needed ${r.clientCreateSeconds} s to create them); unique addresses ${r.uniqueAddresses}/${r.pods}${r.podsWithoutResource ? `; ${r.podsWithoutResource} pod(s) missed by the mutation (no resource request, not annotated)` : ''}`,
         `  EC2: ${r.ec2.assignCalls} AssignPrivateIpAddresses (lower bound ${r.ec2.lowerBoundAssignCalls}, one per node), ${r.ec2.describeNetworkInterfacesCalls} DescribeNetworkInterfaces, ${r.ec2.unassignCalls} Unassign, ${r.ec2.totalCalls} calls in all; prefixes needed ${r.ec2.prefixesNeeded}, attached after ${r.ec2.prefixesAttachedAfter} (incl. ${r.nodes} warm)`,
         `  controller RSS: idle ${r.rssMiB.idle} MiB, after burst ${r.rssMiB.afterBurst} MiB`,
         `  bundle: ${(r.bundle.bytes / 1e6).toFixed(2)} MB; start-up to ready: node ${r.startupToReadyMs.node} ms, deno ${r.startupToReadyMs.deno} ms; --help: node ${r.helpExitMs.node} ms, deno ${r.helpExitMs.deno} ms`,

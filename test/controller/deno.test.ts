@@ -40,6 +40,8 @@ describe('controller on Deno', () => {
     stack = await startStack({
       plane: plane(),
       world: world([{ id: INSTANCES['win-deno'], type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.40', platform: 'windows' }]),
+      // The webhook form: the admission server itself must run under Deno too.
+      admission: 'webhook',
       controller: { name: 'deno', runtime: 'deno' },
     });
     sim = stack.sim;

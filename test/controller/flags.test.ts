@@ -26,6 +26,11 @@ const cases: Array<{ args: string[]; says: RegExp }> = [
   // Not a number would otherwise render `replicas: .nan` into the install manifest.
   { args: ['manifests', '--replicas', 'abc'], says: /--replicas "abc": use a whole number of at least 0/ },
   { args: ['manifests', '--replicas', '1.5'], says: /--replicas "1\.5": use a whole number/ },
+  { args: ['manifests', '--admission', 'sometimes'], says: /--admission "sometimes": use auto, policy, webhook/ },
+  { args: ['manifests', '--kubernetes-version', 'latest'], says: /Kubernetes version "latest": use MAJOR\.MINOR/ },
+  { args: ['manifests', '--admission', 'policy', '--kubernetes-version', '1.33'], says: /--admission policy needs Kubernetes >= 1\.36/ },
+  // Named explicitly, a kubeconfig that cannot be read is an error, not an unknown version.
+  { args: ['manifests', '--kubeconfig', '/nonexistent/kubeconfig'], says: /cannot read the API server's version with --kubeconfig \/nonexistent\/kubeconfig: .*pass --kubernetes-version/ },
 ];
 
 for (const c of cases) {

@@ -1,22 +1,24 @@
 /**
  * @module
  * What the controller's integration tests share: the EC2 simulator, dist/controller.js as a child
- * process (Node or Deno) with short time constants, the webhooks registered from the shipped
- * manifests, ConfigMap edits, and the invariants checked after every scenario.
+ * process (Node or Deno) with short time constants, the admission rules installed from the shipped
+ * manifests (as policies, or as webhooks pointed at the controller), ConfigMap edits, and the
+ * invariants checked after every scenario.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, NODE_STATUS_ANNOTATION, OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import type { WorldSpec } from '../../pkg/ec2sim/world-spec.ts';
 import { webhookConfigurations } from '../../pkg/manifests/webhooks.ts';
+import { guardPolicyObjects, mutationPolicyObjects } from '../../pkg/core/admission/admission-policies.ts';
 import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/core/net/ipv4.ts';
 import { decodeNodeStatus, type NodeStatus } from '../../pkg/core/status/node-status.ts';
-import { createWindowsNode, installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
+import { createOrReplaceObjects, createWindowsNode, installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
 import type { ControlPlane } from '../harness/control-plane.ts';
 import { freeLoopbackPorts } from '../harness/ports.ts';
 import { spawnLogged, type ManagedProcess } from '../harness/process.ts';
@@ -84,11 +86,14 @@ export interface StartControllerOptions {
    * certificate when the controller runs with --metrics-cert-dir (then the URL is https).
    */
   metricsAccess?: { token: string; caPem?: string };
+  /** Serve the admission webhooks (pass --cert-dir). Default true; false as where the API server runs the policies. */
+  webhooks?: boolean;
 }
 
 export async function startController(o: StartControllerOptions): Promise<ControllerProcess> {
   requireBundle();
-  const serving = await o.plane.webhookServing();
+  const webhooks = o.webhooks ?? true;
+  const serving = webhooks ? await o.plane.webhookServing() : undefined;
   const [webhook, metricsPort, health] = (await freeLoopbackPorts(3)) as [number, number, number];
   const logDir = mkdtempSync(join(tmpdir(), `winprefix-${o.name}-`));
   const args = [
@@ -97,7 +102,7 @@ export async function startController(o: StartControllerOptions): Promise<Contro
     `--ec2-endpoint=${o.sim.endpoint}`,
     '--region=us-west-2',
     '--cluster-name=test',
-    `--cert-dir=${serving.certDir}`,
+    ...(serving ? [`--cert-dir=${serving.certDir}`] : []),
     '--webhook-host=127.0.0.1',
     `--webhook-port=${webhook}`,
     `--metrics-bind-address=127.0.0.1:${metricsPort}`,
@@ -172,20 +177,36 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** The test control plane's admin user, which the controller runs as unless a test gives it another identity. */
+export const ADMIN_USER = 'admin';
+
+export type AdmissionMode = 'policy' | 'webhook';
+
 /**
  * What most test files run against: the EC2 simulator with `world`, the IPAM ConfigMap, one controller replica
- * (a leader), and the shipped webhook configurations pointed at it.
+ * (a leader), and the shipped admission rules: as admission policies (the default, as `controller manifests`
+ * renders them for this Kubernetes 1.36 API server; the controller then serves no webhooks), or as the
+ * shipped webhooks pointed at the controller.
  */
-export async function startStack(o: { plane: ControlPlane; world: WorldSpec; config?: Record<string, string>; controller: Omit<StartControllerOptions, 'plane' | 'sim'> }): Promise<Stack> {
+export async function startStack(o: {
+  plane: ControlPlane;
+  world: WorldSpec;
+  config?: Record<string, string>;
+  admission?: AdmissionMode;
+  /** The username the controller runs as (the admission rules exempt it). Default: the admin user. */
+  controllerUsername?: string;
+  controller: Omit<StartControllerOptions, 'plane' | 'sim' | 'webhooks'>;
+}): Promise<Stack> {
   const sim = await startSimulator(o.world);
+  const admission = o.admission ?? 'policy';
   let started: ControllerProcess | undefined;
   try {
     const config = o.config ?? PD_ON;
     await setIpamConfig(o.plane.kubeConfig(), config);
-    const ctl = (started = await startController({ ...o.controller, plane: o.plane, sim }));
-    await registerWebhooks(o.plane, ctl.ports.webhook);
-    // Only with IPAM on does the mutator change a pod, which is what shows that it is called.
-    if (config['enable-windows-ipam'] === 'true') await waitForMutatingWebhook(o.plane.kubeConfig());
+    const ctl = (started = await startController({ ...o.controller, plane: o.plane, sim, webhooks: admission === 'webhook' }));
+    await installAdmission(o.plane, { mode: admission, webhookPort: ctl.ports.webhook, controllerUsernames: [o.controllerUsername ?? ADMIN_USER] });
+    // Only with IPAM on does the mutation change a pod, which is what shows that it is in force.
+    if (config['enable-windows-ipam'] === 'true') await waitForPodMutation(o.plane.kubeConfig());
     return {
       sim,
       ctl,
@@ -201,33 +222,52 @@ export async function startStack(o: { plane: ControlPlane; world: WorldSpec; con
   }
 }
 
+/**
+ * Installs the shipped admission rules in one form and removes the other form's objects, as switching an
+ * install's form would. The webhooks point at one replica by URL.
+ */
+export async function installAdmission(plane: ControlPlane, o: { mode: AdmissionMode; webhookPort?: number; controllerUsernames: string[] }): Promise<void> {
+  const kc = plane.kubeConfig();
+  const policies = [
+    ...mutationPolicyObjects({ configMap: { namespace: DEFAULT_CONFIGMAP_NAMESPACE, name: DEFAULT_CONFIGMAP_NAME }, controllerUsernames: o.controllerUsernames }),
+    ...guardPolicyObjects({ configMap: { namespace: DEFAULT_CONFIGMAP_NAMESPACE, name: DEFAULT_CONFIGMAP_NAME }, controllerUsernames: o.controllerUsernames }),
+  ];
+  const serving = await plane.webhookServing();
+  const hooks = webhookConfigurations({ kind: 'url', baseUrl: `https://127.0.0.1:${o.webhookPort ?? 1}`, caBundle: serving.caBundle }, { controllerUsernames: o.controllerUsernames });
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const obj of (o.mode === 'policy' ? hooks : policies) as KubernetesObject[]) {
+    await api.delete(obj).catch((err: { code?: number }) => {
+      if (err.code !== 404) throw err;
+    });
+  }
+  if (o.mode === 'policy') await createOrReplaceObjects(kc, policies);
+  else {
+    if (o.webhookPort === undefined) throw new Error('installAdmission: the webhook form needs the controller\'s webhook port');
+    await installWebhookConfigurations(kc, hooks);
+  }
+}
+
 /** Registers a Windows node for a simulator instance and waits until the controller advertises `capacity`. */
 export async function addManagedNode(kc: KubeConfig, o: { name: string; instanceId: string; instanceType?: string; capacity: number }): Promise<void> {
   await createWindowsNode(kc, { name: o.name, instanceId: o.instanceId, instanceType: o.instanceType ?? 'm5.large', zone: 'us-west-2a' });
   await waitForCapacity(kc, o.name, o.capacity);
 }
 
-/** Registers the shipped webhook configurations, pointed at one replica by URL. */
-export async function registerWebhooks(plane: ControlPlane, port: number): Promise<void> {
-  const serving = await plane.webhookServing();
-  await installWebhookConfigurations(plane.kubeConfig(), webhookConfigurations({ kind: 'url', baseUrl: `https://127.0.0.1:${port}`, caBundle: serving.caBundle }));
-}
-
 /**
- * kube-apiserver learns of webhook configurations through an informer, so a pod created right after
- * registerWebhooks may be admitted without the resource request (failurePolicy Ignore hides that, and the pod is
- * never annotated). Waits until a dry-run Windows pod, which reaches webhooks with sideEffects None and is not
- * stored, comes back mutated. Needs IPAM enabled in the ConfigMap the controller reads.
+ * kube-apiserver learns of admission policies and webhook configurations through informers, so a pod created
+ * right after installAdmission may be admitted without the resource request (and is never annotated). Waits
+ * until a dry-run Windows pod (admitted, mutated, not stored) comes back with the request (or, `applied` false,
+ * without it once IPAM is turned off).
  */
-export async function waitForMutatingWebhook(kc: KubeConfig, namespace = 'default'): Promise<void> {
+export async function waitForPodMutation(kc: KubeConfig, namespace = 'default', applied = true): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
-  await waitFor('the API server to call the mutating webhook', async () => {
+  await waitFor(`the API server to ${applied ? 'apply' : 'stop applying'} the pod mutation`, async () => {
     const pod = await core.createNamespacedPod({
       namespace,
       dryRun: 'All',
-      body: { metadata: { name: 'webhook-probe', namespace }, spec: { nodeSelector: { [OS_LABEL]: WINDOWS }, containers: [{ name: 'probe', image: 'probe' }] } },
+      body: { metadata: { name: 'mutation-probe', namespace }, spec: { nodeSelector: { [OS_LABEL]: WINDOWS }, containers: [{ name: 'probe', image: 'probe' }] } },
     });
-    return pod.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME] === '1' ? true : undefined;
+    return (pod.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME] === '1') === applied ? true : undefined;
   }, { timeoutMs: 20_000 });
 }
 

@@ -24,6 +24,7 @@ import {
   primaryEni,
   setIpamConfig,
   startStack,
+  waitForPodMutation,
   waitForAnnotation,
   waitForCapacity,
   waitForEvent,
@@ -106,14 +107,14 @@ describe('controller workflow', () => {
     await stack?.stop();
   });
 
-  test('main workflow: warm prefix and capacity, webhook-injected pods fill the fullest prefix, prefixes go back only when all 16 are free', async () => {
+  test('main workflow: warm prefix and capacity, mutated pods fill the fullest prefix, prefixes go back only when all 16 are free', async () => {
     await addNode('win-a', 'm5.large');
     await waitForCapacity(kc, 'win-a', 9 * 16);
     await waitFor('one warm prefix on win-a', async () => (primaryEni(sim, INSTANCES['win-a']!).prefixes.length === 1 ? true : undefined));
 
     const names = await addPods('win-a', 'a', 20);
     const created = await core.readNamespacedPod({ name: 'a-0', namespace: 'default' });
-    assert.equal(created.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME], '1', 'the mutating webhook added the resource request');
+    assert.equal(created.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME], '1', 'the mutating admission policy added the resource request');
     const got = await annotations(names);
     for (const v of got.values()) assert.match(v, /\/32$/);
     const prefixes = primaryEni(sim, INSTANCES['win-a']!).prefixes;
@@ -259,18 +260,21 @@ describe('controller workflow', () => {
     await waitForNodeStatus(kc, 'win-a', (s) => s.config?.problems.length === 0, 'problems cleared');
   });
 
-  test('IPAM disabled and re-enabled: nodes become unmanaged, the webhook stops injecting, pools are rebuilt from EC2', async () => {
+  test('IPAM disabled and re-enabled: nodes become unmanaged, the pod mutation stops, pools are rebuilt from EC2', async () => {
     const running = await addPods('win-a', 'keep', 3);
     const kept = await annotations(running);
     await setIpamConfig(kc, { ...PD_ON, 'enable-windows-ipam': 'false' });
     await waitForNodeStatus(kc, 'win-a', (s) => s.mode === 'unmanaged', 'win-a unmanaged');
     await waitForCapacity(kc, 'win-a', undefined);
+    // The API server reads the ConfigMap through its own informer, independently of the controller.
+    await waitForPodMutation(kc, 'default', false);
     const plain = await createWindowsPod(kc, { name: 'plain-0', nodeName: 'win-a' });
     assert.equal(plain.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME], undefined, 'no resource injected while IPAM is off');
     await deletePodNow(kc, 'plain-0');
 
     await setIpamConfig(kc, PD_ON);
     await waitForCapacity(kc, 'win-a', 144);
+    await waitForPodMutation(kc);
     const more = await addPods('win-a', 'again', 3);
     const fresh = await annotations(more);
     for (const [name, v] of kept) {

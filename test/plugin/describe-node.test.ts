@@ -310,7 +310,7 @@ describe('describe node: every disagreement is found and exits 1', () => {
     const about = (name: string) => report.findings.find((f) => f.subject === `pod default/${name}`)!;
     assert.match(about('hns').message, /has address .*kubelet failed to create its sandbox .*The object already exists/);
     assert.match(about('unpinned').message, /does not select Windows nodes.*kubelet: rpc error: pod does not have label/);
-    assert.match(about('missed').message, /mutating webhook did not run/);
+    assert.match(about('missed').message, /pod mutation did not run/);
     assert.deepEqual(report.pods.map((p) => [p.name, p.requestsAddress, p.source.kind]), [
       ['hns', true, 'prefix'],
       ['missed', false, 'none'],

@@ -9,11 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { waitFor } from '../harness/wait.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const POD_IP_ANNOTATION = 'vpc.amazonaws.com/PrivateIPv4Address';
+const RESOURCE_NAME = 'vpc.amazonaws.com/PrivateIPv4Address';
 
 interface SandboxState {
   kubeconfig: string;
@@ -97,6 +98,14 @@ describe('npm start (the local sandbox)', () => {
         return new Set(items.map((p) => p.spec?.nodeName)).size === 4 ? items : undefined;
       }, { timeoutMs: 15_000, intervalMs: 250 });
       assert.ok(pods.every((p) => p.spec?.nodeSelector?.['kubernetes.io/os'] === 'windows'));
+      // The admission rules run inside the API server: the policies are there, no webhook is registered, and the
+      // mutation policy gave every workload pod its resource request.
+      const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+      assert.deepEqual((await admission.listMutatingAdmissionPolicy()).items.map((p) => p.metadata?.name), ['winprefix-pod-mutator']);
+      assert.deepEqual((await admission.listValidatingAdmissionPolicy()).items.map((p) => p.metadata?.name), ['winprefix-ip-annotation-guard']);
+      assert.deepEqual((await admission.listMutatingWebhookConfiguration()).items, []);
+      assert.deepEqual((await admission.listValidatingWebhookConfiguration()).items, []);
+      assert.ok(pods.every((p) => p.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME] === '1'), 'the mutation policy added the resource request');
       if (sb.state.controller) {
         await waitFor('the controller to give a workload pod an address', async () => {
           const items = (await core.listNamespacedPod({ namespace: 'sandbox' })).items;

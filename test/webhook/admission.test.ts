@@ -1,7 +1,7 @@
 /**
- * The webhooks as kube-apiserver really calls them: pods created through the API are mutated by
- * our server, the annotation guard rejects a user and admits the controller's identity, and a
- * replaced serving certificate is picked up without a restart.
+ * The webhook server as kube-apiserver really calls it: a replaced serving certificate is picked up
+ * without a restart. (What the handlers decide, through the webhooks and through the admission
+ * policies alike, is tested in test/admission/.)
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,13 +13,12 @@ import { X509Certificate } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { useControlPlane } from '../harness/suite.ts';
-import { createOrReplaceObjects, ensureNamespace, installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
+import { ensureNamespace, installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
 import { issueLoopbackServing } from '../harness/certs.ts';
-import { closeSharedConnections, createKubeClients, KubeApiError, loadKubeConfig } from '../../pkg/adapters/kube/client.ts';
-import { annotatePod } from '../../pkg/adapters/kube/patches.ts';
 import { createLogger } from '../../pkg/support/log.ts';
 import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH } from '../../pkg/adapters/http/admission.ts';
 import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
+import { webhookConfigurations as shippedWebhookConfigurations } from '../../pkg/manifests/webhooks.ts';
 
 const plane = useControlPlane();
 const CONTROLLER_USER = 'winprefix-controller';
@@ -77,19 +76,9 @@ async function waitUntilCalled(): Promise<void> {
   });
 }
 
+/** The shipped registrations, pointed at our server. */
 function webhookConfigurations(port: number, caBundle: string): object[] {
-  const rules = (ops: string[]) => [{ operations: ops, apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }];
-  const common = { admissionReviewVersions: ['v1'], sideEffects: 'None', timeoutSeconds: 10 };
-  return [
-    {
-      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'winprefix-test-mutating' },
-      webhooks: [{ name: 'mpod.winprefix.io', ...common, failurePolicy: 'Ignore', rules: rules(['CREATE']), clientConfig: { url: `https://127.0.0.1:${port}${MUTATE_POD_PATH}`, caBundle } }],
-    },
-    {
-      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'winprefix-test-validating' },
-      webhooks: [{ name: 'vpod.winprefix.io', ...common, failurePolicy: 'Fail', rules: rules(['CREATE', 'UPDATE']), clientConfig: { url: `https://127.0.0.1:${port}${VALIDATE_POD_PATH}`, caBundle } }],
-    },
-  ];
+  return shippedWebhookConfigurations({ kind: 'url', baseUrl: `https://127.0.0.1:${port}`, caBundle }, { controllerUsernames: [CONTROLLER_USER] });
 }
 
 function podBody(name: string, spec: Partial<NonNullable<V1Pod['spec']>>): V1Pod {
@@ -100,69 +89,6 @@ const ipResources = (p: V1Pod) => ({
   requests: p.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME],
   limits: p.spec?.containers[0]?.resources?.limits?.[RESOURCE_NAME],
   second: p.spec?.containers[1]?.resources?.requests?.[RESOURCE_NAME],
-});
-
-test('kube-apiserver calls the mutator: Windows pods get the resource on container 0, others do not', async () => {
-  await ensureWebhooks();
-  const core = plane().kubeConfig().makeApiClient(CoreV1Api);
-  const win = await core.createNamespacedPod({ namespace: NS, body: podBody('win', { nodeSelector: { 'kubernetes.io/os': 'windows' } }) });
-  assert.deepEqual(ipResources(win), { requests: '1', limits: '1', second: undefined });
-  const aff = await core.createNamespacedPod({
-    namespace: NS,
-    body: podBody('win-affinity', {
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['windows'] }] }] } } },
-      containers: [{ name: 'app', image: 'x', resources: { limits: { cpu: '1' } } }],
-    }),
-  });
-  assert.deepEqual(ipResources(aff), { requests: '1', limits: '1', second: undefined });
-  assert.equal(aff.spec?.containers[0]?.resources?.limits?.cpu, '1');
-  const linux = await core.createNamespacedPod({ namespace: NS, body: podBody('linux', { nodeSelector: { 'kubernetes.io/os': 'linux' } }) });
-  assert.deepEqual(ipResources(linux), { requests: undefined, limits: undefined, second: undefined });
-  const hostNet = await core.createNamespacedPod({ namespace: NS, body: podBody('hostnet', { hostNetwork: true, nodeSelector: { 'kubernetes.io/os': 'windows' } }) });
-  assert.deepEqual(ipResources(hostNet), { requests: undefined, limits: undefined, second: undefined });
-});
-
-test('the guard rejects a user with pod patch rights and admits the controller identity', async (t) => {
-  await ensureWebhooks();
-  const admin = plane().kubeConfig();
-  await createOrReplaceObjects(admin, [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-editor', namespace: NS }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'create', 'patch', 'update'] }] },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'pod-editor', namespace: NS },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-editor' },
-      subjects: [CONTROLLER_USER, 'alice'].map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
-    },
-  ]);
-  const alice = createKubeClients(loadKubeConfig({ kubeconfig: await plane().mintKubeconfig({ name: 'alice' }) }));
-  const controller = createKubeClients(loadKubeConfig({ kubeconfig: await plane().mintKubeconfig({ name: CONTROLLER_USER }) }));
-  t.after(async () => {
-    await closeSharedConnections(alice.kc);
-    await closeSharedConnections(controller.kc);
-  });
-  const pod = await alice.core.createNamespacedPod({ namespace: NS, body: podBody('guarded', { nodeSelector: { 'kubernetes.io/os': 'windows' } }) });
-  const uid = pod.metadata!.uid!;
-
-  await assert.rejects(annotatePod(alice, { namespace: NS, name: 'guarded', uid, annotations: { [POD_IP_ANNOTATION]: '10.0.0.99/32' } }), (err: unknown) => {
-    assert.ok(err instanceof KubeApiError);
-    assert.equal(err.status, 403);
-    assert.match(err.serverMessage, /denied the request/);
-    assert.match(err.serverMessage, new RegExp(`only "${CONTROLLER_USER}" may set it`));
-    assert.match(err.serverMessage, /user "alice" tried to add it/);
-    return true;
-  });
-  // Creating a pod that carries the annotation is refused too.
-  await assert.rejects(
-    alice.core.createNamespacedPod({ namespace: NS, body: { ...podBody('sneaky', {}), metadata: { name: 'sneaky', namespace: NS, annotations: { [POD_IP_ANNOTATION]: '10.0.0.98/32' } } } }),
-    (err: unknown) => (KubeApiError.from(err) as KubeApiError).status === 403,
-  );
-
-  assert.equal(await annotatePod(controller, { namespace: NS, name: 'guarded', uid, annotations: { [POD_IP_ANNOTATION]: '10.0.0.5/32' } }), 'patched');
-  // Others may still change other annotations of the pod, but not this one.
-  assert.equal(await annotatePod(alice, { namespace: NS, name: 'guarded', uid, annotations: { team: 'a' } }), 'patched');
-  await assert.rejects(annotatePod(alice, { namespace: NS, name: 'guarded', uid, annotations: { [POD_IP_ANNOTATION]: null } }), /tried to remove it|denied/);
-  const final = await controller.core.readNamespacedPod({ namespace: NS, name: 'guarded' });
-  assert.equal(final.metadata?.annotations?.[POD_IP_ANNOTATION], '10.0.0.5/32');
-  assert.equal(final.metadata?.annotations?.team, 'a');
 });
 
 test('a replaced serving certificate is served without a restart, and kube-apiserver accepts it', async () => {

@@ -16,6 +16,7 @@ import {
   type Middleware,
   type RequestContext,
   type ResponseContext,
+  VersionApi,
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
 import { shareConnections } from './connections.ts';
@@ -34,6 +35,8 @@ export interface KubeClients {
   authentication: AuthenticationV1Api;
   /** SubjectAccessReview (may this user do that?), for /metrics callers. */
   authorization: AuthorizationV1Api;
+  /** GET /version (what `controller manifests --admission auto` chooses by). */
+  version: VersionApi;
   kc: KubeConfig;
 }
 
@@ -97,6 +100,7 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     events: new EventsV1Api(config),
     authentication: new AuthenticationV1Api(config),
     authorization: new AuthorizationV1Api(config),
+    version: new VersionApi(config),
     kc,
   };
 }

@@ -56,3 +56,51 @@ test('updates that leave the annotation as it was, creates without it, and delet
 test('disabled guard allows everything', () => {
   assert.equal(guardPodAnnotation(review('UPDATE', 'alice', undefined, '10.0.0.5/32'), { ...opts, enabled: () => false }).response?.allowed, true);
 });
+
+test('pods/status writes are guarded like the pod itself', () => {
+  const r = review('UPDATE', 'alice', '10.0.0.5/32', '10.0.0.6/32');
+  r.request!.subResource = 'status';
+  const out = guardPodAnnotation(r, opts);
+  assert.equal(out.response?.allowed, false);
+  assert.match(out.response!.status!.message!, /tried to change it from "10.0.0.5\/32" to "10.0.0.6\/32"/);
+});
+
+test('a pods/binding carrying the annotation is refused: the API server copies its annotations onto the pod', () => {
+  const binding: AdmissionReview = {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'b1',
+      kind: { group: '', version: 'v1', kind: 'Binding' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      subResource: 'binding',
+      operation: 'CREATE',
+      userInfo: { username: 'alice' },
+      object: { metadata: { name: 'p', annotations: { [A]: '10.0.0.9/32' } }, target: { kind: 'Node', name: 'n1' } },
+    },
+  };
+  assert.equal(guardPodAnnotation(binding, opts).response?.allowed, false);
+  const plain = structuredClone(binding);
+  (plain.request!.object as { metadata: { annotations?: unknown } }).metadata.annotations = { other: 'x' };
+  assert.equal(guardPodAnnotation(plain, opts).response?.allowed, true, 'a scheduler-style binding passes');
+  const fromController = structuredClone(binding);
+  fromController.request!.userInfo.username = CONTROLLER;
+  assert.equal(guardPodAnnotation(fromController, opts).response?.allowed, true);
+});
+
+test('writes to other resources are not judged', () => {
+  const r = review('UPDATE', 'alice', undefined, '10.0.0.5/32');
+  r.request!.resource = { group: '', version: 'v1', resource: 'configmaps' };
+  assert.equal(guardPodAnnotation(r, opts).response?.allowed, true);
+});
+
+test('the denial names every controller identity and says what to do', () => {
+  const out = guardPodAnnotation(review('UPDATE', 'alice', undefined, '10.0.0.5/32'), { ...opts, controllerUsernames: [CONTROLLER, 'ops-bot'] });
+  assert.equal(
+    out.response?.status?.message,
+    `the pod annotation ${A} is managed by the IPAM controller and only "${CONTROLLER}" or "ops-bot" may set it; ` +
+      'user "alice" tried to add it (value "10.0.0.5/32"). Leave this annotation out of your change: the controller assigns the address',
+  );
+  const none = guardPodAnnotation(review('UPDATE', 'alice', '10.0.0.5/32', undefined), { ...opts, controllerUsernames: [] });
+  assert.match(none.response!.status!.message!, /only the winprefix controller may set it; user "alice" tried to remove it \(was "10.0.0.5\/32"\)/);
+});

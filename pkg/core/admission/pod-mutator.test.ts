@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mutatePod } from './pod-mutator.ts';
 import { decodePatch, type AdmissionReview } from './review.ts';
+import { resolveClusterConfig } from '../ipam/config.ts';
+import { applyAddPatch, ipResources, MUTATION_CASES, podCreateReview, SWITCH_CASES, SWITCH_POD_SPEC } from './testing/cases.ts';
 
 const R = 'vpc.amazonaws.com/PrivateIPv4Address';
 const on = { ipamEnabled: () => true };
@@ -21,17 +23,9 @@ function review(spec: unknown, operation: 'CREATE' | 'UPDATE' = 'CREATE'): Admis
   };
 }
 
-/** Applies the "add" operations of a patch to a copy of the spec, as the API server would. */
+/** The spec after the API server applied the response's patch. */
 function apply(spec: Record<string, unknown>, out: AdmissionReview): Record<string, unknown> {
-  const pod = structuredClone({ spec });
-  for (const op of decodePatch(out.response)) {
-    assert.equal(op.op, 'add');
-    const parts = op.path.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
-    let cur: Record<string, unknown> = pod as Record<string, unknown>;
-    for (const p of parts.slice(0, -1)) cur = cur[p] as Record<string, unknown>;
-    cur[parts.at(-1)!] = (op as { value: unknown }).value;
-  }
-  return pod.spec as Record<string, unknown>;
+  return applyAddPatch({ spec }, decodePatch(out.response)).spec;
 }
 
 const resourcesOf = (spec: Record<string, unknown>) => (spec.containers as Array<{ resources: { limits: Record<string, string>; requests: Record<string, string> } }>)[0]!.resources;
@@ -65,47 +59,6 @@ test('resources present but only one map: the missing map is added whole', () =>
   assert.deepEqual(resourcesOf(apply(spec, out)), { limits: { cpu: '2', [R]: '1' }, requests: { [R]: '1' } });
 });
 
-test('required node affinity on the OS label In [windows] counts as Windows', () => {
-  for (const key of ['kubernetes.io/os', 'beta.kubernetes.io/os']) {
-    const spec = {
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'x', operator: 'Exists' }, { key, operator: 'In', values: ['windows'] }] }] } } },
-      containers: [{}],
-    };
-    assert.equal(decodePatch(mutatePod(review(spec), on).response).length, 1, key);
-  }
-});
-
-test('affinity that also allows Linux, only preferred, NotIn, or one term without the OS is left alone', () => {
-  const req = (terms: unknown) => ({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } }, containers: [{}] });
-  const cases = [
-    req([{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['windows', 'linux'] }] }]),
-    req([{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'NotIn', values: ['linux'] }] }]),
-    req([{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['windows'] }] }, { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }]),
-    req([]),
-    { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['windows'] }] } }] } }, containers: [{}] },
-    { nodeSelector: { 'kubernetes.io/os': 'linux' }, containers: [{}] },
-    { containers: [{}] },
-  ];
-  for (const spec of cases) {
-    const out = mutatePod(review(spec), on);
-    assert.equal(out.response?.allowed, true);
-    assert.equal(out.response?.patch, undefined, JSON.stringify(spec));
-  }
-});
-
-test('hostNetwork Windows pods are left alone', () => {
-  const out = mutatePod(review({ hostNetwork: true, nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [{}] }), on);
-  assert.equal(out.response?.allowed, true);
-  assert.equal(out.response?.patch, undefined);
-});
-
-test('a pod that already requests or limits the resource on any container is left alone', () => {
-  for (const resources of [{ requests: { [R]: '2' } }, { limits: { [R]: '1' } }]) {
-    const out = mutatePod(review({ nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [{}, { resources }] }), on);
-    assert.equal(out.response?.patch, undefined);
-  }
-});
-
 test('IPAM disabled: allowed, no patch; UPDATE and non-pod requests untouched', () => {
   const spec = { nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [{}] };
   assert.equal(mutatePod(review(spec), { ipamEnabled: () => false }).response?.patch, undefined);
@@ -118,4 +71,50 @@ test('IPAM disabled: allowed, no patch; UPDATE and non-pod requests untouched', 
 
 test('a pod without containers is allowed unpatched (the API server rejects it anyway)', () => {
   assert.equal(mutatePod(review({ nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [] }), on).response?.patch, undefined);
+});
+
+test('the shared cases (also run through the webhook and the policy on a real API server)', () => {
+  for (const c of MUTATION_CASES) {
+    const out = mutatePod(podCreateReview(c.spec), on);
+    assert.equal(out.response?.allowed, true, c.name);
+    assert.deepEqual(ipResources(applyAddPatch({ spec: c.spec }, decodePatch(out.response)).spec), c.expect, c.name);
+  }
+});
+
+test('the IPAM switch reads enable-windows-ipam as the controller does', () => {
+  for (const c of SWITCH_CASES) {
+    const ipamEnabled = () => resolveClusterConfig(c.data).ipamEnabled;
+    const out = mutatePod(podCreateReview(SWITCH_POD_SPEC), { ipamEnabled });
+    assert.equal(decodePatch(out.response).length > 0, c.enabled, c.name);
+  }
+});
+
+test('a malformed pod is allowed unpatched, never thrown on (the transport would answer 500)', () => {
+  const malformed: unknown[] = [
+    { nodeSelector: { [`kubernetes.io/os`]: 'windows' }, containers: { app: { name: 'app' } } },
+    { nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: 'app' },
+    { nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [null, 7] },
+    { nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [{ resources: 'lots' }] },
+    { nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [{ resources: { limits: 'lots' } }] },
+    { nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [{ resources: { limits: [1] } }] },
+    { nodeSelector: 'windows', containers: [{}] },
+    { nodeSelector: null, affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { a: 1 } } } }, containers: [{}] },
+    { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [null, 'x', { matchExpressions: 'x' }] } } }, containers: [{}] },
+    { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: 'windows' }] }] } } }, containers: [{}] },
+    { affinity: 'x', containers: [{}] },
+    [],
+    'spec',
+    null,
+  ];
+  for (const spec of malformed) {
+    const r = review(spec);
+    const out = mutatePod(r, on);
+    assert.equal(out.response?.allowed, true, JSON.stringify(spec));
+    assert.equal(out.response?.patch, undefined, JSON.stringify(spec));
+  }
+  for (const object of [null, 'pod', [], { spec: 'x' }, { metadata: null }]) {
+    const r = review({});
+    r.request!.object = object;
+    assert.equal(mutatePod(r, on).response?.allowed, true, JSON.stringify(object));
+  }
 });

@@ -26,7 +26,8 @@ export const Defaults = {
 /** Larger values are certainly typos (no ENI holds this many addresses); they are treated as invalid. */
 export const MAX_TARGET = 1_000_000;
 
-const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+/** The values that turn a flag on (exported for the admission policies, which read `enable-windows-ipam` in CEL). */
+export const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 type TargetName = 'warmIPTarget' | 'minimumIPTarget' | 'warmPrefixTarget';
