@@ -274,6 +274,9 @@ export class NodeReconciler {
   #apply(node: NodeView, managed: ManagedNode, plan: NodeRunPlan): void {
     const { log, metrics } = this.#d;
     const m = managed.memory;
+    if (plan.patches.length + plan.ec2.length + plan.released.length > 0) {
+      log.debug('node run', { node: node.name, patches: plan.patches.length, ec2: plan.ec2.length, released: plan.released.length, requeueAfterMs: plan.requeueAfterMs ?? null });
+    }
     for (const l of plan.logs) log[l.level](l.message, l.fields);
     for (const e of plan.events) this.#emit(e.regarding, e.note);
     for (const reason of plan.metrics.allocationFailures) metrics.allocationFailure(reason);

@@ -97,8 +97,10 @@ test('a leader paused past its Lease writes nothing after the new leader acts, a
   // Pods arrive all along, so the leader has work in flight when it is paused and when it resumes.
   let producing = true;
   let serial = 0;
+  // Never more pods than the node holds (144 on an m5.large): pods are bound by name here, no scheduler checks.
+  const MAX_PODS = 120;
   const producer = (async () => {
-    while (producing) {
+    while (producing && serial < MAX_PODS - 20) {
       await createWindowsPod(kc, { name: `dep-${serial++}`, nodeName: NODE, requestIp: true });
       await new Promise((r) => setTimeout(r, 60));
     }

@@ -70,6 +70,8 @@ describe('controller /metrics: least exposure, real consumers', () => {
     stack = await startStack({
       plane: plane(),
       world: world([{ id: INSTANCE, type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: '10.20.0.40', platform: 'windows' }]),
+      // The controller runs as this identity, so the IP-annotation guard must let it write.
+      controllerUsername: CONTROLLER_USER,
       controller: {
         name: 'metrics',
         kubeconfigPath: await plane().mintKubeconfig({ name: CONTROLLER_USER }),
