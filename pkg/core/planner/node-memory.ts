@@ -24,6 +24,16 @@ export interface PatchInFlight {
   annotation: string;
   /** Where the address came from, for the ResourceAllocated event ("prefix 10.0.16.0/28"). */
   source: string;
+  /**
+   * Set when the patch failed with its fate unknown: it is sent again, with the same address, from
+   * this time on. Until then the pod is not planned, so a failing API server is not written in a loop.
+   */
+  retryAt?: number;
+  /**
+   * An earlier patch of this address failed with its fate unknown: if it landed, it is the annotation
+   * that makes this one `refused`, so a refusal does not mean the pod is without the address.
+   */
+  earlierMayHaveLanded?: boolean;
 }
 
 export interface ManagedNodeMemory {
@@ -34,7 +44,7 @@ export interface ManagedNodeMemory {
   mode: Mode;
   /** Pods whose annotation patch the API server acknowledged (the pod cache may lag behind). */
   annotated: Set<string>;
-  /** Patches sent and not yet answered, by pod UID: the pod is not planned again meanwhile. */
+  /** Patches sent and not yet answered (or failed and due again at `retryAt`), by pod UID: the pod is not planned again meanwhile. */
   patching: Map<string, PatchInFlight>;
   /** Each waiting pod's current failure reason, since when, and whether the pod was told. */
   failureShown: Map<string, { reason: string; since: number; shown: boolean }>;

@@ -127,9 +127,70 @@ describe('patch answers', () => {
     });
   }
 
+  test('failed: the reservation stays, and the same address is sent again after PATCH_RETRY_MS, not at once', () => {
+    const w = readyNode();
+    w.addPod('a');
+    const [first] = w.run().patches;
+    w.answerPatches('failed');
+    const plan = w.run();
+    assert.deepEqual(plan.released, []);
+    assert.deepEqual(plan.patches, [], 'a failing API server is not hammered in a loop of answers and retries');
+    assert.equal(plan.requeueAfterMs, PATCH_RETRY_MS);
+    assert.ok(plan.logs.some((l) => l.level === 'warn' && /annotating pod failed/.test(l.message)));
+    w.addPod('b');
+    const meanwhile = w.run();
+    assert.deepEqual(meanwhile.patches.map((p) => p.pod.uid), ['b']);
+    assert.notEqual(meanwhile.patches[0]!.ip, first!.ip, 'the address stays reserved for the pod whose patch may have landed');
+    assert.ok(meanwhile.requeueAfterMs !== undefined && meanwhile.requeueAfterMs <= PATCH_RETRY_MS);
+    w.advance(PATCH_RETRY_MS);
+    const retry = w.run();
+    assert.deepEqual(retry.patches.map((p) => `${p.pod.uid}=${p.ip}`), [`a=${first!.ip}`]);
+  });
 
+  test('failed, then the retry refused because the first attempt landed after all: the address stays the pod\'s', () => {
+    const w = readyNode({ coolDownMs: 0 });
+    w.addPod('a');
+    const [first] = w.run().patches;
+    w.answerPatches('failed'); // it landed, the answer was lost; the cache does not show it yet
+    w.run();
+    w.advance(PATCH_RETRY_MS);
+    assert.deepEqual(ips(w.run().patches), [first!.ip], 'the retry carries the same address');
+    w.answerPatches('refused'); // "an IP annotation is there already": our own
+    const refused = w.run();
+    assert.deepEqual(refused.released, [], 'the pod may carry it: not given back');
+    assert.deepEqual(refused.patches, [], 'and not written a third time');
+    w.addPods(3);
+    assert.ok(!ips(w.run().patches).includes(first!.ip), 'never handed to another pod while the pod may carry it');
+    w.showAnnotation('a', first!.annotation);
+    assert.deepEqual(w.run().patches, []);
+    assert.equal(w.pool.addressOf('a')?.ip, first!.ip);
+  });
 
+  test('failed, then the retry refused because the pod was replaced: the old pod\'s address goes once the cache shows it gone', () => {
+    const w = readyNode();
+    w.addPod('a', { name: 'web-0' });
+    w.run();
+    w.answerPatches('failed');
+    w.run();
+    w.advance(PATCH_RETRY_MS);
+    w.run();
+    w.answerPatches('refused');
+    assert.deepEqual(w.run().released, []);
+    w.deletePod('a');
+    w.addPod('b', { name: 'web-0' });
+    const replaced = w.run();
+    assert.deepEqual(replaced.released, ['a']);
+    assert.deepEqual(replaced.patches.map((p) => p.pod.uid), ['b']);
+  });
 
+  test('fenced: nothing at all (this replica is stepping down)', () => {
+    const w = readyNode();
+    w.addPod('a');
+    w.run();
+    w.answerPatches('fenced');
+    const plan = w.run();
+    assert.deepEqual({ patches: plan.patches, events: plan.events, released: plan.released, ec2: plan.ec2, capacity: plan.capacity }, { patches: [], events: [], released: [], ec2: [], capacity: undefined });
+  });
 
   test('an answer for a pod with no patch in flight (a duplicate, or one for an older pool) changes nothing', () => {
     const w = readyNode();

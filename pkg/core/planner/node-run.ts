@@ -202,11 +202,12 @@ function applyEc2Result(m: ManagedNodeMemory, result: Ec2Result, i: NodeRunInput
 
 function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs, plan: NodeRunPlan, log: Log, retryIn: (ms: number) => void, byUid: ReadonlyMap<string, PodFacts>): void {
   const sent = m.patching.get(r.podUid);
-  if (!sent) return;
-  m.patching.delete(r.podUid);
+  // No patch of this pod is on its way (it went, or one that failed waits for its retry): nothing to learn.
+  if (!sent || sent.retryAt !== undefined) return;
   const pod = byUid.get(r.podUid);
   switch (r.outcome) {
     case 'patched': {
+      m.patching.delete(r.podUid);
       m.annotated.add(r.podUid);
       m.failureShown.delete(r.podUid);
       if (!pod) return;
@@ -223,8 +224,18 @@ function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs
     }
     case 'gone':
     case 'refused': {
+      if (r.outcome === 'refused' && sent.earlierMayHaveLanded) {
+        // Most likely our own earlier patch is the annotation in the way. Releasing the address now
+        // would let another pod have it while this one carries it: it stays the pod's, and the pod is
+        // not written again. If the pod was replaced instead, the cache shows it gone and it is released then.
+        m.patching.delete(r.podUid);
+        m.annotated.add(r.podUid);
+        log('debug', 'annotation refused after an attempt whose fate was unknown; the address stays the pod\'s', { podUid: r.podUid, ip: sent.ip });
+        return;
+      }
       // Nothing was written: the address goes back (cooling), and the node is looked at again soon,
       // in case the cache still shows the old pod or has not shown the annotation someone else wrote.
+      m.patching.delete(r.podUid);
       m.pool.release(r.podUid, i.now);
       plan.released.push(r.podUid);
       retryIn(PATCH_RETRY_MS);
@@ -232,18 +243,26 @@ function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs
       return;
     }
     case 'failed':
-      // It may have landed: keep the reservation, so the retry writes the same address.
+      // It may have landed: keep the reservation, so the retry writes the same address, and send it
+      // again after a pause rather than at once.
+      sent.retryAt = i.now + PATCH_RETRY_MS;
       retryIn(PATCH_RETRY_MS);
       log('warn', 'annotating pod failed; will retry', { podUid: r.podUid, pod: pod ? `${pod.namespace}/${pod.name}` : undefined, error: r.message });
       return;
     case 'fenced':
-      // This replica is stepping down; the pool is about to be dropped.
+      // This replica is stepping down and the pool is about to be dropped: the patch stays as it
+      // was, so the pod is not planned again by a replica that may not write.
       return;
   }
 }
 
 function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPlan, log: Log, retryIn: (ms: number) => void, nodeRef: ObjectRef): void {
   const { now, node } = i;
+  for (const [uid, sent] of m.patching) {
+    if (sent.retryAt === undefined) continue;
+    if (now >= sent.retryAt) m.patching.delete(uid);
+    else retryIn(sent.retryAt - now);
+  }
   const before = m.pool.holders();
   const pods = planPods({ pods: i.pods, assigned: before, annotated: m.annotated, inFlight: m.patching });
   for (const uid of pods.release) {
@@ -270,7 +289,8 @@ function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPla
     const r = m.pool.assign(pod.uid, now);
     if (r.ok) {
       const source = r.source.kind === 'prefix' ? `prefix ${r.source.prefix}` : 'a secondary IP';
-      m.patching.set(pod.uid, { ip: r.ip, annotation: r.annotation, source });
+      // Not fresh: the pod kept its address because its last patch failed with its fate unknown.
+      m.patching.set(pod.uid, { ip: r.ip, annotation: r.annotation, source, ...(r.fresh ? {} : { earlierMayHaveLanded: true }) });
       plan.patches.push({ pod, ip: r.ip, annotation: r.annotation });
       continue;
     }
