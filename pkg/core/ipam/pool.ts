@@ -201,6 +201,15 @@ export class NodePool {
     return false;
   }
 
+  /** Whether EC2 may no longer hold `ip` (a read did not show it, or EC2 gave its block elsewhere): the re-read settles it. */
+  inDoubt(ip: string): boolean {
+    const n = parseIPv4(ip);
+    const found = this.#state.ledger.cellOf(n);
+    if (!found) return false;
+    if (found.prefix) return found.prefix.suspect;
+    return this.#state.ledger.secondaries().some((s) => s.ip === n && s.suspect);
+  }
+
   /**
    * EC2 gave `addresses` (CIDRs or IPs) to another node, or says the ENI lacks them: whatever of them
    * this pool holds goes out of use at once and the ENI is re-read. Returns those it held.

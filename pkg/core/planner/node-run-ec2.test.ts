@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { COOL_DOWN_MS, EventReasons } from '../contract.ts';
 import { DEFAULT_RELEASE_HOLD_DOWN_MS, INSUFFICIENT_CIDR_BACKOFF_MS, RESYNC_RETRY_MS } from '../ipam/pool.ts';
 import { parseIPv4 } from '../net/ipv4.ts';
+import { PATCH_RETRY_MS } from './node-run.ts';
 import { eventsWith, ips, kinds, NodeWorld, readyNode } from './testing/node-world.ts';
 
 describe('EC2 answers, typed by request kind', () => {
@@ -195,10 +196,79 @@ describe('periodic reads of the ENI', () => {
     assert.ok(w.pods.get('during')!.annotation && w.onEni(w.pods.get('during')!.annotation!.split('/')[0]!));
   });
 
+  /** `nodeWithPods` plus pod 'v' whose patch (10.0.16.3) is in flight when the re-read confirms its prefix gone. */
+  function vanishedUnderAPatchInFlight(o: { returnToSubnet?: boolean } = {}) {
+    const w = nodeWithPods();
+    w.addPod('v');
+    assert.deepEqual(ips(w.run().patches), ['10.0.16.3']);
+    w.eni.removeExternally('10.0.16.0/28', o);
+    w.read();
+    w.run();
+    w.performEc2();
+    const reread = w.run();
+    w.performEc2(); // the replacement prefix
+    return { w, reread };
+  }
 
+  test('a pod whose patch flies when its address is confirmed gone is told only once the patch lands', () => {
+    const { w, reread } = vanishedUnderAPatchInFlight();
+    assert.deepEqual(eventsWith(reread, EventReasons.addressVanished).sort(), ['Node/win-1', 'Pod/pod-u1', 'Pod/pod-u2', 'Pod/pod-u3'], 'pod-v does not carry the address yet');
+    w.answerPatches('patched');
+    const landed = w.run();
+    assert.deepEqual(eventsWith(landed, EventReasons.addressVanished), ['Pod/pod-v']);
+    assert.deepEqual(eventsWith(w.run(), EventReasons.addressVanished), []);
+  });
 
+  test('a pod whose patch failed before its address was confirmed gone: neither the dead address nor a fresh one is written; it is told once', () => {
+    const { w } = vanishedUnderAPatchInFlight();
+    w.answerPatches('failed');
+    w.run();
+    w.advance(PATCH_RETRY_MS);
+    const due = w.run();
+    // A fresh address could end up on a second pod: if the failed patch landed, this pod carries the old one.
+    assert.deepEqual(due.patches, []);
+    assert.deepEqual(due.released, [], 'the quarantined address stays the pod\'s');
+    assert.deepEqual(eventsWith(due, EventReasons.addressVanished), ['Pod/pod-v']);
+    assert.match(due.events[0]!.note.message, /reserved for this pod \(its annotation patch failed, so the pod may carry it\).*Delete the pod/);
+    for (let i = 0; i < 3; i++) {
+      w.advance(COOL_DOWN_MS);
+      const later = w.run();
+      assert.deepEqual({ patches: later.patches, events: eventsWith(later, EventReasons.addressVanished) }, { patches: [], events: [] });
+    }
+  });
 
+  test('a pod whose patch failed while its block was away gets that address written once EC2 gives the block back', () => {
+    const { w } = vanishedUnderAPatchInFlight({ returnToSubnet: true });
+    w.answerPatches('failed');
+    assert.deepEqual(w.run().granted, ['10.0.16.0/28'], 'the prefix EC2 gave in place of the lost one is the same block');
+    assert.deepEqual(w.pool.quarantined(), [], 'its pods have their addresses again');
+    w.advance(PATCH_RETRY_MS);
+    assert.deepEqual(w.run().patches.map((p) => `${p.pod.uid}=${p.ip}`), ['v=10.0.16.3']);
+  });
 
+  for (const truth of ['still there', 'gone'] as const) {
+    test(`a failed patch whose address a read disputes is not sent again before the re-read (the address was ${truth})`, () => {
+      const w = nodeWithPods();
+      w.addPod('v');
+      const [first] = w.run().patches;
+      w.answerPatches('failed');
+      w.run();
+      if (truth === 'gone') w.eni.removeExternally('10.0.16.0/28');
+      w.read({ prefixes: [], secondaryIps: [] });
+      w.advance(PATCH_RETRY_MS);
+      const disputed = w.run();
+      assert.deepEqual(kinds(disputed.ec2), ['resync:contradiction']);
+      assert.deepEqual(disputed.patches, [], 'the address may be gone: the retry waits for the re-read');
+      w.performEc2();
+      const settled = w.run();
+      if (truth === 'still there') {
+        assert.deepEqual(settled.patches.map((p) => `${p.pod.uid}=${p.ip}`), [`v=${first!.ip}`], 'sent again once the re-read confirmed it');
+      } else {
+        assert.deepEqual(settled.patches, [], 'never the dead address');
+        assert.ok(eventsWith(settled, EventReasons.addressVanished).includes('Pod/pod-v'));
+      }
+    });
+  }
 
   test('a lagging read that the re-read contradicts: nothing quarantined, the prefix back in use', () => {
     const w = nodeWithPods();

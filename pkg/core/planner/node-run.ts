@@ -285,8 +285,17 @@ function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPla
   const present = new Set(i.pods.map((p) => p.uid));
   for (const uid of m.failureShown.keys()) if (!present.has(uid)) m.failureShown.delete(uid);
 
+  const quarantined = new Set(m.pool.quarantined().map((q) => q.podUid));
   for (const pod of pods.assign) {
+    // Its last patch failed with its fate unknown, and the address has left the ENI since. Writing it
+    // again would give the pod an address that does not work; a fresh one is no better, since if the
+    // failed patch landed, the pod carries the old one, which must then stay out of use here (EC2 may
+    // give the block back). The pod keeps the quarantined reservation and is told (tellQuarantinedPods).
+    if (quarantined.has(pod.uid)) continue;
     const r = m.pool.assign(pod.uid, now);
+    // A retry of a patch that failed writes the address the pod kept; if EC2 may no longer hold it,
+    // the re-read already asked for decides first (still there: this address; gone: quarantined, above).
+    if (r.ok && !r.fresh && m.pool.inDoubt(r.ip)) continue;
     if (r.ok) {
       const source = r.source.kind === 'prefix' ? `prefix ${r.source.prefix}` : 'a secondary IP';
       // Not fresh: the pod kept its address because its last patch failed with its fate unknown.
@@ -316,16 +325,22 @@ function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPla
 /** Every running pod whose address left the ENI hears it once, with what to do. */
 function tellQuarantinedPods(m: ManagedNodeMemory, byUid: ReadonlyMap<string, PodFacts>, nodeName: string, plan: NodeRunPlan): void {
   for (const q of m.pool.quarantined()) {
-    if (m.quarantineTold.has(q.podUid)) continue;
+    // A pod whose patch has not landed does not carry the address (yet): it is told if it lands.
+    if (m.quarantineTold.has(q.podUid) || m.patching.has(q.podUid)) continue;
     const pod = byUid.get(q.podUid);
     if (!pod) continue;
     m.quarantineTold.add(q.podUid);
+    const where = `no longer on node ${nodeName}'s ENI in EC2 (removed outside winprefix, or given to another instance); winprefix will not give it to another pod from this node`;
+    // Not annotated as far as we know: its patch failed with its fate unknown before the address left.
+    const carries = pod.annotation !== undefined || m.annotated.has(q.podUid);
     plan.events.push({
       regarding: podRef(pod),
       note: {
         type: 'Warning',
         reason: EventReasons.addressVanished,
-        message: `The address ${q.ip} on this pod is no longer on node ${nodeName}'s ENI in EC2 (removed outside winprefix, or given to another instance); winprefix will not give it to another pod from this node. Delete the pod so its replacement gets a working address.`,
+        message: carries
+          ? `The address ${q.ip} on this pod is ${where}. Delete the pod so its replacement gets a working address.`
+          : `The address ${q.ip} reserved for this pod (its annotation patch failed, so the pod may carry it) is ${where}. Delete the pod so its replacement gets a working address.`,
       },
     });
   }
