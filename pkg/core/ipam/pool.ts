@@ -118,6 +118,12 @@ export class NodePool {
    * addresses it cannot get.
    */
   #prefixesExhausted = false;
+  /**
+   * Addresses put in doubt while a re-read was in flight. That re-read may have read the ENI before
+   * the doubt arose, so its answer cannot settle them: they stay out of use and the ENI is read again.
+   */
+  readonly #doubtedDuringResync = new Set<string>();
+  #resyncAgain = false;
 
   private constructor(settings: PoolSettings, config: NodeIpamConfig) {
     validateSettings(settings);
@@ -243,7 +249,10 @@ export class NodePool {
         }
       }
     }
-    if (found.length > 0) this.requestResync('contradiction');
+    if (found.length > 0) {
+      if (this.#resyncInFlight()) for (const a of found) this.#doubtedDuringResync.add(a);
+      this.requestResync('contradiction');
+    }
     return [...new Set(found)];
   }
 
@@ -301,8 +310,15 @@ export class NodePool {
   }
 
   requestResync(trigger: ResyncTrigger = 'contradiction'): void {
+    // A re-read already on its way may have read the ENI before what prompted this one.
+    if (this.#resyncInFlight()) this.#resyncAgain = true;
     if (!this.#resyncRequired) this.#resyncTrigger = trigger;
     this.#resyncRequired = true;
+  }
+
+  #resyncInFlight(): boolean {
+    for (const r of this.#pending.values()) if (r.kind === 'resync') return true;
+    return false;
   }
 
   /**
@@ -555,6 +571,9 @@ export class NodePool {
         if (!outcome.ok) {
           this.#lastError = { kind: outcome.error, message: outcome.message, at: now };
           this.#resyncNotBefore = now + RESYNC_RETRY_MS;
+          // Nothing was settled: the doubts stand, and the retry is sent after them.
+          this.#doubtedDuringResync.clear();
+          this.#resyncAgain = false;
           return undefined;
         }
         const parsed = parseEni(outcome.eni);
@@ -565,6 +584,13 @@ export class NodePool {
         });
         if (parsed.unreadable.length > 0) this.#recordUnreadable(parsed.unreadable, now);
         this.#resyncRequired = false;
+        if (this.#resyncAgain) {
+          const doubted = [...this.#doubtedDuringResync];
+          this.#doubtedDuringResync.clear();
+          this.#resyncAgain = false;
+          this.requestResync('contradiction');
+          this.suspect(doubted);
+        }
         return report;
       }
     }
