@@ -896,4 +896,16 @@ describe('EC2 owns the ENI: reads, contradictions, addresses held elsewhere', ()
     assert.equal(pool.prefixesExhausted, false);
     assert.equal(pool.advertisedCapacity, 9 * 16);
   });
+
+  test('InsufficientCidrBlocks: a prefix asked for again after the backoff does not raise the capacity, only one that comes', () => {
+    const { pool, eni } = setup(PD, { prefixBlocks: 1 });
+    fill(pool, eni, 16);
+    settle(pool, eni, 0);
+    assert.equal(pool.advertisedCapacity, 16);
+    const [probe] = pool.plan(INSUFFICIENT_CIDR_BACKOFF_MS);
+    assert.equal(probe?.kind, 'assign-prefixes');
+    assert.equal(pool.advertisedCapacity, 16, 'a refused probe would otherwise lower it again: the capacity would flap at every backoff');
+    pool.complete(eni.perform(probe!), INSUFFICIENT_CIDR_BACKOFF_MS);
+    assert.equal(pool.advertisedCapacity, 16);
+  });
 });

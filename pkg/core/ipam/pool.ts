@@ -185,13 +185,17 @@ export class NodePool {
     return this.#config.mode === 'prefix' && this.#prefixesExhausted;
   }
 
-  /** What the node holds if EC2 gives no new prefix: the attached ones, those on their way, and pods outside them. */
+  /**
+   * What the node holds if EC2 gives no new prefix: the attached ones and pods outside them. A prefix
+   * asked for is not counted: after InsufficientCidrBlocks each retry is a probe, and counting it
+   * would raise the capacity for every probe and lower it again when the probe is refused.
+   */
   #withoutNewPrefixes(): number {
     let held = 0;
     for (const p of this.#state.ledger.prefixes()) if (!p.releasing) held++;
     let outside = this.#state.vanished.size + this.#state.sharing.size;
     for (const h of this.#state.pods.values()) if (h.prefix === undefined) outside++;
-    return (held + this.#pendingCount('assign-prefixes')) * ADDRESSES_PER_PREFIX + outside;
+    return held * ADDRESSES_PER_PREFIX + outside;
   }
 
   /** Advances with every assign or unassign issued or completed; see {@link observe}. */

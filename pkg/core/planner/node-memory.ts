@@ -52,8 +52,12 @@ export interface ManagedNodeMemory {
   capacity: number | undefined;
   /** A capacity write in flight, and its value. */
   capacityInFlight: number | undefined;
+  /** The last capacity write failed: the next one goes no sooner than this. */
+  capacityRetryAt: number | undefined;
   /** An InsufficientCidrBlocks event was emitted and no prefix has been created since. */
   cidrEventShown: boolean;
+  /** The node was told its capacity is held to its attached prefixes, and that has not ended since. */
+  capacityLimitShown: boolean;
   /** Pods told (by a Warning event) that their address left the ENI, by UID. */
   quarantineTold: Set<string>;
   /** Addresses already reported as carried by pods on other nodes (one log line and event each). */
@@ -71,7 +75,9 @@ export function newNodeMemory(instance: NodeInstance, pool: NodePool, configKey:
     failureShown: new Map(),
     capacity: o.capacity,
     capacityInFlight: undefined,
+    capacityRetryAt: undefined,
     cidrEventShown: false,
+    capacityLimitShown: false,
     quarantineTold: new Set(),
     heldElsewhereShown: new Set(),
   };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { COOL_DOWN_MS, EventReasons } from '../contract.ts';
 import { DEFAULT_RELEASE_HOLD_DOWN_MS, INSUFFICIENT_CIDR_BACKOFF_MS, RESYNC_RETRY_MS } from '../ipam/pool.ts';
 import { parseIPv4 } from '../net/ipv4.ts';
-import { PATCH_RETRY_MS } from './node-run.ts';
+import { PATCH_RETRY_MS, TRANSIENT_WAIT_MS } from './node-run.ts';
 import { eventsWith, ips, kinds, NodeWorld, readyNode } from './testing/node-world.ts';
 
 describe('EC2 answers, typed by request kind', () => {
@@ -54,7 +54,58 @@ describe('EC2 answers, typed by request kind', () => {
     assert.deepEqual(kinds(w.run().ec2), ['assign-prefixes:1']);
   });
 
+  test('InsufficientCidrBlocks: one node Warning, no re-read, capacity lowered with one Warning and raised when a prefix comes', () => {
+    const w = readyNode({ prefixBlocks: 1 });
+    assert.equal(w.advertised, 144);
+    w.addPods(17);
+    w.run();
+    w.performEc2(); // the subnet has no block left
+    const refused = w.run();
+    assert.deepEqual(eventsWith(refused, EventReasons.insufficientCidrBlocks), ['Node/win-1']);
+    assert.equal(refused.events.find((e) => e.note.reason === EventReasons.insufficientCidrBlocks)!.note.type, 'Warning');
+    assert.deepEqual(refused.ec2, [], 'no re-read and no retry during the backoff');
+    assert.deepEqual(refused.metrics.resyncs, []);
+    assert.equal(refused.capacity, 16, 'what the attached prefix holds');
+    assert.deepEqual(refused.metrics.allocationFailures, ['insufficient-cidr-blocks']);
+    assert.ok(refused.requeueAfterMs !== undefined && refused.requeueAfterMs > 0);
+    w.answerCapacity(true);
+    w.advance(TRANSIENT_WAIT_MS);
+    const later = w.run();
+    assert.deepEqual(eventsWith(later, EventReasons.insufficientCidrBlocks), [], 'said once');
+    assert.deepEqual(eventsWith(later, EventReasons.capacityAdvertised), ['Node/win-1'], 'the lowered capacity is said once it is written');
+    assert.match(later.events[0]!.note.message, /Advertising 16 vpc\.amazonaws\.com\/PrivateIPv4Address instead of 144/);
+    assert.equal(later.capacity, undefined);
+    assert.deepEqual(eventsWith(w.run(), EventReasons.capacityAdvertised), []);
+    w.eni.addBlocks(2);
+    w.advance(INSUFFICIENT_CIDR_BACKOFF_MS);
+    const retried = w.run();
+    assert.deepEqual(kinds(retried.ec2), ['assign-prefixes:1']);
+    assert.equal(retried.capacity, undefined, 'asking again is no promise: the capacity rises when the prefix comes');
+    w.performEc2();
+    const grown = w.run();
+    assert.equal(grown.capacity, 144);
+    assert.deepEqual(grown.events.filter((e) => e.note.type === 'Warning'), []);
+    assert.equal(grown.patches.length, 1, 'the waiting pod gets its address');
+  });
 
+  test('InsufficientCidrBlocks, asked again after each backoff and refused again: the capacity stays lowered, said once', () => {
+    const w = readyNode({ prefixBlocks: 1 });
+    w.addPods(17);
+    w.run();
+    w.performEc2();
+    assert.equal(w.run().capacity, 16);
+    w.answerCapacity(true);
+    for (let i = 0; i < 3; i++) {
+      w.advance(INSUFFICIENT_CIDR_BACKOFF_MS);
+      const retried = w.run();
+      assert.deepEqual(kinds(retried.ec2), ['assign-prefixes:1']);
+      assert.equal(retried.capacity, undefined, 'no rise to 32 for a prefix merely asked for');
+      w.performEc2();
+      assert.equal(w.run().capacity, undefined, 'and so no fall back to 16');
+    }
+    assert.equal(w.events().filter((e) => e.note.reason === EventReasons.capacityAdvertised).length, 1);
+    assert.equal(w.events().filter((e) => e.note.reason === EventReasons.insufficientCidrBlocks).length, 1);
+  });
 
   test('InsufficientCidrBlocks again after a prefix came: the node hears it again', () => {
     const w = readyNode({ prefixBlocks: 1 });

@@ -8,7 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COOL_DOWN_MS, EventReasons } from '../contract.ts';
-import { DEFAULT_RELEASE_HOLD_DOWN_MS, WARM_POOL_RETRY_MS } from '../ipam/pool.ts';
+import { DEFAULT_RELEASE_HOLD_DOWN_MS, INSUFFICIENT_CIDR_BACKOFF_MS, WARM_POOL_RETRY_MS } from '../ipam/pool.ts';
 import { PATCH_RETRY_MS, TRANSIENT_WAIT_MS } from './node-run.ts';
 import { eventsWith, ips, kinds, NodeWorld, PD, readyNode, SEC, unique } from './testing/node-world.ts';
 
@@ -274,7 +274,58 @@ describe('capacity', () => {
     assert.equal(w.run().capacity, undefined);
   });
 
+  test('a failed write is retried after PATCH_RETRY_MS, once at a time', () => {
+    const w = new NodeWorld();
+    w.run();
+    w.answerCapacity(false);
+    const failed = w.run();
+    assert.equal(failed.capacity, undefined, 'not hammered in a loop of answers and retries');
+    assert.equal(failed.requeueAfterMs, PATCH_RETRY_MS);
+    w.advance(PATCH_RETRY_MS);
+    const retry = w.run();
+    assert.equal(retry.capacity, 144);
+    assert.equal(w.run().capacity, undefined, 'the retry is in flight');
+  });
 
+  test('InsufficientCidrBlocks: one CapacityAdvertised Warning, even when the lowered write fails and is retried', () => {
+    const w = readyNode({ prefixBlocks: 1 });
+    w.addPods(17);
+    w.run();
+    w.performEc2();
+    const lowered = w.run();
+    assert.equal(lowered.capacity, 16);
+    w.answerCapacity(false);
+    w.advance(PATCH_RETRY_MS);
+    w.run();
+    w.advance(PATCH_RETRY_MS);
+    const retry = w.run();
+    assert.equal(w.capacityInFlight, 16);
+    w.answerCapacity(true);
+    w.run();
+    assert.equal(w.events().filter((e) => e.note.reason === EventReasons.capacityAdvertised).length, 1, JSON.stringify(retry.events));
+  });
+});
+
+describe('capacity while the subnet has no /28', () => {
+  test('one CapacityAdvertised Warning per shortage: later changes while it lasts are written without one, the next shortage has its own', () => {
+    const pods = Array.from({ length: 16 }, (_, i) => ({ uid: `p${i}`, annotation: `10.0.16.${i}/32` }));
+    const w = new NodeWorld({ prefixBlocks: 1, capacity: 144, restore: { prefixes: 1, pods: [...pods, { uid: 'lost', annotation: '10.0.99.1/32' }] } });
+    w.settle();
+    assert.equal(w.advertised, 17, 'the attached prefix and the pod whose address left the ENI');
+    assert.equal(w.events().filter((e) => e.note.reason === EventReasons.capacityAdvertised).length, 1);
+    w.deletePod('lost');
+    const fell = w.settle();
+    assert.equal(w.advertised, 16);
+    assert.deepEqual(fell.flatMap((p) => eventsWith(p, EventReasons.capacityAdvertised)), [], 'the shortage was said; 17 -> 16 is not news');
+    w.eni.addBlocks(1);
+    w.advance(INSUFFICIENT_CIDR_BACKOFF_MS);
+    w.settle();
+    assert.equal(w.advertised, 144);
+    w.addPods(17);
+    w.settle();
+    assert.equal(w.advertised, 32);
+    assert.equal(w.events().filter((e) => e.note.reason === EventReasons.capacityAdvertised).length, 2, 'a new shortage is said again');
+  });
 });
 
 describe('config and mode', () => {

@@ -132,11 +132,20 @@ export function planNodeRun(m: ManagedNodeMemory, i: NodeRunInputs): NodeRunPlan
     }
   }
   if (i.capacityResult) {
-    if (m.capacityInFlight === i.capacityResult.value) m.capacityInFlight = undefined;
-    if (i.capacityResult.ok) {
-      log('info', 'capacity advertised', { capacity: i.capacityResult.value, previous: m.capacity ?? null });
-      m.capacity = i.capacityResult.value;
-    } else retryIn(PATCH_RETRY_MS);
+    const { value, ok } = i.capacityResult;
+    if (m.capacityInFlight === value) m.capacityInFlight = undefined;
+    if (ok) {
+      log('info', 'capacity advertised', { capacity: value, previous: m.capacity ?? null });
+      // Said when it is true, so a failed write and its retry do not say it twice; and once per
+      // shortage, since later changes while it lasts (a pod leaving) are not news.
+      if (m.capacity !== undefined && m.pool.prefixesExhausted && value < m.capacity && !m.capacityLimitShown) {
+        m.capacityLimitShown = true;
+        capacityLoweredEvent(m, plan, nodeRef, value, m.capacity);
+      }
+      m.capacity = value;
+    } else {
+      m.capacityRetryAt = now + PATCH_RETRY_MS;
+    }
   }
   for (const r of i.patchResults) applyPatchResult(m, r, i, plan, log, retryIn, byUid);
 
@@ -153,7 +162,8 @@ export function planNodeRun(m: ManagedNodeMemory, i: NodeRunInputs): NodeRunPlan
   for (const r of plan.ec2) if (r.kind === 'resync') plan.metrics.resyncs.push(r.trigger);
 
   tellQuarantinedPods(m, byUid, node.name, plan);
-  planCapacity(m, plan, nodeRef);
+  if (!m.pool.prefixesExhausted) m.capacityLimitShown = false;
+  planCapacity(m, now, plan, retryIn);
 
   const wakeAt = m.pool.nextWakeAt(now);
   if (wakeAt !== undefined) retryIn(Math.max(1, wakeAt - now));
@@ -346,21 +356,27 @@ function tellQuarantinedPods(m: ManagedNodeMemory, byUid: ReadonlyMap<string, Po
   }
 }
 
-function planCapacity(m: ManagedNodeMemory, plan: NodeRunPlan, nodeRef: ObjectRef): void {
+function planCapacity(m: ManagedNodeMemory, now: number, plan: NodeRunPlan, retryIn: (ms: number) => void): void {
   const wanted = m.pool.advertisedCapacity;
   if (wanted === m.capacity || m.capacityInFlight !== undefined) return;
-  if (m.capacity !== undefined && m.pool.prefixesExhausted && wanted < m.capacity) {
-    plan.events.push({
-      regarding: nodeRef,
-      note: {
-        type: 'Warning',
-        reason: EventReasons.capacityAdvertised,
-        message: `Advertising ${wanted} ${RESOURCE_NAME} instead of ${m.capacity}: the subnet ${m.instance.subnetId} gives this node no new /28 prefix (InsufficientCidrBlocks), so only the attached prefixes can hold pods. The full capacity comes back when EC2 gives a prefix again; free or reserve address space in the subnet (aws ec2 create-subnet-cidr-reservation --reservation-type prefix).`,
-      },
-    });
+  if (m.capacityRetryAt !== undefined && now < m.capacityRetryAt) {
+    retryIn(m.capacityRetryAt - now);
+    return;
   }
+  m.capacityRetryAt = undefined;
   m.capacityInFlight = wanted;
   plan.capacity = wanted;
+}
+
+function capacityLoweredEvent(m: ManagedNodeMemory, plan: NodeRunPlan, nodeRef: ObjectRef, value: number, previous: number): void {
+  plan.events.push({
+    regarding: nodeRef,
+    note: {
+      type: 'Warning',
+      reason: EventReasons.capacityAdvertised,
+      message: `Advertising ${value} ${RESOURCE_NAME} instead of ${previous}: the subnet ${m.instance.subnetId} gives this node no new /28 prefix (InsufficientCidrBlocks), so only the attached prefixes can hold pods. The full capacity comes back when EC2 gives a prefix again; free or reserve address space in the subnet (aws ec2 create-subnet-cidr-reservation --reservation-type prefix).`,
+    },
+  });
 }
 
 function cidrEvent(m: ManagedNodeMemory, plan: NodeRunPlan, nodeRef: ObjectRef, detail: string): void {
