@@ -791,6 +791,25 @@ describe('EC2 owns the ENI: reads, contradictions, addresses held elsewhere', ()
     ok(pool.assign('after', 0));
   });
 
+  test('a doubt raised while a re-read is in flight outlives that re-read\'s answer, which may be older', () => {
+    const { pool, eni } = setup(PD);
+    fill(pool, eni, 2);
+    const prefix = pool.snapshot(0).prefixes[0]!.prefix;
+    pool.requestResync('ec2-error');
+    const [resync] = pool.plan(0);
+    const older = eni.perform(resync!); // EC2 reads the ENI now; the answer is slow to come back
+    eni.removeExternally(prefix);
+    assert.deepEqual(pool.observe(read(pool, eni), 0).missing, [prefix], 'a newer read shows the prefix gone');
+    pool.complete(older, 0);
+    assert.equal(pool.snapshot(0).prefixes.find((p) => p.prefix === prefix)?.suspect, true, 'the older answer does not settle the newer doubt');
+    const r = pool.assign('newcomer', 0);
+    if (r.ok) assert.notEqual(r.source.kind === 'prefix' && r.source.prefix, prefix);
+    const [again] = pool.plan(0);
+    assert.equal(again?.kind === 'resync' && again.trigger, 'contradiction', 'read again');
+    const report = pool.complete(eni.perform(again!), 0)!;
+    assert.deepEqual(report.vanishedUnderPods.map((v) => v.podUid).sort(), ['pod-1', 'pod-2']);
+  });
+
   test('a read sent before an assign landed cannot miss what that assign added', () => {
     const { pool, eni } = setup(PD);
     const stale = read(pool, eni); // sent now, answered after the next prefix lands
@@ -876,5 +895,17 @@ describe('EC2 owns the ENI: reads, contradictions, addresses held elsewhere', ()
     settle(pool, eni, t);
     assert.equal(pool.prefixesExhausted, false);
     assert.equal(pool.advertisedCapacity, 9 * 16);
+  });
+
+  test('InsufficientCidrBlocks: a prefix asked for again after the backoff does not raise the capacity, only one that comes', () => {
+    const { pool, eni } = setup(PD, { prefixBlocks: 1 });
+    fill(pool, eni, 16);
+    settle(pool, eni, 0);
+    assert.equal(pool.advertisedCapacity, 16);
+    const [probe] = pool.plan(INSUFFICIENT_CIDR_BACKOFF_MS);
+    assert.equal(probe?.kind, 'assign-prefixes');
+    assert.equal(pool.advertisedCapacity, 16, 'a refused probe would otherwise lower it again: the capacity would flap at every backoff');
+    pool.complete(eni.perform(probe!), INSUFFICIENT_CIDR_BACKOFF_MS);
+    assert.equal(pool.advertisedCapacity, 16);
   });
 });

@@ -118,6 +118,12 @@ export class NodePool {
    * addresses it cannot get.
    */
   #prefixesExhausted = false;
+  /**
+   * Addresses put in doubt while a re-read was in flight. That re-read may have read the ENI before
+   * the doubt arose, so its answer cannot settle them: they stay out of use and the ENI is read again.
+   */
+  readonly #doubtedDuringResync = new Set<string>();
+  #resyncAgain = false;
 
   private constructor(settings: PoolSettings, config: NodeIpamConfig) {
     validateSettings(settings);
@@ -179,13 +185,17 @@ export class NodePool {
     return this.#config.mode === 'prefix' && this.#prefixesExhausted;
   }
 
-  /** What the node holds if EC2 gives no new prefix: the attached ones, those on their way, and pods outside them. */
+  /**
+   * What the node holds if EC2 gives no new prefix: the attached ones and pods outside them. A prefix
+   * asked for is not counted: after InsufficientCidrBlocks each retry is a probe, and counting it
+   * would raise the capacity for every probe and lower it again when the probe is refused.
+   */
   #withoutNewPrefixes(): number {
     let held = 0;
     for (const p of this.#state.ledger.prefixes()) if (!p.releasing) held++;
     let outside = this.#state.vanished.size + this.#state.sharing.size;
     for (const h of this.#state.pods.values()) if (h.prefix === undefined) outside++;
-    return (held + this.#pendingCount('assign-prefixes')) * ADDRESSES_PER_PREFIX + outside;
+    return held * ADDRESSES_PER_PREFIX + outside;
   }
 
   /** Advances with every assign or unassign issued or completed; see {@link observe}. */
@@ -199,6 +209,15 @@ export class NodePool {
     for (const base of parsed.prefixes.keys()) if (this.#state.ledger.hasPrefix(base)) return true;
     for (const ip of parsed.secondaryIps.keys()) if (this.#state.ledger.cellOf(ip)) return true;
     return false;
+  }
+
+  /** Whether EC2 may no longer hold `ip` (a read did not show it, or EC2 gave its block elsewhere): the re-read settles it. */
+  inDoubt(ip: string): boolean {
+    const n = parseIPv4(ip);
+    const found = this.#state.ledger.cellOf(n);
+    if (!found) return false;
+    if (found.prefix) return found.prefix.suspect;
+    return this.#state.ledger.secondaries().some((s) => s.ip === n && s.suspect);
   }
 
   /**
@@ -234,7 +253,10 @@ export class NodePool {
         }
       }
     }
-    if (found.length > 0) this.requestResync('contradiction');
+    if (found.length > 0) {
+      if (this.#resyncInFlight()) for (const a of found) this.#doubtedDuringResync.add(a);
+      this.requestResync('contradiction');
+    }
     return [...new Set(found)];
   }
 
@@ -292,8 +314,15 @@ export class NodePool {
   }
 
   requestResync(trigger: ResyncTrigger = 'contradiction'): void {
+    // A re-read already on its way may have read the ENI before what prompted this one.
+    if (this.#resyncInFlight()) this.#resyncAgain = true;
     if (!this.#resyncRequired) this.#resyncTrigger = trigger;
     this.#resyncRequired = true;
+  }
+
+  #resyncInFlight(): boolean {
+    for (const r of this.#pending.values()) if (r.kind === 'resync') return true;
+    return false;
   }
 
   /**
@@ -546,6 +575,9 @@ export class NodePool {
         if (!outcome.ok) {
           this.#lastError = { kind: outcome.error, message: outcome.message, at: now };
           this.#resyncNotBefore = now + RESYNC_RETRY_MS;
+          // Nothing was settled: the doubts stand, and the retry is sent after them.
+          this.#doubtedDuringResync.clear();
+          this.#resyncAgain = false;
           return undefined;
         }
         const parsed = parseEni(outcome.eni);
@@ -556,6 +588,13 @@ export class NodePool {
         });
         if (parsed.unreadable.length > 0) this.#recordUnreadable(parsed.unreadable, now);
         this.#resyncRequired = false;
+        if (this.#resyncAgain) {
+          const doubted = [...this.#doubtedDuringResync];
+          this.#doubtedDuringResync.clear();
+          this.#resyncAgain = false;
+          this.requestResync('contradiction');
+          this.suspect(doubted);
+        }
         return report;
       }
     }

@@ -24,8 +24,16 @@ export interface PatchInFlight {
   annotation: string;
   /** Where the address came from, for the ResourceAllocated event ("prefix 10.0.16.0/28"). */
   source: string;
-  /** Set when the patch failed with its fate unknown: sent again (same address) at this time, not before. */
+  /**
+   * Set when the patch failed with its fate unknown: it is sent again, with the same address, from
+   * this time on. Until then the pod is not planned, so a failing API server is not written in a loop.
+   */
   retryAt?: number;
+  /**
+   * An earlier patch of this address failed with its fate unknown: if it landed, it is the annotation
+   * that makes this one `refused`, so a refusal does not mean the pod is without the address.
+   */
+  earlierMayHaveLanded?: boolean;
 }
 
 export interface ManagedNodeMemory {
@@ -36,7 +44,7 @@ export interface ManagedNodeMemory {
   mode: Mode;
   /** Pods whose annotation patch the API server acknowledged (the pod cache may lag behind). */
   annotated: Set<string>;
-  /** Patches sent and not yet answered, by pod UID: the pod is not planned again meanwhile. */
+  /** Patches sent and not yet answered (or failed and due again at `retryAt`), by pod UID: the pod is not planned again meanwhile. */
   patching: Map<string, PatchInFlight>;
   /**
    * Pods whose patch was refused (or found the pod gone), by UID, and when they may be planned again: the
@@ -49,8 +57,12 @@ export interface ManagedNodeMemory {
   capacity: number | undefined;
   /** A capacity write in flight, and its value. */
   capacityInFlight: number | undefined;
+  /** The last capacity write failed: the next one goes no sooner than this. */
+  capacityRetryAt: number | undefined;
   /** An InsufficientCidrBlocks event was emitted and no prefix has been created since. */
   cidrEventShown: boolean;
+  /** The node was told its capacity is held to its attached prefixes, and that has not ended since. */
+  capacityLimitShown: boolean;
   /** Pods told (by a Warning event) that their address left the ENI, by UID. */
   quarantineTold: Set<string>;
   /** Addresses already reported as carried by pods on other nodes (one log line and event each). */
@@ -69,7 +81,9 @@ export function newNodeMemory(instance: NodeInstance, pool: NodePool, configKey:
     failureShown: new Map(),
     capacity: o.capacity,
     capacityInFlight: undefined,
+    capacityRetryAt: undefined,
     cidrEventShown: false,
+    capacityLimitShown: false,
     quarantineTold: new Set(),
     heldElsewhereShown: new Set(),
   };

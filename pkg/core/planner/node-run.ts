@@ -132,11 +132,20 @@ export function planNodeRun(m: ManagedNodeMemory, i: NodeRunInputs): NodeRunPlan
     }
   }
   if (i.capacityResult) {
-    if (m.capacityInFlight === i.capacityResult.value) m.capacityInFlight = undefined;
-    if (i.capacityResult.ok) {
-      log('info', 'capacity advertised', { capacity: i.capacityResult.value, previous: m.capacity ?? null });
-      m.capacity = i.capacityResult.value;
-    } else retryIn(PATCH_RETRY_MS);
+    const { value, ok } = i.capacityResult;
+    if (m.capacityInFlight === value) m.capacityInFlight = undefined;
+    if (ok) {
+      log('info', 'capacity advertised', { capacity: value, previous: m.capacity ?? null });
+      // Said when it is true, so a failed write and its retry do not say it twice; and once per
+      // shortage, since later changes while it lasts (a pod leaving) are not news.
+      if (m.capacity !== undefined && m.pool.prefixesExhausted && value < m.capacity && !m.capacityLimitShown) {
+        m.capacityLimitShown = true;
+        capacityLoweredEvent(m, plan, nodeRef, value, m.capacity);
+      }
+      m.capacity = value;
+    } else {
+      m.capacityRetryAt = now + PATCH_RETRY_MS;
+    }
   }
   for (const r of i.patchResults) applyPatchResult(m, r, i, plan, log, retryIn, byUid);
 
@@ -153,7 +162,8 @@ export function planNodeRun(m: ManagedNodeMemory, i: NodeRunInputs): NodeRunPlan
   for (const r of plan.ec2) if (r.kind === 'resync') plan.metrics.resyncs.push(r.trigger);
 
   tellQuarantinedPods(m, byUid, node.name, plan);
-  planCapacity(m, plan, nodeRef);
+  if (!m.pool.prefixesExhausted) m.capacityLimitShown = false;
+  planCapacity(m, now, plan, retryIn);
 
   const wakeAt = m.pool.nextWakeAt(now);
   if (wakeAt !== undefined) retryIn(Math.max(1, wakeAt - now));
@@ -202,21 +212,12 @@ function applyEc2Result(m: ManagedNodeMemory, result: Ec2Result, i: NodeRunInput
 
 function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs, plan: NodeRunPlan, log: Log, retryIn: (ms: number) => void, byUid: ReadonlyMap<string, PodFacts>): void {
   const sent = m.patching.get(r.podUid);
-  // This replica is stepping down: the patch stays "in flight" so the pod is not planned again; the pool
-  // is about to be dropped.
-  if (!sent || r.outcome === 'fenced') return;
+  // No patch of this pod is on its way (it went, or one that failed waits for its retry): nothing to learn.
+  if (!sent || sent.retryAt !== undefined) return;
   const pod = byUid.get(r.podUid);
-  if (r.outcome === 'failed') {
-    // It may have landed: keep the reservation, and send the same address again after a pause (an API
-    // server that fails fast must not be hammered in a loop).
-    sent.retryAt = i.now + PATCH_RETRY_MS;
-    retryIn(PATCH_RETRY_MS);
-    log('warn', 'annotating pod failed; will retry', { podUid: r.podUid, pod: pod ? `${pod.namespace}/${pod.name}` : undefined, error: r.message });
-    return;
-  }
-  m.patching.delete(r.podUid);
   switch (r.outcome) {
     case 'patched': {
+      m.patching.delete(r.podUid);
       m.annotated.add(r.podUid);
       m.failureShown.delete(r.podUid);
       if (!pod) return;
@@ -233,8 +234,18 @@ function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs
     }
     case 'gone':
     case 'refused': {
+      if (r.outcome === 'refused' && sent.earlierMayHaveLanded) {
+        // Most likely our own earlier patch is the annotation in the way. Releasing the address now
+        // would let another pod have it while this one carries it: it stays the pod's, and the pod is
+        // not written again. If the pod was replaced instead, the cache shows it gone and it is released then.
+        m.patching.delete(r.podUid);
+        m.annotated.add(r.podUid);
+        log('debug', 'annotation refused after an attempt whose fate was unknown; the address stays the pod\'s', { podUid: r.podUid, ip: sent.ip });
+        return;
+      }
       // Nothing was written: the address goes back (cooling), and the node is looked at again soon,
       // in case the cache still shows the old pod or has not shown the annotation someone else wrote.
+      m.patching.delete(r.podUid);
       m.pool.release(r.podUid, i.now);
       plan.released.push(r.podUid);
       m.holdOff.set(r.podUid, i.now + PATCH_RETRY_MS);
@@ -242,6 +253,17 @@ function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs
       log('debug', 'annotation not written; address returned', { podUid: r.podUid, ip: sent.ip, outcome: r.outcome });
       return;
     }
+    case 'failed':
+      // It may have landed: keep the reservation, so the retry writes the same address, and send it
+      // again after a pause rather than at once.
+      sent.retryAt = i.now + PATCH_RETRY_MS;
+      retryIn(PATCH_RETRY_MS);
+      log('warn', 'annotating pod failed; will retry', { podUid: r.podUid, pod: pod ? `${pod.namespace}/${pod.name}` : undefined, error: r.message });
+      return;
+    case 'fenced':
+      // This replica is stepping down and the pool is about to be dropped: the patch stays as it
+      // was, so the pod is not planned again by a replica that may not write.
+      return;
   }
 }
 
@@ -249,7 +271,7 @@ function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPla
   const { now, node } = i;
   for (const [uid, sent] of m.patching) {
     if (sent.retryAt === undefined) continue;
-    if (sent.retryAt <= now) m.patching.delete(uid);
+    if (now >= sent.retryAt) m.patching.delete(uid);
     else retryIn(sent.retryAt - now);
   }
   const before = m.pool.holders();
@@ -275,16 +297,26 @@ function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPla
   for (const uid of m.failureShown.keys()) if (!present.has(uid)) m.failureShown.delete(uid);
 
   for (const [uid, until] of m.holdOff) if (until <= now || !present.has(uid)) m.holdOff.delete(uid);
+  const quarantined = new Set(m.pool.quarantined().map((q) => q.podUid));
   for (const pod of pods.assign) {
+    // Its last patch failed with its fate unknown, and the address has left the ENI since. Writing it
+    // again would give the pod an address that does not work; a fresh one is no better, since if the
+    // failed patch landed, the pod carries the old one, which must then stay out of use here (EC2 may
+    // give the block back). The pod keeps the quarantined reservation and is told (tellQuarantinedPods).
+    if (quarantined.has(pod.uid)) continue;
     const until = m.holdOff.get(pod.uid);
     if (until !== undefined) {
       retryIn(until - now);
       continue;
     }
     const r = m.pool.assign(pod.uid, now);
+    // A retry of a patch that failed writes the address the pod kept; if EC2 may no longer hold it,
+    // the re-read already asked for decides first (still there: this address; gone: quarantined, above).
+    if (r.ok && !r.fresh && m.pool.inDoubt(r.ip)) continue;
     if (r.ok) {
       const source = r.source.kind === 'prefix' ? `prefix ${r.source.prefix}` : 'a secondary IP';
-      m.patching.set(pod.uid, { ip: r.ip, annotation: r.annotation, source });
+      // Not fresh: the pod kept its address because its last patch failed with its fate unknown.
+      m.patching.set(pod.uid, { ip: r.ip, annotation: r.annotation, source, ...(r.fresh ? {} : { earlierMayHaveLanded: true }) });
       plan.patches.push({ pod, ip: r.ip, annotation: r.annotation });
       continue;
     }
@@ -310,36 +342,48 @@ function planPodsOnNode(m: ManagedNodeMemory, i: NodeRunInputs, plan: NodeRunPla
 /** Every running pod whose address left the ENI hears it once, with what to do. */
 function tellQuarantinedPods(m: ManagedNodeMemory, byUid: ReadonlyMap<string, PodFacts>, nodeName: string, plan: NodeRunPlan): void {
   for (const q of m.pool.quarantined()) {
-    if (m.quarantineTold.has(q.podUid)) continue;
+    // A pod whose patch has not landed does not carry the address (yet): it is told if it lands.
+    if (m.quarantineTold.has(q.podUid) || m.patching.has(q.podUid)) continue;
     const pod = byUid.get(q.podUid);
     if (!pod) continue;
     m.quarantineTold.add(q.podUid);
+    const where = `no longer on node ${nodeName}'s ENI in EC2 (removed outside winprefix, or given to another instance); winprefix will not give it to another pod from this node`;
+    // Not annotated as far as we know: its patch failed with its fate unknown before the address left.
+    const carries = pod.annotation !== undefined || m.annotated.has(q.podUid);
     plan.events.push({
       regarding: podRef(pod),
       note: {
         type: 'Warning',
         reason: EventReasons.addressVanished,
-        message: `The address ${q.ip} on this pod is no longer on node ${nodeName}'s ENI in EC2 (removed outside winprefix, or given to another instance); winprefix will not give it to another pod from this node. Delete the pod so its replacement gets a working address.`,
+        message: carries
+          ? `The address ${q.ip} on this pod is ${where}. Delete the pod so its replacement gets a working address.`
+          : `The address ${q.ip} reserved for this pod (its annotation patch failed, so the pod may carry it) is ${where}. Delete the pod so its replacement gets a working address.`,
       },
     });
   }
 }
 
-function planCapacity(m: ManagedNodeMemory, plan: NodeRunPlan, nodeRef: ObjectRef): void {
+function planCapacity(m: ManagedNodeMemory, now: number, plan: NodeRunPlan, retryIn: (ms: number) => void): void {
   const wanted = m.pool.advertisedCapacity;
   if (wanted === m.capacity || m.capacityInFlight !== undefined) return;
-  if (m.capacity !== undefined && m.pool.prefixesExhausted && wanted < m.capacity) {
-    plan.events.push({
-      regarding: nodeRef,
-      note: {
-        type: 'Warning',
-        reason: EventReasons.capacityAdvertised,
-        message: `Advertising ${wanted} ${RESOURCE_NAME} instead of ${m.capacity}: the subnet ${m.instance.subnetId} gives this node no new /28 prefix (InsufficientCidrBlocks), so only the attached prefixes can hold pods. The full capacity comes back when EC2 gives a prefix again; free or reserve address space in the subnet (aws ec2 create-subnet-cidr-reservation --reservation-type prefix).`,
-      },
-    });
+  if (m.capacityRetryAt !== undefined && now < m.capacityRetryAt) {
+    retryIn(m.capacityRetryAt - now);
+    return;
   }
+  m.capacityRetryAt = undefined;
   m.capacityInFlight = wanted;
   plan.capacity = wanted;
+}
+
+function capacityLoweredEvent(m: ManagedNodeMemory, plan: NodeRunPlan, nodeRef: ObjectRef, value: number, previous: number): void {
+  plan.events.push({
+    regarding: nodeRef,
+    note: {
+      type: 'Warning',
+      reason: EventReasons.capacityAdvertised,
+      message: `Advertising ${value} ${RESOURCE_NAME} instead of ${previous}: the subnet ${m.instance.subnetId} gives this node no new /28 prefix (InsufficientCidrBlocks), so only the attached prefixes can hold pods. The full capacity comes back when EC2 gives a prefix again; free or reserve address space in the subnet (aws ec2 create-subnet-cidr-reservation --reservation-type prefix).`,
+    },
+  });
 }
 
 function cidrEvent(m: ManagedNodeMemory, plan: NodeRunPlan, nodeRef: ObjectRef, detail: string): void {
