@@ -1,11 +1,14 @@
 /**
  * @module
- * `controller run` (default) and `controller manifests`: flags -> options -> run. The only place
- * that reads argv, handles signals and exits. Bundled to dist/controller.js, which runs unchanged
- * under `node` and `deno run --allow-env --allow-read --allow-net --allow-sys`.
+ * `controller run` (default), `controller manifests` and `controller version`: flags -> options -> run.
+ * The only place that reads argv, handles signals and exits. Bundled to dist/controller.js, which runs
+ * unchanged under `node` and `deno run --allow-env --allow-read --allow-net --allow-sys`; on an older
+ * runtime it says so in one line first (./require-runtime.ts).
  */
+import './require-runtime.ts';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { versionText } from '../pkg/build-info.ts';
 import { COOL_DOWN_MS, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, CONTROLLER_NAME } from '../pkg/contract.ts';
 import { runController, type RunOptions } from '../pkg/controller/app.ts';
 import { parseDuration } from '../pkg/controller/duration.ts';
@@ -179,7 +182,12 @@ async function main(): Promise<number> {
         );
       },
     )
+    .command('version', 'Print the version, the commit it was built from and the runtime', {}, () => {
+      process.stdout.write(versionText());
+    })
     .strict()
+    // `version` is a command, as in kubectl; yargs' own --version would print package.json's version without the commit.
+    .version(false)
     .help()
     // Errors go to main's handler (one JSON line, exit 2), not yargs' usage dump with a stack trace.
     .fail(false)
