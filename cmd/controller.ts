@@ -14,7 +14,7 @@ import { runController, type RunOptions } from '../pkg/controller/app.ts';
 import { parseDuration } from '../pkg/controller/duration.ts';
 import { DEFAULT_RELEASE_HOLD_DOWN_MS } from '../pkg/ipam/pool.ts';
 import { isLogLevel, type LogLevel } from '../pkg/kube/logger.ts';
-import { DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
+import { checkRoleArn, DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
 
 function configMapRef(text: string): { namespace: string; name: string } {
   const parts = text.split('/');
@@ -163,11 +163,12 @@ async function main(): Promise<number> {
       (y) =>
         y
           .option('namespace', { type: 'string', default: DEFAULT_INSTALL.namespace })
-          .option('image', { type: 'string', default: DEFAULT_INSTALL.image })
+          .option('image', { type: 'string', default: DEFAULT_INSTALL.image, describe: 'Controller image (default: the release image of this version)' })
           .option('configmap', { type: 'string', default: `${DEFAULT_INSTALL.configMap.namespace}/${DEFAULT_INSTALL.configMap.name}` })
           .option('cluster-name', { type: 'string', default: DEFAULT_INSTALL.clusterName })
           .option('region', { type: 'string', default: DEFAULT_INSTALL.region })
-          .option('replicas', { type: 'number', default: DEFAULT_INSTALL.replicas }),
+          .option('replicas', { type: 'number', default: DEFAULT_INSTALL.replicas })
+          .option('role-arn', { type: 'string', describe: 'IAM role for IRSA: annotates the ServiceAccount with eks.amazonaws.com/role-arn' }),
       (argv) => {
         process.stdout.write(
           renderInstallManifest({
@@ -178,6 +179,7 @@ async function main(): Promise<number> {
             clusterName: argv['cluster-name'],
             region: argv.region,
             replicas: numberFlag(argv, 'replicas', { min: 0, integer: true }),
+            ...(argv['role-arn'] !== undefined ? { roleArn: checkRoleArn(String(argv['role-arn'])) } : {}),
           }),
         );
       },

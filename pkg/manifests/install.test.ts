@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadAll } from 'js-yaml';
-import { DEFAULT_INSTALL, installObjects, rbacObjects, renderInstallManifest } from './install.ts';
+import { checkRoleArn, DEFAULT_INSTALL, installObjects, rbacObjects, renderInstallManifest } from './install.ts';
 import { webhookConfigurations } from './webhooks.ts';
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };
@@ -39,4 +39,21 @@ test('RBAC can be bound to a plain user for the least-privilege test', () => {
   for (const b of bindings) assert.deepEqual(b.subjects, [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'winprefix-test' }]);
   const roles = objs.filter((o) => o.kind === 'Role');
   assert.deepEqual(roles.map((r) => r.metadata.namespace), ['kube-system', 'winprefix-system']);
+});
+
+test('--role-arn annotates the ServiceAccount for IRSA; without it there is no annotation', () => {
+  const arn = 'arn:aws:iam::111122223333:role/winprefix-controller';
+  const sa = (o: typeof DEFAULT_INSTALL) => installObjects(o).find((x) => x.kind === 'ServiceAccount') as Obj;
+  assert.deepEqual(sa({ ...DEFAULT_INSTALL, roleArn: arn }).metadata.annotations, { 'eks.amazonaws.com/role-arn': arn });
+  assert.equal(sa(DEFAULT_INSTALL).metadata.annotations, undefined);
+  assert.match(renderInstallManifest({ ...DEFAULT_INSTALL, roleArn: arn }), /^ {4}eks\.amazonaws\.com\/role-arn: arn:aws:iam::111122223333:role\/winprefix-controller$/m);
+});
+
+test('a role ARN is checked, in every AWS partition', () => {
+  for (const ok of ['arn:aws:iam::111122223333:role/a', 'arn:aws-cn:iam::111122223333:role/path/x-y_z', 'arn:aws-us-gov:iam::111122223333:role/w+=,.@-']) {
+    assert.equal(checkRoleArn(ok), ok);
+  }
+  for (const bad of ['winprefix-controller', 'arn:aws:iam::1111:role/a', 'arn:aws:iam::111122223333:user/a', 'arn:aws:s3:::bucket']) {
+    assert.throws(() => checkRoleArn(bad), /is not an IAM role ARN: give the role's ARN/);
+  }
 });

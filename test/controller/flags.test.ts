@@ -19,6 +19,7 @@ const cases: Array<{ args: string[]; says: RegExp }> = [
   // Not a number would otherwise render `replicas: .nan` into the install manifest.
   { args: ['manifests', '--replicas', 'abc'], says: /--replicas "abc": use a whole number of at least 0/ },
   { args: ['manifests', '--replicas', '1.5'], says: /--replicas "1\.5": use a whole number/ },
+  { args: ['manifests', '--role-arn', 'winprefix-controller'], says: /--role-arn "winprefix-controller" is not an IAM role ARN: give the role's ARN/ },
 ];
 
 for (const c of cases) {
