@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { buildInfo, compareVersions, minNodeFromEngines, runtimeProblem, versionText } from './build-info.ts';
+import { buildInfo, compareVersions, minNodeFromEngines, runtimeName, runtimeProblem, versionText } from './build-info.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; engines: { node: string } };
 
@@ -43,4 +43,9 @@ test('version text: one key: value line each', () => {
     versionText({ version: 'v1.2.3', commit: 'abc', minNode: '22.19' }, 'Node.js v24.21.0 (linux/x64)'),
     'version: v1.2.3\ncommit:  abc\nruntime: Node.js v24.21.0 (linux/x64)\n',
   );
+});
+
+test('logs name the runtime in short: node or deno and its version', () => {
+  assert.equal(runtimeName({ node: '24.21.0', deno: undefined }), 'node 24.21.0');
+  assert.equal(runtimeName({ node: '26.3.0', deno: '2.9.6' }), 'deno 2.9.6');
 });

@@ -78,6 +78,11 @@ export function runtimeProblem(runtime: RuntimeVersions, minNode: string): strin
   );
 }
 
+/** The short form logs carry (the controller's `starting` line): "node 24.21.0" or "deno 2.9.6". */
+export function runtimeName(runtime: RuntimeVersions = currentRuntime()): string {
+  return runtime.deno !== undefined ? `deno ${runtime.deno}` : `node ${runtime.node}`;
+}
+
 /** "Node.js v24.21.0 (linux/x64)", "Deno 2.9.6 (linux/x64)", plus ", single executable" inside a SEA. */
 export function runtimeDescription(): string {
   const runtime = currentRuntime();

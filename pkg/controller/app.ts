@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { buildInfo, runtimeDescription } from '../build-info.ts';
+import { buildInfo, runtimeName } from '../build-info.ts';
 import { CONTROLLER_NAME, RESOURCE_NAME, POD_IP_ANNOTATION, NODE_STATUS_ANNOTATION } from '../contract.ts';
 import { createEc2Adapter } from '../ec2/sdk-adapter.ts';
 import { startProbeServer } from '../httpserver/probes.ts';
@@ -59,7 +59,7 @@ export type RunEnd = 'stopped' | 'lost-leadership';
 export async function runController(o: RunOptions, signal: AbortSignal, logOverride?: Logger): Promise<RunEnd> {
   const log = logOverride ?? createLogger({ level: o.logLevel });
   const identity = o.identity ?? `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
-  log.info('starting', { identity, configMap: `${o.configMap.namespace}/${o.configMap.name}`, clusterName: o.clusterName, region: o.region ?? null, ec2Endpoint: o.ec2Endpoint ?? null, leaderElect: o.leaderElect, version: buildInfo().version, commit: buildInfo().commit, runtime: runtimeDescription() });
+  log.info('starting', { identity, configMap: `${o.configMap.namespace}/${o.configMap.name}`, clusterName: o.clusterName, region: o.region ?? null, ec2Endpoint: o.ec2Endpoint ?? null, leaderElect: o.leaderElect, version: buildInfo().version, commit: buildInfo().commit, runtime: runtimeName() });
 
   const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) });
   const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}` });
