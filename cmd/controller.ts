@@ -1,17 +1,20 @@
 /**
  * @module
- * `controller run` (default) and `controller manifests`: flags -> options -> run. The only place
- * that reads argv, handles signals and exits. Bundled to dist/controller.js, which runs unchanged
- * under `node` and `deno run --allow-env --allow-read --allow-net --allow-sys`.
+ * `controller run` (default), `controller manifests` and `controller version`: flags -> options -> run.
+ * The only place that reads argv, handles signals and exits. Bundled to dist/controller.js, which runs
+ * unchanged under `node` and `deno run --allow-env --allow-read --allow-net --allow-sys`; on an older
+ * runtime it says so in one line first (./require-runtime.ts).
  */
+import './require-runtime.ts';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { versionText } from '../pkg/support/build-info.ts';
 import { COOL_DOWN_MS, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, CONTROLLER_NAME } from '../pkg/core/contract.ts';
 import { runController, type RunOptions } from '../pkg/controller/app.ts';
 import { parseDuration } from '../pkg/support/duration.ts';
 import { DEFAULT_RELEASE_HOLD_DOWN_MS } from '../pkg/core/ipam/pool.ts';
 import { isLogLevel, type LogLevel } from '../pkg/support/log.ts';
-import { DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
+import { checkRoleArn, DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
 import { ADMISSION_CHOICES, chooseAdmissionForm, describeForm, parseKubernetesVersion, versionFromServerInfo, type AdmissionChoice, type AdmissionForm, type KubernetesVersion } from '../pkg/manifests/admission-form.ts';
 import { KubeConfigError, loadKubeConfig } from '../pkg/adapters/kube/client.ts';
 import { readServerVersion } from '../pkg/adapters/kube/server-version.ts';
@@ -221,7 +224,7 @@ async function main(): Promise<number> {
       (y) =>
         y
           .option('namespace', { type: 'string', default: DEFAULT_INSTALL.namespace })
-          .option('image', { type: 'string', default: DEFAULT_INSTALL.image })
+          .option('image', { type: 'string', default: DEFAULT_INSTALL.image, describe: 'Controller image (default: the release image of this version)' })
           .option('configmap', { type: 'string', default: `${DEFAULT_INSTALL.configMap.namespace}/${DEFAULT_INSTALL.configMap.name}` })
           .option('cluster-name', { type: 'string', default: DEFAULT_INSTALL.clusterName })
           .option('region', { type: 'string', default: DEFAULT_INSTALL.region })
@@ -233,7 +236,8 @@ async function main(): Promise<number> {
           })
           .option('kubernetes-version', { type: 'string', describe: 'The API server version (e.g. 1.33) for --admission auto, instead of asking the cluster' })
           .option('kubeconfig', { type: 'string', describe: 'Kubeconfig naming the cluster whose version --admission auto reads (default: KUBECONFIG, ~/.kube/config)' })
-          .option('controller-username', { type: 'string', array: true, describe: 'Extra usernames allowed to set the IP annotation, besides the ServiceAccount' }),
+          .option('controller-username', { type: 'string', array: true, describe: 'Extra usernames allowed to set the IP annotation, besides the ServiceAccount' })
+          .option('role-arn', { type: 'string', describe: 'IAM role for IRSA: annotates the ServiceAccount with eks.amazonaws.com/role-arn' }),
       async (argv) => {
         // Every flag is checked before the cluster is asked for its version or anything is printed.
         const install = {
@@ -245,13 +249,19 @@ async function main(): Promise<number> {
           region: argv.region,
           replicas: numberFlag(argv, 'replicas', { min: 0, integer: true }),
           controllerUsernames: ((argv['controller-username'] as string[] | undefined) ?? []).map(String),
+          ...(argv['role-arn'] !== undefined ? { roleArn: checkRoleArn(String(argv['role-arn'])) } : {}),
         };
         const admission = await admissionForm(argv as Record<string, unknown>);
         process.stderr.write(`manifests: ${describeForm(admission)} (${admission.reason})\n`);
         process.stdout.write(renderInstallManifest({ ...install, admission }));
       },
     )
+    .command('version', 'Print the version, the commit it was built from and the runtime', {}, () => {
+      process.stdout.write(versionText());
+    })
     .strict()
+    // `version` is a command, as in kubectl; yargs' own --version would print package.json's version without the commit.
+    .version(false)
     .help()
     // Errors go to main's handler (one JSON line, exit 2), not yargs' usage dump with a stack trace.
     .fail(false)

@@ -4,6 +4,7 @@
  * Prints the endpoint URL alone on stdout (so scripts can read it) and diagnostics on stderr; runs until
  * SIGINT/SIGTERM. See docs/ec2-simulator.md.
  */
+import './require-runtime.ts';
 import { parseArgs } from 'node:util';
 import { validateFaults } from '../pkg/ec2sim/faults.ts';
 import { startEc2Simulator } from '../pkg/ec2sim/server.ts';

@@ -2,10 +2,12 @@
  * Entry point of the kubectl plugin. kubectl runs `kubectl-winprefix` for `kubectl winprefix`,
  * passing every later argument through unchanged.
  *
- * The compile cache is enabled before anything else loads, and plugin/main.ts is imported
+ * The runtime is checked first (cmd/require-runtime.ts), then the compile cache is enabled before
+ * anything else loads, and plugin/main.ts is imported
  * dynamically so that, in the split bundle (scripts/build.ts), its chunks are compiled with the
  * cache on. A static import would be compiled before this module's first line runs.
  */
+import './require-runtime.ts';
 import { enablePluginCompileCache } from '../plugin/compile-cache.ts';
 
 enablePluginCompileCache();

@@ -9,7 +9,7 @@
  * import only Node built-ins.
  *
  * Harmless where it cannot work: Deno's node:module has no enableCompileCache (feature-detected);
- * the SEA executable never calls this (its code comes with a V8 code cache in the blob);
+ * the SEA executable never calls this (plugin/sea-loader.ts keeps its own V8 code cache);
  * NODE_COMPILE_CACHE (another folder) and NODE_DISABLE_COMPILE_CACHE=1 keep Node's own meaning; an
  * unwritable cache folder only means no cache.
  */

@@ -7,11 +7,12 @@ import yargs, { type Argv } from 'yargs';
 import { CliError, ExitCode, type CliIO } from './io.ts';
 import { describeCommand } from './describe/command.ts';
 import { simulateCommand } from './simulate/command.ts';
+import { versionCommand } from './version/command.ts';
 
 /** A subcommand: registers itself on the root parser and reports its exit code through `done`. */
 export type CommandRegistrar = (root: Argv, io: CliIO, done: (exitCode: number) => void) => Argv;
 
-const COMMANDS: CommandRegistrar[] = [describeCommand, simulateCommand];
+const COMMANDS: CommandRegistrar[] = [describeCommand, simulateCommand, versionCommand];
 
 export async function main(argv: string[], io: CliIO, programName = 'kubectl winprefix'): Promise<number> {
   let exitCode: number = ExitCode.ok;

@@ -7,7 +7,9 @@
  * script, so it holds only eagerly compiled code. The plugin's modules sit in lazily compiled
  * initialisers, so every run compiled the Kubernetes client, the EC2 SDK and undici again
  * (docs/plugin.md, "Start-up"). `createCachedData()` taken at exit also holds every function the
- * run compiled, so later runs of the same command compile almost nothing.
+ * run compiled, so later runs of the same command compile almost nothing. This cache, made on the
+ * user's machine, is also why the blob carries none (scripts/package.ts): the blob's differed from
+ * build to build, which made the executables unreproducible, and it belonged to one platform.
  *
  * One cache file per payload build, Node version, architecture and command (describe, simulate,
  * anything else), so `--help` does not leave a cache without the describe code in it. V8 rejects

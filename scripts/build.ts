@@ -4,8 +4,14 @@
  * (the plugin is always minified and split; see ENTRY_OPTIONS)
  */
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { minNodeFromEngines, type BuildInfo } from '../pkg/support/build-info.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const ENTRY_POINTS = ['controller', 'kubectl-winprefix', 'ec2-simulator'] as const;
 
@@ -56,6 +62,45 @@ export async function buildEntry(name: string, outDir: string, opts: { minify: b
 }
 
 /**
+ * Paths whose changes never reach a bundle or an archive: documentation, tests, examples, CI, the
+ * container recipe, and krew.yaml. See {@link sourceCommit}.
+ */
+const NOT_BUILD_INPUTS = ['docs', 'test', 'examples', '.ci', '*.md', 'krew.yaml', 'Dockerfile', '.dockerignore'].map((p) => `:(exclude)${p}`).concat(':(exclude,glob)**/*.test.ts');
+
+function git(root: string, args: string[]): string | undefined {
+  const r = spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * The commit bundles record: WINPREFIX_COMMIT when set (a build from a source tarball), else the last
+ * commit that changed a build input, with "-dirty" when the work tree changes one; "unknown" outside git.
+ *
+ * Why not HEAD: krew.yaml is committed with the sha256 of each archive, the archive holds the plugin,
+ * and the plugin holds the commit. With HEAD, committing krew.yaml would change the very archives it
+ * describes. Commits that touch only docs, tests or krew.yaml leave every byte of the builds as it
+ * was, so they keep the commit of the last change that did not, and a release's archives can be
+ * rebuilt byte for byte from any later commit with the same sources.
+ */
+export function sourceCommit(log: (line: string) => void = () => {}, root = ROOT, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const override = env.WINPREFIX_COMMIT?.trim();
+  if (override) return override;
+  const commit = git(root, ['log', '-1', '--format=%H', '--', '.', ...NOT_BUILD_INPUTS]);
+  if (!commit) return 'unknown';
+  if (git(root, ['rev-parse', '--is-shallow-repository']) === 'true') {
+    log(`warning: shallow clone: ${commit} may be older history's boundary rather than the last change to the sources; fetch with --unshallow for the true commit`);
+  }
+  const changes = git(root, ['status', '--porcelain', '--', '.', ...NOT_BUILD_INPUTS]);
+  return changes ? `${commit}-dirty` : commit;
+}
+
+/** The version and lowest Node from package.json and the source commit: what bundles embed (pkg/build-info.ts). */
+export function currentBuildInfo(log?: (line: string) => void): BuildInfo {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; engines?: { node?: string } };
+  return { version: `v${pkg.version}`, commit: sourceCommit(log), minNode: minNodeFromEngines(pkg.engines?.node) };
+}
+
+/**
  * Why the banner: undici and other dependencies are CommonJS and call require() for built-ins,
  * which an ESM bundle lacks ("Dynamic require of node:assert is not supported").
  * Why module-first mainFields: otherwise esbuild takes client-ec2's CJS build (+0.6 MB, +200 ms start-up).
@@ -72,6 +117,8 @@ export const COMMON_OPTIONS: esbuild.BuildOptions = {
   legalComments: 'none',
   sourcemap: false,
   logLevel: 'warning',
+  // Version, commit and lowest Node for `version` commands and the runtime check (pkg/build-info.ts).
+  define: { WINPREFIX_BUILD: JSON.stringify(currentBuildInfo((line) => console.error(line))) },
 };
 
 export async function build(names: readonly string[], opts: { minify: boolean }): Promise<void> {

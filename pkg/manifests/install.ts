@@ -5,6 +5,7 @@
  * objects that ship.
  */
 import { dump } from 'js-yaml';
+import { buildInfo } from '../support/build-info.ts';
 import { CONTROLLER_NAME, ConfigKeys, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../core/contract.ts';
 import { configMapRules, controllerClusterRules, leaderElectionRules, METRICS_READER_ROLE, metricsReaderRules } from './rbac.ts';
 import { webhookConfigurations } from './webhooks.ts';
@@ -23,11 +24,32 @@ export interface InstallOptions {
   admission: AdmissionForm;
   /** Identities besides the controller's ServiceAccount that may write the IP annotation (--controller-username). */
   controllerUsernames: string[];
+  /** IRSA: the IAM role the ServiceAccount is annotated with (eks.amazonaws.com/role-arn); none for EKS Pod Identity or node roles. */
+  roleArn?: string;
+}
+
+/** Where the release pipeline pushes the image the Dockerfile builds, tagged with the version without its v. */
+export const CONTROLLER_IMAGE_REPOSITORY = 'ghcr.io/winprefix/controller';
+
+export function defaultControllerImage(version: string = buildInfo().version): string {
+  return `${CONTROLLER_IMAGE_REPOSITORY}:${version.replace(/^v/, '')}`;
+}
+
+/** The ServiceAccount annotation IRSA reads (EKS's pod identity webhook injects the role's credentials). */
+export const IRSA_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+/** An IAM role ARN as IRSA needs it (any AWS partition); throws saying what is wrong and what to give instead. */
+export function checkRoleArn(text: string): string {
+  if (/^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(text)) return text;
+  throw new Error(
+    `--role-arn "${text}" is not an IAM role ARN: give the role's ARN, e.g. arn:aws:iam::111122223333:role/winprefix-controller ` +
+      '(aws iam get-role --role-name NAME --query Role.Arn)',
+  );
 }
 
 export const DEFAULT_INSTALL: InstallOptions = {
   namespace: 'winprefix-system',
-  image: 'ghcr.io/winprefix/controller:0.1.0',
+  image: defaultControllerImage(),
   configMap: { namespace: DEFAULT_CONFIGMAP_NAMESPACE, name: DEFAULT_CONFIGMAP_NAME },
   clusterName: 'my-cluster',
   region: 'us-west-2',
@@ -139,7 +161,7 @@ function deployment(o: InstallOptions): K8sObject {
             {
               name: 'controller',
               image: o.image,
-              command: ['node', '/app/controller.js'],
+              // No command: the image's entrypoint runs the bundle (Dockerfile), so any image built from it works.
               args: [
                 'run',
                 `--configmap=${o.configMap.namespace}/${o.configMap.name}`,
@@ -215,11 +237,16 @@ export function admissionObjects(o: InstallOptions): K8sObject[] {
   ];
 }
 
+function serviceAccount(o: InstallOptions): K8sObject {
+  const annotations = o.roleArn ? { annotations: { [IRSA_ROLE_ANNOTATION]: o.roleArn } } : {};
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: o.namespace, labels: LABELS, ...annotations } };
+}
+
 export function installObjects(o: InstallOptions): K8sObject[] {
   const webhooks = servesWebhooks(o);
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace, labels: LABELS } },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: o.namespace, labels: LABELS } },
+    serviceAccount(o),
     ...rbacObjects(o),
     metricsReaderRole(),
     ...(webhooks ? certificateObjects(o) : []),

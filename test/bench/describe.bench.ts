@@ -56,7 +56,7 @@ try {
   if (!existsSync(executable) || !existsSync(archive)) {
     const out = mkdtempSync(join(tmpdir(), 'winprefix-bench-pkg-'));
     scratch.push(out);
-    const pkg = await packagePlugin({ outDir: out, manifestPath: join(out, 'krew.yaml'), releaseBase: 'https://example.invalid', log: () => {} });
+    const pkg = await packagePlugin({ outDir: out, releaseBase: 'https://example.invalid', targets: ['linux_amd64'], log: () => {} });
     executable = pkg.executable;
     archive = pkg.archive;
   }

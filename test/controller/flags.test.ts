@@ -31,6 +31,7 @@ const cases: Array<{ args: string[]; says: RegExp }> = [
   { args: ['manifests', '--admission', 'policy', '--kubernetes-version', '1.33'], says: /--admission policy needs Kubernetes >= 1\.36/ },
   // Named explicitly, a kubeconfig that cannot be read is an error, not an unknown version.
   { args: ['manifests', '--kubeconfig', '/nonexistent/kubeconfig'], says: /cannot read the API server's version with --kubeconfig \/nonexistent\/kubeconfig: .*pass --kubernetes-version/ },
+  { args: ['manifests', '--role-arn', 'winprefix-controller'], says: /--role-arn "winprefix-controller" is not an IAM role ARN: give the role's ARN/ },
 ];
 
 for (const c of cases) {

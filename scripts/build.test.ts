@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { sourceCommit } from './build.ts';
+
+const repo = mkdtempSync(join(tmpdir(), 'winprefix-commit-'));
+after(() => rmSync(repo, { recursive: true, force: true }));
+
+function git(...args: string[]): string {
+  const r = spawnSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+function commitFile(path: string, text: string): string {
+  mkdirSync(join(repo, path, '..'), { recursive: true });
+  writeFileSync(join(repo, path), text);
+  git('add', path);
+  git('commit', '-q', '-m', `change ${path}`);
+  return git('rev-parse', 'HEAD');
+}
+
+const noOverride = {};
+
+test('the commit is the last one that changed a build input: krew.yaml, docs and tests do not count', () => {
+  git('init', '-q');
+  const source = commitFile('pkg/a.ts', 'export const a = 1;\n');
+  commitFile('krew.yaml', 'sha256: 1\n');
+  commitFile('docs/plugin.md', '# docs\n');
+  commitFile('pkg/a.test.ts', '// test\n');
+  commitFile('test/plugin/x.ts', '// harness\n');
+  assert.equal(sourceCommit(undefined, repo, noOverride), source);
+  const changed = commitFile('scripts/package.ts', '// packager\n');
+  assert.equal(sourceCommit(undefined, repo, noOverride), changed);
+});
+
+test('uncommitted changes to a build input, or a new file among them, mark the commit -dirty; others do not', () => {
+  const head = sourceCommit(undefined, repo, noOverride);
+  writeFileSync(join(repo, 'docs', 'plugin.md'), '# changed docs\n');
+  writeFileSync(join(repo, 'krew.yaml'), 'sha256: 2\n');
+  assert.equal(sourceCommit(undefined, repo, noOverride), head);
+  writeFileSync(join(repo, 'pkg', 'new.ts'), 'export {};\n');
+  assert.equal(sourceCommit(undefined, repo, noOverride), `${head}-dirty`);
+  rmSync(join(repo, 'pkg', 'new.ts'));
+  writeFileSync(join(repo, 'pkg', 'a.ts'), 'export const a = 2;\n');
+  assert.equal(sourceCommit(undefined, repo, noOverride), `${head}-dirty`);
+});
+
+test('WINPREFIX_COMMIT names the commit of a build from a source tarball; outside git it is unknown', () => {
+  assert.equal(sourceCommit(undefined, repo, { WINPREFIX_COMMIT: 'v0.1.0-tarball' }), 'v0.1.0-tarball');
+  const plain = mkdtempSync(join(tmpdir(), 'winprefix-nogit-'));
+  try {
+    assert.equal(sourceCommit(undefined, plain, noOverride), 'unknown');
+  } finally {
+    rmSync(plain, { recursive: true, force: true });
+  }
+});
