@@ -9,7 +9,6 @@
  */
 import type { CoreV1Api, CoreV1Event, KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { EventReasons } from '../core/contract.ts';
-import { abortableSleep } from '../support/abortable-sleep.ts';
 import type { Logger } from '../support/log.ts';
 import { isTerminal, ipAnnotation, podKey, toPodView, type PodView } from '../core/views/pod-view.ts';
 import { startReflector, type Reflector } from '../adapters/kube/reflector.ts';
@@ -119,6 +118,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
       wake(n.name);
     },
     log,
+    clock: o.clock,
   });
 
   const podReflector: Reflector<PodView> = startReflector<V1Pod, PodView>({
@@ -139,6 +139,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
       wake(pods.remove(p));
     },
     log,
+    clock: o.clock,
   });
 
   const claimReflector: Reflector<ClaimEvent> = startReflector<CoreV1Event, ClaimEvent>({
@@ -151,6 +152,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     onUpsert: (e) => wake(claims.upsert(e)),
     onDelete: (e) => wake(claims.remove(e)),
     log,
+    clock: o.clock,
   });
 
   let lastProblems = '';
@@ -182,7 +184,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
 
   // Pools are rebuilt from running pods: reconciling before the pod cache is complete would
   // treat every not-yet-listed pod's address as free.
-  const synced = await waitUntil(() => nodes.synced() && podReflector.synced() && claimReflector.synced() && o.config.synced(), 50, signal);
+  const synced = await waitUntil(() => nodes.synced() && podReflector.synced() && claimReflector.synced() && o.config.synced(), 50, o.clock, signal);
   let resync: Promise<void> | undefined;
   if (synced) {
     ready = true;
@@ -218,10 +220,10 @@ function ipamRelevantChange(a: PodView, b: PodView): boolean {
 }
 
 /** True once `check` holds; false if `signal` aborts first. */
-async function waitUntil(check: () => boolean, intervalMs: number, signal: AbortSignal): Promise<boolean> {
+async function waitUntil(check: () => boolean, intervalMs: number, clock: Clock, signal: AbortSignal): Promise<boolean> {
   while (!signal.aborted) {
     if (check()) return true;
-    await abortableSleep(intervalMs, signal);
+    await clock.sleep(intervalMs, signal);
   }
   return false;
 }
