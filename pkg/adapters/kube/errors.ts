@@ -6,6 +6,7 @@
  * message can tell an operator which RBAC rule to add.
  */
 import { ApiException } from '@kubernetes/client-node';
+import { NotLeadingError } from '../../support/fence.ts';
 
 const BRAND = Symbol.for('winprefix.KubeApiError');
 
@@ -79,10 +80,12 @@ export class KubeApiError extends Error {
 
   /**
    * Converts whatever client-node (or a watch) threw into a KubeApiError when it carries an
-   * HTTP status; anything else (network errors, bugs) is returned unchanged.
+   * HTTP status; a write the fence stopped on its connection (fetch's "fetch failed" around our
+   * NotLeadingError) into that NotLeadingError; anything else (network errors, bugs) is returned unchanged.
    */
   static from(err: unknown): unknown {
     if (err instanceof KubeApiError) return err;
+    if (err instanceof Error && err.cause instanceof NotLeadingError) return err.cause;
     if (err instanceof ApiException) {
       const status = typeof err.code === 'number' ? err.code : 0;
       return fromStatusAndBody(status, err.body, err);
