@@ -27,7 +27,7 @@ import {
 // Type-only (erased): the SDK's own middleware types, from the @smithy/types package it depends on.
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { classifyEc2Error } from '../../core/ec2/classify.ts';
-import { Ec2Error } from '../../core/ec2/errors.ts';
+import { checkAssignCount, Ec2Error } from '../../core/ec2/errors.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../core/ec2/instance-limits.ts';
 import { INSTANCES_PER_DESCRIBE, type CidrReservation, type Ec2Port, type NetworkInterface, type Subnet } from '../../core/ec2/port.ts';
 import { fromSdkEni, fromSdkInstance } from './sdk-mapping.ts';
@@ -225,7 +225,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     },
 
     async assignPrefixes(networkInterfaceId, count) {
-      checkCount('AssignPrivateIpAddresses', count);
+      checkAssignCount(count);
       const out = await call('AssignPrivateIpAddresses', () =>
         client.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: networkInterfaceId, Ipv4PrefixCount: count })),
       );
@@ -235,7 +235,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     },
 
     async assignSecondaryIps(networkInterfaceId, count) {
-      checkCount('AssignPrivateIpAddresses', count);
+      checkAssignCount(count);
       const out = await call('AssignPrivateIpAddresses', () =>
         client.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: networkInterfaceId, SecondaryPrivateIpAddressCount: count })),
       );
@@ -309,12 +309,6 @@ function validateEndpoint(endpoint: string): string {
     throw new Ec2Error('other', 'WinprefixBadEndpoint', 'configure', `EC2 endpoint "${endpoint}" must use http or https`);
   }
   return endpoint;
-}
-
-function checkCount(action: string, count: number): void {
-  if (!Number.isInteger(count) || count < 1) {
-    throw new Ec2Error('other', 'WinprefixBadArgument', action, `cannot assign ${count} addresses: the count must be a positive integer`);
-  }
 }
 
 function notFound(action: string, code: string, what: string): Ec2Error {
