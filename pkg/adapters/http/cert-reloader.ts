@@ -14,13 +14,14 @@ import { systemClock, type Clock, type TimerHandle } from '../../support/clock.t
 export const CERT_FILE = 'tls.crt';
 export const KEY_FILE = 'tls.key';
 
-export interface KeyPair {
+/** The PEM bytes a TLS server is given: a serving certificate and its private key, read from files. */
+export interface ServingKeyPair {
   cert: Buffer;
   key: Buffer;
 }
 
 export interface CertWatcher {
-  current(): KeyPair;
+  current(): ServingKeyPair;
   stop(): void;
 }
 
@@ -49,7 +50,7 @@ export interface CertPurpose {
 const WEBHOOK: CertPurpose = { what: 'webhook', flag: '--cert-dir' };
 
 /** Reads and checks a key pair; throws CertError naming the file and the fix. */
-export function readKeyPair(certDir: string, purpose: CertPurpose = WEBHOOK): KeyPair {
+export function readKeyPair(certDir: string, purpose: CertPurpose = WEBHOOK): ServingKeyPair {
   const certPath = join(certDir, CERT_FILE);
   const keyPath = join(certDir, KEY_FILE);
   let cert: Buffer;
@@ -69,7 +70,7 @@ export function readKeyPair(certDir: string, purpose: CertPurpose = WEBHOOK): Ke
   return { cert, key };
 }
 
-export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: KeyPair) => void; purpose?: CertPurpose; clock?: Pick<Clock, 'after'> }): CertWatcher {
+export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: ServingKeyPair) => void; purpose?: CertPurpose; clock?: Pick<Clock, 'after'> }): CertWatcher {
   const purpose = o.purpose ?? WEBHOOK;
   // Stamp before reading, as the poll does: files swapped in between are then seen as a change
   // on the next poll, instead of the new stamp hiding them behind the old pair until the next rotation.

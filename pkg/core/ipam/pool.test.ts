@@ -421,7 +421,7 @@ describe('EC2 failures', () => {
     assert.deepEqual(pool.plan(0), [], 'settled: no retry while backed off');
     const snap = pool.snapshot(0);
     assert.equal(snap.lastError?.kind, 'address-limit-exceeded');
-    assert.equal(snap.secondaryIps.length, 9, 'the re-sync adopted the foreign addresses');
+    assert.equal(snap.secondaryIps.length, 9, 'the re-sync took in the foreign addresses');
     // The other tool lets go again; the ledger now shows free slots, but EC2 just said no: wait.
     for (const ip of foreign) eni.removeExternally(ip);
     pool.requestResync();
@@ -491,7 +491,7 @@ describe('EC2 failures', () => {
     assert.equal(pool.snapshot(0).pending.resync, false);
   });
 
-  test('an assign answer with entries that are not /28 prefixes or IPv4 addresses: the rest is adopted, the bad ones named', () => {
+  test('an assign answer with entries that are not /28 prefixes or IPv4 addresses: the rest is taken in, the bad ones named', () => {
     const pool = NodePool.create(defaultPoolSettings(9, 19), cfg(PD));
     const [create] = pool.plan(0);
     assert.equal(create!.kind, 'assign-prefixes');
@@ -544,7 +544,7 @@ describe('re-sync and restore', () => {
     assert.equal(snap.prefixes[0]!.used, 2);
   });
 
-  test('unknown addresses on the ENI are adopted as free', () => {
+  test('unknown addresses on the ENI are taken in as free', () => {
     const { pool, eni } = setup(SEC);
     const foreign = eni.addExternally('secondary');
     pool.requestResync();
@@ -707,7 +707,7 @@ describe('snapshot', () => {
   });
 });
 
-describe('adopt: addresses running pods carry that the pool did not hand out', () => {
+describe('takeInAnnotatedPods: addresses running pods carry that the pool did not hand out', () => {
   // A deposed leader's last annotation patches can land after the new leader restored its pool.
   const eni = { prefixes: ['10.0.16.0/28'], secondaryIps: [] };
   const restored = () => NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), eni, [{ podUid: 'a', annotation: '10.0.16.0/32' }], 0).pool;
@@ -721,7 +721,7 @@ describe('adopt: addresses running pods carry that the pool did not hand out', (
     for (let i = 0; i < 14; i++) handedOut.add(ok(pool.assign(`new-${i}`, 40_000)).ip);
     assert.equal(handedOut.has('10.0.16.5'), false);
     assert.equal(handedOut.size, 14);
-    fail(pool.assign('one-too-many', 40_000)); // the prefix is full: the 16th address is the adopted one
+    fail(pool.assign('one-too-many', 40_000)); // the prefix is full: the 16th address is the one taken in
     assert.equal(pool.takeInAnnotatedPods([{ podUid: 'late', annotation: '10.0.16.5/32' }]).duplicateAddresses.length, 0, 'idempotent');
   });
 
