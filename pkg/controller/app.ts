@@ -21,7 +21,7 @@ import { runLeaderElection } from '../adapters/kube/leader-election.ts';
 import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
 import { patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../adapters/kube/patches.ts';
 import { createRegistry } from '../support/metrics-registry.ts';
-import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH, type RunningServer } from '../adapters/http/admission.ts';
+import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
 import { startClusterConfigSource, type ConfigMapRef } from '../adapters/kube/config-source.ts';
 import { runIpamController } from './ipam-controller.ts';
@@ -30,7 +30,7 @@ import type { NodeWrites, Timings } from './ports.ts';
 import { whoAmI } from '../adapters/kube/whoami.ts';
 import type { BindAddress } from '../support/bind-address.ts';
 import { startHealthListener, startMetricsListener, type MetricsListen } from './listeners.ts';
-import { aborted, Manager, resourceRunnable, type RunEnd } from './manager.ts';
+import { Manager, onStop, serving, type RunEnd } from './manager.ts';
 
 export interface RunOptions {
   kubeconfig: string | undefined;
@@ -123,18 +123,15 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   let admissionUp = false;
 
   manager
-    .add(resourceRunnable('kubernetes connections', () => closeSharedConnections(kc).catch(() => {})))
-    .add(resourceRunnable('ec2 client', () => ec2.destroy()))
-    .add(resourceRunnable('event recorder', () => events.flush()))
-    .add(resourceRunnable('configmap cache', () => config.stop()))
-    .add({
-      name: 'admission webhooks',
-      needsLeaderElection: false,
-      async start(stop, ctx) {
+    .add(onStop('kubernetes connections', () => closeSharedConnections(kc).catch(() => {})))
+    .add(onStop('ec2 client', () => ec2.destroy()))
+    .add(onStop('event recorder', () => events.flush()))
+    .add(onStop('configmap cache', () => config.stop()))
+    .add(
+      serving('admission webhooks', async () => {
         if (!o.certDir) {
           log.info('no --cert-dir: this replica serves no admission webhooks (right where the API server runs the admission policies from `controller manifests`)');
-          ctx.up();
-          return aborted(stop);
+          return undefined;
         }
         const self = await whoAmI(kc).catch((err: unknown) => {
           log.warn('could not learn our own username (SelfSubjectReview); the annotation guard allows only --controller-username', { error: err });
@@ -155,49 +152,25 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
         });
         admissionUp = true;
         log.info('admission webhooks serving', { port: server.port, controllerUsernames: usernames });
-        ctx.up();
-        await aborted(stop);
-        await server.close();
-      },
-    })
-    .add({
-      name: 'health probes',
-      needsLeaderElection: false,
-      async start(stop, ctx) {
-        const health = await startHealthListener({
+        return server;
+      }),
+    )
+    .add(
+      serving('health probes', () =>
+        startHealthListener({
           bind: o.health,
           log,
           ready: () =>
             config.synced() && (admissionUp || !o.certDir)
               ? { status: 200, body: `ready${leading ? ' (leader)' : ''}\n` }
               : { status: 503, body: 'waiting for the ConfigMap cache\n' },
-        });
-        ctx.up();
-        await aborted(stop);
-        await health?.close();
-      },
-    })
-    .add({
-      name: 'metrics',
-      needsLeaderElection: false,
-      async start(stop, ctx) {
-        const server = await startMetricsListener({ listen: o.metrics, registry, clients, now: () => clock.now(), log });
-        ctx.up();
-        await aborted(stop);
-        await server?.close();
-      },
-    })
+        }),
+      ),
+    )
+    .add(serving('metrics', () => startMetricsListener({ listen: o.metrics, registry, clients, now: () => clock.now(), log })))
     // The leader's components stop in reverse: the reconcilers drain their EC2 calls and writes (bounded by
     // timings.drainMs), then the events they emitted are flushed, and only then is the Lease released.
-    .add({
-      name: 'event flush',
-      needsLeaderElection: true,
-      async start(stop, ctx) {
-        ctx.up();
-        await aborted(stop);
-        await events.flush();
-      },
-    })
+    .add(onStop('event flush', () => events.flush(), { needsLeaderElection: true }))
     .add({
       name: 'ipam controller',
       needsLeaderElection: true,

@@ -57,15 +57,24 @@ export interface ManagerOptions {
 /** Why `run` returned. */
 export type RunEnd = 'stopped' | 'lost-leadership';
 
-/** A component that holds a resource and only releases it on stop: started first, stopped last. */
-export function resourceRunnable(name: string, close: () => Promise<void> | void): Runnable {
+/** A component with nothing to start that only has something to do on stop (close a client, flush). */
+export function onStop(name: string, close: () => Promise<void> | void, o: { needsLeaderElection?: boolean } = {}): Runnable {
+  return serving(name, async () => ({ close: async () => close() }), o);
+}
+
+/**
+ * A component that starts something and closes it on stop: a listener (up once it listens), or
+ * nothing at all when `start` resolves undefined (a listener turned off by its flag).
+ */
+export function serving(name: string, start: () => Promise<{ close(): Promise<void> } | undefined>, o: { needsLeaderElection?: boolean } = {}): Runnable {
   return {
     name,
-    needsLeaderElection: false,
+    needsLeaderElection: o.needsLeaderElection ?? false,
     async start(signal, ctx) {
+      const server = await start();
       ctx.up();
       await aborted(signal);
-      await close();
+      await server?.close();
     },
   };
 }

@@ -17,6 +17,8 @@
  *   allowed; only then is the Lease released (if asked), so the next leader never acts while one of
  *   our writes can still land. An attempt in flight when the stop comes is let finish first.
  */
+import type { StepInputs } from '../../support/state-machine.ts';
+
 
 export interface ElectionTiming {
   renewDeadlineMs: number;
@@ -75,13 +77,6 @@ export type ElectionAction =
   | { type: 'finish' }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; msg: string; fields?: Record<string, unknown> };
 
-export interface ElectionInputs {
-  /** Monotonic time of the event. */
-  now: number;
-  /** One draw in [0, 1) for jitter. */
-  random: number;
-}
-
 export interface ElectionStep {
   state: ElectionState;
   actions: ElectionAction[];
@@ -104,7 +99,7 @@ export function candidateWaitMs(retryPeriodMs: number, random: number): number {
   return retryPeriodMs + random * retryPeriodMs * 0.2;
 }
 
-export function stepElection(state: ElectionState, event: ElectionEvent, input: ElectionInputs, timing: ElectionTiming): ElectionStep {
+export function stepElection(state: ElectionState, event: ElectionEvent, input: StepInputs, timing: ElectionTiming): ElectionStep {
   switch (state.phase) {
     case 'idle':
       if (event.type === 'start') return { state: { phase: 'acquiring', sentAt: input.now, cancelled: false }, actions: [{ type: 'attempt' }] };
@@ -148,7 +143,7 @@ export function stepElection(state: ElectionState, event: ElectionEvent, input: 
   }
 }
 
-function stepLeading(state: Extract<ElectionState, { phase: 'leading' }>, event: ElectionEvent, input: ElectionInputs, timing: ElectionTiming): ElectionStep {
+function stepLeading(state: Extract<ElectionState, { phase: 'leading' }>, event: ElectionEvent, input: StepInputs, timing: ElectionTiming): ElectionStep {
   const expiresAt = state.validFrom + timing.renewDeadlineMs;
   const renewing = state.renewSentAt !== undefined;
   switch (event.type) {

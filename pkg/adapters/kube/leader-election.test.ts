@@ -70,6 +70,14 @@ function ticking(clock: ManualClock, stepMs: number): ManualClock {
 
 const TIMING = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 
+/** Who runs for which Lease, on `c`. */
+const replicaA = (c: ReturnType<typeof fakeCoordination>) => ({
+  clients: { coordination: c.coordination },
+  namespace: 'winprefix-system',
+  name: 'winprefix-controller',
+  identity: 'replica-a',
+});
+
 /** A leader under test: what it was handed, what it saw while draining, and how it ended. */
 function leader(c: ReturnType<typeof fakeCoordination>, clock: ManualClock, o: Partial<LeaderElectionOptions> = {}) {
   const stop = new AbortController();
@@ -83,10 +91,7 @@ function leader(c: ReturnType<typeof fakeCoordination>, clock: ManualClock, o: P
   let drained: () => void = () => {};
   const drain = new Promise<void>((ok) => (drained = ok));
   const done = runLeaderElection({
-    clients: { coordination: c.coordination },
-    namespace: 'winprefix-system',
-    name: 'winprefix-controller',
-    identity: 'replica-a',
+    ...replicaA(c),
     ...TIMING,
     signal: stop.signal,
     releaseOnCancel: true,
@@ -103,6 +108,15 @@ function leader(c: ReturnType<typeof fakeCoordination>, clock: ManualClock, o: P
     ...o,
   });
   return { stop, seen, done, drained };
+}
+
+/** A leader on a plain in-memory Lease, once it leads. */
+async function leading() {
+  const clock = new ManualClock();
+  const c = fakeCoordination();
+  const l = leader(c, clock);
+  await until('leading', () => l.seen.fence !== undefined);
+  return { clock, c, l };
 }
 
 test('the fence is open while leading and counts the validity window from when the renewal was sent', async () => {
@@ -133,10 +147,7 @@ test('the fence is open while leading and counts the validity window from when t
 });
 
 test('a pause past the renew deadline is noticed before any renew attempt: no write, no renewal, signal aborted, nothing released', async () => {
-  const clock = new ManualClock();
-  const c = fakeCoordination();
-  const l = leader(c, clock);
-  await until('leading', () => l.seen.fence !== undefined);
+  const { clock, c, l } = await leading();
   const callsBefore = [...c.calls];
   clock.skip(TIMING.renewDeadlineMs + 5_000); // SIGSTOP
   assert.equal(l.seen.fence!.allowed(), false, 'refused the moment the process runs again');
@@ -182,10 +193,7 @@ test('renewals that keep failing lose the Lease at the deadline: the fence close
 });
 
 test('told to stop: the work is told first, writes stay allowed while it drains, then the Lease is released', async () => {
-  const clock = new ManualClock();
-  const c = fakeCoordination();
-  const l = leader(c, clock);
-  await until('leading', () => l.seen.fence !== undefined);
+  const { clock, c, l } = await leading();
   clock.advance(TIMING.retryPeriodMs);
   await turn();
   l.stop.abort();
@@ -202,10 +210,7 @@ test('told to stop: the work is told first, writes stay allowed while it drains,
 });
 
 test('told to stop while a drain outlasts the Lease: the fence closes when the validity window does', async () => {
-  const clock = new ManualClock();
-  const c = fakeCoordination();
-  const l = leader(c, clock);
-  await until('leading', () => l.seen.fence !== undefined);
+  const { clock, c, l } = await leading();
   l.stop.abort();
   await until('draining', () => l.seen.duringDrain !== undefined);
   clock.advance(TIMING.renewDeadlineMs - 1);
@@ -223,13 +228,8 @@ test('a candidate cancelled while its winning attempt is in flight gives the Lea
   let started = 0;
   let stopped = 0;
   await runLeaderElection({
-    clients: { coordination: c.coordination },
-    namespace: 'winprefix-system',
-    name: 'winprefix-controller',
-    identity: 'replica-a',
-    leaseDurationMs: 15_000,
-    renewDeadlineMs: 10_000,
-    retryPeriodMs: 2_000,
+    ...replicaA(c),
+    ...TIMING,
     signal: stop.signal,
     releaseOnCancel: true,
     onStartedLeading: () => started++,
@@ -254,10 +254,7 @@ test('the leader renews onto the Lease it last wrote without reading it; a chang
   });
   let started = 0;
   await runLeaderElection({
-    clients: { coordination: c.coordination },
-    namespace: 'winprefix-system',
-    name: 'winprefix-controller',
-    identity: 'replica-a',
+    ...replicaA(c),
     leaseDurationMs: 1_500,
     renewDeadlineMs: 1_000,
     retryPeriodMs: 5,

@@ -17,7 +17,8 @@ import { decide, observe, released, type LeaseRecord, type Observation } from '.
 import { silentLogger, type Logger } from '../../support/log.ts';
 import { fenceOf, type WriteFence } from '../../support/fence.ts';
 import { systemClock, type Clock, type TimerHandle } from '../../support/clock.ts';
-import { INITIAL_ELECTION_STATE, mayWrite, stepElection, type ElectionAction, type ElectionEvent } from './leader-election-machine.ts';
+import { driveMachine } from '../../support/state-machine.ts';
+import { INITIAL_ELECTION_STATE, mayWrite, stepElection, type ElectionAction, type ElectionEvent, type ElectionState } from './leader-election-machine.ts';
 
 export interface LeaderElectionOptions {
   clients: { coordination: Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'> };
@@ -69,8 +70,7 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
   const clock = o.clock ?? systemClock;
   const now = () => clock.now();
   const timing = { renewDeadlineMs: o.renewDeadlineMs, retryPeriodMs: o.retryPeriodMs, releaseOnCancel: o.releaseOnCancel ?? false };
-  let state = INITIAL_ELECTION_STATE;
-  const fence = fenceOf(() => mayWrite(state, clock.monotonic(), o.renewDeadlineMs));
+  const fence = fenceOf(() => mayWrite(machine.state(), clock.monotonic(), o.renewDeadlineMs));
   const log = (o.log ?? silentLogger).child({ lease: `${o.namespace}/${o.name}`, identity: o.identity });
   let observed: Observation | undefined;
   let lastRead: V1Lease | undefined;
@@ -151,12 +151,6 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
   let finish: (err?: unknown) => void = () => {};
   const finished = new Promise<void>((resolve, reject) => (finish = (err) => (err === undefined ? resolve() : reject(err))));
 
-  const dispatch = (event: ElectionEvent): void => {
-    const step = stepElection(state, event, { now: clock.monotonic(), random: clock.random() }, timing);
-    state = step.state;
-    for (const action of step.actions) perform(action);
-  };
-
   const perform = (action: ElectionAction): void => {
     switch (action.type) {
       case 'attempt':
@@ -205,6 +199,13 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
     }
   };
 
+  const machine = driveMachine<ElectionState, ElectionEvent, ElectionAction>({
+    initial: INITIAL_ELECTION_STATE,
+    step: (state, event, inputs) => stepElection(state, event, inputs, timing),
+    clock,
+    perform,
+  });
+  const dispatch = machine.dispatch;
   const onCancel = () => dispatch({ type: 'cancel' });
   const end = (err?: unknown) => {
     o.signal.removeEventListener('abort', onCancel);

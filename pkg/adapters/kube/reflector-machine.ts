@@ -57,11 +57,7 @@ export type ReflectorAction =
   | { type: 'wait'; ms: number }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; msg: string; fields?: Record<string, unknown> };
 
-/** What a step may read: the monotonic time of the event, and one draw in [0, 1) for jitter. */
-export interface StepInputs {
-  now: number;
-  random: number;
-}
+import type { StepInputs } from '../../support/state-machine.ts';
 
 export interface Step {
   state: ReflectorState;

@@ -18,7 +18,8 @@ import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/clien
 import { isGone, KubeApiError, fromStatusAndBody } from './errors.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
 import { systemClock, type Clock, type TimerHandle } from '../../support/clock.ts';
-import { DEFAULT_REFLECTOR_TIMING, INITIAL_REFLECTOR_STATE, isSynced, stepReflector, type ReflectorAction, type ReflectorEvent, type WatchEnd } from './reflector-machine.ts';
+import { driveMachine } from '../../support/state-machine.ts';
+import { DEFAULT_REFLECTOR_TIMING, INITIAL_REFLECTOR_STATE, isSynced, stepReflector, type ReflectorAction, type ReflectorEvent, type ReflectorState, type WatchEnd } from './reflector-machine.ts';
 
 export interface Reflector<S> {
   get(key: string): S | undefined;
@@ -85,7 +86,6 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
   const clock = o.clock ?? systemClock;
   const watcher = o.watchFactory ? o.watchFactory(o.kc) : new Watch(o.kc);
   const cache = new Map<string, Entry<S>>();
-  let state = INITIAL_REFLECTOR_STATE;
   let rv = '';
   let stopped = false;
   let currentAbort: AbortController | undefined;
@@ -280,13 +280,6 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     return end;
   };
 
-  /** Feeds one event to the machine and carries out what it decides. */
-  const dispatch = (event: ReflectorEvent): void => {
-    const step = stepReflector(state, event, { now: clock.monotonic(), random: clock.random() }, timing);
-    state = step.state;
-    for (const action of step.actions) perform(action);
-  };
-
   const perform = (action: ReflectorAction): void => {
     switch (action.type) {
       case 'list':
@@ -330,6 +323,14 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     }
   };
 
+  const machine = driveMachine<ReflectorState, ReflectorEvent, ReflectorAction>({
+    initial: INITIAL_REFLECTOR_STATE,
+    step: (state, event, inputs) => stepReflector(state, event, inputs, timing),
+    clock,
+    perform,
+  });
+  const dispatch = machine.dispatch;
+
   const track = (operation: Promise<void>): void => {
     inFlight = operation.catch((err: unknown) => log.error('reflector step crashed; this is a bug', { err }));
   };
@@ -348,7 +349,7 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
   return {
     get: (key) => cache.get(key)?.obj,
     list: () => [...cache.values()].map((e) => e.obj),
-    synced: () => isSynced(state),
+    synced: () => isSynced(machine.state()),
     resourceVersion: () => rv,
     async stop() {
       if (!stopped) {
