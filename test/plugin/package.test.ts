@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { load } from 'js-yaml';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import type { NodeReport } from '../../plugin/describe/report.ts';
-import { validateNodeReport } from '../../plugin/describe/schema.ts';
+import { validateNodeReport } from '../../plugin/describe/report.ts';
 import { packagePlugin, type PackageResult } from '../../scripts/package.ts';
 import { findKubectl } from '../harness/assets.ts';
 import { useControlPlane } from '../harness/suite.ts';

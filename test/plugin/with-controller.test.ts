@@ -10,7 +10,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/net/ipv4.ts';
 import type { NodeReport } from '../../plugin/describe/report.ts';
-import { validateNodeReport } from '../../plugin/describe/schema.ts';
+import { validateNodeReport } from '../../plugin/describe/report.ts';
 import { createWindowsPod, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
