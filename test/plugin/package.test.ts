@@ -37,6 +37,11 @@ describe('the packaged plugin', () => {
 
     sim = await startEc2Simulator({ world: worldFor(['m5.large']) });
     s = seeder(plane().kubeConfig(), sim.endpoint);
+    // The IPAM ConfigMap a cluster running Windows IPAM has: without it, describe node reports configmap-not-found.
+    await s.core.createNamespacedConfigMap({
+      namespace: 'kube-system',
+      body: { metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' }, data: { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' } },
+    });
     const { eniId } = await seedNode(s, { name: 'win-pkg', instance: 1, instanceType: 'm5.large', advertised: 144 });
     const [prefix] = await s.ec2.assignPrefixes(eniId, 1);
     await seedPod(s, { name: 'web', node: 'win-pkg', annotation: `${prefix!.split('/')[0]}/32` });
