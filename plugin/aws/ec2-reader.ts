@@ -52,8 +52,6 @@ export interface Ec2Reader {
   describeSubnet(subnetId: string): Promise<Subnet>;
   subnetCidrReservations(subnetId: string): Promise<CidrReservation[]>;
   describeSubnetInterfaces(subnetId: string): Promise<NetworkInterface[]>;
-  /** Starts resolving credentials now, so they are ready when the first call is made. */
-  prepare(): void;
   close(): void;
 }
 
@@ -211,11 +209,6 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
         nextToken = childText(doc, 'nextToken') || undefined;
       } while (nextToken);
       return all;
-    },
-    prepare() {
-      o.credentials().catch(() => {
-        // Reported by the first call that needs them.
-      });
     },
     close: () => agent.destroy(),
   };
