@@ -9,7 +9,7 @@
 import { RESOURCE_NAME } from '../../pkg/contract.ts';
 import { formatAge } from '../render/age.ts';
 import { barLegend, occupancyBar } from '../render/bar.ts';
-import { labelled, renderFindings } from '../render/blocks.ts';
+import { continued, labelled, renderFindings } from '../render/blocks.ts';
 import type { Style } from '../render/style.ts';
 import { fitTable, type Cell, type Column } from '../render/table.ts';
 import { plural } from '../render/text.ts';
@@ -58,8 +58,8 @@ function header(r: NodeReport, o: HumanOptions): string {
   out += field('Slots', slotsLine(r));
   out += field('Capacity', capacityLine(r));
   out += field('Config', configLine(r));
-  for (const p of r.config.problems) out += labelled('', `! ${p.key}="${p.value}": ${p.message}`, { width: o.width, paint: s.yellow, labelWidth: 15 }).replace(/^:/, ' ');
-  if (r.config.error) out += labelled('', `! ${r.config.error}`, { width: o.width, paint: s.yellow }).replace(/^:/, ' ');
+  for (const p of r.config.problems) out += continued(`! ${p.key}="${p.value}": ${p.message}`, { width: o.width, paint: s.yellow });
+  if (r.config.error) out += continued(`! ${r.config.error}`, { width: o.width, paint: s.yellow });
   if (!r.ec2.available) out += field('EC2', `not read: ${r.ec2.error ?? 'unknown error'} (ENI sections are missing)`, s.red);
   else if (o.wide) out += field('EC2', `region ${orDash(r.ec2.region)}${r.ec2.endpoint ? ` at ${r.ec2.endpoint}` : ''}; ${r.interfaces.map((i) => `${i.id} (device ${orDash(i.deviceIndex)}, ${i.subnetId}, ${i.primaryIp})`).join('; ')}`);
   return out.replace(/^Node: +(\S+)/, (whole, name: string) => whole.replace(name, s.bold(name))).replace(/^(Mode: +)(\S+)/m, (_w, head: string, mode: string) => `${head}${s.bold(mode)}`);

@@ -28,6 +28,14 @@ export function labelled(label: string, value: string, o: { width: number; paint
   return `${lines.map((l, i) => `${i === 0 ? head.padEnd(labelWidth) : ' '.repeat(labelWidth)}${paint(l)}`.trimEnd()).join('\n')}\n`;
 }
 
+/** A further line of the value above it (a note under "Config:"), folded under the value column. */
+export function continued(value: string, o: { width: number; paint?: ((text: string) => string) | undefined; labelWidth?: number }): string {
+  const labelWidth = o.labelWidth ?? LABEL_WIDTH;
+  const paint = o.paint ?? ((t: string) => t);
+  const indent = o.width - labelWidth < MIN_VALUE_WIDTH ? 2 : labelWidth;
+  return `${wrapText(value, o.width - indent).map((l) => `${' '.repeat(indent)}${paint(l)}`.trimEnd()).join('\n')}\n`;
+}
+
 /** `first` then `text`, wrapped, continuation lines indented to `hang` columns. */
 export function hanging(first: string, text: string, o: { width: number; hang: number; paint?: ((text: string) => string) | undefined }): string {
   const paint = o.paint ?? ((t: string) => t);

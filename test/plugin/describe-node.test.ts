@@ -706,7 +706,7 @@ describe('describe node: what the controller published and the config say', () =
     assert.match(report.findings[0]!.message, /ConfigMap kube-system\/not-this-one does not exist, yet the winprefix controller manages this node's IPAM: the warm-pool targets shown are the ones the controller published/);
     assert.deepEqual(report.findings[0]!.commands, ['kubectl get configmaps -A --field-selector metadata.name=not-this-one']);
     const human = await runPlugin(args('win-ours', '--configmap', 'kube-system/not-this-one'));
-    assert.match(human.stdout, /^Config: +ConfigMap kube-system\/not-this-one not found; warm-ip-target 1, minimum-ip-target 3, as the controller/m);
+    assert.match(human.stdout, /^Config: +ConfigMap kube-system\/not-this-one not found; warm-ip-target 1, minimum-ip-target 3,\s+as the controller/m);
     assert.doesNotMatch(human.stdout, /windows IPAM off/);
   });
 });
