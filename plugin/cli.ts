@@ -9,7 +9,7 @@
  * Usage errors read as kubectl's: `error: unknown flag: --bogus` then `See 'kubectl winprefix describe
  * node --help' for usage.`
  */
-import { parseArgs } from 'node:util';
+import { util } from './builtins.ts';
 import { CliError, ExitCode, type CliIO } from './io.ts';
 
 /** A flag, in the shape yargs takes for help (so one declaration serves both). */
@@ -91,7 +91,7 @@ export function parseCommandLine(argv: readonly string[], consumed: number, spec
   }
   let parsed: { values: Record<string, string[] | boolean | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = util().parseArgs({ args, options, allowPositionals: true, strict: true }) as typeof parsed;
   } catch (err) {
     const e = err as { code?: string; message: string };
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

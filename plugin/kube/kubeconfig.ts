@@ -12,9 +12,9 @@
  * exec plugins (`aws eks get-token`, plugin/kube/exec-credentials.ts) and an OIDC auth-provider's
  * id-token; anything else gets an error that names it.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fs } from '../builtins.ts';
 import { CliError } from '../io.ts';
 import { parseKubeconfigYaml } from './kubeconfig-yaml.ts';
 
@@ -103,16 +103,16 @@ export async function resolveKubeTarget(flags: KubeConnectionFlags, env: Readonl
   if (explicit.length > 0) {
     files = explicit;
     via = '--kubeconfig';
-    for (const f of files) if (!existsSync(f)) throw new CliError(`kubeconfig file ${f} (from --kubeconfig) does not exist`);
+    for (const f of files) if (!fs().existsSync(f)) throw new CliError(`kubeconfig file ${f} (from --kubeconfig) does not exist`);
   } else if (env.KUBECONFIG) {
     const listed = env.KUBECONFIG.split(delimiter).filter((f) => f !== '');
     // kubectl ignores missing entries in KUBECONFIG as long as one exists.
-    files = listed.filter((f) => existsSync(f));
+    files = listed.filter((f) => fs().existsSync(f));
     via = 'KUBECONFIG';
     if (files.length === 0) throw new CliError(`none of the files in KUBECONFIG exist (${listed.join(delimiter)}): fix KUBECONFIG or pass --kubeconfig`);
   } else {
     const file = join(home, '.kube', 'config');
-    if (!existsSync(file)) {
+    if (!fs().existsSync(file)) {
       throw new CliError(`no kubeconfig: ${file} does not exist, KUBECONFIG is not set and this is not a pod (KUBERNETES_SERVICE_HOST unset); pass --kubeconfig PATH`);
     }
     files = [file];
@@ -126,7 +126,7 @@ export async function resolveKubeTarget(flags: KubeConnectionFlags, env: Readonl
 async function parseFile(file: string, via: string): Promise<unknown> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = fs().readFileSync(file, 'utf8');
   } catch (err) {
     throw new CliError(`kubeconfig file ${file} (from ${via}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -251,7 +251,7 @@ function credentialsOf(user: Named<RawUser>, path: (base: string, p: string) => 
 
 function readFor(file: string, what: string): Buffer {
   try {
-    return readFileSync(file);
+    return fs().readFileSync(file);
   } catch (err) {
     throw new CliError(`cannot read ${what} (${file}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -263,14 +263,14 @@ function inCluster(flags: KubeConnectionFlags, env: Readonly<Record<string, stri
   let namespace = flags.namespace;
   if (!namespace) {
     try {
-      namespace = readFileSync(join(SERVICE_ACCOUNT, 'namespace'), 'utf8').trim();
+      namespace = fs().readFileSync(join(SERVICE_ACCOUNT, 'namespace'), 'utf8').trim();
     } catch {
       namespace = 'default';
     }
   }
   return {
     server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    ca: existsSync(join(SERVICE_ACCOUNT, 'ca.crt')) ? readFileSync(join(SERVICE_ACCOUNT, 'ca.crt')) : undefined,
+    ca: fs().existsSync(join(SERVICE_ACCOUNT, 'ca.crt')) ? fs().readFileSync(join(SERVICE_ACCOUNT, 'ca.crt')) : undefined,
     insecureSkipTlsVerify: false,
     tlsServerName: undefined,
     proxyUrl: undefined,

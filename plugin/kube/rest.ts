@@ -15,11 +15,9 @@ import type * as Http from 'node:http';
 import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { gunzip } from 'node:zlib';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { fromStatusAndBody } from '../../pkg/kube/errors.ts';
-import { http, http2, https } from '../builtins.ts';
+import { fs, http, http2, https, tls as tlsModule, zlib } from '../builtins.ts';
 import { CliError } from '../io.ts';
 import { mark } from '../timing.ts';
 import { runExecCredential } from './exec-credentials.ts';
@@ -105,7 +103,7 @@ export function createKubeReader(o: KubeReaderOptions): KubeReader {
         case 'token-file': {
           let token: string;
           try {
-            token = readFileSync(c.path, 'utf8');
+            token = fs().readFileSync(c.path, 'utf8');
           } catch (err) {
             throw new CliError(`cannot read the token file ${c.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
           }
@@ -193,7 +191,7 @@ const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, '');
 const portOf = (url: URL) => Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 
 function secureContextFor(tls: TlsOptions): SecureContext {
-  return createSecureContext({ ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) });
+  return tlsModule().createSecureContext({ ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) });
 }
 
 /**
@@ -203,7 +201,7 @@ function secureContextFor(tls: TlsOptions): SecureContext {
 function connectPreferringHttp2(url: URL, tls: TlsOptions): Promise<Transport> {
   const secureContext = secureContextFor(tls);
   return new Promise((resolve, reject) => {
-    const socket: TLSSocket = tlsConnect({
+    const socket: TLSSocket = tlsModule().connect({
       host: hostOf(url),
       port: portOf(url),
       secureContext,
@@ -286,7 +284,7 @@ function http1Transport(url: URL, tls: TlsOptions, proxyUrl: string | undefined,
             (socket) =>
               start(() =>
                 secure
-                  ? tlsConnect({ socket, secureContext: context, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername ?? hostOf(url) })
+                  ? tlsModule().connect({ socket, secureContext: context, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername ?? hostOf(url) })
                   : socket,
               ),
             (e: NetworkFailure) => settle.fail(e),
@@ -376,7 +374,7 @@ function contentEncoding(headers: IncomingHttpHeaders): string | undefined {
 }
 
 function decode(raw: Buffer, encoding: string | undefined, status: number, settle: Settle): void {
-  if (encoding === 'gzip') gunzip(raw, (e, out) => (e ? settle.fail(networkFailure(e)) : settle.ok({ status, body: out })));
+  if (encoding === 'gzip') zlib().gunzip(raw, (e, out) => (e ? settle.fail(networkFailure(e)) : settle.ok({ status, body: out })));
   else settle.ok({ status, body: raw });
 }
 
