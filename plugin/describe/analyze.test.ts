@@ -180,8 +180,8 @@ describe('analyzeNode: every finding kind', () => {
     assert.deepEqual(kinds(r), ['pod-without-resource-request']);
     assert.match(r.findings[0]!.message, /selects Windows nodes, so the IPAM pod mutation did not run/);
     assert.doesNotMatch(r.findings[0]!.message, /kubelet:/);
-    assert.match(r.findings[0]!.action, /Check the webhook/);
-    assert.deepEqual(r.findings[0]!.commands, ['kubectl get mutatingwebhookconfigurations', 'kubectl delete pod -n default missed']);
+    assert.match(r.findings[0]!.action, /Check the pod mutation/);
+    assert.deepEqual(r.findings[0]!.commands, ['kubectl get mutatingadmissionpolicies', 'kubectl get mutatingwebhookconfigurations', 'kubectl delete pod -n default missed']);
   });
 
   it('pod-without-resource-request only where IPAM runs, and only for pending pods', () => {

@@ -131,9 +131,9 @@ export function podsWithoutResourceRequest(o: { pods: readonly PodRef[]; selects
     message: `${who} pending (up to ${o.longest}) with no ${RESOURCE_NAME} request and no address: ${why}${o.sandboxError ? `; kubelet: ${o.sandboxError}` : ''}`,
     meaning: 'No IPAM controller assigns an address to a pod that does not request one, and the Windows CNI cannot create its sandbox without it: the pods stay in ContainerCreating.',
     action: o.selectsWindows
-      ? 'Check the pod mutation (kubectl get mutatingadmissionpolicy,mutatingwebhookconfiguration; for the webhook, that its service has ready endpoints), then delete the pods so they are created again through it.'
+      ? 'Check the pod mutation (the policy where the API server runs it, else the webhook and that its service has ready endpoints), then delete the pods so they are created again through it.'
       : `Add nodeSelector ${OS_LABEL}: ${WINDOWS} to the pods' template (their Deployment, Job, ...), which also keeps them off Linux nodes, and let them be recreated.`,
-    commands: o.selectsWindows ? ['kubectl get mutatingwebhookconfigurations', ...deleteCommands(pods)] : [],
+    commands: o.selectsWindows ? ['kubectl get mutatingadmissionpolicies', 'kubectl get mutatingwebhookconfigurations', ...deleteCommands(pods)] : [],
     pods,
   };
 }
