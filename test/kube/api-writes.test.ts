@@ -9,7 +9,7 @@ import { closeSharedConnections, createKubeClients, isForbidden, KubeApiError, l
 import { annotatePod, patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../../pkg/adapters/kube/patches.ts';
 import { createEventRecorder } from '../../pkg/adapters/kube/events.ts';
 import { RESOURCE_NAME, POD_IP_ANNOTATION } from '../../pkg/core/contract.ts';
-import { fenceOf, NotLeadingError } from '../../pkg/support/fence.ts';
+import { fenceOf, isNotLeading } from '../../pkg/support/fence.ts';
 
 const plane = useControlPlane();
 
@@ -89,7 +89,7 @@ test('a write whose fence closes after the client checked it, while it waits for
   t.after(() => closeSharedConnections(c.kc));
   await assert.rejects(
     setPodAnnotationOnce(c, { namespace: 'fenced', name: 'web', uid, hasAnnotations: false, key: POD_IP_ANNOTATION, value: '10.0.0.5/32' }),
-    (err: unknown) => err instanceof NotLeadingError && /PATCH \/api\/v1\/namespaces\/fenced\/pods\/web/.test(err.message),
+    (err: unknown) => isNotLeading(err) && /PATCH \/api\/v1\/namespaces\/fenced\/pods\/web/.test(String((err as Error).cause ?? err)),
   );
   assert.equal(checks, 2, 'checked before and at the send');
   const pod = await createKubeClients(admin).core.readNamespacedPod({ namespace: 'fenced', name: 'web' });

@@ -20,7 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
 import { shareConnections } from './connections.ts';
-import type { Dispatcher } from 'undici';
+import { fencedDispatcher } from './fenced-dispatcher.ts';
 import { TokenBucket } from '../../support/token-bucket.ts';
 import type { WriteFence } from '../../support/fence.ts';
 
@@ -50,9 +50,8 @@ export interface CreateKubeClientsOptions {
   requestTimeoutMs?: number;
   userAgent?: string;
   /**
-   * Checked for a write (any method but GET) after the rate limiter, and again on the connection right
-   * before its first byte is written: a replica that may no longer lead sends nothing, however long the
-   * request waited for its token or for a connection (docs/controller.md, "Leadership").
+   * Checked after the rate limiter and again as a write (any method but GET) goes onto the socket: a
+   * replica that may no longer lead sends nothing, however long the request waited (fenced-dispatcher.ts).
    */
   fence?: WriteFence;
 }
@@ -80,14 +79,11 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
   const fence = o.fence;
   if (fence) {
     middleware.push(passThrough(async (ctx) => {
-      if (ctx.getHttpMethod() === 'GET') return ctx;
-      const what = `${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`;
-      fence.check(what);
-      // A new connection's TLS handshake (or a process paused meanwhile) can come between this check
-      // and the request's first byte; undici calls onRequestStart on the connected socket right before
-      // writing, so the last check is made there.
-      const dispatcher = ctx.getDispatcher();
-      if (dispatcher) ctx.setDispatcher(dispatcher.compose(fencedAtSend(fence, what)));
+      if (ctx.getHttpMethod() !== 'GET') {
+        fence.check(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
+        // Checked again as the request goes onto the socket: fetch and a wait for a free connection lie between.
+        ctx.setDispatcher(fencedDispatcher(ctx.getDispatcher(), fence));
+      }
       return ctx;
     }));
   }
@@ -112,27 +108,6 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     version: new VersionApi(config),
     kc,
   };
-}
-
-/** An undici interceptor that refuses the request, unsent, when `fence` closed by the time it would be written. */
-function fencedAtSend(fence: WriteFence, what: string): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) =>
-    dispatch(
-      opts,
-      new Proxy(handler, {
-        get(target, key, receiver) {
-          if (key === 'onRequestStart') {
-            return (...args: unknown[]) => {
-              // Thrown here, undici fails the request without writing it, and the caller gets this error as the cause.
-              fence.check(what);
-              return (target.onRequestStart as ((...a: unknown[]) => unknown) | undefined)?.apply(target, args);
-            };
-          }
-          const value = Reflect.get(target, key, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      }),
-    );
 }
 
 function passThrough(pre: (ctx: RequestContext) => Promise<RequestContext>): Middleware {

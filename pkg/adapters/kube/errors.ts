@@ -5,8 +5,14 @@
  * (NotFound, Conflict, Forbidden, ...) and, for 403, which permission is missing, so that the
  * message can tell an operator which RBAC rule to add.
  */
-import { ApiException } from '@kubernetes/client-node';
-import { NotLeadingError } from '../../support/fence.ts';
+
+/**
+ * client-node's ApiException, recognised by shape: importing the class would load all of client-node
+ * (1.3 MB) into every user of this module, the plugin's lean reader included (plugin/kube/rest.ts).
+ */
+function isApiException(err: unknown): err is { code: unknown; body: unknown; headers: unknown } {
+  return err instanceof Error && 'code' in err && 'body' in err && 'headers' in err;
+}
 
 const BRAND = Symbol.for('winprefix.KubeApiError');
 
@@ -80,13 +86,11 @@ export class KubeApiError extends Error {
 
   /**
    * Converts whatever client-node (or a watch) threw into a KubeApiError when it carries an
-   * HTTP status; a write the fence stopped on its connection (fetch's "fetch failed" around our
-   * NotLeadingError) into that NotLeadingError; anything else (network errors, bugs) is returned unchanged.
+   * HTTP status; anything else (network errors, bugs) is returned unchanged.
    */
   static from(err: unknown): unknown {
     if (err instanceof KubeApiError) return err;
-    if (err instanceof Error && err.cause instanceof NotLeadingError) return err.cause;
-    if (err instanceof ApiException) {
+    if (isApiException(err)) {
       const status = typeof err.code === 'number' ? err.code : 0;
       return fromStatusAndBody(status, err.body, err);
     }
