@@ -16,7 +16,7 @@ import { http, https } from '../builtins.ts';
 import { kindOfCode } from '../../pkg/core/ec2/classify.ts';
 import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
-import type { CidrReservation, NetworkInterface, Subnet } from '../../pkg/core/ec2/port.ts';
+import { INSTANCES_PER_DESCRIBE, type CidrReservation, type NetworkInterface, type Subnet } from '../../pkg/core/ec2/port.ts';
 import { formatMs } from '../kube/rest.ts';
 import { mark } from '../timing.ts';
 import type { AwsCredentials } from './config.ts';
@@ -36,6 +36,8 @@ export interface Ec2ReaderOptions {
   userAgent: string;
   /** Called when a call starts; the returned function when it ends (progress notices). */
   onRequest?: (what: string) => () => void;
+  /** MaxResults of paged calls; EC2's largest, 1000, unless a test wants to see several pages. */
+  pageSize?: number;
 }
 
 export interface InstanceState {
@@ -50,8 +52,16 @@ export interface Ec2Reader {
   describeInstanceState(instanceId: string): Promise<InstanceState | undefined>;
   instanceLimits(instanceType: string): Promise<InstanceLimits>;
   describeSubnet(subnetId: string): Promise<Subnet>;
+  /** Several subnets in one DescribeSubnets; EC2 answers InvalidSubnetID.NotFound when any is unknown. */
+  describeSubnets(subnetIds: readonly string[]): Promise<Subnet[]>;
   subnetCidrReservations(subnetId: string): Promise<CidrReservation[]>;
+  /** Every ENI in the subnet, every page followed. */
   describeSubnetInterfaces(subnetId: string): Promise<NetworkInterface[]>;
+  /**
+   * The primary ENIs (device index 0) of many instances: DescribeNetworkInterfaces filtered by up to
+   * INSTANCES_PER_DESCRIBE instance ids per call, every page followed, calls in sequence.
+   */
+  describePrimaryInterfaces(instanceIds: readonly string[]): Promise<NetworkInterface[]>;
   close(): void;
 }
 
@@ -122,16 +132,19 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     return Promise.reject(new Ec2Error(kindOfCode(code), code, action, `EC2 ${action} failed with ${code}: ${message}`));
   };
 
-  const describeFiltered = async (name: string, value: string): Promise<NetworkInterface[]> => {
+  const pageSize = String(o.pageSize ?? 1000);
+
+  /** Filters as EC2's Query protocol spells them: Filter.N.Name, Filter.N.Value.M. */
+  const describeFiltered = async (...filters: Array<{ name: string; values: readonly string[] }>): Promise<NetworkInterface[]> => {
+    const params: Record<string, string> = { MaxResults: pageSize };
+    filters.forEach((f, n) => {
+      params[`Filter.${n + 1}.Name`] = f.name;
+      f.values.forEach((v, m) => (params[`Filter.${n + 1}.Value.${m + 1}`] = v));
+    });
     const all: NetworkInterface[] = [];
     let nextToken: string | undefined;
     do {
-      const doc = await call('DescribeNetworkInterfaces', {
-        'Filter.1.Name': name,
-        'Filter.1.Value.1': value,
-        MaxResults: '1000',
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      });
+      const doc = await call('DescribeNetworkInterfaces', { ...params, ...(nextToken ? { NextToken: nextToken } : {}) });
       for (const eni of items(doc, 'networkInterfaceSet')) all.push(eniOf(eni));
       nextToken = childText(doc, 'nextToken') || undefined;
     } while (nextToken);
@@ -142,8 +155,17 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
 
   return {
     endpoint,
-    describeInstanceInterfaces: (instanceId) => describeFiltered('attachment.instance-id', instanceId),
-    describeSubnetInterfaces: (subnetId) => describeFiltered('subnet-id', subnetId),
+    describeInstanceInterfaces: (instanceId) => describeFiltered({ name: 'attachment.instance-id', values: [instanceId] }),
+    describeSubnetInterfaces: (subnetId) => describeFiltered({ name: 'subnet-id', values: [subnetId] }),
+    async describePrimaryInterfaces(instanceIds) {
+      const all: NetworkInterface[] = [];
+      const unique = [...new Set(instanceIds)];
+      for (let i = 0; i < unique.length; i += INSTANCES_PER_DESCRIBE) {
+        const chunk = unique.slice(i, i + INSTANCES_PER_DESCRIBE);
+        all.push(...(await describeFiltered({ name: 'attachment.instance-id', values: chunk }, { name: 'attachment.device-index', values: ['0'] })));
+      }
+      return all;
+    },
     async describeInstanceState(instanceId) {
       try {
         const doc = await call('DescribeInstances', { 'InstanceId.1': instanceId });
@@ -185,19 +207,24 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       const doc = await call('DescribeSubnets', { 'SubnetId.1': subnetId });
       const s = items(doc, 'subnetSet')[0];
       if (!s) throw new Ec2Error('not-found', 'InvalidSubnetID.NotFound', 'DescribeSubnets', `EC2 DescribeSubnets found no subnet ${subnetId}`);
-      return {
-        subnetId: childText(s, 'subnetId') ?? subnetId,
-        vpcId: childText(s, 'vpcId') ?? '',
-        cidr: childText(s, 'cidrBlock') ?? '',
-        availabilityZone: childText(s, 'availabilityZone') ?? '',
-        availableIpAddressCount: Number(childText(s, 'availableIpAddressCount') ?? 0),
-      };
+      return subnetOf(s, subnetId);
+    },
+    async describeSubnets(subnetIds) {
+      const unique = [...new Set(subnetIds)];
+      if (unique.length === 0) return [];
+      const params: Record<string, string> = {};
+      unique.forEach((id, i) => (params[`SubnetId.${i + 1}`] = id));
+      const doc = await call('DescribeSubnets', params);
+      const found = items(doc, 'subnetSet').map((s) => subnetOf(s, ''));
+      const missing = unique.filter((id) => !found.some((s) => s.subnetId === id));
+      if (missing.length > 0) throw new Ec2Error('not-found', 'InvalidSubnetID.NotFound', 'DescribeSubnets', `EC2 DescribeSubnets found no subnet ${missing.join(', ')}`);
+      return found;
     },
     async subnetCidrReservations(subnetId) {
       const all: CidrReservation[] = [];
       let nextToken: string | undefined;
       do {
-        const doc = await call('GetSubnetCidrReservations', { SubnetId: subnetId, MaxResults: '1000', ...(nextToken ? { NextToken: nextToken } : {}) });
+        const doc = await call('GetSubnetCidrReservations', { SubnetId: subnetId, MaxResults: pageSize, ...(nextToken ? { NextToken: nextToken } : {}) });
         for (const r of items(doc, 'subnetIpv4CidrReservationSet')) {
           all.push({
             reservationId: childText(r, 'subnetCidrReservationId') ?? '',
@@ -211,6 +238,16 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       return all;
     },
     close: () => agent.destroy(),
+  };
+}
+
+function subnetOf(s: XmlElement, fallbackId: string): Subnet {
+  return {
+    subnetId: childText(s, 'subnetId') ?? fallbackId,
+    vpcId: childText(s, 'vpcId') ?? '',
+    cidr: childText(s, 'cidrBlock') ?? '',
+    availabilityZone: childText(s, 'availabilityZone') ?? '',
+    availableIpAddressCount: Number(childText(s, 'availableIpAddressCount') ?? 0),
   };
 }
 
