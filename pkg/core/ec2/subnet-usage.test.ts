@@ -20,6 +20,11 @@ describe('subnet usage: the rules, case by case', () => {
     assert.equal(u.strandedShare, 0);
     // 10.0.0.16 .. 10.0.0.239 is free; the largest aligned range inside it is a /26.
     assert.deepEqual(u.largestFreeRange, { cidr: '10.0.0.64/26', blocks: 4, inUse: 0, holders: [] });
+    // Blocks 1-14 free: as the fewest aligned ranges, largest first.
+    assert.deepEqual(
+      u.freeRanges.map((r) => r.cidr),
+      ['10.0.0.64/26', '10.0.0.128/26', '10.0.0.32/27', '10.0.0.192/27', '10.0.0.16/28', '10.0.0.224/28'],
+    );
     assert.deepEqual(usableRange(parseCidr('10.0.0.0/24')), { first: parseIPv4('10.0.0.4'), last: parseIPv4('10.0.0.254') });
   });
 
@@ -159,7 +164,13 @@ function reference(input: SubnetUsageInput) {
       }
     }
   }
-  return { free: size - 5 - inUse.size, freeBlocks, stranded, edgeFree, explicitFree, inFreeBlocks, largest, inUse: inUse.size };
+  const clearBlocks: number[] = [];
+  for (let base = subnet.base; base < subnet.base + size; base += 16) {
+    let ok = true;
+    for (let ip = base; ip < base + 16 && ok; ip++) ok = isFree(ip) && reservationOf(ip) === undefined;
+    if (ok) clearBlocks.push(base);
+  }
+  return { free: size - 5 - inUse.size, freeBlocks, stranded, edgeFree, explicitFree, inFreeBlocks, largest, inUse: inUse.size, clearBlocks };
 }
 
 function randomInput(prng: Prng, k: number): SubnetUsageInput {
@@ -231,6 +242,20 @@ describe('subnet usage: random subnets against the naive reference', () => {
       );
       assert.equal(u.free.inFreeBlocks + u.free.stranded + u.free.nextToAwsReserved + u.free.inExplicitReservations, u.addresses.free, `${where}: the parts add up`);
       assert.equal(u.largestFreeRange?.cidr ?? null, ref.largest, `${where}: largest free range`);
+      // The free ranges cover exactly the clear blocks, each once, and no two could merge into a larger one.
+      const covered = u.freeRanges.flatMap((r) => {
+        const c = parseCidr(r.cidr);
+        assert.equal(r.blocks, sizeOf(c) / 16);
+        return Array.from({ length: r.blocks }, (_, i) => c.base + 16 * i);
+      });
+      assert.deepEqual(covered.sort((a, b) => a - b), ref.clearBlocks, `${where}: free ranges cover the clear blocks`);
+      const keys = new Set(u.freeRanges.map((r) => r.cidr));
+      for (const r of u.freeRanges) {
+        const c = parseCidr(r.cidr);
+        const buddy = formatCidr({ base: (c.base ^ sizeOf(c)) >>> 0, prefixLength: c.prefixLength });
+        assert.ok(!keys.has(buddy), `${where}: ${r.cidr} and ${buddy} would make one range`);
+      }
+      assert.deepEqual(u.freeRanges.map((r) => r.blocks), [...u.freeRanges.map((r) => r.blocks)].sort((a, b) => b - a), `${where}: largest first`);
       const blockTotal = u.blocks.free + u.blocks.prefixes + u.blocks.fragmented + u.blocks.full + u.blocks.edge;
       assert.equal(blockTotal, u.blocks.total, `${where}: every block has one kind`);
       let ours = 0;

@@ -107,8 +107,12 @@ export class SubnetUsage {
   readonly free: { inFreeBlocks: number; stranded: number; nextToAwsReserved: number; inExplicitReservations: number };
   readonly blocks: { total: number; free: number; prefixes: number; prefixesOurs: number; fragmented: number; full: number; edge: number };
   readonly reservations: ReservationUsage[];
-  /** The largest aligned range whose every address is free, usable and in no reservation; lowest first on ties. */
-  readonly largestFreeRange: RangeChoice | null;
+  /**
+   * Every free block outside reservations, as the fewest aligned ranges: each range's addresses are all
+   * free, usable and in no reservation, and no two of them would make a larger aligned one. Largest first,
+   * then lowest address: what to reserve for prefixes, best first.
+   */
+  readonly freeRanges: ReadonlyArray<{ cidr: string; blocks: number }>;
   readonly #state: Uint8Array;
   readonly #reserved: Uint8Array;
   /** Index into #holders + 1 for each address in use (0: none). */
@@ -240,7 +244,13 @@ export class SubnetUsage {
       }
       return { reservationId: r.reservationId, cidr: formatCidr(rc), type: r.type, addresses: to - from, inUse: used, free: freeIn, freeBlocks, prefixes };
     });
-    this.largestFreeRange = this.#largestFreeRange();
+    this.freeRanges = this.#freeRanges();
+  }
+
+  /** The largest aligned range whose every address is free, usable and in no reservation; lowest first on ties. */
+  get largestFreeRange(): RangeChoice | null {
+    const r = this.freeRanges[0];
+    return r ? { cidr: r.cidr, blocks: r.blocks, inUse: 0, holders: [] } : null;
   }
 
   /** Blocks EC2 can still give as prefixes: `blocks.free`. */
@@ -324,12 +334,13 @@ export class SubnetUsage {
     return best ? this.#choice(best.offset, length) : null;
   }
 
-  #largestFreeRange(): RangeChoice | null {
+  #freeRanges(): Array<{ cidr: string; blocks: number }> {
     const size = this.#state.length;
-    if (size < BLOCK) return null;
+    if (size < BLOCK) return [];
     // Level 0: whole /28s that are free, usable and clear of reservations; each level up pairs the one below.
-    let level = new Uint8Array(size / BLOCK);
-    for (let b = 0; b < level.length; b++) {
+    const levels: Uint8Array[] = [new Uint8Array(size / BLOCK)];
+    const bottom = levels[0]!;
+    for (let b = 0; b < bottom.length; b++) {
       let ok = 1;
       for (let i = b * BLOCK; i < b * BLOCK + BLOCK; i++) {
         if (this.#state[i] !== FREE || this.#reserved[i] !== NONE) {
@@ -337,19 +348,26 @@ export class SubnetUsage {
           break;
         }
       }
-      level[b] = ok;
+      bottom[b] = ok;
     }
-    let found: { offset: number; length: number } | undefined;
-    for (let length = 28; length >= this.cidr.prefixLength; length--) {
-      const i = level.indexOf(1);
-      if (i < 0) break;
-      found = { offset: i * 2 ** (32 - length), length };
-      if (level.length < 2) break;
-      const up = new Uint8Array(level.length / 2);
-      for (let k = 0; k < up.length; k++) up[k] = level[2 * k]! & level[2 * k + 1]!;
-      level = up;
+    while (levels.at(-1)!.length > 1) {
+      const below = levels.at(-1)!;
+      const up = new Uint8Array(below.length / 2);
+      for (let k = 0; k < up.length; k++) up[k] = below[2 * k]! & below[2 * k + 1]!;
+      levels.push(up);
     }
-    return found ? this.#choice(found.offset, found.length) : null;
+    // Largest first: a range is taken unless a larger one already covers it (aligned ranges nest).
+    const covered = new Uint8Array(bottom.length);
+    const out: Array<{ cidr: string; blocks: number }> = [];
+    for (let level = levels.length - 1; level >= 0; level--) {
+      const blocks = 2 ** level;
+      levels[level]!.forEach((ok, i) => {
+        if (!ok || covered[i * blocks]) return;
+        covered.fill(1, i * blocks, (i + 1) * blocks);
+        out.push({ cidr: formatCidr({ base: this.cidr.base + i * blocks * BLOCK, prefixLength: 28 - level }), blocks });
+      });
+    }
+    return out;
   }
 
   #choice(offset: number, length: number): RangeChoice {

@@ -1,0 +1,100 @@
+/**
+ * @module
+ * Runs a {@link SubnetsOp}: list the Windows nodes, read their pods and primary ENIs, then each subnet
+ * (DescribeSubnets once, its ENIs and reservations), analyse, render. Returns the exit code (0 no findings,
+ * 1 findings); throws CliError when the tool failed, or after printing the report when a node could not be
+ * read (exit 2: a subnet it draws from may be missing).
+ */
+import { connectEc2 } from '../aws/connect.ts';
+import type { Ec2Reader } from '../aws/ec2-reader.ts';
+import { ec2Failure } from '../errors.ts';
+import { fleetRegion, listWindowsNodes, readPodsOf, readWindowsNodes } from '../fleet/read.ts';
+import { CliError, ExitCode, type CliIO } from '../io.ts';
+import { resolveKubeTarget } from '../kube/kubeconfig.ts';
+import { createKubeReader } from '../kube/rest.ts';
+import { createProgress } from '../progress.ts';
+import { renderStructured } from '../render/structured.ts';
+import { PLAIN, RICH, styleFor } from '../render/style.ts';
+import { terminalWidth } from '../render/width.ts';
+import { mark } from '../timing.ts';
+import { nodeRegion } from '../describe/node-facts.ts';
+import { analyzeSubnets, type SubnetRead } from './analyze.ts';
+import type { SubnetsOp } from './command.ts';
+import { renderSubnets } from './render.ts';
+
+const USER_AGENT = 'kubectl-winprefix';
+
+export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
+  const env = io.env;
+  const target = await resolveKubeTarget(op.kube, env);
+  const bounded = op.requestTimeoutMs ? `--request-timeout ${op.requestTimeoutText} bounds the wait` : 'pass --request-timeout to bound the wait';
+  const progress = createProgress({ stderr: io.stderr, boundedBy: bounded });
+  const warn = (line: string) => io.stderr(`warning: ${line}\n`);
+  const kube = createKubeReader({
+    target,
+    env,
+    timeoutMs: op.requestTimeoutMs,
+    userAgent: USER_AGENT,
+    stdinIsTTY: io.stdinIsTTY ?? false,
+    onRequest: (what) => progress.track(`the Kubernetes API server to ${what}`, target.server),
+  });
+  let ec2: Ec2Reader | undefined;
+  try {
+    const nodes = await listWindowsNodes(kube, op.selector);
+    mark(`subnets: ${nodes.length} Windows nodes listed`);
+    const podsRead = readPodsOf(kube, nodes.map((n) => n.metadata?.name ?? ''));
+    podsRead.catch(() => {});
+    const region = fleetRegion(nodes);
+    const { reader, where } = await connectEc2({ aws: op.aws, env, nodeRegion: region, timeoutMs: op.requestTimeoutMs, userAgent: USER_AGENT, progress, warn });
+    ec2 = reader;
+    const elsewhere = [...new Set(nodes.map(nodeRegion).filter((r): r is string => r !== null && r !== where.region))];
+    if (elsewhere.length > 0) warn(`some Windows nodes are in ${elsewhere.join(', ')}, not ${where.region}: EC2 is read in ${where.region} only; run again with --region for the others`);
+    const windows = await readWindowsNodes({ nodes, pods: await podsRead, ec2: reader, where, warn });
+    mark('subnets: nodes read');
+
+    const subnetIds = op.subnetIds.length > 0 ? op.subnetIds : [...new Set(windows.flatMap((n) => (n.eni ? [n.eni.subnetId] : [])))].sort();
+    let reads: SubnetRead[];
+    try {
+      const subnets = subnetIds.length > 0 ? await reader.describeSubnets(subnetIds) : [];
+      const order = new Map(subnetIds.map((id, i) => [id, i]));
+      subnets.sort((a, b) => order.get(a.subnetId)! - order.get(b.subnetId)!);
+      reads = await Promise.all(
+        subnets.map(async (subnet) => {
+          const [interfaces, reservations] = await Promise.all([reader.describeSubnetInterfaces(subnet.subnetId), reader.subnetCidrReservations(subnet.subnetId)]);
+          return { subnet, interfaces, reservations };
+        }),
+      );
+    } catch (err) {
+      throw new CliError(ec2Failure(err, where), undefined, { cause: err });
+    }
+    mark('subnets: subnets read');
+
+    const report = analyzeSubnets({
+      now: io.now(),
+      selector: op.selector ?? null,
+      subnetIds: op.subnetIds,
+      headroomWanted: op.headroom,
+      withMap: op.map,
+      ec2: { region: where.region, endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? null, profile: where.profile ?? null },
+      nodes: windows,
+      subnets: reads,
+    });
+    mark('subnets: analysed');
+    if (op.output === 'json' || op.output === 'yaml') io.stdout(await renderStructured(report, op.output));
+    else {
+      const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
+      io.stdout(renderSubnets(report, { wide: op.output === 'wide', style, width: terminalWidth(io) }));
+    }
+    if (report.skippedNodes.length > 0 && op.subnetIds.length === 0) {
+      const names = report.skippedNodes.map((n) => n.name);
+      throw new CliError(
+        `${names.length === 1 ? `node ${names[0]} was` : `${names.length} nodes (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}) were`} not read from EC2, so a subnet they draw from may be missing: ${report.skippedNodes[0]!.reason}`,
+      );
+    }
+    for (const n of report.skippedNodes) if (op.subnetIds.length > 0) warn(`node ${n.name} skipped: ${n.reason}`);
+    return report.findings.length > 0 ? ExitCode.findings : ExitCode.ok;
+  } finally {
+    kube.close();
+    ec2?.close();
+  }
+}
