@@ -26,8 +26,9 @@ export interface SubnetsOp {
 
 const HINT = "See 'kubectl winprefix subnets --help' for usage.";
 
-/** Pods never run in a namespace of their own here: -n would mean nothing. */
+/** Commands over whole nodes: -n would mean nothing. */
 const { namespace: _namespace, ...KUBE_FLAGS_WITHOUT_NAMESPACE } = KUBE_FLAGS;
+export { KUBE_FLAGS_WITHOUT_NAMESPACE };
 
 export const SELECTOR_FLAG = {
   selector: { alias: 'l', type: 'string', describe: 'Only Windows nodes matching this label selector (added to kubernetes.io/os=windows), e.g. -l eks.amazonaws.com/nodegroup=win' },

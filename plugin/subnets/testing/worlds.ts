@@ -11,7 +11,7 @@
  * how many secondary addresses before InsufficientFreeAddressesInSubnet, and it counts everything else
  * address by address from the world's ownerships. Nothing here uses pkg/core/ec2/subnet-usage.ts.
  */
-import { RESOURCE_NAME } from '../../../pkg/core/contract.ts';
+import { NODE_STATUS_ANNOTATION, RESOURCE_NAME } from '../../../pkg/core/contract.ts';
 import { bundledInstanceLimits } from '../../../pkg/core/ec2/instance-limits.ts';
 import { formatCidr, formatIPv4, parseCidr, parseIPv4, sizeOf } from '../../../pkg/core/net/ipv4.ts';
 import { createPrng, type Prng } from '../../../pkg/ec2sim/prng.ts';
@@ -49,7 +49,7 @@ export interface PlanningWorld {
 
 const VPC = 'vpc-0a0b0c01';
 
-function base(cidr: string, subnetId: string, reservations: CidrReservationSpec[] = []): WorldSpec {
+export function base(cidr: string, subnetId: string, reservations: CidrReservationSpec[] = []): WorldSpec {
   return {
     region: 'us-west-2',
     seed: 11,
@@ -76,16 +76,16 @@ export function freeze(world: World, spec: WorldSpec): WorldSpec {
   };
 }
 
-const instanceId = (k: number) => `i-0a0b${k.toString(16).padStart(4, '0')}`;
-const eniOf = (id: string) => `eni-${id.slice(2)}`;
+export const instanceId = (k: number) => `i-0a0b${k.toString(16).padStart(4, '0')}`;
+export const eniOf = (id: string) => `eni-${id.slice(2)}`;
 
-function addNode(spec: WorldSpec, plan: Omit<NodePlan, 'instanceId'>, k: number, privateIp: string): NodePlan {
+export function addNode(spec: WorldSpec, plan: Omit<NodePlan, 'instanceId'>, k: number, privateIp: string): NodePlan {
   const id = instanceId(k);
   spec.instances.push({ id, type: plan.type, subnetId: spec.subnets[0]!.id, privateIp, platform: 'windows' });
   return { ...plan, instanceId: id };
 }
 
-function addTenant(spec: WorldSpec, id: string, privateIp: string): void {
+export function addTenant(spec: WorldSpec, id: string, privateIp: string): void {
   (spec.networkInterfaces ??= []).push({ id, subnetId: spec.subnets[0]!.id, privateIp, description: 'another tenant', maxAddresses: 70_000 });
 }
 
@@ -209,6 +209,9 @@ export function kubeObjects(w: PlanningWorld, world = new World(w.spec)): Array<
       metadata: {
         name: plan.name,
         labels: { 'kubernetes.io/os': 'windows', 'node.kubernetes.io/instance-type': plan.type, 'topology.kubernetes.io/zone': ZONE },
+        ...(plan.managedByWinprefix
+          ? { annotations: { [NODE_STATUS_ANNOTATION]: JSON.stringify({ v: 1, at: '2026-11-22T11:59:00Z', mode: eni.prefixes.length > 0 ? 'prefix' : 'secondary', reason: 'managed by winprefix' }) } }
+          : {}),
       },
       spec: { providerID: `aws:///${ZONE}/${plan.instanceId}` },
       status: { capacity: { [RESOURCE_NAME]: String(plan.advertised), pods: '110' }, allocatable: { [RESOURCE_NAME]: String(plan.advertised), pods: '110' } },
