@@ -10,7 +10,7 @@ import { World } from '../../pkg/ec2sim/world.ts';
 import type { Mode } from '../../pkg/core/ipam/types.ts';
 import type { KubePodDisruptionBudget } from '../kube/disruption-budgets.ts';
 import { subnetRead } from '../subnets/testing/reports.ts';
-import { eniOf, healthyWorld, PROBE, windowsNodes, type PlanningWorld } from '../subnets/testing/worlds.ts';
+import { eniOf, healthyWorld, probeOf, windowsNodes, type PlanningWorld } from '../subnets/testing/worlds.ts';
 import { configChange, planMigration } from './plan.ts';
 import { validateMigrationPlan, type MigrationPlan, type PlannedNode } from './report.ts';
 import { switchingBudgets, switchingWorld, tightWorld } from './testing/worlds.ts';
@@ -172,7 +172,7 @@ describe('migrate: the subnet for the new mode', () => {
     const world = new World(w.spec);
     const a = eniOf(w.nodes[0]!.instanceId);
     world.unassign(a, { secondaryIps: world.networkInterface(a).secondaryIps });
-    assert.throws(() => world.assign(PROBE, { prefixCount: 1 }), /not enough free cidr blocks/);
+    assert.throws(() => world.assign(probeOf(w), { prefixCount: 1 }), /not enough free cidr blocks/);
   });
 
   it('when both nodes switch, their released secondary IPs free four blocks: no shortage (the simulator agrees)', () => {
@@ -182,7 +182,7 @@ describe('migrate: the subnet for the new mode', () => {
     assert.deepEqual(p.findings.map((f) => f.kind), ['over-advertised-after-switch']);
     const world = new World(w.spec);
     for (const n of w.nodes) world.unassign(eniOf(n.instanceId), { secondaryIps: world.networkInterface(eniOf(n.instanceId)).secondaryIps });
-    assert.equal(world.assign(PROBE, { prefixCount: 4 }).prefixes.length, 4);
+    assert.equal(world.assign(probeOf(w), { prefixCount: 4 }).prefixes.length, 4);
   });
 });
 

@@ -56,7 +56,7 @@ const kindsOf = (m: Mode) => (m === 'prefix' ? '/28 prefixes' : 'secondary IPs')
 export function planMigration(inputs: MigrateInputs): MigrationPlan {
   const change = configChange(inputs.configMap, inputs.to);
   const clusterAfter = resolveClusterConfig(change.dataAfter);
-  const nodes = inputs.nodes.map((n) => planNode(n, inputs, clusterAfter));
+  const nodes = [...inputs.nodes].sort((a, b) => a.name.localeCompare(b.name)).map((n) => planNode(n, inputs, clusterAfter));
   orderNodes(nodes);
   const subnets = subnetRoom(inputs, nodes);
   const findings = [...overAdvertised(nodes.map((p) => p.planned), inputs.to), ...subnetsShort(subnets, inputs.to)];

@@ -12,7 +12,7 @@ import type { WorldSpec } from '../../pkg/ec2sim/world-spec.ts';
 import { analyzeSubnets } from './analyze.ts';
 import { validateSubnetReport } from './report.ts';
 import { inputsOf, reportFor, subnetRead } from './testing/reports.ts';
-import { bruteForce, fragmentedWorld, healthyWorld, nearlyFullWorld, PROBE, reservedWorld, WORLDS } from './testing/worlds.ts';
+import { bruteForce, fragmentedWorld, healthyWorld, nearlyFullWorld, probeOf, reservedWorld, WORLDS } from './testing/worlds.ts';
 
 const cidrIn = (command: string) => /--cidr (\S+)/.exec(command)?.[1] ?? assert.fail(`no --cidr in ${command}`);
 
@@ -124,10 +124,10 @@ describe('subnets: findings, and the reservation commands they print do what the
     // Without the reservations, other ENIs' random addresses land in the free blocks; with them they keep out.
     const reservedWorld = new World(cidrs.reduce((spec, cidr) => withReservation(spec, w.subnetId, cidr), w.spec));
     const outside = s.addresses.free - 16 * s.blocks.free;
-    reservedWorld.assign(PROBE, { secondaryCount: outside });
-    assert.equal(reservedWorld.assign(PROBE, { prefixCount: s.blocks.free }).prefixes.length, s.blocks.free);
+    reservedWorld.assign(probeOf(w), { secondaryCount: outside });
+    assert.equal(reservedWorld.assign(probeOf(w), { prefixCount: s.blocks.free }).prefixes.length, s.blocks.free);
     const open = new World(w.spec);
-    open.assign(PROBE, { secondaryCount: outside });
+    open.assign(probeOf(w), { secondaryCount: outside });
     assert.ok(analyzeSubnets({ ...inputsOf(w), subnets: [subnetRead(w, open)] }).subnets[0]!.blocks.free < s.blocks.free, 'unreserved, the same addresses spoil a free block');
   });
 

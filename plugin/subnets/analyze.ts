@@ -52,7 +52,7 @@ export function analyzeSubnets(inputs: SubnetsInputs): SubnetReport {
 
 function analyzeOne(read: SubnetRead, inputs: SubnetsInputs): { entry: SubnetEntry; findings: SubnetFinding[] } {
   const { subnet } = read;
-  const here = inputs.nodes.filter((n) => n.eni?.subnetId === subnet.subnetId);
+  const here = inputs.nodes.filter((n) => n.eni?.subnetId === subnet.subnetId).sort((a, b) => a.name.localeCompare(b.name));
   const ours = new Set(here.map((n) => n.eni!.networkInterfaceId));
   const usage = new SubnetUsage({ cidr: subnet.cidr, interfaces: read.interfaces, reservations: read.reservations, ours });
   const nodes = here.map((n) => nodeRow(n, inputs.now));

@@ -8,7 +8,7 @@
  */
 import { World } from '../../../pkg/ec2sim/world.ts';
 import type { KubePodDisruptionBudget } from '../../kube/disruption-budgets.ts';
-import { addNode, addTenant, base, eniOf, freeze, instanceId, PROBE, type PlanningWorld } from '../../subnets/testing/worlds.ts';
+import { addNode, addTenant, base, eniOf, freeze, instanceId, probeOf, type PlanningWorld } from '../../subnets/testing/worlds.ts';
 
 export function switchingWorld(): PlanningWorld {
   const spec = base('10.40.16.0/22', 'subnet-0a0b0010');
@@ -22,7 +22,7 @@ export function switchingWorld(): PlanningWorld {
     addNode(spec, { name: 'win-empty', type: 'c5.large', podsOnPrefixes: 0, podsOnSecondaryIps: 0, waitingPods: 0, advertised: 9 }, 47, '10.40.16.16'),
   ];
   addTenant(spec, 'eni-0e0b0041', '10.40.17.5');
-  addTenant(spec, PROBE, '10.40.16.7');
+  addTenant(spec, probeOf(spec), '10.40.16.7');
   const world = new World(spec);
   world.assign(eniOf(instanceId(41)), { secondaryCount: 13 });
   world.assign(eniOf(instanceId(42)), { secondaryCount: 3 });
@@ -56,7 +56,7 @@ export function tightWorld(o: { nitro?: boolean } = {}): PlanningWorld {
     addNode(spec, { name: 'win-tight-b', type: o.nitro ? 'm5.large' : 'm4.large', podsOnPrefixes: 0, podsOnSecondaryIps: 7, waitingPods: 0, advertised: 9 }, 52, '10.40.20.11'),
   ];
   addTenant(spec, 'eni-0e0b0051', '10.40.20.6');
-  addTenant(spec, PROBE, '10.40.20.7');
+  addTenant(spec, probeOf(spec), '10.40.20.7');
   const world = new World(spec);
   // The nodes' secondary IPs spread one per block over .16 .. .79; the tenant takes one address in .80 .. .111.
   world.assign(eniOf(instanceId(51)), { secondaryIps: ['10.40.20.20', '10.40.20.37', '10.40.20.53', '10.40.20.70', '10.40.20.24', '10.40.20.40', '10.40.20.57', '10.40.20.75'] });

@@ -22,8 +22,11 @@ import type { WindowsNode } from '../../fleet/read.ts';
 import type { KubeNode, KubePod } from '../../kube/objects.ts';
 
 export const ZONE = 'us-west-2a';
-/** An ENI of another tenant with room for every address of the subnet: the brute force's probe. */
-export const PROBE = 'eni-0ffffff0';
+/** The ENI of another tenant with room for every address of the subnet: the brute force's probe (one per world, so worlds can share a simulator). */
+export function probeOf(w: { subnetId: string } | WorldSpec): string {
+  const subnetId = 'subnetId' in w ? w.subnetId : w.subnets[0]!.id;
+  return `eni-0f${subnetId.slice(-6)}`;
+}
 
 export interface NodePlan {
   name: string;
@@ -100,7 +103,7 @@ export function healthyWorld(): PlanningWorld {
   ];
   addTenant(spec, 'eni-0e0b0001', '10.40.1.5');
   addTenant(spec, 'eni-0e0b0002', '10.40.2.5');
-  addTenant(spec, PROBE, '10.40.0.7');
+  addTenant(spec, probeOf(spec), '10.40.0.7');
   const world = new World(spec);
   world.assign(eniOf(instanceId(1)), { prefixCount: 2 });
   world.assign(eniOf(instanceId(2)), { prefixCount: 1 });
@@ -120,7 +123,7 @@ export function fragmentedWorld(): PlanningWorld {
     addNode(spec, { name: 'win-frag-b', type: 'm5.large', podsOnPrefixes: 0, podsOnSecondaryIps: 5, waitingPods: 0, advertised: 9 }, 12, '10.40.4.11'),
   ];
   addTenant(spec, 'eni-0e0b0011', '10.40.4.6');
-  addTenant(spec, PROBE, '10.40.4.7');
+  addTenant(spec, probeOf(spec), '10.40.4.7');
   const world = new World(spec);
   world.assign(eniOf(instanceId(11)), { prefixCount: 1 });
   world.assign(eniOf(instanceId(12)), { secondaryCount: 7 });
@@ -151,7 +154,7 @@ export function reservedWorld(): PlanningWorld {
     addNode(spec, { name: 'win-res-b', type: 'm5.large', podsOnPrefixes: 2, podsOnSecondaryIps: 0, waitingPods: 0, advertised: 144, managedByWinprefix: true }, 22, '10.40.8.11'),
   ];
   addTenant(spec, 'eni-0e0b0021', '10.40.8.20');
-  addTenant(spec, PROBE, '10.40.8.7');
+  addTenant(spec, probeOf(spec), '10.40.8.7');
   const world = new World(spec);
   world.assign(eniOf(instanceId(21)), { prefixCount: 2 });
   world.assign(eniOf(instanceId(22)), { prefixCount: 1 });
@@ -168,7 +171,7 @@ export function nearlyFullWorld(): PlanningWorld {
     addNode(spec, { name: 'win-full-b', type: 'm5.xlarge', podsOnPrefixes: 12, podsOnSecondaryIps: 0, waitingPods: 0, advertised: 224 }, 32, '10.40.10.11'),
   ];
   addTenant(spec, 'eni-0e0b0031', '10.40.10.6');
-  addTenant(spec, PROBE, '10.40.10.7');
+  addTenant(spec, probeOf(spec), '10.40.10.7');
   const world = new World(spec);
   world.assign(eniOf(instanceId(31)), { prefixCount: 2 });
   world.assign(eniOf(instanceId(32)), { prefixCount: 1 });
@@ -276,12 +279,12 @@ export function bruteForce(w: PlanningWorld): BruteCount {
 
 function prefixesEc2Gives(w: PlanningWorld): number {
   const world = new World(w.spec);
-  return until(() => void world.assign(PROBE, { prefixCount: 1 }));
+  return until(() => void world.assign(probeOf(w), { prefixCount: 1 }));
 }
 
 function countSecondaries(w: PlanningWorld): number {
   const world = new World(w.spec);
-  return until(() => void world.assign(PROBE, { secondaryCount: 1 }));
+  return until(() => void world.assign(probeOf(w), { secondaryCount: 1 }));
 }
 
 function countByHand(w: PlanningWorld): Omit<BruteCount, 'prefixesEc2Gives' | 'secondariesEc2Gives'> {
