@@ -15,6 +15,8 @@ export class XmlError extends Error {
   override name = 'XmlError';
 }
 
+const NON_SPACE = /\S/;
+
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 function decode(text: string): string {
@@ -32,7 +34,12 @@ export function parseXml(source: string): XmlElement {
   let at = 0;
   for (let m = tag.exec(source); m; m = tag.exec(source)) {
     const top = stack.at(-1)!;
-    top.text += decode(source.slice(at, m.index));
+    // Whitespace between elements is no element's text (EC2 answers have no mixed content): skipping it
+    // keeps a thousand-ENI page from building strings nobody reads.
+    if (m.index > at) {
+      const segment = source.slice(at, m.index);
+      if (NON_SPACE.test(segment)) top.text += segment.includes('&') ? decode(segment) : segment;
+    }
     at = tag.lastIndex;
     if (m[5] !== undefined) {
       top.text += m[5];
