@@ -83,14 +83,15 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
   }
   const agent = url.protocol === 'https:' ? new (https().Agent)({ keepAlive: true }) : new (http().Agent)({ keepAlive: true });
 
-  const call = async (action: string, params: Record<string, string>): Promise<XmlElement> => {
+  /** `items`: map each item of that list as it is parsed (see parseXml); the mapped items of the attempt that succeeded. */
+  const call = async <T = never>(action: string, params: Record<string, string>, items?: { list: string; map(item: XmlElement): T }): Promise<{ doc: XmlElement; mapped: T[] }> => {
     const body = new URLSearchParams({ Action: action, Version: API_VERSION, ...params }).toString();
     const done = o.onRequest?.(action);
     mark(`ec2: ${action} called`);
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await attemptCall(action, body);
+          return await attemptCall(action, body, items);
         } catch (err) {
           const retry = err instanceof Ec2Error && attempt < ATTEMPTS && (err.kind === 'throttled' || err.code.startsWith('HTTP5') || err.code === 'ECONNRESET');
           if (!retry) throw err;
@@ -102,7 +103,7 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     }
   };
 
-  const attemptCall = async (action: string, body: string): Promise<XmlElement> => {
+  const attemptCall = async <T>(action: string, body: string, items?: { list: string; map(item: XmlElement): T }): Promise<{ doc: XmlElement; mapped: T[] }> => {
     const credentials = await o.credentials().catch((err: unknown) => {
       throw new Ec2Error('unauthorized', 'CredentialsProviderError', action, (err as Error).message, { cause: err });
     });
@@ -119,12 +120,13 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     const { status, text } = await post(url, headers, body, agent, o.timeoutMs, action, endpoint);
     mark(`ec2: ${action} answered (${status})`);
     let doc: XmlElement;
+    const mapped: T[] = [];
     try {
-      doc = parseXml(text);
+      doc = parseXml(text, items ? { list: items.list, onItem: (item) => mapped.push(items.map(item)) } : undefined);
     } catch {
       throw notEc2(status, text, action, endpoint);
     }
-    if (status >= 200 && status < 300) return doc;
+    if (status >= 200 && status < 300) return { doc, mapped };
     const error = child(child(doc, 'Errors'), 'Error') ?? (doc.name === 'Error' ? doc : undefined);
     const code = childText(error, 'Code');
     if (!code) throw notEc2(status, text, action, endpoint);
@@ -144,8 +146,8 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     const all: NetworkInterface[] = [];
     let nextToken: string | undefined;
     do {
-      const doc = await call('DescribeNetworkInterfaces', { ...params, ...(nextToken ? { NextToken: nextToken } : {}) });
-      for (const eni of items(doc, 'networkInterfaceSet')) all.push(eniOf(eni));
+      const { doc, mapped } = await call('DescribeNetworkInterfaces', { ...params, ...(nextToken ? { NextToken: nextToken } : {}) }, { list: 'networkInterfaceSet', map: eniOf });
+      all.push(...mapped);
       nextToken = childText(doc, 'nextToken') || undefined;
     } while (nextToken);
     return all;
@@ -168,7 +170,7 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     },
     async describeInstanceState(instanceId) {
       try {
-        const doc = await call('DescribeInstances', { 'InstanceId.1': instanceId });
+        const { doc } = await call('DescribeInstances', { 'InstanceId.1': instanceId });
         const instance = items(items(doc, 'reservationSet')[0], 'instancesSet')[0];
         if (!instance) return undefined;
         return { state: childText(child(instance, 'instanceState'), 'name') ?? '', instanceType: childText(instance, 'instanceType') ?? '' };
@@ -182,7 +184,7 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       if (bundled) return Promise.resolve(bundled);
       let pending = limitsCache.get(instanceType);
       if (!pending) {
-        pending = call('DescribeInstanceTypes', { 'InstanceType.1': instanceType }).then((doc) => {
+        pending = call('DescribeInstanceTypes', { 'InstanceType.1': instanceType }).then(({ doc }) => {
           const info = items(doc, 'instanceTypeSet')[0];
           const net = child(info, 'networkInfo');
           const perInterface = Number(childText(net, 'ipv4AddressesPerInterface'));
@@ -204,7 +206,7 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       return pending;
     },
     async describeSubnet(subnetId) {
-      const doc = await call('DescribeSubnets', { 'SubnetId.1': subnetId });
+      const { doc } = await call('DescribeSubnets', { 'SubnetId.1': subnetId });
       const s = items(doc, 'subnetSet')[0];
       if (!s) throw new Ec2Error('not-found', 'InvalidSubnetID.NotFound', 'DescribeSubnets', `EC2 DescribeSubnets found no subnet ${subnetId}`);
       return subnetOf(s, subnetId);
@@ -214,7 +216,7 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       if (unique.length === 0) return [];
       const params: Record<string, string> = {};
       unique.forEach((id, i) => (params[`SubnetId.${i + 1}`] = id));
-      const doc = await call('DescribeSubnets', params);
+      const { doc } = await call('DescribeSubnets', params);
       const found = items(doc, 'subnetSet').map((s) => subnetOf(s, ''));
       const missing = unique.filter((id) => !found.some((s) => s.subnetId === id));
       if (missing.length > 0) throw new Ec2Error('not-found', 'InvalidSubnetID.NotFound', 'DescribeSubnets', `EC2 DescribeSubnets found no subnet ${missing.join(', ')}`);
@@ -224,7 +226,7 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       const all: CidrReservation[] = [];
       let nextToken: string | undefined;
       do {
-        const doc = await call('GetSubnetCidrReservations', { SubnetId: subnetId, MaxResults: pageSize, ...(nextToken ? { NextToken: nextToken } : {}) });
+        const { doc } = await call('GetSubnetCidrReservations', { SubnetId: subnetId, MaxResults: pageSize, ...(nextToken ? { NextToken: nextToken } : {}) });
         for (const r of items(doc, 'subnetIpv4CidrReservationSet')) {
           all.push({
             reservationId: childText(r, 'subnetCidrReservationId') ?? '',

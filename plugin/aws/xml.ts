@@ -27,7 +27,11 @@ function decode(text: string): string {
   });
 }
 
-export function parseXml(source: string): XmlElement {
+/**
+ * `stream`: each `<item>` of the list element named `list` goes to `onItem` as soon as it closes and is
+ * left out of the tree, so a page of a thousand ENIs never holds a thousand parsed items at once.
+ */
+export function parseXml(source: string, stream?: { list: string; onItem(item: XmlElement): void }): XmlElement {
   const root: XmlElement = { name: '#document', children: [], text: '' };
   const stack: XmlElement[] = [root];
   const tag = /<(\/?)([A-Za-z_][\w.:-]*)([^>]*?)(\/?)>|<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!\[CDATA\[([\s\S]*?)\]\]>|<![^>]*>/g;
@@ -50,6 +54,11 @@ export function parseXml(source: string): XmlElement {
     if (m[1]) {
       if (top.name !== name) throw new XmlError(`unexpected </${name}> inside <${top.name}>`);
       stack.pop();
+      const parent = stack.at(-1)!;
+      if (stream && name === 'item' && parent.name === stream.list) {
+        parent.children.pop();
+        stream.onItem(top);
+      }
     } else {
       const el: XmlElement = { name, children: [], text: '' };
       top.children.push(el);
