@@ -9,7 +9,7 @@
  */
 import { OS_LABEL, WINDOWS } from '../../pkg/core/contract.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
-import type { NetworkInterface } from '../../pkg/core/ec2/port.ts';
+import type { CidrReservation, NetworkInterface, Subnet } from '../../pkg/core/ec2/port.ts';
 import type { Ec2Reader } from '../aws/ec2-reader.ts';
 import { nodeInstanceType, nodeRegion, nodeZone, parseProviderId } from '../describe/node-facts.ts';
 import { ec2Failure, kubeFailure, type Ec2Where } from '../errors.ts';
@@ -124,4 +124,31 @@ export async function readWindowsNodes(o: {
       unread,
     };
   });
+}
+
+/** One subnet as EC2 describes it: itself, every ENI in it, its CIDR reservations. */
+export interface SubnetRead {
+  subnet: Subnet;
+  interfaces: readonly NetworkInterface[];
+  reservations: readonly CidrReservation[];
+}
+
+/**
+ * The subnets, in the order given: one DescribeSubnets for all, then for each its ENIs and reservations
+ * (every page). EC2 failures are tool errors (CliError), worded with where EC2 was asked.
+ */
+export async function readSubnets(ec2: Ec2Reader, where: Ec2Where, subnetIds: readonly string[]): Promise<SubnetRead[]> {
+  try {
+    const subnets = subnetIds.length > 0 ? await ec2.describeSubnets(subnetIds) : [];
+    const order = new Map(subnetIds.map((id, i) => [id, i]));
+    subnets.sort((a, b) => order.get(a.subnetId)! - order.get(b.subnetId)!);
+    return await Promise.all(
+      subnets.map(async (subnet) => {
+        const [interfaces, reservations] = await Promise.all([ec2.describeSubnetInterfaces(subnet.subnetId), ec2.subnetCidrReservations(subnet.subnetId)]);
+        return { subnet, interfaces, reservations };
+      }),
+    );
+  } catch (err) {
+    throw new CliError(ec2Failure(err, where), undefined, { cause: err });
+  }
 }

@@ -10,8 +10,8 @@ import { connectEc2 } from '../aws/connect.ts';
 import type { Ec2Reader } from '../aws/ec2-reader.ts';
 import { readConfigMap } from '../describe/kube-reads.ts';
 import { nodeRegion } from '../describe/node-facts.ts';
-import { ec2Failure, kubeFailure } from '../errors.ts';
-import { fleetRegion, listWindowsNodes, readPodsOf, readWindowsNodes } from '../fleet/read.ts';
+import { kubeFailure } from '../errors.ts';
+import { fleetRegion, listWindowsNodes, readPodsOf, readSubnets, readWindowsNodes, windowsSelector, type FleetNode } from '../fleet/read.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
 import type { KubePodDisruptionBudget } from '../kube/disruption-budgets.ts';
 import { resolveKubeTarget } from '../kube/kubeconfig.ts';
@@ -21,7 +21,6 @@ import { createProgress } from '../progress.ts';
 import { renderStructured } from '../render/structured.ts';
 import { PLAIN, RICH, styleFor } from '../render/style.ts';
 import { terminalWidth } from '../render/width.ts';
-import type { SubnetRead } from '../subnets/analyze.ts';
 import { mark } from '../timing.ts';
 import type { MigrateOp } from './command.ts';
 import { planMigration } from './plan.ts';
@@ -45,6 +44,18 @@ export async function runMigrate(op: MigrateOp, io: CliIO): Promise<number> {
   });
   let ec2: Ec2Reader | undefined;
   try {
+    // The nodes' ENIs and limits, and their subnets: EC2 is not asked at all when no node matches.
+    const readFromEc2 = async (nodes: FleetNode[]) => {
+      const podsRead = readPodsOf(kube, nodes.map((n) => n.metadata?.name ?? ''));
+      podsRead.catch(() => {});
+      const { reader, where } = await connectEc2({ aws: op.aws, env, nodeRegion: fleetRegion(nodes), timeoutMs: op.requestTimeoutMs, userAgent: USER_AGENT, progress, warn });
+      ec2 = reader;
+      const elsewhere = [...new Set(nodes.map(nodeRegion).filter((r): r is string => r !== null && r !== where.region))];
+      if (elsewhere.length > 0) warn(`some Windows nodes are in ${elsewhere.join(', ')}, not ${where.region}: EC2 is read in ${where.region} only; run again with --region for the others`);
+      const windows = await readWindowsNodes({ nodes, pods: await podsRead, ec2: reader, where, warn });
+      const subnets = await readSubnets(reader, where, [...new Set(windows.flatMap((n) => (n.eni ? [n.eni.subnetId] : [])))].sort());
+      return { windows, subnets, ec2: { region: where.region, endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? null, profile: where.profile ?? null } };
+    };
     const configMapRead = readConfigMap(kube, op.configMap);
     const budgetsRead = listAll<KubePodDisruptionBudget>(kube, '/apis/policy/v1/poddisruptionbudgets', { what: 'list poddisruptionbudgets' }).then(
       (items) => ({ items, error: null as string | null }),
@@ -52,26 +63,8 @@ export async function runMigrate(op: MigrateOp, io: CliIO): Promise<number> {
     );
     const nodes = await listWindowsNodes(kube, op.selector);
     mark(`migrate: ${nodes.length} Windows nodes listed`);
-    const podsRead = readPodsOf(kube, nodes.map((n) => n.metadata?.name ?? ''));
-    podsRead.catch(() => {});
-    const { reader, where } = await connectEc2({ aws: op.aws, env, nodeRegion: fleetRegion(nodes), timeoutMs: op.requestTimeoutMs, userAgent: USER_AGENT, progress, warn });
-    ec2 = reader;
-    const elsewhere = [...new Set(nodes.map(nodeRegion).filter((r): r is string => r !== null && r !== where.region))];
-    if (elsewhere.length > 0) warn(`some Windows nodes are in ${elsewhere.join(', ')}, not ${where.region}: EC2 is read in ${where.region} only; run again with --region for the others`);
-    const windows = await readWindowsNodes({ nodes, pods: await podsRead, ec2: reader, where, warn });
-    const subnetIds = [...new Set(windows.flatMap((n) => (n.eni ? [n.eni.subnetId] : [])))].sort();
-    let subnets: SubnetRead[];
-    try {
-      const found = subnetIds.length > 0 ? await reader.describeSubnets(subnetIds) : [];
-      subnets = await Promise.all(
-        found.map(async (subnet) => {
-          const [interfaces, reservations] = await Promise.all([reader.describeSubnetInterfaces(subnet.subnetId), reader.subnetCidrReservations(subnet.subnetId)]);
-          return { subnet, interfaces, reservations };
-        }),
-      );
-    } catch (err) {
-      throw new CliError(ec2Failure(err, where), undefined, { cause: err });
-    }
+    if (nodes.length === 0) warn(`no node matches ${windowsSelector(op.selector)}: the plan is only the ConfigMap change`);
+    const fromEc2 = nodes.length > 0 ? await readFromEc2(nodes) : { windows: [], subnets: [], ec2: { region: op.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '', endpoint: null, profile: null } };
     const [configMap, budgets] = await Promise.all([configMapRead, budgetsRead]);
     if (configMap.warning) warn(configMap.warning);
     if (budgets.error) warn(`PodDisruptionBudgets not read, so what blocks a drain is unknown: ${budgets.error}`);
@@ -81,11 +74,11 @@ export async function runMigrate(op: MigrateOp, io: CliIO): Promise<number> {
       now: io.now(),
       to: op.to,
       selector: op.selector ?? null,
-      ec2: { region: where.region, endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? null, profile: where.profile ?? null },
+      ec2: fromEc2.ec2,
       configMap: configMap.value,
       budgets,
-      nodes: windows,
-      subnets,
+      nodes: fromEc2.windows,
+      subnets: fromEc2.subnets,
     });
     mark('migrate: planned');
     if (op.output === 'json' || op.output === 'yaml') io.stdout(await renderStructured(plan, op.output));

@@ -7,22 +7,17 @@
  */
 import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';
 import { primaryEniSlots } from '../../pkg/core/ec2/instance-limits.ts';
-import type { CidrReservation, NetworkInterface, Subnet } from '../../pkg/core/ec2/port.ts';
 import { SubnetUsage, type RangeChoice } from '../../pkg/core/ec2/subnet-usage.ts';
 import { formatCidr } from '../../pkg/core/net/ipv4.ts';
 import { buildAddressBook } from '../describe/addresses.ts';
 import { readPods } from '../describe/pods.ts';
-import type { WindowsNode } from '../fleet/read.ts';
+import type { SubnetRead, WindowsNode } from '../fleet/read.ts';
 import { prefixReservationCommand } from '../ipam-causes.ts';
 import { plural } from '../render/text.ts';
 import { REPORT_API_VERSION } from '../describe/report.ts';
 import { SUBNET_REPORT_KIND, type SubnetEntry, type SubnetFinding, type SubnetNode, type SubnetReport } from './report.ts';
 
-export interface SubnetRead {
-  subnet: Subnet;
-  interfaces: readonly NetworkInterface[];
-  reservations: readonly CidrReservation[];
-}
+export type { SubnetRead };
 
 export interface SubnetsInputs {
   now: Date;

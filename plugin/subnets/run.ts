@@ -7,8 +7,7 @@
  */
 import { connectEc2 } from '../aws/connect.ts';
 import type { Ec2Reader } from '../aws/ec2-reader.ts';
-import { ec2Failure } from '../errors.ts';
-import { fleetRegion, listWindowsNodes, readPodsOf, readWindowsNodes } from '../fleet/read.ts';
+import { fleetRegion, listWindowsNodes, readPodsOf, readSubnets, readWindowsNodes, windowsSelector } from '../fleet/read.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
 import { resolveKubeTarget } from '../kube/kubeconfig.ts';
 import { createKubeReader } from '../kube/rest.ts';
@@ -18,8 +17,9 @@ import { PLAIN, RICH, styleFor } from '../render/style.ts';
 import { terminalWidth } from '../render/width.ts';
 import { mark } from '../timing.ts';
 import { nodeRegion } from '../describe/node-facts.ts';
-import { analyzeSubnets, type SubnetRead } from './analyze.ts';
+import { analyzeSubnets, type SubnetsInputs } from './analyze.ts';
 import type { SubnetsOp } from './command.ts';
+import type { SubnetReport } from './report.ts';
 import { renderSubnets } from './render.ts';
 
 const USER_AGENT = 'kubectl-winprefix';
@@ -42,6 +42,13 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
   try {
     const nodes = await listWindowsNodes(kube, op.selector);
     mark(`subnets: ${nodes.length} Windows nodes listed`);
+    if (nodes.length === 0 && op.subnetIds.length === 0) {
+      // Nothing to look at, so EC2 is not asked (no region or credentials are needed to say so).
+      warn(`no node matches ${windowsSelector(op.selector)}: name subnets with --subnet-id to look at them anyway`);
+      const report = analyzeSubnets({ ...reportBasics(op, io), ec2: { region: op.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '', endpoint: null, profile: null }, nodes: [], subnets: [] });
+      io.stdout(await render(report, op, io));
+      return ExitCode.ok;
+    }
     const podsRead = readPodsOf(kube, nodes.map((n) => n.metadata?.name ?? ''));
     podsRead.catch(() => {});
     const region = fleetRegion(nodes);
@@ -53,38 +60,17 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
     mark('subnets: nodes read');
 
     const subnetIds = op.subnetIds.length > 0 ? op.subnetIds : [...new Set(windows.flatMap((n) => (n.eni ? [n.eni.subnetId] : [])))].sort();
-    let reads: SubnetRead[];
-    try {
-      const subnets = subnetIds.length > 0 ? await reader.describeSubnets(subnetIds) : [];
-      const order = new Map(subnetIds.map((id, i) => [id, i]));
-      subnets.sort((a, b) => order.get(a.subnetId)! - order.get(b.subnetId)!);
-      reads = await Promise.all(
-        subnets.map(async (subnet) => {
-          const [interfaces, reservations] = await Promise.all([reader.describeSubnetInterfaces(subnet.subnetId), reader.subnetCidrReservations(subnet.subnetId)]);
-          return { subnet, interfaces, reservations };
-        }),
-      );
-    } catch (err) {
-      throw new CliError(ec2Failure(err, where), undefined, { cause: err });
-    }
+    const reads = await readSubnets(reader, where, subnetIds);
     mark('subnets: subnets read');
 
     const report = analyzeSubnets({
-      now: io.now(),
-      selector: op.selector ?? null,
-      subnetIds: op.subnetIds,
-      headroomWanted: op.headroom,
-      withMap: op.map,
+      ...reportBasics(op, io),
       ec2: { region: where.region, endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? null, profile: where.profile ?? null },
       nodes: windows,
       subnets: reads,
     });
     mark('subnets: analysed');
-    if (op.output === 'json' || op.output === 'yaml') io.stdout(await renderStructured(report, op.output));
-    else {
-      const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
-      io.stdout(renderSubnets(report, { wide: op.output === 'wide', style, width: terminalWidth(io) }));
-    }
+    io.stdout(await render(report, op, io));
     if (report.skippedNodes.length > 0 && op.subnetIds.length === 0) {
       const names = report.skippedNodes.map((n) => n.name);
       throw new CliError(
@@ -97,4 +83,14 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
     kube.close();
     ec2?.close();
   }
+}
+
+function reportBasics(op: SubnetsOp, io: CliIO): Pick<SubnetsInputs, 'now' | 'selector' | 'subnetIds' | 'headroomWanted' | 'withMap'> {
+  return { now: io.now(), selector: op.selector ?? null, subnetIds: op.subnetIds, headroomWanted: op.headroom, withMap: op.map };
+}
+
+async function render(report: SubnetReport, op: SubnetsOp, io: CliIO): Promise<string> {
+  if (op.output === 'json' || op.output === 'yaml') return renderStructured(report, op.output);
+  const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
+  return renderSubnets(report, { wide: op.output === 'wide', style, width: terminalWidth(io) });
 }

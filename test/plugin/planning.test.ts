@@ -197,6 +197,19 @@ describe('kubectl winprefix subnets', () => {
     assert.match(yaml.stdout, /^kind: SubnetReport$/m);
   });
 
+  it('no node matches -l: an empty report and a warning, without asking EC2', async () => {
+    sim.counters.reset();
+    const run = await runPlugin(args(['subnets'], '-l', `${WORLD_LABEL}=none`, '-o', 'json'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, `warning: no node matches kubernetes.io/os=windows,${WORLD_LABEL}=none: name subnets with --subnet-id to look at them anyway\n`);
+    assert.deepEqual((JSON.parse(run.stdout) as SubnetReport).subnets, []);
+    const plan = await runPlugin(args(['migrate', '--to', 'prefix'], '-l', `${WORLD_LABEL}=none`, '-o', 'json'));
+    assert.equal(plan.code, 0, plan.stderr);
+    const doc = JSON.parse(plan.stdout) as MigrationPlan;
+    assert.deepEqual([doc.nodes, doc.steps.map((s) => s.commands[0])], [[], [`kubectl patch configmap amazon-vpc-cni -n kube-system --type merge -p '{"data":{"enable-windows-prefix-delegation":"true"}}'`]]);
+    assert.deepEqual(sim.counters.snapshot(), {}, 'no EC2 call');
+  });
+
   it('errors: a malformed subnet id, an unknown one, a bad --headroom', async () => {
     const bad = await runPlugin(args(['subnets'], '--subnet-id', 'subnet-xyz'));
     assert.equal(bad.code, 2);
