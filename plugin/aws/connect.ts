@@ -5,15 +5,12 @@
  * profile, as `describe node` chooses it for one node (plugin/aws/config.ts). The reader and where it
  * points, for messages that must say which region, endpoint and credentials were used.
  */
-import type { AwsConnection } from '../connection-flags.ts';
+import { EC2_DEFAULT_TIMEOUT_MS, type AwsConnection } from '../connection-flags.ts';
 import { Env } from '../env.ts';
 import type { Ec2Where } from '../errors.ts';
 import { CliError } from '../io.ts';
 import type { Progress } from '../progress.ts';
 import { createEc2Reader, type Ec2Reader } from './ec2-reader.ts';
-
-/** Per EC2 attempt when --request-timeout is not given: bounded, unlike Kubernetes reads (kubectl waits forever). */
-export const EC2_DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface Ec2Connection {
   reader: Ec2Reader;

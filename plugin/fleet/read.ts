@@ -7,7 +7,7 @@
  * DescribeInstanceTypes for types missing from the bundled table. A node that cannot be read from EC2 is
  * kept, with why, so no command ever plans or counts it silently.
  */
-import { OS_LABEL, WINDOWS } from '../../pkg/core/contract.ts';
+import { INSTANCE_TYPE_LABEL, OS_LABEL, WINDOWS } from '../../pkg/core/contract.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
 import type { CidrReservation, NetworkInterface, Subnet } from '../../pkg/core/ec2/port.ts';
 import type { Ec2Reader } from '../aws/ec2-reader.ts';
@@ -108,7 +108,7 @@ export async function readWindowsNodes(o: {
       : !eni
         ? `EC2 in ${o.where.region} lists no primary ENI for instance ${f.instanceId} of node ${f.name}: it is in another region or account, or terminated (check --region and --profile)`
         : !f.instanceType
-          ? `node ${f.name} has no ${'node.kubernetes.io/instance-type'} label, so its ENI slots are unknown`
+          ? `node ${f.name} has no ${INSTANCE_TYPE_LABEL} label, so its ENI slots are unknown`
           : typeof typeLimits === 'string'
             ? typeLimits
             : null;

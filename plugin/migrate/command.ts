@@ -9,7 +9,7 @@ import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } 
 import { COLOR_MODES, CONFIGMAP_FLAG, OUTPUTS, parseConfigMapRef, type ColorMode, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
 import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
-import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../subnets/command.ts';
+import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
 
 export interface MigrateOp {
   to: Mode;

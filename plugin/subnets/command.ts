@@ -4,7 +4,8 @@
  * The code that runs it is loaded only when it runs.
  */
 import { allValues, lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import { AWS_FLAGS, awsConnectionFrom, KUBE_FLAGS, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
+import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
+import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
 import { COLOR_MODES, OUTPUTS, type ColorMode, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
 import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
@@ -26,13 +27,6 @@ export interface SubnetsOp {
 
 const HINT = "See 'kubectl winprefix subnets --help' for usage.";
 
-/** Commands over whole nodes: -n would mean nothing. */
-const { namespace: _namespace, ...KUBE_FLAGS_WITHOUT_NAMESPACE } = KUBE_FLAGS;
-export { KUBE_FLAGS_WITHOUT_NAMESPACE };
-
-export const SELECTOR_FLAG = {
-  selector: { alias: 'l', type: 'string', describe: 'Only Windows nodes matching this label selector (added to kubernetes.io/os=windows), e.g. -l eks.amazonaws.com/nodegroup=win' },
-} as const satisfies Record<string, FlagSpec>;
 
 const SUBNETS_FLAGS = {
   output: {

@@ -74,7 +74,7 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
     if (report.skippedNodes.length > 0 && op.subnetIds.length === 0) {
       const names = report.skippedNodes.map((n) => n.name);
       throw new CliError(
-        `${names.length === 1 ? `node ${names[0]} was` : `${names.length} nodes (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}) were`} not read from EC2, so a subnet they draw from may be missing: ${report.skippedNodes[0]!.reason}`,
+        `${names.length === 1 ? `node ${names[0]} was` : `${names.length} nodes (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}) were`} not read from EC2, so a subnet ${names.length === 1 ? 'it draws' : 'they draw'} from may be missing: ${report.skippedNodes[0]!.reason}`,
       );
     }
     for (const n of report.skippedNodes) if (op.subnetIds.length > 0) warn(`node ${n.name} skipped: ${n.reason}`);

@@ -310,3 +310,24 @@ describe('subnets and migrate change nothing', () => {
     assert.deepEqual(audited.filter((e) => e.user?.username === 'planner'), [], 'the audit log (every create, update, patch and delete) shows no request of the planner');
   });
 });
+
+describe('a node EC2 does not know (last: it joins every run without -l from here on)', () => {
+  it('subnets and migrate print what they have, name the node, and exit 2', async () => {
+    await createWindowsNode(kc, { name: 'win-lost', instanceId: 'i-0fffffffffffffff0', instanceType: 'm5.large', zone: ZONE, labels: { [WORLD_LABEL]: 'lost' } });
+    const subnets = await runPlugin(args(['subnets'], '-o', 'json'));
+    assert.equal(subnets.code, 2);
+    const report = JSON.parse(subnets.stdout) as SubnetReport;
+    assert.deepEqual(validateSubnetReport(report), []);
+    assert.equal(report.subnets.length, all.length, 'every readable subnet is still reported');
+    assert.deepEqual(report.skippedNodes.map((n) => n.name), ['win-lost']);
+    assert.match(subnets.stderr, /^error: node win-lost was not read from EC2, so a subnet it draws from may be missing: EC2 in us-west-2 lists no primary ENI for instance i-0fffffffffffffff0 of node win-lost/);
+    const withIds = await runPlugin(args(['subnets'], '--subnet-id', subnetWorlds[0]!.subnetId, '-o', 'json'));
+    assert.equal(withIds.code, 0, 'with --subnet-id the node is only a warning');
+    assert.match(withIds.stderr, /^warning: node win-lost skipped: /);
+    const plan = await runPlugin(args(['migrate', '--to', 'prefix'], '-l', `${WORLD_LABEL}=lost`, '-o', 'json'));
+    assert.equal(plan.code, 2);
+    const doc = JSON.parse(plan.stdout) as MigrationPlan;
+    assert.deepEqual(doc.nodes.map((n) => [n.name, n.action]), [['win-lost', 'unknown']]);
+    assert.match(plan.stderr, /^error: node win-lost could not be planned, so the plan is incomplete: EC2 in us-west-2 lists no primary ENI/);
+  });
+});
