@@ -40,6 +40,9 @@ export const AWS_FLAGS = {
 
 export const CONNECTION_FLAGS = { ...KUBE_FLAGS, ...AWS_FLAGS } as const;
 
+/** Per EC2 attempt when --request-timeout is not given: bounded, unlike Kubernetes reads (kubectl waits forever). */
+export const EC2_DEFAULT_TIMEOUT_MS = 30_000;
+
 export interface AwsConnection {
   region: string | undefined;
   profile: string | undefined;

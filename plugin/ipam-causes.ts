@@ -77,6 +77,11 @@ export interface Advice {
   commands: string[];
 }
 
+/** The command that reserves `cidr` of `subnetId` for prefixes, ready to paste (every command that advises one uses this). */
+export function prefixReservationCommand(o: { region: string | null; subnetId: string; cidr: string }): string {
+  return `aws ec2 create-subnet-cidr-reservation${o.region ? ` --region ${o.region}` : ''} --subnet-id ${o.subnetId} --reservation-type prefix --cidr ${o.cidr} --description "Windows pod prefixes"`;
+}
+
 const listed = (items: readonly string[]) => (items.length <= 3 ? items.join(', ') : `${items.slice(0, 3).join(', ')} and ${items.length - 3} more`);
 const region = (c: AdviceContext) => (c.region ? ` --region ${c.region}` : '');
 
@@ -103,7 +108,7 @@ export function adviceForMissingAddress(cause: IpamCause, c: AdviceContext): Adv
             ? `EC2 shows ${c.subnetFreeBlocks} free /28 ${c.subnetFreeBlocks === 1 ? 'block' : 'blocks'} in ${subnet} now, so the shortage may have passed (the controller retries with backoff); if pods keep waiting: `
             : 'Now: '
         }free addresses in ${subnet} (delete unused ENIs, release leaked prefixes and IPs shown by describe node on the other nodes), or run Windows nodes in a subnet with room. To keep /28 blocks available from then on, reserve a range for prefixes, which secondary IPs cannot fragment.${freeFirst}`,
-        commands: [`aws ec2 create-subnet-cidr-reservation${region(c)} --subnet-id ${subnet} --reservation-type prefix --cidr ${cidr} --description "Windows pod prefixes"`],
+        commands: [prefixReservationCommand({ region: c.region, subnetId: subnet, cidr })],
       };
     }
     case 'address-limit-exceeded':

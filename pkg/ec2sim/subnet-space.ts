@@ -8,6 +8,7 @@
  * - automatic prefixes come from prefix reservations first, and never touch explicit reservations.
  * Pure state; the caller (world.ts) decides who may take what and keeps assignments all-or-nothing.
  */
+import { usableRange } from '../core/ec2/subnet-usage.ts';
 import { cidrContains, maskOf, sizeOf, type Cidr } from '../core/net/ipv4.ts';
 import type { Prng } from './prng.ts';
 
@@ -50,8 +51,7 @@ export class SubnetSpace {
     this.vpcId = init.vpcId;
     this.cidr = init.cidr;
     this.availabilityZone = init.availabilityZone;
-    this.firstUsable = init.cidr.base + 4;
-    this.lastUsable = init.cidr.base + sizeOf(init.cidr) - 2;
+    ({ first: this.firstUsable, last: this.lastUsable } = usableRange(init.cidr));
     this.#prng = init.prng;
   }
 

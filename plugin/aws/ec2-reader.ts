@@ -16,7 +16,7 @@ import { http, https } from '../builtins.ts';
 import { kindOfCode } from '../../pkg/core/ec2/classify.ts';
 import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
-import type { CidrReservation, NetworkInterface, Subnet } from '../../pkg/core/ec2/port.ts';
+import { INSTANCES_PER_DESCRIBE, type CidrReservation, type NetworkInterface, type Subnet } from '../../pkg/core/ec2/port.ts';
 import { formatMs } from '../kube/rest.ts';
 import { mark } from '../timing.ts';
 import type { AwsCredentials } from './config.ts';
@@ -36,6 +36,8 @@ export interface Ec2ReaderOptions {
   userAgent: string;
   /** Called when a call starts; the returned function when it ends (progress notices). */
   onRequest?: (what: string) => () => void;
+  /** MaxResults of paged calls; EC2's largest, 1000, unless a test wants to see several pages. */
+  pageSize?: number;
 }
 
 export interface InstanceState {
@@ -50,8 +52,16 @@ export interface Ec2Reader {
   describeInstanceState(instanceId: string): Promise<InstanceState | undefined>;
   instanceLimits(instanceType: string): Promise<InstanceLimits>;
   describeSubnet(subnetId: string): Promise<Subnet>;
+  /** Several subnets in one DescribeSubnets; EC2 answers InvalidSubnetID.NotFound when any is unknown. */
+  describeSubnets(subnetIds: readonly string[]): Promise<Subnet[]>;
   subnetCidrReservations(subnetId: string): Promise<CidrReservation[]>;
+  /** Every ENI in the subnet, every page followed. */
   describeSubnetInterfaces(subnetId: string): Promise<NetworkInterface[]>;
+  /**
+   * The primary ENIs (device index 0) of many instances: DescribeNetworkInterfaces filtered by up to
+   * INSTANCES_PER_DESCRIBE instance ids per call, every page followed, calls in sequence.
+   */
+  describePrimaryInterfaces(instanceIds: readonly string[]): Promise<NetworkInterface[]>;
   close(): void;
 }
 
@@ -73,14 +83,15 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
   }
   const agent = url.protocol === 'https:' ? new (https().Agent)({ keepAlive: true }) : new (http().Agent)({ keepAlive: true });
 
-  const call = async (action: string, params: Record<string, string>): Promise<XmlElement> => {
+  /** `items`: map each item of that list as it is parsed (see parseXml); the mapped items of the attempt that succeeded. */
+  const call = async <T = never>(action: string, params: Record<string, string>, items?: { list: string; map(item: XmlElement): T }): Promise<{ doc: XmlElement; mapped: T[] }> => {
     const body = new URLSearchParams({ Action: action, Version: API_VERSION, ...params }).toString();
     const done = o.onRequest?.(action);
     mark(`ec2: ${action} called`);
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await attemptCall(action, body);
+          return await attemptCall(action, body, items);
         } catch (err) {
           const retry = err instanceof Ec2Error && attempt < ATTEMPTS && (err.kind === 'throttled' || err.code.startsWith('HTTP5') || err.code === 'ECONNRESET');
           if (!retry) throw err;
@@ -92,7 +103,7 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     }
   };
 
-  const attemptCall = async (action: string, body: string): Promise<XmlElement> => {
+  const attemptCall = async <T>(action: string, body: string, items?: { list: string; map(item: XmlElement): T }): Promise<{ doc: XmlElement; mapped: T[] }> => {
     const credentials = await o.credentials().catch((err: unknown) => {
       throw new Ec2Error('unauthorized', 'CredentialsProviderError', action, (err as Error).message, { cause: err });
     });
@@ -109,12 +120,13 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     const { status, text } = await post(url, headers, body, agent, o.timeoutMs, action, endpoint);
     mark(`ec2: ${action} answered (${status})`);
     let doc: XmlElement;
+    const mapped: T[] = [];
     try {
-      doc = parseXml(text);
+      doc = parseXml(text, items ? { list: items.list, onItem: (item) => mapped.push(items.map(item)) } : undefined);
     } catch {
       throw notEc2(status, text, action, endpoint);
     }
-    if (status >= 200 && status < 300) return doc;
+    if (status >= 200 && status < 300) return { doc, mapped };
     const error = child(child(doc, 'Errors'), 'Error') ?? (doc.name === 'Error' ? doc : undefined);
     const code = childText(error, 'Code');
     if (!code) throw notEc2(status, text, action, endpoint);
@@ -122,17 +134,20 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     return Promise.reject(new Ec2Error(kindOfCode(code), code, action, `EC2 ${action} failed with ${code}: ${message}`));
   };
 
-  const describeFiltered = async (name: string, value: string): Promise<NetworkInterface[]> => {
+  const pageSize = String(o.pageSize ?? 1000);
+
+  /** Filters as EC2's Query protocol spells them: Filter.N.Name, Filter.N.Value.M. */
+  const describeFiltered = async (...filters: Array<{ name: string; values: readonly string[] }>): Promise<NetworkInterface[]> => {
+    const params: Record<string, string> = { MaxResults: pageSize };
+    filters.forEach((f, n) => {
+      params[`Filter.${n + 1}.Name`] = f.name;
+      f.values.forEach((v, m) => (params[`Filter.${n + 1}.Value.${m + 1}`] = v));
+    });
     const all: NetworkInterface[] = [];
     let nextToken: string | undefined;
     do {
-      const doc = await call('DescribeNetworkInterfaces', {
-        'Filter.1.Name': name,
-        'Filter.1.Value.1': value,
-        MaxResults: '1000',
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      });
-      for (const eni of items(doc, 'networkInterfaceSet')) all.push(eniOf(eni));
+      const { doc, mapped } = await call('DescribeNetworkInterfaces', { ...params, ...(nextToken ? { NextToken: nextToken } : {}) }, { list: 'networkInterfaceSet', map: eniOf });
+      all.push(...mapped);
       nextToken = childText(doc, 'nextToken') || undefined;
     } while (nextToken);
     return all;
@@ -142,11 +157,20 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
 
   return {
     endpoint,
-    describeInstanceInterfaces: (instanceId) => describeFiltered('attachment.instance-id', instanceId),
-    describeSubnetInterfaces: (subnetId) => describeFiltered('subnet-id', subnetId),
+    describeInstanceInterfaces: (instanceId) => describeFiltered({ name: 'attachment.instance-id', values: [instanceId] }),
+    describeSubnetInterfaces: (subnetId) => describeFiltered({ name: 'subnet-id', values: [subnetId] }),
+    async describePrimaryInterfaces(instanceIds) {
+      const all: NetworkInterface[] = [];
+      const unique = [...new Set(instanceIds)];
+      for (let i = 0; i < unique.length; i += INSTANCES_PER_DESCRIBE) {
+        const chunk = unique.slice(i, i + INSTANCES_PER_DESCRIBE);
+        all.push(...(await describeFiltered({ name: 'attachment.instance-id', values: chunk }, { name: 'attachment.device-index', values: ['0'] })));
+      }
+      return all;
+    },
     async describeInstanceState(instanceId) {
       try {
-        const doc = await call('DescribeInstances', { 'InstanceId.1': instanceId });
+        const { doc } = await call('DescribeInstances', { 'InstanceId.1': instanceId });
         const instance = items(items(doc, 'reservationSet')[0], 'instancesSet')[0];
         if (!instance) return undefined;
         return { state: childText(child(instance, 'instanceState'), 'name') ?? '', instanceType: childText(instance, 'instanceType') ?? '' };
@@ -160,7 +184,7 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       if (bundled) return Promise.resolve(bundled);
       let pending = limitsCache.get(instanceType);
       if (!pending) {
-        pending = call('DescribeInstanceTypes', { 'InstanceType.1': instanceType }).then((doc) => {
+        pending = call('DescribeInstanceTypes', { 'InstanceType.1': instanceType }).then(({ doc }) => {
           const info = items(doc, 'instanceTypeSet')[0];
           const net = child(info, 'networkInfo');
           const perInterface = Number(childText(net, 'ipv4AddressesPerInterface'));
@@ -182,22 +206,27 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       return pending;
     },
     async describeSubnet(subnetId) {
-      const doc = await call('DescribeSubnets', { 'SubnetId.1': subnetId });
+      const { doc } = await call('DescribeSubnets', { 'SubnetId.1': subnetId });
       const s = items(doc, 'subnetSet')[0];
       if (!s) throw new Ec2Error('not-found', 'InvalidSubnetID.NotFound', 'DescribeSubnets', `EC2 DescribeSubnets found no subnet ${subnetId}`);
-      return {
-        subnetId: childText(s, 'subnetId') ?? subnetId,
-        vpcId: childText(s, 'vpcId') ?? '',
-        cidr: childText(s, 'cidrBlock') ?? '',
-        availabilityZone: childText(s, 'availabilityZone') ?? '',
-        availableIpAddressCount: Number(childText(s, 'availableIpAddressCount') ?? 0),
-      };
+      return subnetOf(s, subnetId);
+    },
+    async describeSubnets(subnetIds) {
+      const unique = [...new Set(subnetIds)];
+      if (unique.length === 0) return [];
+      const params: Record<string, string> = {};
+      unique.forEach((id, i) => (params[`SubnetId.${i + 1}`] = id));
+      const { doc } = await call('DescribeSubnets', params);
+      const found = items(doc, 'subnetSet').map((s) => subnetOf(s, ''));
+      const missing = unique.filter((id) => !found.some((s) => s.subnetId === id));
+      if (missing.length > 0) throw new Ec2Error('not-found', 'InvalidSubnetID.NotFound', 'DescribeSubnets', `EC2 DescribeSubnets found no subnet ${missing.join(', ')}`);
+      return found;
     },
     async subnetCidrReservations(subnetId) {
       const all: CidrReservation[] = [];
       let nextToken: string | undefined;
       do {
-        const doc = await call('GetSubnetCidrReservations', { SubnetId: subnetId, MaxResults: '1000', ...(nextToken ? { NextToken: nextToken } : {}) });
+        const { doc } = await call('GetSubnetCidrReservations', { SubnetId: subnetId, MaxResults: pageSize, ...(nextToken ? { NextToken: nextToken } : {}) });
         for (const r of items(doc, 'subnetIpv4CidrReservationSet')) {
           all.push({
             reservationId: childText(r, 'subnetCidrReservationId') ?? '',
@@ -211,6 +240,16 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
       return all;
     },
     close: () => agent.destroy(),
+  };
+}
+
+function subnetOf(s: XmlElement, fallbackId: string): Subnet {
+  return {
+    subnetId: childText(s, 'subnetId') ?? fallbackId,
+    vpcId: childText(s, 'vpcId') ?? '',
+    cidr: childText(s, 'cidrBlock') ?? '',
+    availabilityZone: childText(s, 'availabilityZone') ?? '',
+    availableIpAddressCount: Number(childText(s, 'availableIpAddressCount') ?? 0),
   };
 }
 

@@ -19,6 +19,17 @@ describe('the XML of EC2 Query answers', () => {
     assert.equal(child(doc, 'nextToken'), undefined);
   });
 
+  it('hands the items of a list over one by one as they close, leaving them out of the tree', () => {
+    const seen: string[] = [];
+    const doc = parseXml('<R><requestId>r</requestId><networkInterfaceSet><item><networkInterfaceId>eni-1</networkInterfaceId><tagSet><item><key>k</key></item></tagSet></item><item><networkInterfaceId>eni-2</networkInterfaceId></item></networkInterfaceSet><nextToken>t</nextToken></R>', {
+      list: 'networkInterfaceSet',
+      onItem: (item) => seen.push(`${childText(item, 'networkInterfaceId')}:${items(item, 'tagSet').length}`),
+    });
+    assert.deepEqual(seen, ['eni-1:1', 'eni-2:0'], 'nested lists stay inside their item');
+    assert.deepEqual(items(doc, 'networkInterfaceSet'), []);
+    assert.equal(childText(doc, 'nextToken'), 't');
+  });
+
   it('reads the error envelope, and refuses what is not XML', () => {
     const error = parseXml('<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>no</Message></Error></Errors><RequestID>x</RequestID></Response>');
     assert.equal(childText(child(child(error, 'Errors'), 'Error'), 'Code'), 'UnauthorizedOperation');

@@ -15,6 +15,8 @@ export class XmlError extends Error {
   override name = 'XmlError';
 }
 
+const NON_SPACE = /\S/;
+
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 function decode(text: string): string {
@@ -25,14 +27,23 @@ function decode(text: string): string {
   });
 }
 
-export function parseXml(source: string): XmlElement {
+/**
+ * `stream`: each `<item>` of the list element named `list` goes to `onItem` as soon as it closes and is
+ * left out of the tree, so a page of a thousand ENIs never holds a thousand parsed items at once.
+ */
+export function parseXml(source: string, stream?: { list: string; onItem(item: XmlElement): void }): XmlElement {
   const root: XmlElement = { name: '#document', children: [], text: '' };
   const stack: XmlElement[] = [root];
   const tag = /<(\/?)([A-Za-z_][\w.:-]*)([^>]*?)(\/?)>|<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!\[CDATA\[([\s\S]*?)\]\]>|<![^>]*>/g;
   let at = 0;
   for (let m = tag.exec(source); m; m = tag.exec(source)) {
     const top = stack.at(-1)!;
-    top.text += decode(source.slice(at, m.index));
+    // Whitespace between elements is no element's text (EC2 answers have no mixed content): skipping it
+    // keeps a thousand-ENI page from building strings nobody reads.
+    if (m.index > at) {
+      const segment = source.slice(at, m.index);
+      if (NON_SPACE.test(segment)) top.text += segment.includes('&') ? decode(segment) : segment;
+    }
     at = tag.lastIndex;
     if (m[5] !== undefined) {
       top.text += m[5];
@@ -43,6 +54,11 @@ export function parseXml(source: string): XmlElement {
     if (m[1]) {
       if (top.name !== name) throw new XmlError(`unexpected </${name}> inside <${top.name}>`);
       stack.pop();
+      const parent = stack.at(-1)!;
+      if (stream && name === 'item' && parent.name === stream.list) {
+        parent.children.pop();
+        stream.onItem(top);
+      }
     } else {
       const el: XmlElement = { name, children: [], text: '' };
       top.children.push(el);

@@ -27,6 +27,14 @@ export interface DescribeNodeOp {
   configMap: { namespace: string; name: string };
 }
 
+export const CONFIGMAP_FLAG = {
+  configmap: {
+    type: 'string',
+    default: `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`,
+    describe: 'The IPAM ConfigMap as NAMESPACE/NAME, for clusters where the controller reads another one',
+  },
+} as const satisfies Record<string, FlagSpec>;
+
 const DESCRIBE_FLAGS = {
   output: {
     alias: 'o',
@@ -36,11 +44,7 @@ const DESCRIBE_FLAGS = {
     describe: 'Output format: table fits the terminal; wide shows every column and pod; json and yaml follow the NodeReport schema (docs/describe-node.md)',
   },
   color: { type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'Colour and Unicode bars: auto (a terminal without NO_COLOR), always or never' },
-  configmap: {
-    type: 'string',
-    default: `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`,
-    describe: 'The IPAM ConfigMap as NAMESPACE/NAME, for clusters where the controller reads another one',
-  },
+  ...CONFIGMAP_FLAG,
 } as const satisfies Record<string, FlagSpec>;
 
 export function parseDescribeNodeArgs(args: ParsedCommand): DescribeNodeOp {
@@ -51,9 +55,7 @@ export function parseDescribeNodeArgs(args: ParsedCommand): DescribeNodeOp {
   if (!(OUTPUTS as readonly string[]).includes(output)) throw new CliError(`-o ${output} is not supported: use ${OUTPUTS.join(', ')}`);
   const color = lastValue(values, 'color') ?? 'auto';
   if (!(COLOR_MODES as readonly string[]).includes(color)) throw new CliError(`--color ${color} is not supported: use ${COLOR_MODES.join(', ')}`);
-  const cmText = lastValue(values, 'configmap') ?? `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`;
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(cmText);
-  if (!m) throw new CliError(`--configmap "${cmText}" is not NAMESPACE/NAME (for example kube-system/amazon-vpc-cni)`);
+  const configMap = parseConfigMapRef(lastValue(values, 'configmap'));
   const kube = kubeConnectionFrom(values);
   return {
     nodeName,
@@ -63,8 +65,16 @@ export function parseDescribeNodeArgs(args: ParsedCommand): DescribeNodeOp {
     requestTimeoutMs: kube.requestTimeoutMs,
     requestTimeoutText: kube.requestTimeoutText,
     aws: awsConnectionFrom(values),
-    configMap: { namespace: m[1]!, name: m[3]! },
+    configMap,
   };
+}
+
+/** --configmap NAMESPACE/NAME, the upstream default when absent. */
+export function parseConfigMapRef(text: string | undefined): { namespace: string; name: string } {
+  const cmText = text ?? `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`;
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(cmText);
+  if (!m) throw new CliError(`--configmap "${cmText}" is not NAMESPACE/NAME (for example kube-system/amazon-vpc-cni)`);
+  return { namespace: m[1]!, name: m[3]! };
 }
 
 export const describeNodeCommand: CommandSpec = {

@@ -56,7 +56,7 @@ async function readEvents(kube: KubeReader, nodeName: string): Promise<{ events:
   };
 }
 
-async function readConfigMap(kube: KubeReader, ref: { namespace: string; name: string }): Promise<{ value: ConfigMapRead; warning: string | undefined }> {
+export async function readConfigMap(kube: KubeReader, ref: { namespace: string; name: string }): Promise<{ value: ConfigMapRead; warning: string | undefined }> {
   const refText = `${ref.namespace}/${ref.name}`;
   try {
     const cm = await kube.get<KubeConfigMap>(`/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/configmaps/${encodeURIComponent(ref.name)}`, { what: 'get configmaps' });

@@ -8,6 +8,7 @@
  * reads; everything else (AWS credentials and the EC2 reader, the analysis, the renderer) loads while
  * the API server answers.
  */
+import { EC2_DEFAULT_TIMEOUT_MS } from '../connection-flags.ts';
 import { Env } from '../env.ts';
 import type { Ec2Where } from '../errors.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
@@ -18,8 +19,6 @@ import { mark } from '../timing.ts';
 import type { DescribeNodeOp } from './command.ts';
 import { startKubeReads } from './kube-reads.ts';
 
-/** Per EC2 attempt when --request-timeout is not given: bounded, unlike Kubernetes reads (kubectl waits forever). */
-export const EC2_DEFAULT_TIMEOUT_MS = 30_000;
 const USER_AGENT = 'kubectl-winprefix';
 
 export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<number> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { arr, bool, cidr, conforms, count, describeShape, exactly, int, obj, oneOf, optional, orNull, str, union, validate, type Infer } from './shape.ts';
+import { arr, bool, cidr, conforms, count, describeShape, exactly, fraction, int, obj, oneOf, optional, orNull, str, union, validate, type Infer } from './shape.ts';
 
 const sample = obj({
   v: exactly(1),
@@ -11,12 +11,13 @@ const sample = obj({
   later: optional(obj({ flag: bool })),
   pair: arr(bool, 2),
   block: cidr,
+  share: fraction,
   u: union('kind', { x: { id: str }, y: {} }),
 });
 type Sample = Infer<typeof sample>;
 
 // Compile-time: the inferred type is the document's type (tsc checks these lines).
-const typed: Sample = { v: 1, n: -1, c: 0, e: 'a', maybe: null, pair: [true, false], block: '10.0.0.0/28', u: { kind: 'x', id: 'i' } };
+const typed: Sample = { v: 1, n: -1, c: 0, e: 'a', maybe: null, pair: [true, false], block: '10.0.0.0/28', share: 0.25, u: { kind: 'x', id: 'i' } };
 // @ts-expect-error an enum value outside the list is a type error
 const wrongEnum: Sample = { ...typed, e: 'c' };
 // @ts-expect-error a variant without its fields is a type error
@@ -32,7 +33,7 @@ describe('schema shapes', () => {
   });
 
   it('name every departure by path: types, formats, minimums, enums, nullables, lengths, tagged unions', () => {
-    assert.deepEqual(validate(sample, { v: 2, n: 1.5, c: -1, e: 'c', maybe: 3, later: { flag: 'yes' }, pair: [1], block: '10.0.0.0', u: { kind: 'x' } }), [
+    assert.deepEqual(validate(sample, { v: 2, n: 1.5, c: -1, e: 'c', maybe: 3, later: { flag: 'yes' }, pair: [1], block: '10.0.0.0', share: 1.5, u: { kind: 'x' } }), [
       '$.v: expected 1, got 2',
       '$.n: expected an integer, got number',
       '$.c: expected an integer >= 0, got -1',
@@ -42,6 +43,7 @@ describe('schema shapes', () => {
       '$.pair[0]: expected a boolean, got number',
       '$.pair: expected 2 items, got 1',
       '$.block: expected an IPv4 CIDR, got "10.0.0.0"',
+      '$.share: expected a number from 0 to 1, got 1.5',
       '$.u.id: missing',
     ]);
     assert.deepEqual(validate(sample, []), ['$: expected an object, got an array']);
@@ -49,8 +51,9 @@ describe('schema shapes', () => {
   });
 
   it('print as the "field: type" lines the docs show', () => {
-    assert.deepEqual(describeShape(obj({ a: count, b: optional(obj({ c: orNull(oneOf('p', 'q')) })), d: arr(str) })), [
+    assert.deepEqual(describeShape(obj({ a: count, f: fraction, b: optional(obj({ c: orNull(oneOf('p', 'q')) })), d: arr(str) })), [
       'a: integer >= 0',
+      'f: number from 0 to 1',
       'b?: object',
       '  c: "p" | "q" | null',
       'd: array of string',

@@ -6,7 +6,7 @@
  * written this way, so none of them is spelt out twice.
  *
  * Small on purpose: objects (with optional fields), arrays, strings (optionally with a format),
- * integers, booleans, enums, nullable values and unions tagged on one field are all those documents use.
+ * integers, fractions (a share between 0 and 1), booleans, enums, nullable values and unions tagged on one field are all those documents use.
  * Objects accept fields they do not list: readers of a versioned document must take what a newer
  * writer added within the same version. Pure: no I/O, nothing but this module and pkg/net.
  */
@@ -32,6 +32,8 @@ function canParse(parse: () => unknown): boolean {
 export type Shape =
   | { readonly t: 'string'; readonly format?: StringFormat; readonly pattern?: { readonly re: RegExp; readonly doc: string } }
   | { readonly t: 'integer'; readonly min?: number }
+  /** A finite number between 0 and 1: a share of something. */
+  | { readonly t: 'fraction' }
   | { readonly t: 'boolean' }
   /** Exactly this value: a version number, a kind. */
   | { readonly t: 'exactly'; readonly value: string | number | boolean }
@@ -57,6 +59,8 @@ export type Infer<S extends Shape> = S extends { t: 'string' }
   ? string
   : S extends { t: 'integer' }
     ? number
+    : S extends { t: 'fraction' }
+    ? number
     : S extends { t: 'boolean' }
       ? boolean
       : S extends { t: 'exactly'; value: infer V }
@@ -80,6 +84,8 @@ export const int = { t: 'integer' } as const;
 /** An integer >= 0: counts. */
 export const count = { t: 'integer', min: 0 } as const;
 export const bool = { t: 'boolean' } as const;
+/** A share: a finite number from 0 to 1. */
+export const fraction = { t: 'fraction' } as const;
 export const ipv4 = { t: 'string', format: 'ipv4' } as const;
 export const cidr = { t: 'string', format: 'cidr' } as const;
 export const dateTime = { t: 'string', format: 'date-time' } as const;
@@ -124,6 +130,8 @@ export function validate(shape: Shape, value: unknown, path = '$'): string[] {
       return shape.min !== undefined && (value as number) < shape.min ? [`${path}: expected an integer >= ${shape.min}, got ${String(value)}`] : [];
     case 'boolean':
       return typeof value === 'boolean' ? [] : [`${path}: expected a boolean, got ${kindOf(value)}`];
+    case 'fraction':
+      return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1 ? [] : [`${path}: expected a number from 0 to 1, got ${JSON.stringify(value) ?? kindOf(value)}`];
     case 'exactly':
       return value === shape.value ? [] : [`${path}: expected ${JSON.stringify(shape.value)}, got ${JSON.stringify(value) ?? kindOf(value)}`];
     case 'enum':
@@ -203,6 +211,8 @@ function typeName(shape: Shape): string {
       return 'string';
     case 'integer':
       return shape.min === 0 ? 'integer >= 0' : 'integer';
+    case 'fraction':
+      return 'number from 0 to 1';
     case 'exactly':
       return JSON.stringify(shape.value);
     case 'enum':

@@ -1,0 +1,77 @@
+/**
+ * @module
+ * `kubectl winprefix migrate --to prefix|secondary`: its declaration and the parse to a {@link MigrateOp}.
+ * The code that runs it is loaded only when it runs.
+ */
+import type { Mode } from '../../pkg/core/ipam/types.ts';
+import { lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
+import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
+import { COLOR_MODES, CONFIGMAP_FLAG, OUTPUTS, parseConfigMapRef, type ColorMode, type OutputFormat } from '../describe/command.ts';
+import { CliError } from '../io.ts';
+import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
+import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
+
+export interface MigrateOp {
+  to: Mode;
+  output: OutputFormat;
+  color: ColorMode;
+  selector: string | undefined;
+  configMap: { namespace: string; name: string };
+  kube: KubeConnectionFlags;
+  requestTimeoutMs: number | undefined;
+  requestTimeoutText: string;
+  aws: AwsConnection;
+}
+
+const HINT = "See 'kubectl winprefix migrate --help' for usage.";
+
+const MIGRATE_FLAGS = {
+  to: { type: 'string', choices: ['prefix', 'secondary'], describe: 'The mode to switch to: prefix (/28 prefix delegation) or secondary (one secondary IP per pod); required' },
+  output: {
+    alias: 'o',
+    type: 'string',
+    choices: OUTPUTS,
+    default: 'table',
+    describe: 'Output format: table fits the terminal; wide adds why for each node and the pods that keep old-mode addresses; json and yaml follow the MigrationPlan schema (docs/planning.md)',
+  },
+  color: { type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'Colour: auto (a terminal without NO_COLOR), always or never' },
+  ...SELECTOR_FLAG,
+  ...CONFIGMAP_FLAG,
+} as const satisfies Record<string, FlagSpec>;
+
+export function parseMigrateArgs(args: ParsedCommand): MigrateOp {
+  const { values } = args;
+  const to = lastValue(values, 'to');
+  if (to === undefined) throw new CliError('--to is required: kubectl winprefix migrate --to prefix|secondary', undefined, { hint: HINT });
+  const kube = kubeConnectionFrom(values);
+  return {
+    to: to as Mode,
+    output: (lastValue(values, 'output') ?? 'table') as OutputFormat,
+    color: (lastValue(values, 'color') ?? 'auto') as ColorMode,
+    selector: lastValue(values, 'selector'),
+    configMap: parseConfigMapRef(lastValue(values, 'configmap')),
+    kube: kube.flags,
+    requestTimeoutMs: kube.requestTimeoutMs,
+    requestTimeoutText: kube.requestTimeoutText,
+    aws: awsConnectionFrom(values),
+  };
+}
+
+export const migrateCommand: CommandSpec = {
+  path: ['migrate'],
+  summary: 'Dry run of a switch between secondary-IP and prefix mode: what each node would advertise and deliver, what to drain in which order, the ConfigMap change',
+  positionals: [],
+  flags: { ...MIGRATE_FLAGS, ...KUBE_FLAGS_WITHOUT_NAMESPACE, ...AWS_FLAGS },
+  examples: [
+    ['$0 migrate --to prefix', 'what switching every Windows node to prefix delegation would do, and the plan'],
+    ['$0 migrate --to prefix -l eks.amazonaws.com/nodegroup=win-a', 'one node group'],
+    ['$0 migrate --to secondary -o json | jq \'.nodes[] | select(.action == "drain") | .name\'', 'the nodes to drain, for scripts'],
+  ],
+  epilogue:
+    'It changes nothing: it reads nodes, pods, PodDisruptionBudgets and the ConfigMap, and from EC2 the nodes\' ENIs and their subnets. Exit status: 0 the switch is safe as planned, 1 findings (a node would advertise more than it can deliver, or a subnet lacks room for the new mode), 2 or more the tool failed or could not read a node.',
+  async run(args, io) {
+    const op = parseMigrateArgs(args);
+    const { runMigrate } = await import('./run.ts');
+    return runMigrate(op, io);
+  },
+};
