@@ -24,6 +24,14 @@ export interface EntryOptions {
    * package.json saying they are ES modules so Node does not parse each one twice to find out.
    */
   split?: boolean;
+  /**
+   * A long-running process that keeps its bundle's source in memory for as long as it runs (V8 holds
+   * the script text for lazy compilation and stack traces): names kept so stack traces and logs stay
+   * readable, a linked source map beside it, legal comments in NAME.js.LEGAL.txt, and ASCII only, so
+   * V8 stores the text one byte per character. (Unminified, comments with curly quotes made it a
+   * two-byte string of 17 MB: docs/platform-notes.md, "Controller memory".)
+   */
+  lean?: boolean;
 }
 
 /**
@@ -32,10 +40,12 @@ export interface EntryOptions {
  * `simulate` never load the Kubernetes and EC2 chunks, the dynamically imported modules are
  * tree-shaken (in one file esbuild keeps every module of a lazily imported package, e.g. all 800 EC2
  * commands and the aggregated EC2 class), and Node's compile cache (plugin/compile-cache.ts) can cover
- * the chunks. The controller and the simulator are long-running and keep one unminified file.
+ * the chunks. The controller is long-running and stays one file, minified and lean (EntryOptions.lean);
+ * the simulator keeps one unminified file.
  */
 export const ENTRY_OPTIONS: Readonly<Partial<Record<string, EntryOptions>>> = {
   'kubectl-winprefix': { minify: true, split: true },
+  controller: { minify: true, lean: true },
 };
 
 /** Bundles cmd/NAME.ts into OUTDIR/NAME.js (plus OUTDIR/NAME.chunks/ when split); returns the entry file. */
@@ -44,7 +54,8 @@ export async function buildEntry(name: string, outDir: string, opts: { minify: b
   const minify = opts.minify || entry.minify === true;
   const outfile = join(outDir, `${name}.js`);
   if (!entry.split) {
-    await esbuild.build({ ...COMMON_OPTIONS, entryPoints: [`cmd/${name}.ts`], outfile, minify });
+    const lean: esbuild.BuildOptions = entry.lean ? { keepNames: true, sourcemap: 'linked', legalComments: 'external', charset: 'ascii' } : {};
+    await esbuild.build({ ...COMMON_OPTIONS, ...lean, entryPoints: [`cmd/${name}.ts`], outfile, minify });
     return outfile;
   }
   const chunks = join(outDir, `${name}.chunks`);
