@@ -63,6 +63,8 @@ export interface NodeMetrics {
 export interface Timings {
   coolDownMs: number;
   releaseHoldDownMs: number;
+  /** How far ahead a pool's demand looks during a burst (PoolSettings.demandHorizonMs). */
+  demandHorizonMs: number;
   /** At most one status annotation write per node per this interval. */
   statusIntervalMs: number;
   /** How soon to look again at a node whose instance type was not supported. */

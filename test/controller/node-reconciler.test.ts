@@ -76,7 +76,7 @@ function fakeCluster() {
         metrics: { pool: () => {}, forgetNode: () => {}, annotationLatency: () => {}, allocationFailure: () => {}, resync: () => {}, contradiction: () => {}, quarantined: () => {} },
         clock: systemClock,
         log: silentLogger,
-        timings: { coolDownMs: 60_000, releaseHoldDownMs: 60_000, statusIntervalMs: 0, unsupportedRetryMs: 60_000, drainMs: 10_000 },
+        timings: { coolDownMs: 60_000, releaseHoldDownMs: 60_000, statusIntervalMs: 0, unsupportedRetryMs: 60_000, drainMs: 10_000, demandHorizonMs: 0 },
         claims: new AddressClaims(),
         fence: ALWAYS_ALLOWED,
         wake: (n) => woken.push(n),
