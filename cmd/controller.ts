@@ -90,6 +90,7 @@ async function run(argv: Record<string, unknown>): Promise<number> {
     ec2TimeoutMs: d('ec2-timeout'),
     kubeQps: rate(argv, 'kube-qps'),
     kubeBurst: count(argv, 'kube-burst'),
+    kubeBackgroundQps: rate(argv, 'kube-background-qps'),
     leaderElect: Boolean(argv['leader-elect']),
     leaderElection: {
       namespace: String(argv['leader-election-namespace']),
@@ -189,6 +190,7 @@ async function main(): Promise<number> {
           .option('drain-timeout', { type: 'string', default: '10s', describe: 'On stop or on losing the Lease, how long EC2 calls and writes in flight are waited for before the Lease is released' })
           .option('kube-qps', { type: 'number', default: 50, describe: 'Kubernetes API calls per second (watches excluded)' })
           .option('kube-burst', { type: 'number', default: 100, describe: 'Kubernetes API burst' })
+          .option('kube-background-qps', { type: 'number', default: 50, describe: 'Events and node status writes per second, on a budget of their own so they never delay a pod\'s annotation' })
           .option('leader-elect', { type: 'boolean', default: true, describe: 'Run reconcilers only while holding the Lease' })
           .option('leader-election-namespace', { type: 'string', default: 'kube-system', describe: 'Namespace of the Lease' })
           .option('leader-election-id', { type: 'string', default: CONTROLLER_NAME, describe: 'Name of the Lease' })

@@ -38,6 +38,8 @@ export interface RunOptions {
   ec2TimeoutMs: number;
   kubeQps: number;
   kubeBurst: number;
+  /** Events and status annotation writes per second, on their own budget. */
+  kubeBackgroundQps: number;
   leaderElect: boolean;
   leaderElection: { namespace: string; name: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Without a cert dir no webhook server is started (useful for dry runs without TLS material). */
@@ -71,6 +73,9 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   let leaderFence: WriteFence = o.leaderElect ? fenceOf(() => false) : ALWAYS_ALLOWED;
   const fence = fenceOf(() => leaderFence.allowed());
   const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence });
+  // Events and the status annotation have their own rate limit, so a burst of them never queues ahead of
+  // a pod's annotation patch (they share the connection, not the budget).
+  const background = createKubeClients(kc, { qps: o.kubeBackgroundQps, burst: Math.max(1, Math.ceil(o.kubeBackgroundQps * 2)), userAgent: `${CONTROLLER_NAME}/${identity}`, fence });
   const registry = createRegistry();
   const metrics = createControllerMetrics(registry);
   const ec2 = createEc2Adapter({
@@ -81,12 +86,12 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
     onCall: (action, ms, err) => metrics.ec2Call(action, ms, err),
     fence,
   });
-  const events = createEventRecorder({ clients, component: CONTROLLER_NAME, instance: identity, log });
+  const events = createEventRecorder({ clients: background, component: CONTROLLER_NAME, instance: identity, log });
   const config = startClusterConfigSource({ kc, core: clients.core, ref: o.configMap, log });
   const writes: NodeWrites = {
     annotatePod: (pod, value) => setPodAnnotationOnce(clients, { ...pod, key: POD_IP_ANNOTATION, value }),
     setCapacity: (node, value) => patchNodeCapacity(clients, node, RESOURCE_NAME, value),
-    setStatusAnnotation: (node, value) => patchNodeAnnotations(clients, node, { [NODE_STATUS_ANNOTATION]: value }),
+    setStatusAnnotation: (node, value) => patchNodeAnnotations(background, node, { [NODE_STATUS_ANNOTATION]: value }),
   };
 
   const closers: Array<() => Promise<void>> = [];

@@ -31,6 +31,7 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
   const ec2Calls = r.counter({ name: 'winprefix_ec2_calls_total', help: 'EC2 API calls by action (after SDK retries)', labelNames: ['action'] });
   const ec2Errors = r.counter({ name: 'winprefix_ec2_errors_total', help: 'Failed EC2 API calls by action and error kind', labelNames: ['action', 'kind'] });
   const ec2Latency = r.histogram({ name: 'winprefix_ec2_call_duration_seconds', help: 'EC2 API call duration by action', labelNames: ['action'], buckets: LATENCY_BUCKETS_SECONDS });
+  const podDuration = r.histogram({ name: 'winprefix_pod_annotation_duration_seconds', help: 'Time from the controller first seeing a pod to its IP annotation patch being acknowledged (the controller\'s own share of the latency)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
   const podLatency = r.histogram({ name: 'winprefix_pod_annotation_latency_seconds', help: 'Time from pod creation (metadata.creationTimestamp, 1 s resolution) to its IP annotation', buckets: POD_LATENCY_BUCKETS });
   const failures = r.counter({ name: 'winprefix_allocation_failures_total', help: 'Address assignments that had to wait, by reason', labelNames: ['reason'] });
   const depth = r.gauge({ name: 'winprefix_queue_depth', help: 'Nodes waiting for a reconcile' });
@@ -73,6 +74,7 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
     contradiction: (kind) => contradictions.inc({ kind }),
     resyncPass: (ms) => resyncPasses.observe({}, ms / 1000),
     annotationLatency: (seconds) => podLatency.observe({}, seconds),
+    annotationDuration: (seconds) => podDuration.observe({}, seconds),
     allocationFailure: (reason) => failures.inc({ reason }),
     ec2Call(action, durationMs, error) {
       ec2Calls.inc({ action });

@@ -51,6 +51,8 @@ export interface NodeMetrics {
   forgetNode(node: string): void;
   /** Seconds from pod creation to a successful annotation. */
   annotationLatency(seconds: number): void;
+  /** Seconds from the controller first seeing a pod to its annotation acknowledged. */
+  annotationDuration(seconds: number): void;
   allocationFailure(reason: string): void;
   /** A re-read of a node's ENI was planned, and why. */
   resync(trigger: string): void;

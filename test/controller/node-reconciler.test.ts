@@ -73,7 +73,7 @@ function fakeCluster() {
         writes: wrap(writes),
         ec2,
         events: { emit: (regarding, note) => events.push({ regarding, note }) },
-        metrics: { pool: () => {}, forgetNode: () => {}, annotationLatency: () => {}, allocationFailure: () => {}, resync: () => {}, contradiction: () => {}, quarantined: () => {} },
+        metrics: { pool: () => {}, forgetNode: () => {}, annotationLatency: () => {}, annotationDuration: () => {}, allocationFailure: () => {}, resync: () => {}, contradiction: () => {}, quarantined: () => {} },
         clock: systemClock,
         log: silentLogger,
         timings: { coolDownMs: 60_000, releaseHoldDownMs: 60_000, statusIntervalMs: 0, unsupportedRetryMs: 60_000, drainMs: 10_000, demandHorizonMs: 0 },
