@@ -72,10 +72,11 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   // Set by leader election; until this replica leads, its writes are refused at the client.
   let leaderFence: WriteFence = o.leaderElect ? fenceOf(() => false) : ALWAYS_ALLOWED;
   const fence = fenceOf(() => leaderFence.allowed());
-  const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence });
+  const onRequest = (method: string) => metrics.kubeRequest(method);
+  const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence, onRequest });
   // Events and the status annotation have their own rate limit, so a burst of them never queues ahead of
   // a pod's annotation patch (they share the connection, not the budget).
-  const background = createKubeClients(kc, { qps: o.kubeBackgroundQps, burst: Math.max(1, Math.ceil(o.kubeBackgroundQps * 2)), userAgent: `${CONTROLLER_NAME}/${identity}`, fence });
+  const background = createKubeClients(kc, { qps: o.kubeBackgroundQps, burst: Math.max(1, Math.ceil(o.kubeBackgroundQps * 2)), userAgent: `${CONTROLLER_NAME}/${identity}`, fence, onRequest });
   const registry = createRegistry();
   const metrics = createControllerMetrics(registry);
   const ec2 = createEc2Adapter({

@@ -53,6 +53,8 @@ export interface CreateKubeClientsOptions {
    * no longer lead sends nothing, however long the request waited for its token.
    */
   fence?: WriteFence;
+  /** Called once per API request (watches excluded), with its HTTP method: for a requests metric. */
+  onRequest?: (method: string) => void;
 }
 
 export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = {}): KubeClients {
@@ -72,6 +74,13 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     const bucket = new TokenBucket({ ratePerSecond: qps, burst: Math.max(1, Math.ceil(burst ?? qps)) });
     middleware.push(passThrough(async (ctx) => {
       await bucket.take();
+      return ctx;
+    }));
+  }
+  const onRequest = o.onRequest;
+  if (onRequest) {
+    middleware.push(passThrough(async (ctx) => {
+      onRequest(ctx.getHttpMethod());
       return ctx;
     }));
   }
