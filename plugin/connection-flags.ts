@@ -5,9 +5,9 @@
  * through unchanged, so the plugin must parse these itself (krew best practices).
  */
 import { delimiter } from 'node:path';
-import type { Argv, Options } from 'yargs';
-import type { KubeConnectionOptions } from '../pkg/adapters/kube/client.ts';
+import { allValues, lastValue, type FlagSpec, type ParsedCommand } from './cli.ts';
 import { CliError } from './io.ts';
+import type { KubeConnectionFlags } from './kube/kubeconfig.ts';
 
 export const KUBE_FLAGS = {
   kubeconfig: {
@@ -22,42 +22,28 @@ export const KUBE_FLAGS = {
     alias: 'n',
     type: 'string',
     group: 'Kubernetes connection:',
-    describe: 'Accepted for kubectl compatibility; nodes are cluster-scoped, so every pod on the node is read',
+    describe: "Only this namespace's pods are listed; findings and occupancy still count every pod on the node",
   },
   'request-timeout': {
     type: 'string',
     default: '0',
     group: 'Kubernetes connection:',
-    describe: 'Time to wait for each server request (1s, 2m, 3h); 0 waits as long as it takes',
+    describe: 'Time to wait for each server request, Kubernetes and EC2 (1s, 2m, 3h); 0: Kubernetes waits as long as it takes, EC2 30s',
   },
-} as const satisfies Record<string, Options>;
+} as const satisfies Record<string, FlagSpec>;
 
 export const AWS_FLAGS = {
-  region: { type: 'string', group: 'AWS:', describe: "AWS region; default: the node's, from spec.providerID or its zone label" },
-  profile: { type: 'string', group: 'AWS:', describe: 'AWS shared-config profile; default: AWS_PROFILE, else "default"' },
+  region: { type: 'string', group: 'AWS:', describe: "AWS region; default: the node's (spec.providerID or its zone label), else AWS_REGION, AWS_DEFAULT_REGION, the profile's" },
+  profile: { type: 'string', group: 'AWS:', describe: 'AWS shared-config profile; default: AWS_PROFILE, else the default credential chain' },
   'ec2-endpoint': { type: 'string', group: 'AWS:', describe: 'EC2 endpoint URL; default: AWS_ENDPOINT_URL_EC2, else the regional endpoint' },
-} as const satisfies Record<string, Options>;
+} as const satisfies Record<string, FlagSpec>;
 
-export function withConnectionFlags<T>(y: Argv<T>): Argv<T> {
-  return y.options(KUBE_FLAGS).options(AWS_FLAGS) as unknown as Argv<T>;
-}
+export const CONNECTION_FLAGS = { ...KUBE_FLAGS, ...AWS_FLAGS } as const;
 
 export interface AwsConnection {
   region: string | undefined;
   profile: string | undefined;
   endpoint: string | undefined;
-}
-
-/** yargs gives a string for one flag and an array for a repeated one. */
-function strings(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
-
-function lastString(value: unknown, flag: string): string | undefined {
-  const all = strings(value);
-  if (all.some((v) => v === '')) throw new CliError(`--${flag} needs a value`);
-  return all.at(-1);
 }
 
 /** kubectl's --request-timeout: "0" (none), a bare number of seconds, or a number with ms, s, m or h. */
@@ -69,23 +55,30 @@ export function parseRequestTimeout(text: string): number | undefined {
   return ms === 0 ? undefined : ms;
 }
 
-export function kubeConnectionFrom(argv: Record<string, unknown>): KubeConnectionOptions {
-  const kubeconfig = strings(argv.kubeconfig).flatMap((v) => v.split(delimiter)).filter((p) => p !== '');
-  const timeout = parseRequestTimeout(lastString(argv['request-timeout'], 'request-timeout') ?? '0');
-  const out: KubeConnectionOptions = {};
-  if (kubeconfig.length > 0) out.kubeconfig = kubeconfig;
-  for (const key of ['context', 'cluster', 'user', 'namespace'] as const) {
-    const value = lastString(argv[key], key);
-    if (value !== undefined) out[key] = value;
-  }
-  if (timeout !== undefined) out.requestTimeoutMs = timeout;
-  return out;
+export interface KubeConnection {
+  flags: KubeConnectionFlags;
+  /** --request-timeout in ms; undefined waits as long as it takes (kubectl's 0). */
+  requestTimeoutMs: number | undefined;
+  /** As typed, for messages ("--request-timeout 5s bounds the wait"). */
+  requestTimeoutText: string;
 }
 
-export function awsConnectionFrom(argv: Record<string, unknown>): AwsConnection {
+export function kubeConnectionFrom(values: ParsedCommand['values']): KubeConnection {
+  const kubeconfig = allValues(values, 'kubeconfig').flatMap((v) => v.split(delimiter)).filter((p) => p !== '');
+  const timeoutText = lastValue(values, 'request-timeout') ?? '0';
+  const flags: KubeConnectionFlags = {};
+  if (kubeconfig.length > 0) flags.kubeconfig = kubeconfig;
+  for (const key of ['context', 'cluster', 'user', 'namespace'] as const) {
+    const value = lastValue(values, key);
+    if (value !== undefined) flags[key] = value;
+  }
+  return { flags, requestTimeoutMs: parseRequestTimeout(timeoutText), requestTimeoutText: timeoutText };
+}
+
+export function awsConnectionFrom(values: ParsedCommand['values']): AwsConnection {
   return {
-    region: lastString(argv.region, 'region'),
-    profile: lastString(argv.profile, 'profile'),
-    endpoint: lastString(argv['ec2-endpoint'], 'ec2-endpoint'),
+    region: lastValue(values, 'region'),
+    profile: lastValue(values, 'profile'),
+    endpoint: lastValue(values, 'ec2-endpoint'),
   };
 }

@@ -10,6 +10,10 @@ export interface CliIO {
   env: Readonly<Record<string, string | undefined>>;
   /** Colour and terminal niceties only when stdout is a terminal and NO_COLOR is unset. */
   stdoutIsTTY: boolean;
+  /** The terminal's width when stdout is one (render/width.ts decides the width used). */
+  stdoutColumns?: number | undefined;
+  /** Whether an exec credential plugin may prompt (stdin is a terminal). */
+  stdinIsTTY?: boolean;
   now(): Date;
 }
 
@@ -17,13 +21,18 @@ export const ExitCode = { ok: 0, findings: 1, toolError: 2 } as const;
 
 const BRAND = Symbol.for('winprefix.CliError');
 
-/** A failure the user can fix; main prints `message` as one line on stderr and exits with `exitCode`. */
+/**
+ * A failure the user can fix; main prints `message` as one line on stderr (`error: ...`), then `hint`
+ * on a line of its own when there is one (kubectl's "See '... --help' for usage."), and exits with `exitCode`.
+ */
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode: number = ExitCode.toolError, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly hint: string | undefined;
+  constructor(message: string, exitCode: number = ExitCode.toolError, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CliError';
     this.exitCode = exitCode;
+    this.hint = options?.hint;
   }
   static override [Symbol.hasInstance](value: unknown): boolean {
     // Subclasses inherit this method: they must keep the ordinary prototype check, or every branded

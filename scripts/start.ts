@@ -207,8 +207,9 @@ async function main(): Promise<void> {
     say(`  export KUBECONFIG=${plane.kubeconfigPath}`);
     say('  kubectl get nodes -L node.kubernetes.io/instance-type');
     say(`  kubectl get pods -n ${WORKLOAD_NAMESPACE} -o wide`);
-    say(`  node dist/kubectl-winprefix.js describe node ${firstNode} --ec2-endpoint ${sim.endpoint} --region ${region}`);
-    say('  # or as a kubectl plugin (the shim points it at the EC2 simulator):');
+    say('  # the plugin, with the project\'s Node 24 and the simulator\'s endpoint and credentials:');
+    say(`  ${join(binDir, 'kubectl-winprefix')} describe node ${firstNode}`);
+    say('  # or as a kubectl plugin, as krew installs it:');
     say(`  export PATH=${binDir}:$PATH`);
     say(`  kubectl winprefix describe node ${firstNode}`);
     say('');

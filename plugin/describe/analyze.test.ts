@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
 import { analyzeNode } from './analyze.ts';
 import type { FindingKind, NodeReport } from './report.ts';
-import { validateNodeReport } from './schema.ts';
+import { validateNodeReport } from './report.ts';
 import { eni, event, inputs, NOW, PD_OFF, PD_ON, pod, windowsNode } from './testing/fixtures.ts';
 
 const kinds = (r: NodeReport): FindingKind[] => r.findings.map((f) => f.kind);
@@ -96,7 +96,8 @@ describe('analyzeNode: every finding kind', () => {
       interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
     });
     assert.deepEqual(kinds(r), ['duplicate-pod-address']);
-    assert.match(r.findings[0]!.message, /default\/one, other\/two .*10\.0\.1\.17/);
+    assert.match(r.findings[0]!.message, /2 pods \(default\/one and other\/two\) all carry address 10\.0\.1\.17/);
+    assert.deepEqual(r.findings[0]!.pods, [{ namespace: 'default', name: 'one' }, { namespace: 'other', name: 'two' }]);
   });
 
   it('unreadable-pod-address', () => {
@@ -116,7 +117,9 @@ describe('analyzeNode: every finding kind', () => {
       ],
     });
     assert.deepEqual(kinds(r), ['pod-without-address']);
-    assert.match(r.findings[0]!.message, /after 3m20s: FailedCreatePodSandBox: pod does not have label/);
+    // kubelet's "does not have label" restates the symptom; the IPAM controller's event says why.
+    assert.match(r.findings[0]!.message, /pod default\/stuck requests .* but has no address \(waiting up to 3m20s\): event ResourceAllocationFailed: old/);
+    assert.deepEqual(r.findings[0]!.pods, [{ namespace: 'default', name: 'stuck' }]);
     assert.deepEqual(podNamed(r, 'stuck').source, { kind: 'none' });
     assert.equal(r.events.length, 2);
     assert.equal(r.events[0]!.reason, 'FailedCreatePodSandBox', 'newest first');
@@ -160,7 +163,8 @@ describe('analyzeNode: every finding kind', () => {
     assert.deepEqual(kinds(r), ['pod-without-resource-request']);
     const [f] = r.findings;
     assert.equal(f!.subject, 'pod default/no-selector');
-    assert.match(f!.message, /pending for 90s with no vpc\.amazonaws\.com\/PrivateIPv4Address request .*does not select Windows nodes \(nodeSelector kubernetes\.io\/os: windows\).*; kubelet: pod does not have label/);
+    assert.match(f!.message, /pending \(up to 90s\) with no vpc\.amazonaws\.com\/PrivateIPv4Address request .*does not select Windows nodes \(nodeSelector kubernetes\.io\/os: windows\).*; kubelet: pod does not have label/);
+    assert.equal(f!.cause, 'no-windows-selector');
     assert.match(f!.action, /Add nodeSelector kubernetes\.io\/os: windows/);
     assert.deepEqual(podNamed(r, 'no-selector').source, { kind: 'none' });
     assert.equal(podNamed(r, 'no-selector').requestsAddress, false);
@@ -176,7 +180,8 @@ describe('analyzeNode: every finding kind', () => {
     assert.deepEqual(kinds(r), ['pod-without-resource-request']);
     assert.match(r.findings[0]!.message, /selects Windows nodes, so the IPAM pod mutation did not run/);
     assert.doesNotMatch(r.findings[0]!.message, /kubelet:/);
-    assert.match(r.findings[0]!.action, /kubectl get mutatingadmissionpolicies.*kubectl get mutatingwebhookconfigurations.*kubectl delete pod -n default missed/);
+    assert.match(r.findings[0]!.action, /Check the pod mutation/);
+    assert.deepEqual(r.findings[0]!.commands, ['kubectl get mutatingadmissionpolicies', 'kubectl get mutatingwebhookconfigurations', 'kubectl delete pod -n default missed']);
   });
 
   it('pod-without-resource-request only where IPAM runs, and only for pending pods', () => {
@@ -202,7 +207,8 @@ describe('analyzeNode: every finding kind', () => {
     });
     assert.deepEqual(kinds(r), ['pod-sandbox-failing']);
     assert.equal(r.findings[0]!.subject, 'pod default/burst');
-    assert.match(r.findings[0]!.message, /has address 10\.0\.1\.17, but kubelet failed to create its sandbox 30s ago: hnsCall failed/);
+    assert.match(r.findings[0]!.message, /has address 10\.0\.1\.17, but kubelet failed to create its sandbox \(newest 30s ago\): hnsCall failed/);
+    assert.equal(r.findings[0]!.cause, 'host-cni');
     assert.match(r.findings[0]!.meaning, /IPAM did its part/);
   });
 
@@ -228,10 +234,11 @@ describe('analyzeNode: every finding kind', () => {
       pods: [pod({ name: 'a', annotation: '10.0.1.17/32' })],
       interfaces: [eni({ prefixes: ['10.0.1.16/28', '10.0.1.32/28', '10.0.1.48/28'] })],
     });
-    // warm 1 + min 3 with 1 pod need one prefix, which the occupied one is: both free prefixes are leaks.
-    assert.deepEqual(kinds(r), ['unexplained-eni-address', 'unexplained-eni-address']);
-    assert.equal(r.findings[0]!.subject, 'prefix 10.0.1.32/28');
-    assert.match(r.findings[0]!.action, /--ipv4-prefixes 10\.0\.1\.32\/28/);
+    // warm 1 + min 3 with 1 pod need one prefix, which the occupied one is: both free prefixes are leaks, one finding.
+    assert.deepEqual(kinds(r), ['unexplained-eni-address']);
+    assert.equal(r.findings[0]!.subject, '2 prefixes on eni-0primary');
+    assert.match(r.findings[0]!.message, /2 prefixes \(10\.0\.1\.32\/28, 10\.0\.1\.48\/28\) on eni-0primary have no pod .*keep 1 prefix for 1 used address/);
+    assert.deepEqual(r.findings[0]!.commands, ['aws ec2 unassign-private-ip-addresses --region us-west-2 --network-interface-id eni-0primary --ipv4-prefixes 10.0.1.32/28 10.0.1.48/28']);
   });
 
   it('a free prefix the warm target asks for is explained', () => {
@@ -257,7 +264,7 @@ describe('analyzeNode: every finding kind', () => {
       interfaces: [eni({ secondaryIps: ['10.0.0.21', '10.0.0.22', '10.0.0.23', '10.0.0.24'] })],
     });
     assert.deepEqual(kinds(r), ['unexplained-eni-address']);
-    assert.match(r.findings[0]!.message, /2 secondary IP\(s\) on eni-0primary \(10\.0\.0\.23, 10\.0\.0\.24\)/);
+    assert.match(r.findings[0]!.message, /2 secondary IPs on eni-0primary \(10\.0\.0\.23, 10\.0\.0\.24\)/);
   });
 
   it('mixed mode: mixed-mode-eni, over-advertised capacity and draining secondary IPs', () => {
@@ -346,7 +353,9 @@ describe('analyzeNode: mode inference edges', () => {
     assert.equal(r.config.found, false);
     assert.equal(r.mode.mode, 'prefix');
     assert.match(r.mode.reason, /advertised capacity \(144 for 9 slots\)/);
-    assert.deepEqual(r.findings, []);
+    // Something advertised the resource, yet the ConfigMap the report reads is missing: say so.
+    assert.deepEqual(kinds(r), ['configmap-not-found']);
+    assert.match(r.findings[0]!.message, /ConfigMap kube-system\/amazon-vpc-cni does not exist, yet an IPAM controller .* manages this node's IPAM/);
   });
 
   it('a ConfigMap that selects secondary mode makes 144 advertised on an empty ENI an over-advertisement', () => {
@@ -367,5 +376,99 @@ describe('analyzeNode: mode inference edges', () => {
     assert.equal(r.config.sizing, null);
     assert.equal(r.capacity.deliverable, null);
     assert.deepEqual(validateNodeReport(JSON.parse(JSON.stringify(r))), []);
+  });
+});
+
+describe('analyzeNode: one finding per cause, with the pods it affects', () => {
+  it('95 pods waiting in a subnet without a free /28: one finding, every pod listed, advice for that cause with the exact command', () => {
+    const waiting = Array.from({ length: 95 }, (_, i) => pod({ name: `win-${i + 1}`, namespace: 'sandbox', uid: `uid-w${i}`, ageSeconds: 300 + i }));
+    const r = analyze({
+      node: windowsNode({ advertised: 144 }),
+      pods: [...waiting, pod({ name: 'ok', annotation: '10.0.1.17/32' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      events: [
+        event({ reason: 'InsufficientCidrBlocks', kind: 'Node', name: 'win-1', type: 'Warning', message: 'InsufficientCidrBlocks: the subnet has no free /28' }),
+        ...waiting.slice(0, 39).map((p, i) =>
+          event({ reason: 'ResourceAllocationFailed', kind: 'Pod', name: p.metadata!.name!, namespace: 'sandbox', uid: `uid-w${i}`, type: 'Warning', message: 'failed to assign an IP address: InsufficientCidrBlocks' }),
+        ),
+      ],
+      subnet: { subnetId: 'subnet-1', cidr: '10.0.0.0/24', freeBlocks: 0, reservation: { cidr: '10.0.0.128/25', inUse: 3, holders: ['eni-0a', 'eni-0b'] } },
+    });
+    assert.deepEqual(kinds(r), ['pod-without-address']);
+    const [f] = r.findings;
+    assert.equal(f!.cause, 'insufficient-cidr-blocks');
+    assert.equal(f!.subject, '95 pods');
+    assert.equal(f!.pods.length, 95);
+    assert.deepEqual(f!.pods.slice(0, 3).map((p) => p.name), ['win-1', 'win-2', 'win-3'], 'natural order');
+    assert.match(f!.message, /^95 pods \(sandbox\/win-1, sandbox\/win-2, sandbox\/win-3 and 92 more\) request .* \(waiting up to 6m34s\)/);
+    assert.match(f!.meaning, /no free aligned \/28 block/);
+    assert.doesNotMatch(f!.action, /check that an IPAM controller manages this node/);
+    assert.match(f!.action, /10\.0\.0\.128\/25 is the block of subnet-1 with the fewest addresses in use \(3, held by eni-0a, eni-0b\)/);
+    assert.deepEqual(f!.commands, [
+      'aws ec2 create-subnet-cidr-reservation --region us-west-2 --subnet-id subnet-1 --reservation-type prefix --cidr 10.0.0.128/25 --description "Windows pod prefixes"',
+    ]);
+  });
+
+  it('different causes stay apart: throttling, IAM, no controller at all', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 144 }),
+      pods: [pod({ name: 'a', uid: 'uid-a' }), pod({ name: 'b', uid: 'uid-b' }), pod({ name: 'c', uid: 'uid-c' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      events: [
+        event({ reason: 'ResourceAllocationFailed', kind: 'Pod', name: 'a', namespace: 'default', uid: 'uid-a', type: 'Warning', message: 'RequestLimitExceeded: Request limit exceeded.' }),
+        event({ reason: 'ResourceAllocationFailed', kind: 'Pod', name: 'b', namespace: 'default', uid: 'uid-b', type: 'Warning', message: 'UnauthorizedOperation: You are not authorized' }),
+        event({ reason: 'ResourceAllocationFailed', kind: 'Pod', name: 'c', namespace: 'default', uid: 'uid-c', type: 'Warning', message: 'RequestLimitExceeded again' }),
+      ],
+    });
+    assert.deepEqual(r.findings.map((f) => [f.cause, f.pods.map((p) => p.name)]), [
+      ['throttled', ['a', 'c']],
+      ['unauthorized', ['b']],
+    ]);
+    const unmanaged = analyze({ node: windowsNode(), pods: [pod({ name: 'lonely' })], interfaces: [eni()] });
+    assert.equal(unmanaged.findings[0]!.cause, 'no-ipam-controller');
+    assert.match(unmanaged.findings[0]!.action, /enable-windows-ipam/);
+  });
+
+  it('16 pods whose prefix vanished: one finding for the /28 they were in', () => {
+    const lost = Array.from({ length: 16 }, (_, i) => pod({ name: `p-${i}`, annotation: `10.0.2.${i}/32` }));
+    const r = analyze({ node: windowsNode({ advertised: 144 }), pods: [...lost, pod({ name: 'far', annotation: '10.0.9.9/32' })], interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] });
+    assert.deepEqual(r.findings.map((f) => [f.kind, f.subject]), [
+      ['pod-address-not-on-eni', '16 pods'],
+      ['pod-address-not-on-eni', 'pod default/far'],
+    ]);
+    assert.match(r.findings[0]!.message, /have addresses in 10\.0\.2\.0\/28, which no ENI of i-0abc holds: the \/28 prefix was removed/);
+    assert.deepEqual(r.findings[0]!.commands, [], 'too many pods for one paste-able command; the pods are listed');
+    assert.deepEqual(r.findings[1]!.commands, ['kubectl delete pod -n default far']);
+  });
+
+  it('pods and secondary IPs are in natural and numeric order', () => {
+    const r = analyze({
+      node: windowsNode({ advertised: 9 }),
+      configMap: PD_OFF,
+      pods: ['p-10', 'p-2', 'p-1'].map((name, i) => pod({ name, annotation: `10.0.0.${[100, 9, 20][i]}/19` })),
+      interfaces: [eni({ secondaryIps: ['10.0.0.100', '10.0.0.9', '10.0.0.20'] })],
+    });
+    assert.deepEqual(r.pods.map((p) => p.name), ['p-1', 'p-2', 'p-10']);
+    assert.deepEqual(r.secondaryIps.map((s) => s.ip), ['10.0.0.9', '10.0.0.20', '10.0.0.100']);
+  });
+
+  it('-n lists one namespace\'s pods but counts every pod', () => {
+    const r = analyze({
+      pods: [pod({ name: 'a', namespace: 'team-a', annotation: '10.0.1.17/32' }), pod({ name: 'b', namespace: 'team-b', annotation: '10.0.1.18/32' })],
+      interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
+      podNamespace: 'team-a',
+    });
+    assert.deepEqual(r.pods.map((p) => p.name), ['a']);
+    assert.equal(r.metadata.podNamespace, 'team-a');
+    assert.equal(r.prefixes[0]!.used, 2);
+  });
+
+  it('a hand-edited status annotation is a finding, never a crash', () => {
+    const edited = JSON.stringify({ v: 1, at: NOW.toISOString(), mode: 'prefix', reason: 'x', prefixes: [{ cidr: 'not-a-cidr', used: 'many', free: 0, cooling: 0, map: '?' }] });
+    const r = analyze({ node: windowsNode({ advertised: 144, status: edited }), interfaces: [eni({ prefixes: ['10.0.1.16/28'] })] });
+    assert.deepEqual(kinds(r), ['invalid-status-annotation']);
+    assert.match(r.findings[0]!.message, /prefixes\[0\]\.cidr: expected an IPv4 CIDR/);
+    assert.equal(r.mode.source, 'inferred');
+    assert.deepEqual(r.findings[0]!.commands, ['kubectl annotate node win-1 winprefix.io/ipam-status-']);
   });
 });

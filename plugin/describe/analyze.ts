@@ -6,21 +6,22 @@
  * Pods are the truth for "used", EC2 for "held"; the controller's status annotation adds what
  * only the controller knows (cooling addresses, its effective config, why its mode).
  */
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { ADDRESSES_PER_PREFIX, NODE_STATUS_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
 import { primaryEniSlots, supportsPrefixDelegation } from '../../pkg/core/ec2/instance-limits.ts';
 import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
 import type { NodeIpamConfig } from '../../pkg/core/ipam/types.ts';
-import { parseCidr } from '../../pkg/core/net/ipv4.ts';
+import { parseCidr, parseIPv4 } from '../../pkg/core/net/ipv4.ts';
 import { decodeNodeStatus, type NodeStatus } from '../../pkg/core/status/node-status.ts';
 import { buildAddressBook, prefixAddresses, type AddressBook } from './addresses.ts';
 import { capacityOf } from './capacity.ts';
+import type { AdviceContext } from '../ipam-causes.ts';
+import type { KubeEvent } from '../kube/objects.ts';
 import { mixedInterfaces, podFindings, podsWithoutAddress, podsWithoutRequest, sandboxFailures, unexplained } from './disagreements.ts';
 import * as finding from './findings.ts';
 import type { DescribeInputs } from './inputs.ts';
 import { eventSource, eventTime, isIpamEvent } from './ipam-events.ts';
 import { decideMode, managedBy } from './mode.ts';
-import { countQuantity, nodeInstanceType, nodeZone, parseProviderId, regionOfZone } from './node-facts.ts';
+import { countQuantity, nodeInstanceType, nodeRegion, nodeZone, parseProviderId } from './node-facts.ts';
 import { groupByAddress, readPods, type PodView } from './pods.ts';
 import {
   REPORT_API_VERSION,
@@ -32,7 +33,7 @@ import {
   type ReportPrefix,
   type ReportSecondaryIp,
 } from './report.ts';
-import type { WarmTargets } from './warm-explanation.ts';
+import type { TargetConfig } from '../../pkg/core/ipam/targets.ts';
 
 /** How many of the newest IPAM events the report keeps. */
 export const RECENT_EVENTS = 20;
@@ -63,23 +64,48 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
   const advertised = countQuantity(node.status?.capacity?.[RESOURCE_NAME]);
   const mode = decideMode({ status, decodeError: decoded?.ok === false ? decoded.error : null, book, nodeConfig, configKnown: cluster.found && inputs.configMap.error === null, advertised, slotsTotal: slots.total, ec2Available: inputs.ec2.ok });
 
-  const targets: WarmTargets | undefined = status?.config ?? nodeConfig;
+  const targets: TargetConfig | undefined = status?.config ?? nodeConfig;
   const nodeEvents = inputs.events.filter((e) => e.involvedObject?.kind === 'Node' && e.involvedObject.name === name);
   const podEvents = eventsOfPods(inputs.events, pods);
   const events = recentEvents([...nodeEvents, ...podEvents].filter(isIpamEvent));
 
   const capacity = capacityOf({ book, status, activeMode: mode.activeMode, slotsTotal: slots.total, prefixes, secondaryIps });
+  const owner = managedBy(status, nodeEvents);
+  // Any sign that an IPAM controller runs this node: its status, its events, capacity it advertised.
+  const managed = owner !== 'unknown' || (advertised ?? 0) > 0;
+  const region = inputs.ec2.region ?? nodeRegion(node);
+  const advice: AdviceContext = {
+    nodeName: name,
+    region,
+    subnetId: inputs.subnet?.subnetId ?? book?.primary?.subnetId ?? null,
+    reservation: inputs.subnet?.reservation ?? null,
+    subnetFreeBlocks: inputs.subnet?.freeBlocks ?? null,
+    controller: owner,
+    configMap: inputs.configMap.ref,
+  };
   const findings: Finding[] = [
+    ...(decoded?.ok === false ? [finding.invalidStatusAnnotation(name, decoded.error)] : []),
+    ...(!cluster.found && inputs.configMap.error === null && managed
+      ? [
+          finding.configMapNotFound(
+            inputs.configMap.ref,
+            owner === 'winprefix' ? 'the winprefix controller' : owner === 'aws-vpc-resource-controller' ? 'the AWS VPC Resource Controller' : 'an IPAM controller (the node advertises the address resource)',
+            status?.config !== undefined,
+          ),
+        ]
+      : []),
     ...podFindings(pods, podsByIp, book, status, instanceId ?? name),
-    ...podsWithoutAddress(pods, podEvents, nodeEvents.filter(isIpamEvent), status),
+    ...podsWithoutAddress({ pods, podEvents, nodeEvents: nodeEvents.filter(isIpamEvent), status, managed, advice }),
     ...podsWithoutRequest(pods, podEvents, (advertised ?? 0) > 0 || (status !== undefined && status.mode !== 'unmanaged')),
     ...sandboxFailures(pods, podEvents, now),
     ...(capacity.deliverable !== null && advertised !== null && advertised > capacity.deliverable
       ? [finding.overAdvertised(advertised, capacity.deliverable, capacity.why)]
       : []),
     ...(inputs.ec2.ok ? mixedInterfaces(inputs.ec2.interfaces, mode.activeMode) : []),
-    ...(targets && mode.activeMode ? unexplained(prefixes, secondaryIps, targets, mode.activeMode, releasing) : []),
+    ...(targets && mode.activeMode ? unexplained(prefixes, secondaryIps, targets, mode.activeMode, releasing, region) : []),
   ];
+  // In an incident the cause that strands the most pods comes first (a stable sort keeps the rest in order).
+  findings.sort((a, b) => b.pods.length - a.pods.length);
 
   const addressesIn = (state: CellState) => [
     ...prefixes.flatMap((p) => prefixAddresses(parseCidr(p.cidr)).filter((_, i) => p.cells[i] === state)),
@@ -91,15 +117,15 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
   return {
     apiVersion: REPORT_API_VERSION,
     kind: REPORT_KIND,
-    metadata: { name, generatedAt: now.toISOString() },
+    metadata: { name, generatedAt: now.toISOString(), podNamespace: inputs.podNamespace },
     node: {
       name,
       providerID: node.spec?.providerID ?? null,
       instanceId,
       instanceType,
       zone,
-      region: inputs.ec2.region ?? regionOfZone(zone),
-      managedBy: managedBy(status, nodeEvents),
+      region,
+      managedBy: owner,
     },
     mode: { mode: mode.mode, activeMode: mode.activeMode, reason: mode.reason, source: mode.source },
     statusAnnotation: {
@@ -111,7 +137,14 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
       pending: status?.pending ?? null,
       lastError: status?.lastError ?? null,
     },
-    ec2: { available: inputs.ec2.ok, region: inputs.ec2.region, error: inputs.ec2.ok ? null : inputs.ec2.error },
+    ec2: {
+      available: inputs.ec2.ok,
+      region: inputs.ec2.region,
+      endpoint: inputs.ec2.endpoint,
+      profile: inputs.ec2.profile,
+      error: inputs.ec2.ok ? null : inputs.ec2.error,
+      errorCode: inputs.ec2.ok ? null : inputs.ec2.errorCode,
+    },
     slots,
     interfaces: (inputs.ec2.ok ? inputs.ec2.interfaces : []).map((eni) => ({
       id: eni.networkInterfaceId,
@@ -123,7 +156,7 @@ export function analyzeNode(inputs: DescribeInputs): NodeReport {
     })),
     prefixes,
     secondaryIps,
-    pods: pods.map((p) => p.report),
+    pods: pods.filter((p) => inputs.podNamespace === null || p.report.namespace === inputs.podNamespace).map((p) => p.report),
     warm: { count: warmAddresses.length, addresses: warmAddresses },
     cooling: { count: coolingList.length, addresses: coolingList },
     capacity: {
@@ -164,7 +197,7 @@ function coolingAddresses(status: NodeStatus | undefined): Set<string> {
 }
 
 function reportPrefixes(book: AddressBook, podsByIp: Map<string, PodView[]>, cooling: Set<string>): ReportPrefix[] {
-  return book.prefixes.map((p) => {
+  return [...book.prefixes].sort((a, b) => a.block.base - b.block.base).map((p) => {
     const cells: CellState[] = prefixAddresses(p.block).map((ip) => (podsByIp.has(ip) ? 'used' : cooling.has(ip) ? 'cooling' : 'free'));
     const count = (s: CellState) => cells.filter((c) => c === s).length;
     return { cidr: p.cidr, interfaceId: p.interfaceId, used: count('used'), free: count('free'), cooling: count('cooling'), cells };
@@ -172,7 +205,7 @@ function reportPrefixes(book: AddressBook, podsByIp: Map<string, PodView[]>, coo
 }
 
 function reportSecondaryIps(book: AddressBook, podsByIp: Map<string, PodView[]>, cooling: Set<string>): ReportSecondaryIp[] {
-  return [...book.secondaryIps].map(([ip, interfaceId]) => {
+  return [...book.secondaryIps].sort((a, b) => parseIPv4(a[0]) - parseIPv4(b[0])).map(([ip, interfaceId]) => {
     const holder = podsByIp.get(ip)?.[0];
     return {
       ip,
@@ -194,7 +227,7 @@ function slotCounts(inputs: DescribeInputs, book: AddressBook | undefined, statu
   return { total, prefixes: null, secondaryIps: null, free: null };
 }
 
-function eventsOfPods(events: readonly CoreV1Event[], pods: readonly PodView[]): CoreV1Event[] {
+function eventsOfPods(events: readonly KubeEvent[], pods: readonly PodView[]): KubeEvent[] {
   const uids = new Set(pods.map((p) => p.report.uid).filter((u) => u !== ''));
   const names = new Set(pods.map((p) => `${p.report.namespace}/${p.report.name}`));
   return events.filter((e) => {
@@ -204,7 +237,7 @@ function eventsOfPods(events: readonly CoreV1Event[], pods: readonly PodView[]):
   });
 }
 
-function recentEvents(events: readonly CoreV1Event[]): ReportEvent[] {
+function recentEvents(events: readonly KubeEvent[]): ReportEvent[] {
   const seen = new Set<string>();
   return events
     .filter((e) => {

@@ -8,6 +8,7 @@ import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
 import type { AddressBook } from './addresses.ts';
 import type { ActiveMode } from './mode.ts';
 import type { ReportPrefix, ReportSecondaryIp } from './report.ts';
+import { plural } from '../render/text.ts';
 
 export function capacityOf(o: {
   book: AddressBook | undefined;
@@ -26,14 +27,14 @@ export function capacityOf(o: {
       const usedThere = o.secondaryIps.filter((s) => onPrimary(s.interfaceId) && s.state === 'used').length;
       return {
         deliverable: Math.max(0, o.slotsTotal - held) * ADDRESSES_PER_PREFIX + usedThere,
-        why: `${held} of ${o.slotsTotal} slots hold secondary IPs, ${usedThere} of them used by pods`,
+        why: `${held} of ${plural(o.slotsTotal, 'slot')} hold secondary IPs, ${usedThere} of them used by pods`,
       };
     }
     const held = primary.prefixes.length;
     const usedThere = o.prefixes.filter((p) => onPrimary(p.interfaceId)).reduce((n, p) => n + p.used, 0);
     return {
       deliverable: Math.max(0, o.slotsTotal - held) + usedThere,
-      why: `${held} of ${o.slotsTotal} slots hold /28 prefixes, with ${usedThere} address(es) used by pods`,
+      why: `${held} of ${plural(o.slotsTotal, 'slot')} hold /28 prefixes, with ${plural(usedThere, 'address', 'addresses')} used by pods`,
     };
   }
   if (o.status?.capacity) return { deliverable: o.status.capacity.deliverable, why: 'as the controller last computed it' };

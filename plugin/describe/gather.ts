@@ -1,172 +1,166 @@
 /**
  * @module
- * Reads what `describe node` needs. Every Kubernetes read starts at once; the one EC2 read
- * (DescribeNetworkInterfaces filtered by the instance) starts as soon as the node says which
- * instance it is. Node and pods are essential (failures end the run); events and the ConfigMap
- * are not (a failure becomes a warning); EC2 failures become the report's missing EC2 half.
+ * Gathers what `describe node` needs, overlapping everything that can overlap: the Kubernetes reads are
+ * already in flight (kube-reads.ts), AWS credentials are resolved meanwhile, and the EC2 read
+ * (DescribeNetworkInterfaces filtered by the instance) starts as soon as the node names its instance, while
+ * the pod and event lists are still arriving. EC2 failures become the report's missing EC2 half, worded
+ * with the region, endpoint and profile that were used.
+ *
+ * An instance EC2 does not know is never "agree": an empty ENI list means the instance is not in this
+ * region and account (or was terminated), and is reported as such.
  */
-import type { CoreV1Api, CoreV1Event, V1Node } from '@kubernetes/client-node';
 import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
-import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
-import type { Ec2Port } from '../../pkg/core/ec2/port.ts';
-import { KubeApiError } from '../../pkg/adapters/kube/client.ts';
+import type { NetworkInterface } from '../../pkg/core/ec2/port.ts';
+import type { InstanceState } from '../aws/ec2-reader.ts';
+import { credentialsText, ec2ErrorCode, ec2Failure, type Ec2Where } from '../errors.ts';
 import { CliError } from '../io.ts';
+import type { KubeNode } from '../kube/objects.ts';
+import { subnetRoom, type SubnetRoom } from '../subnet-room.ts';
 import type { DescribeInputs, Ec2Read } from './inputs.ts';
-import { POD_EVENT_REASONS } from './ipam-events.ts';
+import type { KubeReads } from './kube-reads.ts';
 import { isWindowsNode, nodeInstanceType, nodeOs, nodeRegion, parseProviderId } from './node-facts.ts';
 
-export type KubeReader = Pick<CoreV1Api, 'readNode' | 'listPodForAllNamespaces' | 'listEventForAllNamespaces' | 'readNamespacedConfigMap'>;
+/** The EC2 reads describe makes (plugin/aws/ec2-reader.ts implements them). */
+export interface DescribeEc2 {
+  readonly endpoint: string;
+  describeInstanceInterfaces(instanceId: string): Promise<NetworkInterface[]>;
+  describeInstanceState(instanceId: string): Promise<InstanceState | undefined>;
+  instanceLimits(instanceType: string): Promise<InstanceLimits>;
+  describeSubnet(subnetId: string): Promise<{ cidr: string }>;
+  subnetCidrReservations(subnetId: string): Promise<Array<{ reservationId: string; subnetId: string; cidr: string; type: 'prefix' | 'explicit' }>>;
+  describeSubnetInterfaces(subnetId: string): Promise<NetworkInterface[]>;
+}
 
 export interface GatherDeps {
-  core: KubeReader;
-  /** Builds the EC2 port for a region (undefined: the SDK's own chain decides). */
-  ec2For(region: string | undefined): Ec2Port;
+  /**
+   * The EC2 reader for a region (decided once the node is read), with where it points; throws a CliError
+   * when no region or credentials can be had.
+   */
+  ec2For(nodeRegion: string | null): Promise<{ ec2: DescribeEc2; where: Ec2Where }>;
   warn(line: string): void;
 }
 
 export interface GatherRequest {
   nodeName: string;
-  configMap: { namespace: string; name: string };
-  /** --region; when absent the node's region is used. */
-  region: string | undefined;
-  /** Shown in "unreachable" messages. */
-  ec2Endpoint: string | undefined;
+  podNamespace: string | null;
   now: Date;
 }
 
-export async function gatherNodeInputs(deps: GatherDeps, req: GatherRequest): Promise<DescribeInputs> {
-  const nodeP = deps.core.readNode({ name: req.nodeName }).catch((err: unknown) => {
-    throw kubeFailure(err, `get nodes`, `node "${req.nodeName}" not found: list Windows nodes with kubectl get nodes -l kubernetes.io/os=windows`);
-  });
-  const podsP = deps.core
-    .listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${req.nodeName}` })
-    .then((list) => list.items)
-    .catch((err: unknown) => {
-      throw kubeFailure(err, 'list pods', undefined);
-    });
-  const eventsP = readEvents(deps, req.nodeName);
-  const configMapP = readConfigMap(deps, req.configMap);
-  // The node decides whether the other reads matter; await it first but let the rest run.
-  podsP.catch(() => {});
-  const node: V1Node = await nodeP;
+/**
+ * The inputs from the reads already in flight, and the EC2 reader when EC2 answered (for follow-up reads
+ * such as the subnet's room).
+ */
+export async function gatherNodeInputs(deps: GatherDeps, req: GatherRequest, reads: KubeReads): Promise<{ inputs: DescribeInputs; ec2: DescribeEc2 | undefined }> {
+  const node = await reads.node;
   if (!isWindowsNode(node)) {
     const os = nodeOs(node);
     throw new CliError(`node "${req.nodeName}" is not a Windows node (kubernetes.io/os=${os ?? 'unset'}): describe node explains Windows IPAM only; pick a node from kubectl get nodes -l kubernetes.io/os=windows`);
   }
-  const ec2P = readEc2(deps, node, req);
-  const [pods, events, configMap, ec2] = await Promise.all([podsP, eventsP, configMapP, ec2P]);
+  const ec2P = readEc2(deps, node, req.nodeName);
+  const [pods, events, configMap, ec2] = await Promise.all([reads.pods, reads.events, reads.configMap, ec2P]);
   // Warned only now: when the node itself cannot be read, its error is the one line worth printing.
   for (const line of [events.warning, configMap.warning]) if (line) deps.warn(line);
-  return { node, pods, events: events.events, configMap: configMap.value, ec2: ec2.read, limits: ec2.limits, now: req.now };
-}
-
-/** A one-line CliError from a Kubernetes failure; `notFound` replaces the message for a 404. */
-function kubeFailure(err: unknown, call: string, notFound: string | undefined): CliError {
-  const k = KubeApiError.from(err);
-  if (k instanceof KubeApiError) {
-    if (k.reason === 'NotFound' && notFound) return new CliError(notFound, undefined, { cause: err });
-    if (k.reason === 'Forbidden' && !k.permission) {
-      return new CliError(`Kubernetes denied "${call}": grant it in a ClusterRole bound to this identity (${k.serverMessage || 'forbidden'})`, undefined, { cause: err });
-    }
-    return new CliError(k.message, undefined, { cause: err });
-  }
-  return new CliError(`cannot reach the Kubernetes API server to ${call}: ${networkDetail(err)} (check --kubeconfig, --context, --request-timeout and the network)`, undefined, { cause: err });
-}
-
-/** undici says only "fetch failed"; the socket error code (ECONNREFUSED, ENOTFOUND, ...) is on its cause. */
-function networkDetail(err: unknown): string {
-  const e = err as { message?: string; name?: string; cause?: { code?: string; message?: string } } | undefined;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'the request timed out';
-  const cause = e?.cause;
-  if (cause?.code) return `${e?.message ?? 'request failed'} (${cause.code}${cause.message ? `: ${cause.message}` : ''})`;
-  return e?.message ?? String(err);
-}
-
-async function readEvents(deps: GatherDeps, nodeName: string): Promise<{ events: CoreV1Event[]; warning: string | undefined }> {
-  const selectors = [
-    `involvedObject.kind=Node,involvedObject.name=${nodeName}`,
-    ...POD_EVENT_REASONS.map((reason) => `involvedObject.kind=Pod,reason=${reason}`),
-  ];
-  const lists = await Promise.allSettled(selectors.map((fieldSelector) => deps.core.listEventForAllNamespaces({ fieldSelector })));
-  const failed = lists.find((l): l is PromiseRejectedResult => l.status === 'rejected');
-  return {
-    events: lists.flatMap((l) => (l.status === 'fulfilled' ? l.value.items : [])),
-    warning: failed ? `events are incomplete: ${kubeFailure(failed.reason, 'list events', undefined).message}` : undefined,
+  const inputs: DescribeInputs = {
+    node,
+    pods,
+    events: events.events,
+    configMap: configMap.value,
+    ec2: ec2.read,
+    limits: ec2.limits,
+    subnet: undefined,
+    podNamespace: req.podNamespace,
+    now: req.now,
   };
+  return { inputs, ec2: ec2.reader };
 }
 
-async function readConfigMap(
-  deps: GatherDeps,
-  ref: { namespace: string; name: string },
-): Promise<{ value: DescribeInputs['configMap']; warning: string | undefined }> {
-  const refText = `${ref.namespace}/${ref.name}`;
-  try {
-    const cm = await deps.core.readNamespacedConfigMap(ref);
-    return { value: { ref: refText, data: cm.data ?? {}, error: null }, warning: undefined };
-  } catch (err) {
-    const k = KubeApiError.from(err);
-    if (k instanceof KubeApiError && k.reason === 'NotFound') return { value: { ref: refText, data: undefined, error: null }, warning: undefined };
-    const message = `ConfigMap ${refText} not read, defaults shown: ${kubeFailure(err, `get configmaps in namespace ${ref.namespace}`, undefined).message}`;
-    return { value: { ref: refText, data: undefined, error: message }, warning: message };
-  }
+interface Ec2Outcome {
+  read: Ec2Read;
+  limits: InstanceLimits | undefined;
+  reader: DescribeEc2 | undefined;
 }
 
-async function readEc2(deps: GatherDeps, node: V1Node, req: GatherRequest): Promise<{ read: Ec2Read; limits: InstanceLimits | undefined }> {
+async function readEc2(deps: GatherDeps, node: KubeNode, nodeName: string): Promise<Ec2Outcome> {
   const instanceType = nodeInstanceType(node);
   const bundled = instanceType ? bundledInstanceLimits(instanceType) : undefined;
-  const region = req.region ?? nodeRegion(node) ?? undefined;
+  const fromNode = nodeRegion(node);
   const { instanceId } = parseProviderId(node.spec?.providerID);
+  const failed = (error: string, where: { region?: string; endpoint?: string; profile?: string | null }, errorCode: string | null = null): Ec2Outcome => ({
+    read: { ok: false, region: where.region ?? fromNode, endpoint: where.endpoint ?? null, profile: where.profile ?? null, error, errorCode },
+    limits: bundled,
+    reader: undefined,
+  });
   if (!instanceId) {
     const providerID = node.spec?.providerID;
-    return {
-      read: {
-        ok: false,
-        region: region ?? null,
-        error: `node "${req.nodeName}" has ${providerID ? `providerID "${providerID}", which names no EC2 instance` : 'no spec.providerID'}, so its ENIs cannot be read: run the AWS cloud controller manager, or set the providerID to aws:///ZONE/INSTANCE-ID`,
-      },
-      limits: bundled,
-    };
+    return failed(
+      `node "${nodeName}" has ${providerID ? `providerID "${providerID}", which names no EC2 instance` : 'no spec.providerID'}, so its ENIs cannot be read: run the AWS cloud controller manager, or set the providerID to aws:///ZONE/INSTANCE-ID`,
+      {},
+    );
   }
-  let port: Ec2Port;
+  let ec2: DescribeEc2;
+  let where: Ec2Where;
   try {
-    port = deps.ec2For(region);
+    ({ ec2, where } = await deps.ec2For(fromNode));
   } catch (err) {
-    return { read: { ok: false, region: region ?? null, error: ec2Failure(err, req, 'DescribeNetworkInterfaces') }, limits: bundled };
+    if (err instanceof CliError) return failed(err.message, {});
+    throw err;
   }
+  const at = { region: where.region, endpoint: where.endpoint, profile: where.profile ?? null };
   const limitsP: Promise<InstanceLimits | undefined> =
     bundled || !instanceType
       ? Promise.resolve(bundled)
-      : port.instanceLimits(instanceType).catch((err: unknown) => {
-          deps.warn(`instance type ${instanceType} is not in the bundled table and DescribeInstanceTypes failed, so slots are unknown: ${ec2Failure(err, req, 'DescribeInstanceTypes')}`);
+      : ec2.instanceLimits(instanceType).catch((err: unknown) => {
+          deps.warn(`instance type ${instanceType} is not in the bundled table and DescribeInstanceTypes failed, so slots are unknown: ${ec2Failure(err, where)}`);
           return undefined;
         });
-  const [interfaces, limits] = await Promise.all([
-    port.describeInstanceInterfaces(instanceId).then(
-      (list) => ({ ok: true as const, list }),
-      (err: unknown) => ({ ok: false as const, error: ec2Failure(err, req, 'DescribeNetworkInterfaces') }),
-    ),
-    limitsP,
-  ]);
-  const read: Ec2Read = interfaces.ok
-    ? { ok: true, region: region ?? '', interfaces: interfaces.list }
-    : { ok: false, region: region ?? null, error: interfaces.error };
-  return { read, limits };
+  let interfaces: NetworkInterface[];
+  try {
+    interfaces = await ec2.describeInstanceInterfaces(instanceId);
+  } catch (err) {
+    await limitsP;
+    return { ...failed(ec2Failure(err, where), at, ec2ErrorCode(err)), limits: await limitsP };
+  }
+  if (interfaces.length === 0) {
+    // Every running instance has its primary ENI: none means EC2 does not know this instance here.
+    const unknown = await unknownInstance(ec2, instanceId, where, fromNode);
+    return { ...failed(unknown.message, at, unknown.code), limits: await limitsP };
+  }
+  return { read: { ok: true, ...at, interfaces }, limits: await limitsP, reader: ec2 };
 }
 
-/** One line that says what failed and what to do, by the error's class (never its text). */
-export function ec2Failure(err: unknown, req: Pick<GatherRequest, 'ec2Endpoint'>, action: string): string {
-  if (err instanceof Ec2Error) {
-    switch (err.kind) {
-      case 'unauthorized':
-        return err.code === 'CredentialsProviderError'
-          ? 'no AWS credentials found: set AWS_PROFILE or pass --profile, or configure credentials (aws configure, aws sso login)'
-          : `AWS denied ${err.permission} (${err.code}): allow ${err.permission} for the IAM identity in use`;
-      case 'unreachable':
-        return `EC2 endpoint ${req.ec2Endpoint ?? 'for the region'} is unreachable (${err.code}): check --ec2-endpoint or AWS_ENDPOINT_URL_EC2, the network and --region`;
-      default:
-        return err.message;
-    }
+/** Why an instance has no ENIs here, from DescribeInstances when it may be asked (it needs ec2:DescribeInstances). */
+async function unknownInstance(ec2: DescribeEc2, instanceId: string, where: Ec2Where, nodeRegion: string | null): Promise<{ message: string; code: string }> {
+  let state: InstanceState | undefined | 'unreadable';
+  try {
+    state = await ec2.describeInstanceState(instanceId);
+  } catch {
+    state = 'unreadable';
   }
-  if (err instanceof CliError) return err.message;
-  return `EC2 ${action} failed: ${(err as Error)?.message ?? String(err)}`;
+  const creds = credentialsText(where);
+  const regionHint = nodeRegion && nodeRegion !== where.region ? `the node says ${nodeRegion}, ` : '';
+  if (state !== undefined && state !== 'unreadable') {
+    if (state.state === 'terminated' || state.state === 'shutting-down') {
+      return {
+        code: 'InstanceTerminated',
+        message: `EC2 in ${where.region} says instance ${instanceId} is ${state.state}, so it has no ENIs: this node object outlived its instance; kubectl delete node removes it (the cloud controller manager normally does)`,
+      };
+    }
+    return {
+      code: 'NoNetworkInterfaces',
+      message: `EC2 in ${where.region} knows instance ${instanceId} (${state.state}) but lists no ENI attached to it for ${creds}: check that the instance is running and that the identity may see its ENIs (ec2:DescribeNetworkInterfaces)`,
+    };
+  }
+  return {
+    code: 'InvalidInstanceID.NotFound',
+    message:
+      `EC2 in ${where.region} (region from ${where.regionSource}, endpoint ${where.endpoint}) has no instance ${instanceId} for ${creds}: ` +
+      `the instance is in another region (${regionHint}check --region) or another account (check --profile / AWS_PROFILE: use the cluster's account), or it was terminated and this node object is stale`,
+  };
 }
+
+/** Pods waiting because the subnet has no free /28: read the subnet to say what to reserve. */
+export async function readSubnetRoom(ec2: DescribeEc2, subnetId: string, wantedBlocks: number): Promise<SubnetRoom> {
+  const [subnet, reservations, interfaces] = await Promise.all([ec2.describeSubnet(subnetId), ec2.subnetCidrReservations(subnetId), ec2.describeSubnetInterfaces(subnetId)]);
+  return subnetRoom({ subnetId, cidr: subnet.cidr, interfaces, reservations, wantedBlocks });
+}
+

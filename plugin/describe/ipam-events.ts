@@ -3,8 +3,8 @@
  * Which Kubernetes events count as IPAM events: gather.ts asks the API server for these, and
  * analyze.ts keeps only these (and only for the node and its pods).
  */
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { CONTROLLER_NAME, EventReasons, UPSTREAM_COMPONENT } from '../../pkg/core/contract.ts';
+import type { KubeEvent } from '../kube/objects.ts';
 
 /** kubelet's: the Windows CNI fails the sandbox while the address annotation is missing. */
 export const SANDBOX_FAILED = 'FailedCreatePodSandBox';
@@ -16,23 +16,23 @@ const IPAM_REASONS: ReadonlySet<string> = new Set([...Object.values(EventReasons
 const IPAM_COMPONENTS: ReadonlySet<string> = new Set([UPSTREAM_COMPONENT, CONTROLLER_NAME]);
 
 /** The component that emitted an event, from whichever field the writer filled. */
-export function eventSource(event: CoreV1Event): string | null {
+export function eventSource(event: KubeEvent): string | null {
   return event.source?.component || event.reportingComponent || null;
 }
 
-export function isIpamEvent(event: CoreV1Event): boolean {
+export function isIpamEvent(event: KubeEvent): boolean {
   const source = eventSource(event);
   return IPAM_REASONS.has(event.reason ?? '') || (source !== null && IPAM_COMPONENTS.has(source));
 }
 
 /** True for events only the AWS VPC Resource Controller emits on the nodes it manages. */
-export function isUpstreamControllerEvent(event: CoreV1Event): boolean {
+export function isUpstreamControllerEvent(event: KubeEvent): boolean {
   return eventSource(event) === UPSTREAM_COMPONENT || event.reason === EventReasons.controllerVersionNotice;
 }
 
-export function eventTime(event: CoreV1Event): Date | null {
-  const t = event.lastTimestamp ?? event.eventTime ?? event.series?.lastObservedTime ?? event.metadata?.creationTimestamp;
-  if (t === undefined || t === null) return null;
-  const date = t instanceof Date ? t : new Date(String(t));
+export function eventTime(event: KubeEvent): Date | null {
+  const t = event.lastTimestamp || event.eventTime || event.series?.lastObservedTime || event.metadata?.creationTimestamp;
+  if (!t) return null;
+  const date = new Date(t);
   return Number.isNaN(date.getTime()) ? null : date;
 }

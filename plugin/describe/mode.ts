@@ -4,11 +4,12 @@
  * annotation when present, else inferred from the primary ENI, the ConfigMap and the advertised
  * capacity. Pure.
  */
-import type { CoreV1Event } from '@kubernetes/client-node';
 import type { NodeIpamConfig } from '../../pkg/core/ipam/types.ts';
 import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
+import type { KubeEvent } from '../kube/objects.ts';
 import type { AddressBook } from './addresses.ts';
 import { isUpstreamControllerEvent } from './ipam-events.ts';
+import { plural } from '../render/text.ts';
 import type { ManagedBy, ReportMode } from './report.ts';
 
 export type ActiveMode = 'prefix' | 'secondary';
@@ -57,7 +58,7 @@ export function decideMode(o: {
     return {
       mode: 'mixed',
       activeMode: intended,
-      reason: `the primary ENI holds ${primary!.prefixes.length} /28 prefix(es) and ${primary!.secondaryIps.length} secondary IP(s): a mode change is draining${intended ? `; new pods get ${intended === 'prefix' ? 'prefix' : 'secondary-IP'} addresses` : ''}${unreadable}`,
+      reason: `the primary ENI holds ${plural(primary!.prefixes.length, '/28 prefix', '/28 prefixes')} and ${plural(primary!.secondaryIps.length, 'secondary IP')}: a mode change is draining${intended ? `; new pods get ${intended === 'prefix' ? 'prefix' : 'secondary-IP'} addresses` : ''}${unreadable}`,
       source: 'inferred',
     };
   }
@@ -82,7 +83,7 @@ export function decideMode(o: {
   return { mode: 'unknown', activeMode: null, reason: `no addresses on the ENI, no known instance type and no advertised capacity to tell the mode from${unreadable}`, source: 'inferred' };
 }
 
-export function managedBy(status: NodeStatus | undefined, nodeEvents: readonly CoreV1Event[]): ManagedBy {
+export function managedBy(status: NodeStatus | undefined, nodeEvents: readonly KubeEvent[]): ManagedBy {
   if (status && status.mode !== 'unmanaged') return 'winprefix';
   if (nodeEvents.some(isUpstreamControllerEvent)) return 'aws-vpc-resource-controller';
   return 'unknown';

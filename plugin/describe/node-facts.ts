@@ -3,8 +3,8 @@
  * Facts about a node that come from its object alone: instance ID, zone, region, instance type,
  * whether it runs Windows. Pure.
  */
-import type { V1Node } from '@kubernetes/client-node';
 import { INSTANCE_TYPE_LABEL, OS_LABEL, OS_LABEL_BETA, WINDOWS, ZONE_LABEL } from '../../pkg/core/contract.ts';
+import type { KubeNode } from '../kube/objects.ts';
 
 /** `aws:///us-west-2a/i-0abc` -> zone us-west-2a, instance i-0abc (zone may be empty: `aws:////i-0abc`). */
 export function parseProviderId(providerID: string | undefined): { zone: string | null; instanceId: string | null } {
@@ -26,26 +26,28 @@ export function regionOfZone(zone: string | null | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-export function nodeZone(node: V1Node): string | null {
+export function nodeZone(node: KubeNode): string | null {
   return parseProviderId(node.spec?.providerID).zone ?? node.metadata?.labels?.[ZONE_LABEL] ?? null;
 }
 
-export function nodeRegion(node: V1Node): string | null {
-  return regionOfZone(nodeZone(node));
+/** From the zone (providerID, zone label), else the node's region label. */
+export function nodeRegion(node: KubeNode): string | null {
+  const labels = node.metadata?.labels ?? {};
+  return regionOfZone(nodeZone(node)) ?? labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'] ?? null;
 }
 
-export function nodeInstanceType(node: V1Node): string | null {
+export function nodeInstanceType(node: KubeNode): string | null {
   const labels = node.metadata?.labels ?? {};
   return labels[INSTANCE_TYPE_LABEL] ?? labels['beta.kubernetes.io/instance-type'] ?? null;
 }
 
 /** The OS label value (current label first), or null when neither is set. */
-export function nodeOs(node: V1Node): string | null {
+export function nodeOs(node: KubeNode): string | null {
   const labels = node.metadata?.labels ?? {};
   return labels[OS_LABEL] ?? labels[OS_LABEL_BETA] ?? null;
 }
 
-export function isWindowsNode(node: V1Node): boolean {
+export function isWindowsNode(node: KubeNode): boolean {
   return nodeOs(node) === WINDOWS;
 }
 

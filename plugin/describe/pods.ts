@@ -4,32 +4,33 @@
  * controller's annotation format (ip/32, ip/<subnet mask>, bare ip), whether they request the
  * resource, and where the address comes from on the ENI. Pure.
  */
-import type { V1Pod } from '@kubernetes/client-node';
 import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
 import { splitMaskedAddress } from '../../pkg/core/net/ipv4.ts';
 import { isWindowsPod } from '../../pkg/core/admission/pod-mutator.ts';
+import { comparePods } from '../findings.ts';
+import type { KubePod } from '../kube/objects.ts';
 import { locate, type AddressBook } from './addresses.ts';
 import type { ReportPod } from './report.ts';
 
 /**
  * A pod that takes part in IPAM: not host-network, not finished, and annotated, requesting an
- * address, or pending without either (the pod the IPAM pod mutation missed, stuck in ContainerCreating).
+ * address, or pending without either (the pod the webhook missed, stuck in ContainerCreating).
  */
 export interface PodView {
   report: ReportPod;
   unreadable: boolean;
-  /** Whether the pod pins the Windows OS label, which is what makes the IPAM pod mutation add the request. */
+  /** Whether the pod pins the Windows OS label, which is what makes the IPAM webhook add the request. */
   selectsWindows: boolean;
 }
 
-export function requestsAddress(pod: V1Pod): boolean {
+export function requestsAddress(pod: KubePod): boolean {
   return (pod.spec?.containers ?? []).some(
     (c) => c.resources?.requests?.[RESOURCE_NAME] !== undefined || c.resources?.limits?.[RESOURCE_NAME] !== undefined,
   );
 }
 
 /** Finished pods gave their address back (upstream frees on Succeeded/Failed); host-network pods never had one. */
-export function readPods(pods: readonly V1Pod[], now: Date, book: AddressBook | undefined): PodView[] {
+export function readPods(pods: readonly KubePod[], now: Date, book: AddressBook | undefined): PodView[] {
   const views: PodView[] = [];
   for (const pod of pods) {
     const phase = pod.status?.phase ?? 'Unknown';
@@ -64,7 +65,8 @@ export function readPods(pods: readonly V1Pod[], now: Date, book: AddressBook | 
       },
     });
   }
-  return views.sort((a, b) => a.report.namespace.localeCompare(b.report.namespace) || a.report.name.localeCompare(b.report.name));
+  // Natural order, as people count: p-2 before p-10.
+  return views.sort((a, b) => comparePods(a.report, b.report));
 }
 
 export function groupByAddress(pods: readonly PodView[]): Map<string, PodView[]> {

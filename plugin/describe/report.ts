@@ -1,181 +1,184 @@
 /**
  * @module
- * The NodeReport: everything `describe node` found, as one value. It is the JSON/YAML output
- * (`-o json|yaml`) and the input of the human renderer. Field names are a public contract:
- * scripts depend on them (documented in docs/describe-node.md; checked by `schema.ts`). Add
- * fields freely; never rename or remove one without bumping {@link REPORT_API_VERSION}.
- * Unknown values are `null`, never absent, so `jq` paths are stable.
+ * The NodeReport: everything `describe node` found, as one value, and its schema. The schema below is the
+ * single source of the report's TypeScript types, of its validation (tests check real `-o json` output
+ * against it) and of the field list in docs/describe-node.md (printed by {@link describeNodeReportSchema};
+ * a test keeps them equal). It is the JSON/YAML output and the input of the human renderer.
+ *
+ * Field names are a public contract: scripts depend on them. Add fields freely; never rename or remove
+ * one without bumping {@link REPORT_API_VERSION}. Unknown values are `null`, never absent, so `jq` paths
+ * are stable.
  */
-import type { ConfigProblem } from '../../pkg/core/ipam/types.ts';
+import { arr, bool, count, describeShape, exactly, int, obj, oneOf, orNull, str, union, validate, type Infer } from '../../pkg/core/schema/shape.ts';
+import { FINDING_FIELDS, POD_REF_SCHEMA } from '../findings.ts';
 
 export const REPORT_API_VERSION = 'winprefix.io/v1';
 export const REPORT_KIND = 'NodeReport';
 
-export type ReportMode = 'prefix' | 'secondary' | 'mixed' | 'unmanaged' | 'unknown';
-export type ManagedBy = 'winprefix' | 'aws-vpc-resource-controller' | 'unknown';
-export type CellState = 'used' | 'free' | 'cooling';
-
-export type FindingKind =
+export const FINDING_KINDS = [
   /** A pod's annotated address is on no ENI of its instance. */
-  | 'pod-address-not-on-eni'
+  'pod-address-not-on-eni',
   /** A pod's annotation is not an IPv4 address. */
-  | 'unreadable-pod-address'
+  'unreadable-pod-address',
   /** Two running pods carry one address. */
-  | 'duplicate-pod-address'
+  'duplicate-pod-address',
   /** A prefix or secondary IP on the ENI that no pod uses and no warm target asks for. */
-  | 'unexplained-eni-address'
+  'unexplained-eni-address',
   /** Node capacity for the resource is larger than the ENI can deliver. */
-  | 'over-advertised-capacity'
+  'over-advertised-capacity',
   /** One ENI holds both secondary IPs and /28 prefixes. */
-  | 'mixed-mode-eni'
-  /** A pod requests the resource but has no address annotation. */
-  | 'pod-without-address'
-  /** A pending pod on a node that runs IPAM neither requests the resource nor has an address. */
-  | 'pod-without-resource-request'
-  /** A pending pod has its address, but kubelet keeps failing to create its sandbox (host side). */
-  | 'pod-sandbox-failing';
+  'mixed-mode-eni',
+  /** Pods request the resource but have no address annotation. */
+  'pod-without-address',
+  /** Pending pods on a node that runs IPAM neither request the resource nor have an address. */
+  'pod-without-resource-request',
+  /** Pending pods have their address, but kubelet keeps failing to create their sandbox (host side). */
+  'pod-sandbox-failing',
+  /** The controller's status annotation is on the node but does not match its schema. */
+  'invalid-status-annotation',
+  /** The IPAM ConfigMap does not exist although a controller manages the node's IPAM. */
+  'configmap-not-found',
+] as const;
 
-export interface Finding {
-  kind: FindingKind;
-  /** What the finding is about: "pod ns/name", "prefix 10.0.1.16/28", "node n1", "eni-0abc". */
-  subject: string;
-  message: string;
-  meaning: string;
-  action: string;
-}
+const cell = oneOf('used', 'free', 'cooling');
 
-export interface PodRef {
-  namespace: string;
-  name: string;
-}
-
-export type PodSource =
-  | { kind: 'prefix'; prefix: string; interfaceId: string }
-  | { kind: 'secondary-ip'; interfaceId: string }
-  /** The address is on no ENI of the instance (or is an ENI's primary address). */
-  | { kind: 'not-on-eni' }
-  /** The pod has no address. */
-  | { kind: 'none' }
-  /** EC2 could not be read, so the source is not known. */
-  | { kind: 'unknown' };
-
-export interface ReportPod {
-  namespace: string;
-  name: string;
-  uid: string;
-  phase: string;
-  /** Bare IPv4 address, or null when the pod has none (or an unreadable one). */
-  address: string | null;
-  /** The annotation value as found ("10.0.1.17/32", "10.0.0.5/19", a bare address), or null. */
-  annotation: string | null;
-  /** Whether a container requests vpc.amazonaws.com/PrivateIPv4Address. */
-  requestsAddress: boolean;
-  source: PodSource;
-  createdAt: string | null;
-  ageSeconds: number | null;
-}
-
-export interface ReportPrefix {
-  cidr: string;
-  interfaceId: string;
-  used: number;
-  free: number;
-  cooling: number;
-  /** 16 entries, one per address of the /28, in address order. */
-  cells: CellState[];
-}
-
-export interface ReportSecondaryIp {
-  ip: string;
-  interfaceId: string;
-  state: CellState;
-  pod: PodRef | null;
-}
-
-export interface ReportInterface {
-  id: string;
-  deviceIndex: number | null;
-  subnetId: string;
-  primaryIp: string;
-  prefixes: number;
-  secondaryIps: number;
-}
-
-export interface ReportEvent {
-  type: string;
-  reason: string;
-  object: { kind: string; namespace: string | null; name: string };
-  message: string;
-  count: number;
-  lastSeen: string | null;
-  /** Component that emitted it (e.g. vpc-resource-controller, winprefix-controller, kubelet). */
-  source: string | null;
-}
-
-export interface NodeReport {
-  apiVersion: typeof REPORT_API_VERSION;
-  kind: typeof REPORT_KIND;
-  metadata: { name: string; generatedAt: string };
-  node: {
-    name: string;
-    providerID: string | null;
-    instanceId: string | null;
-    instanceType: string | null;
-    zone: string | null;
-    region: string | null;
-    managedBy: ManagedBy;
-  };
-  mode: {
-    mode: ReportMode;
+export const NODE_REPORT_SCHEMA = obj({
+  apiVersion: exactly(REPORT_API_VERSION),
+  kind: exactly(REPORT_KIND),
+  metadata: obj({
+    name: str,
+    generatedAt: str,
+    /** The -n filter on `pods`, or null when every pod of the node is listed. */
+    podNamespace: orNull(str),
+  }),
+  node: obj({
+    name: str,
+    providerID: orNull(str),
+    instanceId: orNull(str),
+    instanceType: orNull(str),
+    zone: orNull(str),
+    region: orNull(str),
+    managedBy: oneOf('winprefix', 'aws-vpc-resource-controller', 'unknown'),
+  }),
+  mode: obj({
+    mode: oneOf('prefix', 'secondary', 'mixed', 'unmanaged', 'unknown'),
     /** For mixed nodes: the mode new pods get; otherwise equal to `mode` (null when unknown). */
-    activeMode: 'prefix' | 'secondary' | null;
-    reason: string;
-    source: 'status-annotation' | 'inferred';
-  };
+    activeMode: orNull(oneOf('prefix', 'secondary')),
+    reason: str,
+    source: oneOf('status-annotation', 'inferred'),
+  }),
   /** The controller's status annotation (winprefix.io/ipam-status). */
-  statusAnnotation: { present: boolean; at: string | null; error: string | null };
+  statusAnnotation: obj({ present: bool, at: orNull(str), error: orNull(str) }),
   /** What only the winprefix controller knows, from its status annotation; null without it. */
-  controller: {
+  controller: obj({
     /** EC2 work it has asked for and not finished. */
-    pending: { assignPrefixes: number; assignSecondaryIps: number; unassignPrefixes: number; unassignSecondaryIps: number; resync: boolean } | null;
+    pending: orNull(obj({ assignPrefixes: int, assignSecondaryIps: int, unassignPrefixes: int, unassignSecondaryIps: int, resync: bool })),
     /** Its last EC2 failure on this node. */
-    lastError: { reason: string; message: string; at: string } | null;
-  };
+    lastError: orNull(obj({ reason: str, message: str, at: str })),
+  }),
   /** Whether the live ENI state could be read. When false, ENI-derived fields are empty or null. */
-  ec2: { available: boolean; region: string | null; error: string | null };
-  slots: { total: number | null; prefixes: number | null; secondaryIps: number | null; free: number | null };
-  interfaces: ReportInterface[];
-  prefixes: ReportPrefix[];
-  secondaryIps: ReportSecondaryIp[];
-  pods: ReportPod[];
-  warm: { count: number; addresses: string[] };
-  cooling: { count: number; addresses: string[] };
-  capacity: {
+  ec2: obj({
+    available: bool,
+    region: orNull(str),
+    /** The endpoint asked, when not the region's default. */
+    endpoint: orNull(str),
+    /** The shared-config profile the credentials came from (--profile or AWS_PROFILE), or null. */
+    profile: orNull(str),
+    error: orNull(str),
+    /** The EC2 error code (`InvalidInstanceID.NotFound`, `UnauthorizedOperation`) or socket code, when EC2 was not read. */
+    errorCode: orNull(str),
+  }),
+  slots: obj({ total: orNull(int), prefixes: orNull(int), secondaryIps: orNull(int), free: orNull(int) }),
+  interfaces: arr(obj({ id: str, deviceIndex: orNull(int), subnetId: str, primaryIp: str, prefixes: int, secondaryIps: int })),
+  prefixes: arr(obj({ cidr: str, interfaceId: str, used: int, free: int, cooling: int, cells: arr(cell, 16) })),
+  secondaryIps: arr(obj({ ip: str, interfaceId: str, state: cell, pod: orNull(POD_REF_SCHEMA) })),
+  pods: arr(
+    obj({
+      namespace: str,
+      name: str,
+      uid: str,
+      phase: str,
+      /** Bare IPv4 address, or null when the pod has none (or an unreadable one). */
+      address: orNull(str),
+      /** The annotation value as found ("10.0.1.17/32", "10.0.0.5/19", a bare address), or null. */
+      annotation: orNull(str),
+      /** Whether a container requests vpc.amazonaws.com/PrivateIPv4Address. */
+      requestsAddress: bool,
+      source: union('kind', {
+        prefix: { prefix: str, interfaceId: str },
+        'secondary-ip': { interfaceId: str },
+        /** The address is on no ENI of the instance (or is an ENI's primary address). */
+        'not-on-eni': {},
+        /** The pod has no address. */
+        none: {},
+        /** EC2 could not be read, so the source is not known. */
+        unknown: {},
+      }),
+      createdAt: orNull(str),
+      ageSeconds: orNull(count),
+    }),
+  ),
+  warm: obj({ count: int, addresses: arr(str) }),
+  cooling: obj({ count: int, addresses: arr(str) }),
+  capacity: obj({
     /** node.status.capacity["vpc.amazonaws.com/PrivateIPv4Address"]. */
-    advertised: number | null;
+    advertised: orNull(int),
     /** What the ENI can deliver now, given the slots the other mode holds. */
-    deliverable: number | null;
+    deliverable: orNull(int),
     /** slots (secondary) or slots*16 (prefix). */
-    nominal: number | null;
+    nominal: orNull(int),
     /** kubelet's max-pods: node.status.allocatable.pods. */
-    maxPods: number | null;
+    maxPods: orNull(int),
     /** Pods on the node that request the resource. */
-    requested: number;
-  };
-  config: {
-    configMap: string;
-    found: boolean;
-    error: string | null;
-    ipamEnabled: boolean;
-    prefixDelegationEnabled: boolean;
+    requested: int,
+  }),
+  config: obj({
+    configMap: str,
+    found: bool,
+    error: orNull(str),
+    ipamEnabled: bool,
+    prefixDelegationEnabled: bool,
     /** What sized the pool in this report: the controller's published config, or the ConfigMap resolved here. */
-    source: 'status-annotation' | 'configmap';
-    sizing: 'ip-targets' | 'prefix-target' | null;
-    warmIPTarget: number | null;
-    minimumIPTarget: number | null;
-    warmPrefixTarget: number | null;
-    problems: ConfigProblem[];
-  };
-  events: ReportEvent[];
-  findings: Finding[];
+    source: oneOf('status-annotation', 'configmap'),
+    sizing: orNull(oneOf('ip-targets', 'prefix-target')),
+    warmIPTarget: orNull(int),
+    minimumIPTarget: orNull(int),
+    warmPrefixTarget: orNull(int),
+    problems: arr(obj({ key: str, value: str, message: str })),
+  }),
+  events: arr(
+    obj({
+      type: str,
+      reason: str,
+      object: obj({ kind: str, namespace: orNull(str), name: str }),
+      message: str,
+      count: int,
+      lastSeen: orNull(str),
+      /** Component that emitted it (e.g. vpc-resource-controller, winprefix-controller, kubelet). */
+      source: orNull(str),
+    }),
+  ),
+  findings: arr(obj({ kind: oneOf(...FINDING_KINDS), ...FINDING_FIELDS })),
+});
+
+export type NodeReport = Infer<typeof NODE_REPORT_SCHEMA>;
+export type ReportMode = NodeReport['mode']['mode'];
+export type ManagedBy = NodeReport['node']['managedBy'];
+export type ReportPod = NodeReport['pods'][number];
+export type PodSource = ReportPod['source'];
+export type ReportPrefix = NodeReport['prefixes'][number];
+export type ReportSecondaryIp = NodeReport['secondaryIps'][number];
+export type ReportEvent = NodeReport['events'][number];
+export type CellState = ReportPrefix['cells'][number];
+export type Finding = NodeReport['findings'][number];
+export type FindingKind = Finding['kind'];
+
+/** Every way `value` departs from the NodeReport schema, as "path: problem" lines; empty when it conforms. */
+export function validateNodeReport(value: unknown): string[] {
+  return validate(NODE_REPORT_SCHEMA, value);
+}
+
+/** The schema as indented "field: type" lines, the form docs/describe-node.md shows. */
+export function describeNodeReportSchema(): string[] {
+  return describeShape(NODE_REPORT_SCHEMA);
 }

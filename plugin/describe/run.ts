@@ -1,77 +1,112 @@
 /**
  * @module
  * Runs a {@link DescribeNodeOp}: connect, gather, analyse, render. Returns the exit code
- * (0 consistent, 1 findings); throws CliError when the tool failed, after printing whatever half
- * of the report it has (the Kubernetes half when EC2 could not be read).
+ * (0 consistent, 1 findings); throws CliError when the tool failed or could not verify, after printing
+ * whatever half of the report it has (the Kubernetes half when EC2 could not be read).
+ *
+ * Ordered for speed: this module loads only what it takes to read the kubeconfig and send the Kubernetes
+ * reads; everything else (AWS credentials and the EC2 reader, the analysis, the renderer) loads while
+ * the API server answers.
  */
-import { createEc2Adapter, type Ec2Adapter } from '../../pkg/adapters/ec2/sdk-adapter.ts';
-import { closeSharedConnections, createKubeClients, KubeConfigError, loadKubeConfig } from '../../pkg/adapters/kube/client.ts';
 import { Env } from '../env.ts';
+import type { Ec2Where } from '../errors.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
-import { renderStructured } from '../render/structured.ts';
-import { PLAIN, RICH, styleFor } from '../render/style.ts';
-import { analyzeNode } from './analyze.ts';
+import { resolveKubeTarget } from '../kube/kubeconfig.ts';
+import { createKubeReader } from '../kube/rest.ts';
+import { createProgress } from '../progress.ts';
+import { mark } from '../timing.ts';
 import type { DescribeNodeOp } from './command.ts';
-import { gatherNodeInputs } from './gather.ts';
-import { renderHuman } from './render.ts';
-import type { NodeReport } from './report.ts';
+import { startKubeReads } from './kube-reads.ts';
+
+/** Per EC2 attempt when --request-timeout is not given: bounded, unlike Kubernetes reads (kubectl waits forever). */
+export const EC2_DEFAULT_TIMEOUT_MS = 30_000;
+const USER_AGENT = 'kubectl-winprefix';
 
 export async function runDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<number> {
-  let kc;
-  try {
-    kc = loadKubeConfig(op.kube, { env: { ...io.env } });
-  } catch (err) {
-    if (err instanceof KubeConfigError) throw new CliError(err.message, ExitCode.toolError, { cause: err });
-    throw err;
-  }
-  // --request-timeout reaches the clients through loadKubeConfig, which keeps it with kc.
-  const { core } = createKubeClients(kc, { userAgent: 'kubectl-winprefix' });
-  const adapters: Ec2Adapter[] = [];
+  mark('describe node: code loaded');
   const env = io.env;
-  // Read from io.env rather than left to the SDK's process.env lookup, so the caller's environment is the one used.
+  const target = await resolveKubeTarget(op.kube, env);
+  mark(`kubeconfig read: ${target.source}`);
+  const bounded = op.requestTimeoutMs ? `--request-timeout ${op.requestTimeoutText} bounds the wait` : 'pass --request-timeout to bound the wait';
+  const progress = createProgress({ stderr: io.stderr, boundedBy: bounded });
+  const kube = createKubeReader({
+    target,
+    env,
+    timeoutMs: op.requestTimeoutMs,
+    userAgent: USER_AGENT,
+    stdinIsTTY: io.stdinIsTTY ?? false,
+    onRequest: (what) => progress.track(`the Kubernetes API server to ${what}`, target.server),
+  });
+  const reads = startKubeReads(kube, { nodeName: op.nodeName, configMap: op.configMap });
+
+  // While the API server answers: the AWS profile is checked, credentials resolved and the rest loaded.
+  // Not before the connection is up: loading code blocks this thread, which the TLS handshake needs.
+  await kube.connected;
+  mark('loading the rest');
+  const aws = import('../aws/config.ts').then((m) => {
+    const profile = m.profileName(op.aws.profile, env);
+    const profileSource = op.aws.profile ? '--profile' : profile ? 'AWS_PROFILE' : undefined;
+    const profileCheck = profile ? m.requireProfile(profile, profileSource!, env) : Promise.resolve();
+    const credentials = m.credentialProvider(profile, env, (line) => io.stderr(`warning: ${line}\n`));
+    profileCheck.then(() => credentials().catch(() => {}), () => {});
+    return { config: m, profile, profileSource, profileCheck, credentials };
+  });
+  aws.catch(() => {});
+  const code = Promise.all([import('../aws/ec2-reader.ts'), import('./gather.ts'), import('./analyze.ts'), import('./output.ts')]);
+  code.catch(() => {});
   const endpoint = op.aws.endpoint ?? env[Env.ec2Endpoint] ?? env[Env.anyEndpoint];
+  let closeEc2: (() => void) | undefined;
+
   try {
-    const inputs = await gatherNodeInputs(
+    const [{ createEc2Reader }, { gatherNodeInputs, readSubnetRoom }, { analyzeNode }, { renderReport }] = await code;
+    const gathered = await gatherNodeInputs(
       {
-        core,
-        ec2For: (region) => {
-          if (!region && !env[Env.region] && !env[Env.defaultRegion] && !op.aws.profile && !env[Env.profile]) {
-            throw new CliError("no AWS region: the node's providerID and zone label name none; pass --region");
+        ec2For: async (nodeRegion) => {
+          const a = await aws;
+          await a.profileCheck;
+          const region = await a.config.resolveRegion({ flag: op.aws.region, node: nodeRegion, profile: a.profile, env });
+          if (!region) {
+            throw new CliError(`no AWS region: the node's providerID and zone label name none, and neither AWS_REGION, AWS_DEFAULT_REGION nor the AWS profile sets one; pass --region`);
           }
-          const adapter = createEc2Adapter({
-            ...(region ? { region } : {}),
-            ...(endpoint ? { endpoint } : {}),
-            ...(op.aws.profile ? { profile: op.aws.profile } : {}),
-            ...(op.kube.requestTimeoutMs ? { requestTimeoutMs: op.kube.requestTimeoutMs } : {}),
-            maxAttempts: 2,
+          const reader = createEc2Reader({
+            region: region.region,
+            endpoint,
+            credentials: a.credentials,
+            timeoutMs: op.requestTimeoutMs ?? EC2_DEFAULT_TIMEOUT_MS,
+            userAgent: USER_AGENT,
+            onRequest: (what) => progress.track(`EC2 ${what}`, `${reader.endpoint}, ${region.region}`),
           });
-          adapters.push(adapter);
-          return adapter;
+          closeEc2 = () => reader.close();
+          const where: Ec2Where = { region: region.region, regionSource: region.source, endpoint: reader.endpoint, profile: a.profile, profileSource: a.profileSource };
+          return { ec2: reader, where };
         },
         warn: (line) => io.stderr(`warning: ${line}\n`),
       },
-      {
-        nodeName: op.nodeName,
-        configMap: op.configMap,
-        region: op.aws.region,
-        ec2Endpoint: endpoint,
-        now: io.now(),
-      },
+      { nodeName: op.nodeName, podNamespace: op.kube.namespace ?? null, now: io.now() },
+      reads,
     );
-    const report = analyzeNode(inputs);
-    io.stdout(render(report, op, io));
+    mark('everything read');
+    let report = analyzeNode(gathered.inputs);
+    // Pods wait because the subnet has no free /28: read the subnet once to name the block to reserve.
+    const cidrStarved = report.findings.filter((f) => f.kind === 'pod-without-address' && f.cause === 'insufficient-cidr-blocks');
+    const subnetId = report.interfaces.find((i) => i.deviceIndex === 0)?.subnetId ?? report.interfaces[0]?.subnetId;
+    if (cidrStarved.length > 0 && gathered.ec2 && subnetId) {
+      const waiting = cidrStarved.reduce((n, f) => n + f.pods.length, 0);
+      const room = await readSubnetRoom(gathered.ec2, subnetId, Math.ceil(waiting / 16)).catch((err: unknown) => {
+        io.stderr(`warning: subnet ${subnetId} could not be read, so the reservation command has no CIDR: ${(err as Error).message}\n`);
+        return undefined;
+      });
+      if (room) report = analyzeNode({ ...gathered.inputs, subnet: room });
+    }
+    mark('analysed');
+    io.stdout(await renderReport(report, op, io));
+    mark('printed');
     if (!report.ec2.available) {
       throw new CliError(`the EC2 half of this report is missing (no ENIs, prefixes or address sources): ${report.ec2.error ?? 'EC2 was not read'}`);
     }
     return report.findings.length > 0 ? ExitCode.findings : ExitCode.ok;
   } finally {
-    for (const a of adapters) a.destroy();
-    await closeSharedConnections(kc);
+    kube.close();
+    closeEc2?.();
   }
-}
-
-function render(report: NodeReport, op: DescribeNodeOp, io: CliIO): string {
-  if (op.output === 'json' || op.output === 'yaml') return renderStructured(report, op.output);
-  const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
-  return renderHuman(report, { wide: op.output === 'wide', style, now: io.now() });
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { main } from '../main.ts';
 import type { CliIO } from '../io.ts';
-import type { SimulationDocument } from './render.ts';
+import { validateSimulation, type SimulationDocument } from './schema.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -25,7 +25,9 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
 async function json(...argv: string[]): Promise<SimulationDocument> {
   const r = await run(...argv, '-o', 'json');
   assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as SimulationDocument;
+  const doc: unknown = JSON.parse(r.stdout);
+  assert.deepEqual(validateSimulation(doc), [], 'the output conforms to the simulate schema');
+  return doc as SimulationDocument;
 }
 
 let dir = '';
@@ -169,8 +171,8 @@ describe('simulate: errors are one line on stderr, exit 2, nothing on stdout', (
     ['bad mode', ['--instance-type', 'm5.large', '--pods', '1', '--mode', 'both'], /mode/],
     ['bad output', ['--instance-type', 'm5.large', '--pods', '1', '-o', 'wide'], /output|Choices/i],
     ['bad output, named before the simulation runs', ['--instance-type', 'm5.large', '--pods', '0,145', '-o', 'wide'], /-o\/--output: "wide" is not one of table, json, yaml/],
-    ['unknown flag', ['--instance-type', 'm5.large', '--pods', '1', '--warm-ip', '3'], /Unknown argument/i],
-    ['missing pods', ['--instance-type', 'm5.large'], /pods/],
+    ['unknown flag', ['--instance-type', 'm5.large', '--pods', '1', '--warm-ip', '3'], /^error: unknown flag: --warm-ip$/m],
+    ['missing pods', ['--instance-type', 'm5.large'], /--pods is required/],
     ['prefix mode on a non-Nitro type', ['--instance-type', 'm4.large', '--mode', 'prefix', '--pods', '1'], /m4\.large is not a Nitro instance type/],
     ['repeated flag', ['--instance-type', 'm5.large', '--pods', '1', '--pods', '2'], /--pods is given more than once/],
     ['missing config file', ['--instance-type', 'm5.large', '--pods', '1', '--config', '/nonexistent/cm.yaml'], /cannot read it \(ENOENT\)/],
@@ -181,7 +183,11 @@ describe('simulate: errors are one line on stderr, exit 2, nothing on stdout', (
       assert.equal(r.code, 2);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, message);
-      assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+      // One line saying what is wrong; usage errors add kubectl's pointer to the help.
+      const [line, hint, ...rest] = r.stderr.trimEnd().split('\n');
+      assert.match(line!, /^error: /);
+      if (hint !== undefined) assert.equal(hint, "See 'kubectl winprefix simulate --help' for usage.");
+      assert.deepEqual(rest, []);
     });
   }
 

@@ -29,3 +29,10 @@ for (const [, command, shown] of blocks) {
     assert.ok(stdout.endsWith(shown!), `the docs show:\n${shown}\nthe command prints:\n${stdout}`);
   });
 }
+
+test('docs/simulate.md lists the fields of the schema the output is validated by', async () => {
+  const { describeSimulationSchema } = await import('./schema.ts');
+  const block = /printed from `SIMULATION_SCHEMA`[\s\S]*?```text\n([\s\S]*?)\n```/.exec(doc)?.[1];
+  assert.ok(block, 'docs/simulate.md has the SIMULATION_SCHEMA text block');
+  assert.equal(block, describeSimulationSchema().join('\n'), 'regenerate the block from describeSimulationSchema()');
+});

@@ -1,33 +1,16 @@
 /**
  * @module
  * Output of `simulate`: the stable JSON/YAML document and the kubectl-like table.
- * The document's schema is documented in docs/simulate.md; change it only additively.
+ * The document's schema is plugin/simulate/schema.ts (listed in docs/simulate.md); change it only additively.
  */
 import { dump } from 'js-yaml';
 import { ConfigKeys } from '../../pkg/core/contract.ts';
 import { renderTable as renderColumns } from '../render/table.ts';
-import type { Simulation, SimulationRow } from './simulate.ts';
+import type { SimulationDocument } from './schema.ts';
+import type { Simulation } from './simulate.ts';
 
 /** Keys upstream deprecated in favour of the windows-* ones. */
 const LEGACY_KEYS = new Set<string>([ConfigKeys.warmIPTarget, ConfigKeys.minimumIPTarget, ConfigKeys.warmPrefixTarget]);
-
-export interface SimulationDocument {
-  instanceType: string;
-  effectiveConfig: {
-    mode: string;
-    modeReason: string;
-    sizing: string;
-    warmIPTarget: number;
-    minimumIPTarget: number;
-    warmPrefixTarget: number;
-    capacity: number;
-    slots: number;
-    /** The ConfigMap key or flag each target that was set was read from. */
-    sources: { warmIPTarget?: string; minimumIPTarget?: string; warmPrefixTarget?: string };
-  };
-  problems: Array<{ key: string; value: string; message: string }>;
-  results: SimulationRow[];
-}
 
 export function toDocument(sim: Simulation): SimulationDocument {
   const c = sim.config;

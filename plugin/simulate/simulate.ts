@@ -10,26 +10,16 @@ import { primaryEniSlots, supportsPrefixDelegation, type InstanceLimits } from '
 import { resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
 import { defaultPoolSettings, NodePool } from '../../pkg/core/ipam/pool.ts';
 import type { ClusterIpamConfig, ConfigProblem, NodeIpamConfig, PoolSnapshot } from '../../pkg/core/ipam/types.ts';
+import { withArticle } from '../render/text.ts';
 import { OfflineEni } from './offline-eni.ts';
+import type { SimulationRow } from './schema.ts';
+
+export type { SimulationRow };
 
 export interface SimulationInput {
   limits: InstanceLimits;
   cluster: ClusterIpamConfig;
   podCounts: readonly number[];
-}
-
-/** One row of the answer. The JSON schema of `simulate -o json` (docs/simulate.md). */
-export interface SimulationRow {
-  pods: number;
-  attachedPrefixes: number;
-  unusedPrefixes: number;
-  /** Addresses the node holds: 16 per prefix plus secondary IPs. */
-  totalIPs: number;
-  /** Addresses no pod uses (warm). */
-  unusedIPs: number;
-  secondaryIPs: number;
-  /** Pods on each attached prefix, largest first. */
-  podsPerPrefix: number[];
 }
 
 export interface Simulation {
@@ -63,7 +53,7 @@ export function simulate(input: SimulationInput): Simulation {
   for (const pods of input.podCounts) {
     if (!Number.isInteger(pods) || pods < 0 || pods > config.capacity) {
       throw new SimulationError(
-        `pod count ${pods} is outside 0..${config.capacity}: a ${node.instanceType} node in ${config.mode} mode holds at most ${config.capacity} pods with an address`,
+        `pod count ${pods} is outside 0..${config.capacity}: ${withArticle(node.instanceType)} node in ${config.mode} mode holds at most ${config.capacity} pods with an address`,
       );
     }
   }

@@ -10,7 +10,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/core/net/ipv4.ts';
 import type { NodeReport } from '../../plugin/describe/report.ts';
-import { validateNodeReport } from '../../plugin/describe/schema.ts';
+import { validateNodeReport } from '../../plugin/describe/report.ts';
 import { createWindowsPod, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
@@ -98,6 +98,10 @@ describe('describe node on a node the winprefix controller manages', () => {
     const { code, report } = await describeJson();
     assert.equal(code, 1);
     const lost = report.findings.filter((f) => f.kind === 'pod-address-not-on-eni');
-    assert.ok(lost.some((f) => f.subject === 'pod default/ctl-0'), JSON.stringify(report.findings));
+    // Every pod of the removed /28 in one finding, not one finding per pod.
+    const block = lost.find((f) => f.pods.some((p) => p.namespace === 'default' && p.name === 'ctl-0'));
+    assert.ok(block, JSON.stringify(report.findings));
+    assert.ok(block.pods.length > 1 && block.subject === `${block.pods.length} pods`, block.subject);
+    assert.match(block.message, /have addresses in \d+\.\d+\.\d+\.\d+\/28, which no ENI of i-0d00000000000ab01 holds: the \/28 prefix was removed/);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,17 @@ describe('npm start (the local sandbox)', () => {
           return items.find((p) => p.metadata?.annotations?.[POD_IP_ANNOTATION]);
         }, { timeoutMs: 15_000, intervalMs: 250 });
       }
+
+      // The direct command it prints runs as printed: its own Node, endpoint and credentials, whatever the PATH.
+      const printed = /^ {2}(\S+\/kubectl-winprefix) describe node (\S+)$/m.exec(sb.stdout());
+      assert.ok(printed, `npm start prints a direct plugin command:\n${sb.stdout()}`);
+      const direct = spawnSync(printed[1]!, ['describe', 'node', printed[2]!, '-o', 'json'], {
+        env: { PATH: '/usr/bin:/bin', HOME: sb.state.dir, KUBECONFIG: sb.state.kubeconfig },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.ok(direct.status === 0 || direct.status === 1, `exit ${direct.status}: ${direct.stderr}`);
+      assert.equal((JSON.parse(direct.stdout) as { kind: string }).kind, 'NodeReport');
 
       const { code, signal } = await sb.exited;
       assert.equal(signal, null);

@@ -5,7 +5,14 @@
  * (NotFound, Conflict, Forbidden, ...) and, for 403, which permission is missing, so that the
  * message can tell an operator which RBAC rule to add.
  */
-import { ApiException } from '@kubernetes/client-node';
+
+/**
+ * client-node's ApiException, recognised by shape: importing the class would load all of client-node
+ * (1.3 MB) into every user of this module, the plugin's lean reader included (plugin/kube/rest.ts).
+ */
+function isApiException(err: unknown): err is { code: unknown; body: unknown; headers: unknown } {
+  return err instanceof Error && 'code' in err && 'body' in err && 'headers' in err;
+}
 
 const BRAND = Symbol.for('winprefix.KubeApiError');
 
@@ -83,7 +90,7 @@ export class KubeApiError extends Error {
    */
   static from(err: unknown): unknown {
     if (err instanceof KubeApiError) return err;
-    if (err instanceof ApiException) {
+    if (isApiException(err)) {
       const status = typeof err.code === 'number' ? err.code : 0;
       return fromStatusAndBody(status, err.body, err);
     }

@@ -7,46 +7,72 @@
  * object every watcher receives.
  */
 import { NODE_STATUS_ANNOTATION } from '../contract.ts';
-import type { ConfigProblem, Mode, PoolSnapshot } from '../ipam/types.ts';
+import type { PoolSnapshot } from '../ipam/types.ts';
+import { arr, bool, cidr, count, dateTime, describeShape, exactly, ipv4, matching, obj, oneOf, optional, str, validate, type Infer } from '../schema/shape.ts';
 
-export const NODE_STATUS_VERSION = 1;
+export const NODE_STATUS_VERSION = 1 as const;
 export { NODE_STATUS_ANNOTATION };
 
-export type PublishedMode = Mode | 'mixed' | 'unmanaged';
+const configProblem = obj({ key: str, value: str, message: str });
 
-export interface NodeStatusV1 {
-  v: 1;
-  /** When the controller computed this state (RFC 3339). */
-  at: string;
-  mode: PublishedMode;
+/**
+ * Version 1 of the document, the single source of its type, its validation and the field list in
+ * docs/controller.md. Fields are only ever added within a version.
+ */
+export const NODE_STATUS_SCHEMA = obj({
+  v: exactly(NODE_STATUS_VERSION),
+  /** When the controller computed this state. */
+  at: dateTime,
+  mode: oneOf('prefix', 'secondary', 'mixed', 'unmanaged'),
   /** Why this mode, or why the node is unmanaged. */
-  reason: string;
+  reason: str,
   /**
    * Set on an unmanaged node another IPAM controller claimed (its component name). The controller keeps
    * refusing the node while this is here, after the claim's event has expired; removing the annotation
    * hands the node back.
    */
-  claimedBy?: string;
-  config?: {
-    sizing: 'ip-targets' | 'prefix-target';
-    warmIPTarget: number;
-    minimumIPTarget: number;
-    warmPrefixTarget: number;
-    problems: ConfigProblem[];
-  };
-  capacity?: { nominal: number; deliverable: number; advertised: number };
-  slots?: { total: number; prefixes: number; secondaryIps: number; free: number };
+  claimedBy: optional(str),
+  config: optional(
+    obj({
+      sizing: oneOf('ip-targets', 'prefix-target'),
+      warmIPTarget: count,
+      minimumIPTarget: count,
+      warmPrefixTarget: count,
+      problems: arr(configProblem),
+    }),
+  ),
+  capacity: optional(obj({ nominal: count, deliverable: count, advertised: count })),
+  slots: optional(obj({ total: count, prefixes: count, secondaryIps: count, free: count })),
   /** Each attached /28: counts, and a 16-character map ("u" used, "." free, "c" cooling). */
-  prefixes?: Array<{ cidr: string; used: number; free: number; cooling: number; map: string; releasing?: true; draining?: true }>;
+  prefixes: optional(
+    arr(
+      obj({
+        cidr,
+        used: count,
+        free: count,
+        cooling: count,
+        map: matching(/^[u.c]{16}$/, '16 of u . c'),
+        releasing: optional(bool),
+        draining: optional(bool),
+      }),
+    ),
+  ),
   /** Secondary IPs by state (used ones are also on their pods). */
-  secondaryIps?: { used: string[]; free: string[]; cooling: string[]; releasing: string[] };
-  pending?: { assignPrefixes: number; assignSecondaryIps: number; unassignPrefixes: number; unassignSecondaryIps: number; resync: boolean };
+  secondaryIps: optional(obj({ used: arr(ipv4), free: arr(ipv4), cooling: arr(ipv4), releasing: arr(ipv4) })),
+  pending: optional(obj({ assignPrefixes: count, assignSecondaryIps: count, unassignPrefixes: count, unassignSecondaryIps: count, resync: bool })),
   /** Running pods whose address vanished from the ENI. */
-  vanished?: Array<{ podUid: string; ip: string }>;
-  lastError?: { reason: string; message: string; at: string };
-}
+  vanished: optional(arr(obj({ podUid: str, ip: ipv4 }))),
+  lastError: optional(obj({ reason: str, message: str, at: dateTime })),
+});
 
+export type NodeStatusV1 = Infer<typeof NODE_STATUS_SCHEMA>;
 export type NodeStatus = NodeStatusV1;
+export type PublishedMode = NodeStatus['mode'];
+
+/** The schema as the "field: type" lines docs/controller.md shows. */
+export function describeNodeStatusSchema(): string[] {
+  return describeShape(NODE_STATUS_SCHEMA);
+}
 
 const CELL: Record<'used' | 'free' | 'cooling', string> = { used: 'u', free: '.', cooling: 'c' };
 
@@ -123,7 +149,14 @@ export function nodeStatusChangeKey(status: NodeStatus): string {
 
 export type DecodeResult = { ok: true; status: NodeStatus } | { ok: false; error: string };
 
-/** Reads the annotation value. Never throws: a bad document is reported, not fatal to the reader. */
+/** How many schema problems a decode error names; the rest are counted. */
+const PROBLEMS_NAMED = 3;
+
+/**
+ * Reads the annotation value against {@link NODE_STATUS_SCHEMA}, every field of it. Never throws: a bad
+ * document (hand-edited, truncated, from an unknown version) is reported with what is wrong, not fatal to
+ * the reader, and not half-used either.
+ */
 export function decodeNodeStatus(text: string | undefined): DecodeResult | undefined {
   if (text === undefined) return undefined;
   let value: unknown;
@@ -132,7 +165,7 @@ export function decodeNodeStatus(text: string | undefined): DecodeResult | undef
   } catch (err) {
     return { ok: false, error: `annotation ${NODE_STATUS_ANNOTATION} is not JSON: ${(err as Error).message}` };
   }
-  if (typeof value !== 'object' || value === null) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, error: `annotation ${NODE_STATUS_ANNOTATION} is not a JSON object` };
   }
   const doc = value as Record<string, unknown>;
@@ -142,9 +175,10 @@ export function decodeNodeStatus(text: string | undefined): DecodeResult | undef
       error: `annotation ${NODE_STATUS_ANNOTATION} has schema version ${JSON.stringify(doc.v)}; this build reads version ${NODE_STATUS_VERSION} (upgrade kubectl-winprefix)`,
     };
   }
-  const modes: unknown[] = ['prefix', 'secondary', 'mixed', 'unmanaged'];
-  if (typeof doc.at !== 'string' || !modes.includes(doc.mode) || typeof doc.reason !== 'string') {
-    return { ok: false, error: `annotation ${NODE_STATUS_ANNOTATION} lacks "at", "mode" or "reason"` };
+  const problems = validate(NODE_STATUS_SCHEMA, doc).map((p) => p.replace(/^\$\.?/, ''));
+  if (problems.length > 0) {
+    const more = problems.length > PROBLEMS_NAMED ? ` (and ${problems.length - PROBLEMS_NAMED} more)` : '';
+    return { ok: false, error: `annotation ${NODE_STATUS_ANNOTATION} does not match schema version ${NODE_STATUS_VERSION}: ${problems.slice(0, PROBLEMS_NAMED).join('; ')}${more}` };
   }
-  return { ok: true, status: doc as unknown as NodeStatusV1 };
+  return { ok: true, status: doc as NodeStatusV1 };
 }

@@ -3,17 +3,18 @@
  * Builders for describe-node inputs in unit tests: a Windows node, pods with either
  * controller's annotation format, ENIs and events, with defaults that make a consistent node.
  */
-import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { NODE_STATUS_ANNOTATION, POD_IP_ANNOTATION, RESOURCE_NAME, UPSTREAM_COMPONENT } from '../../../pkg/core/contract.ts';
 import { bundledInstanceLimits } from '../../../pkg/core/ec2/instance-limits.ts';
 import type { NetworkInterface } from '../../../pkg/core/ec2/port.ts';
 import type { NodeStatus } from '../../../pkg/core/status/node-status.ts';
+import type { KubeEvent, KubeNode, KubePod } from '../../kube/objects.ts';
 import type { DescribeInputs } from '../inputs.ts';
+import type { SubnetRoom } from '../../subnet-room.ts';
 
 export const NOW = new Date('2026-11-22T03:00:00Z');
 export const INSTANCE = 'i-0abc';
 
-export function windowsNode(o: { name?: string; instanceType?: string; advertised?: number; maxPods?: number; status?: NodeStatus | string } = {}): V1Node {
+export function windowsNode(o: { name?: string; instanceType?: string; advertised?: number; maxPods?: number; status?: NodeStatus | string } = {}): KubeNode {
   const annotations: Record<string, string> = {};
   if (o.status !== undefined) annotations[NODE_STATUS_ANNOTATION] = typeof o.status === 'string' ? o.status : JSON.stringify(o.status);
   return {
@@ -42,14 +43,14 @@ export function pod(o: {
   uid?: string;
   hostNetwork?: boolean;
   nodeSelector?: Record<string, string>;
-}): V1Pod {
+}): KubePod {
   const requests = o.requests ?? true;
   return {
     metadata: {
       name: o.name,
       namespace: o.namespace ?? 'default',
       uid: o.uid ?? `uid-${o.name}-${++uidCounter}`,
-      creationTimestamp: new Date(NOW.getTime() - (o.ageSeconds ?? 600) * 1000),
+      creationTimestamp: new Date(NOW.getTime() - (o.ageSeconds ?? 600) * 1000).toISOString(),
       annotations: o.annotation === undefined ? {} : { [POD_IP_ANNOTATION]: o.annotation },
     },
     spec: {
@@ -77,7 +78,7 @@ export function eni(o: { id?: string; primaryIp?: string; secondaryIps?: string[
   };
 }
 
-export function event(o: { reason: string; kind: 'Node' | 'Pod'; name: string; namespace?: string; uid?: string; type?: string; message?: string; component?: string; agoSeconds?: number }): CoreV1Event {
+export function event(o: { reason: string; kind: 'Node' | 'Pod'; name: string; namespace?: string; uid?: string; type?: string; message?: string; component?: string; agoSeconds?: number }): KubeEvent {
   return {
     metadata: { name: `${o.name}.${o.reason}.${++uidCounter}`, namespace: o.namespace ?? 'default', uid: `ev-${uidCounter}` },
     involvedObject: { kind: o.kind, name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.uid ? { uid: o.uid } : {}) },
@@ -85,7 +86,7 @@ export function event(o: { reason: string; kind: 'Node' | 'Pod'; name: string; n
     type: o.type ?? 'Normal',
     message: o.message ?? '',
     count: 1,
-    lastTimestamp: new Date(NOW.getTime() - (o.agoSeconds ?? 30) * 1000),
+    lastTimestamp: new Date(NOW.getTime() - (o.agoSeconds ?? 30) * 1000).toISOString(),
     source: { component: o.component ?? UPSTREAM_COMPONENT },
   };
 }
@@ -94,10 +95,12 @@ export const PD_ON = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-del
 export const PD_OFF = { 'enable-windows-ipam': 'true' };
 
 export function inputs(o: {
-  node?: V1Node;
-  pods?: V1Pod[];
-  interfaces?: NetworkInterface[] | { error: string };
-  events?: CoreV1Event[];
+  node?: KubeNode;
+  pods?: KubePod[];
+  interfaces?: NetworkInterface[] | { error: string; code?: string };
+  subnet?: SubnetRoom;
+  podNamespace?: string;
+  events?: KubeEvent[];
   configMap?: Record<string, string> | undefined;
   instanceType?: string;
 }): DescribeInputs {
@@ -107,8 +110,12 @@ export function inputs(o: {
     pods: o.pods ?? [],
     events: o.events ?? [],
     configMap: { ref: 'kube-system/amazon-vpc-cni', data: 'configMap' in o ? o.configMap : PD_ON, error: null },
-    ec2: Array.isArray(interfaces) ? { ok: true, region: 'us-west-2', interfaces } : { ok: false, region: 'us-west-2', error: interfaces.error },
+    ec2: Array.isArray(interfaces)
+      ? { ok: true, region: 'us-west-2', endpoint: null, profile: null, interfaces }
+      : { ok: false, region: 'us-west-2', endpoint: null, profile: null, error: interfaces.error, errorCode: interfaces.code ?? null },
     limits: bundledInstanceLimits(o.instanceType ?? 'm5.large'),
+    subnet: o.subnet,
+    podNamespace: o.podNamespace ?? null,
     now: NOW,
   };
 }
