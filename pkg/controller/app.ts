@@ -18,6 +18,7 @@ import { patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '.
 import { createRegistry } from '../support/metrics-registry.ts';
 import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH, type RunningServer } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
+import { YieldGate } from '../support/yield-gate.ts';
 import { ALWAYS_ALLOWED, fenceOf, type WriteFence } from '../support/fence.ts';
 import { startClusterConfigSource, type ConfigMapRef } from '../adapters/kube/config-source.ts';
 import { runIpamController } from './ipam-controller.ts';
@@ -60,6 +61,12 @@ export interface RunOptions {
   ec2ResyncPeriodMs: number;
 }
 
+/**
+ * Background writes wait for 50 ms without a pod annotation in flight (the next pod of a burst usually
+ * comes sooner), 2 s at most, so under sustained load they still go at --kube-background-qps.
+ */
+const BACKGROUND_YIELD = { quietMs: 50, maxWaitMs: 2_000 } as const;
+
 /** Why `runController` returned. */
 export type RunEnd = 'stopped' | 'lost-leadership';
 
@@ -75,8 +82,10 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   const onRequest = (method: string) => metrics.kubeRequest(method);
   const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence, onRequest });
   // Events and the status annotation have their own rate limit, so a burst of them never queues ahead of
-  // a pod's annotation patch (they share the connection, not the budget).
-  const background = createKubeClients(kc, { qps: o.kubeBackgroundQps, burst: Math.max(1, Math.ceil(o.kubeBackgroundQps * 2)), userAgent: `${CONTROLLER_NAME}/${identity}`, fence, onRequest });
+  // a pod's annotation patch (they share the connection, not the budget), and they stand aside while pod
+  // annotations are in flight, so they do not take the API server's time from them either.
+  const urgency = new YieldGate({ clock: systemClock, ...BACKGROUND_YIELD });
+  const background = createKubeClients(kc, { qps: o.kubeBackgroundQps, burst: Math.max(1, Math.ceil(o.kubeBackgroundQps * 2)), userAgent: `${CONTROLLER_NAME}/${identity}`, fence, onRequest, waitBeforeSend: () => urgency.yielded() });
   const registry = createRegistry();
   const metrics = createControllerMetrics(registry);
   const ec2 = createEc2Adapter({
@@ -90,8 +99,8 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   const events = createEventRecorder({ clients: background, component: CONTROLLER_NAME, instance: identity, log });
   const config = startClusterConfigSource({ kc, core: clients.core, ref: o.configMap, log });
   const writes: NodeWrites = {
-    annotatePod: (pod, value) => setPodAnnotationOnce(clients, { ...pod, key: POD_IP_ANNOTATION, value }),
-    setCapacity: (node, value) => patchNodeCapacity(clients, node, RESOURCE_NAME, value),
+    annotatePod: (pod, value) => urgency.urgent(() => setPodAnnotationOnce(clients, { ...pod, key: POD_IP_ANNOTATION, value })),
+    setCapacity: (node, value) => urgency.urgent(() => patchNodeCapacity(clients, node, RESOURCE_NAME, value)),
     setStatusAnnotation: (node, value) => patchNodeAnnotations(background, node, { [NODE_STATUS_ANNOTATION]: value }),
   };
 
