@@ -3,7 +3,7 @@
  * simulator. The client that creates pods uses one shared connection (one TLS handshake for the run), so
  * what is measured is the controller, not the benchmark's own client. Cases, each printed on its own:
  *
- * - startup: spawn to /readyz 200, on Node and on Deno.
+ * - startup: spawn to /readyz 200 and idle RSS: as the image runs it, as plain `node dist/controller.js`, on Deno.
  * - single: one pod at a time on a warm node: create returned -> annotation seen, and the controller's own
  *   time from first seeing the pod to the patch acknowledged (winprefix_pod_annotation_duration_seconds).
  * - warm-burst: 30 pods created within 0.4 s on one warm node (warm-prefix-target=2): pod exists -> annotated,
@@ -15,16 +15,22 @@
  * - scale (only with --scale): 1,000 nodes and 20,000 pods: RSS with the nodes and with the pods (per pod
  *   above idle), CPU at rest, Kubernetes API and EC2 calls per minute at rest.
  *
- * Usage: node test/bench/controller.bench.ts [--cases startup,single,warm-burst,burst] [--scale] [--admission policy|webhook] [--json]
+ * Usage: node test/bench/controller.bench.ts [--cases startup,single,warm-burst,burst] [--scale] [--admission policy|webhook]
+ *        [--tuning image|none] [--json]
+ * The controller runs as the image runs it (its Node flags and a code cache made beforehand) unless --tuning none.
  * BENCH_LOG_LEVEL=debug gives the controllers a debug log (controller.log in a winprefix-bench-* directory under the temp dir).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { shareConnections } from '../../pkg/adapters/kube/connections.ts';
 import { setPodAnnotationOnce } from '../../pkg/adapters/kube/patches.ts';
 import { OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { CONTROLLER_NODE_FLAGS } from '../../pkg/manifests/node-runtime.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { createWindowsNode, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
 import { ADMIN_USER, BUNDLE, installAdmission, metricValue, setIpamConfig, startController, startSimulator, waitForCapacity, waitForPodMutation, world, type ControllerProcess } from '../controller/support.ts';
@@ -34,11 +40,26 @@ const { values: flags } = parseArgs({
     cases: { type: 'string', default: 'startup,single,warm-burst,burst' },
     scale: { type: 'boolean', default: false },
     admission: { type: 'string', default: 'policy' },
+    tuning: { type: 'string', default: 'image' },
     json: { type: 'boolean', default: false },
   },
 });
 if (flags.admission !== 'policy' && flags.admission !== 'webhook') throw new Error(`--admission "${flags.admission}": use policy or webhook`);
 const ADMISSION = flags.admission;
+if (flags.tuning !== 'image' && flags.tuning !== 'none') throw new Error(`--tuning "${flags.tuning}": use image or none`);
+/**
+ * How the controller runs: as the image runs it (CONTROLLER_NODE_FLAGS and a code cache made beforehand,
+ * pkg/manifests/node-runtime.ts), or with `--tuning none` as plain `node dist/controller.js`.
+ */
+const compileCache = flags.tuning === 'image' ? prepareCompileCache() : undefined;
+const asTuned = () => (compileCache ? { nodeFlags: CONTROLLER_NODE_FLAGS, env: { NODE_COMPILE_CACHE: compileCache } } : {});
+
+/** A code cache of the bundle made the way the image's compile-cache stage makes it. */
+function prepareCompileCache(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'winprefix-compile-cache-'));
+  execFileSync(process.execPath, [...CONTROLLER_NODE_FLAGS, BUNDLE, 'version'], { env: { ...process.env, NODE_COMPILE_CACHE: dir }, stdio: 'ignore' });
+  return dir;
+}
 const CASES = new Set([...flags.cases.split(','), ...(flags.scale ? ['scale'] : [])]);
 const PARALLEL = 16;
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -143,7 +164,7 @@ await ensureNamespace(kc, 'bench');
 async function stack(o: { nodes: number; args?: string[]; config?: Record<string, string> }) {
   const sim = await startSimulator(benchWorld(o.nodes));
   await setIpamConfig(kc, o.config ?? PD);
-  const ctl = await startController({ plane, sim, name: `bench-${Date.now()}`, webhooks: ADMISSION === 'webhook', args: [process.env.BENCH_LOG_LEVEL ? `--log-level=${process.env.BENCH_LOG_LEVEL}` : '--log-level=warn', ...(o.args ?? [])] });
+  const ctl = await startController({ plane, sim, name: `bench-${Date.now()}`, webhooks: ADMISSION === 'webhook', ...asTuned(), args: [process.env.BENCH_LOG_LEVEL ? `--log-level=${process.env.BENCH_LOG_LEVEL}` : '--log-level=warn', ...(o.args ?? [])] });
   await installAdmission(plane, { mode: ADMISSION, webhookPort: ctl.ports.webhook, controllerUsernames: [ADMIN_USER] });
   await waitForPodMutation(kc, 'bench');
   return {
@@ -163,17 +184,31 @@ try {
   if (CASES.has('startup')) {
     const sim = await startSimulator(benchWorld(1));
     await setIpamConfig(kc, PD);
-    const startup: Record<string, number[]> = { node: [], deno: [] };
+    // As the image runs it, plain `node dist/controller.js` (compiles the bundle), and Deno. Ready = /readyz 200;
+    // RSS a second after ready, the controller idle with no node.
+    const variants = [
+      { label: 'node', runtime: 'node' as const, tuned: asTuned() },
+      { label: 'nodeUntuned', runtime: 'node' as const, tuned: {} },
+      { label: 'deno', runtime: 'deno' as const, tuned: {} },
+    ];
+    const toReady: Record<string, number[]> = {};
+    const rss: Record<string, number[]> = {};
     for (let round = 0; round < 3; round++) {
-      for (const runtime of ['node', 'deno'] as const) {
+      for (const v of variants) {
         const t0 = performance.now();
-        const c = await startController({ plane, sim, name: `startup-${runtime}-${round}`, runtime, waitForLeader: false, readyPollMs: 10 });
-        startup[runtime]!.push(performance.now() - t0);
+        const c = await startController({ plane, sim, name: `startup-${v.label}-${round}`, runtime: v.runtime, waitForLeader: false, readyPollMs: 10, ...v.tuned, ...(process.env.BENCH_LOG_LEVEL ? { args: [`--log-level=${process.env.BENCH_LOG_LEVEL}`] } : {}) });
+        (toReady[v.label] ??= []).push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 1_000));
+        (rss[v.label] ??= []).push(procStat(c.proc.pid).rssMiB);
         await c.stop();
       }
     }
     await sim.close();
-    results.startup = { toReadyMs: { node: dist(startup.node!), deno: dist(startup.deno!) }, bundleBytes: statSync(BUNDLE).size };
+    results.startup = {
+      toReadyMs: Object.fromEntries(variants.map((v) => [v.label, dist(toReady[v.label]!)])),
+      idleRssMiB: Object.fromEntries(variants.map((v) => [v.label, percentile(rss[v.label]!, 50)])),
+      bundleBytes: statSync(BUNDLE).size,
+    };
     log(`startup: ${JSON.stringify(results.startup)}`);
   }
 

@@ -83,6 +83,8 @@ export interface StartControllerOptions {
   readyPollMs?: number;
   /** Extra environment, e.g. AWS_ACCESS_KEY_ID so the simulator's journal tells replicas apart. */
   env?: Record<string, string>;
+  /** Node options before the bundle (Node only), e.g. the image's CONTROLLER_NODE_FLAGS. */
+  nodeFlags?: readonly string[];
   /**
    * How `metrics()` reaches a /metrics that needs credentials: a bearer token, and the CA of the
    * certificate when the controller runs with --metrics-cert-dir (then the URL is https).
@@ -116,7 +118,7 @@ export async function startController(o: StartControllerOptions): Promise<Contro
   ];
   const runtime = o.runtime ?? 'node';
   const command = runtime === 'node' ? process.execPath : DENO;
-  const fullArgs = runtime === 'node' ? [BUNDLE, ...args] : ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', BUNDLE, ...args];
+  const fullArgs = runtime === 'node' ? [...(o.nodeFlags ?? []), BUNDLE, ...args] : ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', BUNDLE, ...args];
   const proc = spawnLogged({
     name: o.name,
     command,
