@@ -112,6 +112,21 @@ export function currentBuildInfo(log?: (line: string) => void): BuildInfo {
 }
 
 /**
+ * `import ... from 'node:http'` in an ES module makes Node build the module's ES facade, which reads every
+ * export, and node:http's WebSocket, CloseEvent and MessageEvent are getters that load Node's own copy of
+ * undici: 60-70 ms of start-up and its heap for nothing (docs/platform-notes.md, "Controller memory").
+ * require() returns the exports object without touching them, so node:http is loaded that way.
+ */
+const requireNodeHttp: esbuild.Plugin = {
+  name: 'require-node-http',
+  setup(build) {
+    // The require() inside the stand-in is the real built-in.
+    build.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.namespace === 'require-node-http' ? { path: 'node:http', external: true } : { path: 'node:http', namespace: 'require-node-http' }));
+    build.onLoad({ filter: /.*/, namespace: 'require-node-http' }, () => ({ contents: 'module.exports = require("node:http");', loader: 'js' }));
+  },
+};
+
+/**
  * Why the banner: undici and other dependencies are CommonJS and call require() for built-ins,
  * which an ESM bundle lacks ("Dynamic require of node:assert is not supported").
  * Why module-first mainFields: otherwise esbuild takes client-ec2's CJS build (+0.6 MB, +200 ms start-up).
@@ -127,6 +142,7 @@ export const COMMON_OPTIONS: esbuild.BuildOptions = {
   external: ['bufferutil', 'utf-8-validate', 'supports-color', '@aws-sdk/signature-v4-crt'],
   legalComments: 'none',
   sourcemap: false,
+  plugins: [requireNodeHttp],
   logLevel: 'warning',
   // Version, commit and lowest Node for `version` commands and the runtime check (pkg/build-info.ts).
   define: { WINPREFIX_BUILD: JSON.stringify(currentBuildInfo((line) => console.error(line))) },
