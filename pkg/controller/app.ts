@@ -16,6 +16,7 @@ import { runLeaderElection } from '../adapters/kube/leader-election.ts';
 import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
 import { patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../adapters/kube/patches.ts';
 import { createRegistry } from '../support/metrics-registry.ts';
+import { registerProcessMetrics } from '../support/process-metrics.ts';
 import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH, type RunningServer } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
 import { YieldGate } from '../support/yield-gate.ts';
@@ -87,6 +88,7 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   const urgency = new YieldGate({ clock: systemClock, ...BACKGROUND_YIELD });
   const background = createKubeClients(kc, { qps: o.kubeBackgroundQps, burst: Math.max(1, Math.ceil(o.kubeBackgroundQps * 2)), userAgent: `${CONTROLLER_NAME}/${identity}`, fence, onRequest, waitBeforeSend: () => urgency.yielded() });
   const registry = createRegistry();
+  registerProcessMetrics(registry);
   const metrics = createControllerMetrics(registry);
   const ec2 = createEc2Adapter({
     ...(o.region ? { region: o.region } : {}),
