@@ -947,6 +947,14 @@ describe('demand during a burst (demandHorizonMs)', () => {
     assert.equal(withHorizon, plain.pool.snapshot(settleFully(plain.pool, plain.eni, plain.now)).prefixes.length);
   });
 
+  test('a short fast burst expects at most as many pods again as it brought: 20 pods in half a second hold at most 3 prefixes, 2 once settled', () => {
+    const { pool, eni, now } = burst(DEMAND_HORIZON_MS, 20, 40);
+    const during = pool.snapshot(now).prefixes.length;
+    assert.ok(during <= 3, `${during} prefixes during the burst; its rate alone would ask for the whole ENI`);
+    const end = settleFully(pool, eni, now);
+    assert.equal(pool.snapshot(end).prefixes.length, 2, '20 pods and a warm address: 2 prefixes, as upstream');
+  });
+
   test('a lone pod is no trend: a horizon changes nothing for pods that come one by one', () => {
     const { assigns } = burst(DEMAND_HORIZON_MS, 20, 0.2); // one every 5 s
     assert.equal(assigns, 1, 'the 16th pod brings the second prefix, as upstream');

@@ -133,6 +133,8 @@ export class NodePool {
   #prefixesExhausted = false;
   /** When pods new to the pool asked for an address, oldest first, within DEMAND_WINDOW_MS. */
   readonly #arrivals: number[] = [];
+  /** New pods since the current burst began (arrivals never more than DEMAND_WINDOW_MS apart). */
+  #burst = { count: 0, lastAt: Number.NEGATIVE_INFINITY };
   /**
    * Addresses put in doubt while a re-read was in flight. That re-read may have read the ENI before
    * the doubt arose, so its answer cannot settle them: they stay out of use and the ENI is read again.
@@ -366,7 +368,10 @@ export class NodePool {
   assign(podUid: string, now: number): AssignResult {
     const held = this.#holdingOf(podUid);
     if (held) return this.#success(held, false);
-    if ((this.#settings.demandHorizonMs ?? 0) > 0 && !this.#waiting.has(podUid)) this.#arrivals.push(now);
+    if ((this.#settings.demandHorizonMs ?? 0) > 0 && !this.#waiting.has(podUid)) {
+      this.#arrivals.push(now);
+      this.#burst = { count: now - this.#burst.lastAt <= DEMAND_WINDOW_MS ? this.#burst.count + 1 : 1, lastAt: now };
+    }
     const { ledger } = this.#state;
     let holding: Holding | undefined;
     if (this.#config.mode === 'prefix') {
@@ -537,18 +542,20 @@ export class NodePool {
   }
 
   /**
-   * Pods expected within the demand horizon at the rate they arrived over the last DEMAND_WINDOW_MS: part
-   * of the demand the pool sizes for, with the pods served and waiting. Sized on the burst's first few
-   * pods, one AssignPrivateIpAddresses covers what the rest of it will need. A few pods are no trend
-   * (MIN_BURST_ARRIVALS); when arrivals stop, the expectation fades with the window and a surplus goes
-   * back to EC2 after the hold-down, as any surplus does.
+   * Pods expected within the demand horizon at the rate they arrived over the last DEMAND_WINDOW_MS, but
+   * never more than the burst has brought so far: part of the demand the pool sizes for, with the pods
+   * served and waiting. Sized on a burst's first pods, one AssignPrivateIpAddresses covers much of what
+   * the rest will need. The cap keeps a short burst from taking the ENI: 20 pods in half a second expect
+   * at most 20 more, not the 100 their rate says (a tight subnet's /28s are worth more than one call). A
+   * few pods are no trend (MIN_BURST_ARRIVALS); when arrivals stop, the expectation fades with the window
+   * and a surplus goes back to EC2 after the hold-down, as any surplus does.
    */
   #expectedArrivals(): number {
     const n = this.#arrivals.length;
     const horizon = this.#settings.demandHorizonMs ?? 0;
     if (n < MIN_BURST_ARRIVALS || horizon <= 0) return 0;
     const span = Math.max(this.#arrivals[n - 1]! - this.#arrivals[0]!, MIN_ARRIVAL_SPAN_MS);
-    return Math.ceil(((n - 1) * horizon) / span);
+    return Math.min(Math.ceil(((n - 1) * horizon) / span), this.#burst.count);
   }
 
   #activeBackoff(now: number): CreateBackoff | undefined {
