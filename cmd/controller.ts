@@ -12,7 +12,7 @@ import { versionText } from '../pkg/support/build-info.ts';
 import { COOL_DOWN_MS, DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, CONTROLLER_NAME } from '../pkg/core/contract.ts';
 import { runController, type RunOptions } from '../pkg/controller/app.ts';
 import { parseDuration } from '../pkg/support/duration.ts';
-import { DEFAULT_RELEASE_HOLD_DOWN_MS } from '../pkg/core/ipam/pool.ts';
+import { DEFAULT_RELEASE_HOLD_DOWN_MS, DEMAND_HORIZON_MS } from '../pkg/core/ipam/pool.ts';
 import { isLogLevel, type LogLevel } from '../pkg/support/log.ts';
 import { checkRoleArn, DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
 import { ADMISSION_CHOICES, chooseAdmissionForm, describeForm, parseKubernetesVersion, versionFromServerInfo, type AdmissionChoice, type AdmissionForm, type KubernetesVersion } from '../pkg/manifests/admission-form.ts';
@@ -90,6 +90,7 @@ async function run(argv: Record<string, unknown>): Promise<number> {
     ec2TimeoutMs: d('ec2-timeout'),
     kubeQps: rate(argv, 'kube-qps'),
     kubeBurst: count(argv, 'kube-burst'),
+    kubeBackgroundQps: rate(argv, 'kube-background-qps'),
     leaderElect: Boolean(argv['leader-elect']),
     leaderElection: {
       namespace: String(argv['leader-election-namespace']),
@@ -113,6 +114,7 @@ async function run(argv: Record<string, unknown>): Promise<number> {
     timings: {
       coolDownMs: d('cool-down'),
       releaseHoldDownMs: d('release-hold-down'),
+      demandHorizonMs: d('demand-horizon'),
       statusIntervalMs: d('status-interval'),
       unsupportedRetryMs: d('unsupported-retry'),
       drainMs: d('drain-timeout'),
@@ -188,6 +190,7 @@ async function main(): Promise<number> {
           .option('drain-timeout', { type: 'string', default: '10s', describe: 'On stop or on losing the Lease, how long EC2 calls and writes in flight are waited for before the Lease is released' })
           .option('kube-qps', { type: 'number', default: 50, describe: 'Kubernetes API calls per second (watches excluded)' })
           .option('kube-burst', { type: 'number', default: 100, describe: 'Kubernetes API burst' })
+          .option('kube-background-qps', { type: 'number', default: 50, describe: 'Events and node status writes per second, on a budget of their own so they never delay a pod\'s annotation' })
           .option('leader-elect', { type: 'boolean', default: true, describe: 'Run reconcilers only while holding the Lease' })
           .option('leader-election-namespace', { type: 'string', default: 'kube-system', describe: 'Namespace of the Lease' })
           .option('leader-election-id', { type: 'string', default: CONTROLLER_NAME, describe: 'Name of the Lease' })
@@ -212,6 +215,7 @@ async function main(): Promise<number> {
           // Time constants tests shrink; production keeps upstream-compatible defaults.
           .option('cool-down', { type: 'string', default: `${COOL_DOWN_MS}ms`, hidden: true })
           .option('release-hold-down', { type: 'string', default: `${DEFAULT_RELEASE_HOLD_DOWN_MS}ms`, hidden: true })
+          .option('demand-horizon', { type: 'string', default: `${DEMAND_HORIZON_MS}ms`, describe: 'During a burst, ask EC2 for the addresses pods arriving at the current rate will need over this long (0: only for pods already seen)' })
           .option('status-interval', { type: 'string', default: '5s', hidden: true })
           .option('unsupported-retry', { type: 'string', default: '10m', hidden: true }),
       async (argv) => {

@@ -24,6 +24,14 @@ export interface EntryOptions {
    * package.json saying they are ES modules so Node does not parse each one twice to find out.
    */
   split?: boolean;
+  /**
+   * A long-running process that keeps its bundle's source in memory for as long as it runs (V8 holds
+   * the script text for lazy compilation and stack traces): names kept so stack traces and logs stay
+   * readable, a linked source map beside it, legal comments in NAME.js.LEGAL.txt, and ASCII only, so
+   * V8 stores the text one byte per character. (Unminified, comments with curly quotes made it a
+   * two-byte string of 17 MB: docs/platform-notes.md, "Controller memory".)
+   */
+  lean?: boolean;
 }
 
 /**
@@ -32,10 +40,12 @@ export interface EntryOptions {
  * `simulate` never load the Kubernetes and EC2 chunks, the dynamically imported modules are
  * tree-shaken (in one file esbuild keeps every module of a lazily imported package, e.g. all 800 EC2
  * commands and the aggregated EC2 class), and Node's compile cache (plugin/compile-cache.ts) can cover
- * the chunks. The controller and the simulator are long-running and keep one unminified file.
+ * the chunks. The controller is long-running and stays one file, minified and lean (EntryOptions.lean);
+ * the simulator keeps one unminified file.
  */
 export const ENTRY_OPTIONS: Readonly<Partial<Record<string, EntryOptions>>> = {
   'kubectl-winprefix': { minify: true, split: true },
+  controller: { minify: true, lean: true },
 };
 
 /** Bundles cmd/NAME.ts into OUTDIR/NAME.js (plus OUTDIR/NAME.chunks/ when split); returns the entry file. */
@@ -44,7 +54,8 @@ export async function buildEntry(name: string, outDir: string, opts: { minify: b
   const minify = opts.minify || entry.minify === true;
   const outfile = join(outDir, `${name}.js`);
   if (!entry.split) {
-    await esbuild.build({ ...COMMON_OPTIONS, entryPoints: [`cmd/${name}.ts`], outfile, minify });
+    const lean: esbuild.BuildOptions = entry.lean ? { keepNames: true, sourcemap: 'linked', legalComments: 'external', charset: 'ascii' } : {};
+    await esbuild.build({ ...COMMON_OPTIONS, ...lean, entryPoints: [`cmd/${name}.ts`], outfile, minify });
     return outfile;
   }
   const chunks = join(outDir, `${name}.chunks`);
@@ -101,6 +112,21 @@ export function currentBuildInfo(log?: (line: string) => void): BuildInfo {
 }
 
 /**
+ * `import ... from 'node:http'` in an ES module makes Node build the module's ES facade, which reads every
+ * export, and node:http's WebSocket, CloseEvent and MessageEvent are getters that load Node's own copy of
+ * undici: 60-70 ms of start-up and its heap for nothing (docs/platform-notes.md, "Controller memory").
+ * require() returns the exports object without touching them, so node:http is loaded that way.
+ */
+const requireNodeHttp: esbuild.Plugin = {
+  name: 'require-node-http',
+  setup(build) {
+    // The require() inside the stand-in is the real built-in.
+    build.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.namespace === 'require-node-http' ? { path: 'node:http', external: true } : { path: 'node:http', namespace: 'require-node-http' }));
+    build.onLoad({ filter: /.*/, namespace: 'require-node-http' }, () => ({ contents: 'module.exports = require("node:http");', loader: 'js' }));
+  },
+};
+
+/**
  * Why the banner: undici and other dependencies are CommonJS and call require() for built-ins,
  * which an ESM bundle lacks ("Dynamic require of node:assert is not supported").
  * Why module-first mainFields: otherwise esbuild takes client-ec2's CJS build (+0.6 MB, +200 ms start-up).
@@ -116,6 +142,7 @@ export const COMMON_OPTIONS: esbuild.BuildOptions = {
   external: ['bufferutil', 'utf-8-validate', 'supports-color', '@aws-sdk/signature-v4-crt'],
   legalComments: 'none',
   sourcemap: false,
+  plugins: [requireNodeHttp],
   logLevel: 'warning',
   // Version, commit and lowest Node for `version` commands and the runtime check (pkg/build-info.ts).
   define: { WINPREFIX_BUILD: JSON.stringify(currentBuildInfo((line) => console.error(line))) },

@@ -21,8 +21,10 @@ import { runLeaderElection } from '../adapters/kube/leader-election.ts';
 import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
 import { patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../adapters/kube/patches.ts';
 import { createRegistry } from '../support/metrics-registry.ts';
+import { registerProcessMetrics } from '../support/process-metrics.ts';
 import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
+import { YieldGate } from '../support/yield-gate.ts';
 import { startClusterConfigSource, type ConfigMapRef } from '../adapters/kube/config-source.ts';
 import { runIpamController } from './ipam-controller.ts';
 import { createControllerMetrics } from './metrics.ts';
@@ -43,6 +45,8 @@ export interface RunOptions {
   ec2TimeoutMs: number;
   kubeQps: number;
   kubeBurst: number;
+  /** Events and status annotation writes per second, on their own budget. */
+  kubeBackgroundQps: number;
   leaderElect: boolean;
   leaderElection: { namespace: string; name: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Without a cert dir no webhook server is started (useful for dry runs without TLS material). */
@@ -63,6 +67,12 @@ export interface RunOptions {
   ec2ResyncPeriodMs: number;
 }
 
+/**
+ * Background writes wait for 50 ms without a pod annotation in flight (the next pod of a burst usually
+ * comes sooner), 2 s at most, so under sustained load they still go at --kube-background-qps.
+ */
+const BACKGROUND_YIELD = { quietMs: 50, maxWaitMs: 2_000 } as const;
+
 export type { RunEnd } from './manager.ts';
 
 export async function runController(o: RunOptions, signal: AbortSignal, logOverride?: Logger): Promise<RunEnd> {
@@ -73,6 +83,7 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
 
   const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) });
   const registry = createRegistry();
+  registerProcessMetrics(registry);
   const metrics = createControllerMetrics(registry);
   let leading = false;
   const manager = new Manager({
@@ -103,7 +114,13 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
     },
   });
   // Until this replica leads, its writes are refused at the client (Kubernetes) and per attempt (EC2).
-  const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence: manager.fence });
+  const onRequest = (method: string) => metrics.kubeRequest(method);
+  const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence: manager.fence, onRequest });
+  // Events and the status annotation have their own rate limit, so a burst of them never queues ahead of
+  // a pod's annotation patch (they share the connection, not the budget), and they stand aside while pod
+  // annotations are in flight, so they do not take the API server's time from them either.
+  const urgency = new YieldGate({ clock, ...BACKGROUND_YIELD });
+  const background = createKubeClients(kc, { qps: o.kubeBackgroundQps, burst: Math.max(1, Math.ceil(o.kubeBackgroundQps * 2)), userAgent: `${CONTROLLER_NAME}/${identity}`, fence: manager.fence, onRequest, waitBeforeSend: () => urgency.yielded() });
   const ec2 = createEc2Adapter({
     ...(o.region ? { region: o.region } : {}),
     ...(o.ec2Endpoint ? { endpoint: o.ec2Endpoint } : {}),
@@ -113,12 +130,12 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
     fence: manager.fence,
     clock,
   });
-  const events = createEventRecorder({ clients, component: CONTROLLER_NAME, instance: identity, log, clock });
+  const events = createEventRecorder({ clients: background, component: CONTROLLER_NAME, instance: identity, log, clock });
   const config = startClusterConfigSource({ kc, core: clients.core, ref: o.configMap, log, clock });
   const writes: NodeWrites = {
-    annotatePod: (pod, value) => setPodAnnotationOnce(clients, { ...pod, key: POD_IP_ANNOTATION, value }),
-    setCapacity: (node, value) => patchNodeCapacity(clients, node, RESOURCE_NAME, value),
-    setStatusAnnotation: (node, value) => patchNodeAnnotations(clients, node, { [NODE_STATUS_ANNOTATION]: value }),
+    annotatePod: (pod, value) => urgency.urgent(() => setPodAnnotationOnce(clients, { ...pod, key: POD_IP_ANNOTATION, value })),
+    setCapacity: (node, value) => urgency.urgent(() => patchNodeCapacity(clients, node, RESOURCE_NAME, value)),
+    setStatusAnnotation: (node, value) => patchNodeAnnotations(background, node, { [NODE_STATUS_ANNOTATION]: value }),
   };
   let admissionUp = false;
 

@@ -128,6 +128,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     transform: toPodView,
     key: podKey,
     onUpsert: (p, old) => {
+      p.seenAt = old?.uid === p.uid ? (old.seenAt ?? o.clock.now()) : o.clock.now();
       const touched = pods.upsert(p);
       addressClaims.setPod({ podUid: p.uid, node: p.nodeName, ref: podKey(p) }, ipAnnotation(p), !isTerminal(p));
       log.debug('pod seen', { pod: podKey(p), uid: p.uid, node: p.nodeName, phase: p.phase, annotated: ipAnnotation(p) !== undefined, isNew: old === undefined });

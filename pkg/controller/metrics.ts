@@ -18,6 +18,8 @@ export interface ControllerMetrics extends NodeMetrics {
   ipamEnabled(enabled: boolean): void;
   /** One periodic pass reading every managed ENI took this long. */
   resyncPass(durationMs: number): void;
+  /** One Kubernetes API request sent (watches excluded). */
+  kubeRequest(method: string): void;
 }
 
 const POD_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
@@ -31,6 +33,7 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
   const ec2Calls = r.counter({ name: 'winprefix_ec2_calls_total', help: 'EC2 API calls by action (after SDK retries)', labelNames: ['action'] });
   const ec2Errors = r.counter({ name: 'winprefix_ec2_errors_total', help: 'Failed EC2 API calls by action and error kind', labelNames: ['action', 'kind'] });
   const ec2Latency = r.histogram({ name: 'winprefix_ec2_call_duration_seconds', help: 'EC2 API call duration by action', labelNames: ['action'], buckets: LATENCY_BUCKETS_SECONDS });
+  const podDuration = r.histogram({ name: 'winprefix_pod_annotation_duration_seconds', help: 'Time from the controller first seeing a pod to its IP annotation patch being acknowledged (the controller\'s own share of the latency)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
   const podLatency = r.histogram({ name: 'winprefix_pod_annotation_latency_seconds', help: 'Time from pod creation (metadata.creationTimestamp, 1 s resolution) to its IP annotation', buckets: POD_LATENCY_BUCKETS });
   const failures = r.counter({ name: 'winprefix_allocation_failures_total', help: 'Address assignments that had to wait, by reason', labelNames: ['reason'] });
   const depth = r.gauge({ name: 'winprefix_queue_depth', help: 'Nodes waiting for a reconcile' });
@@ -38,6 +41,8 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
   const runLatency = r.histogram({ name: 'winprefix_reconcile_duration_seconds', help: 'Node reconcile duration', buckets: LATENCY_BUCKETS_SECONDS });
   const leader = r.gauge({ name: 'winprefix_leader', help: '1 when this replica leads and runs the reconcilers' });
   const enabled = r.gauge({ name: 'winprefix_windows_ipam_enabled', help: '1 when the ConfigMap enables Windows IPAM' });
+  const kubeRequests = r.counter({ name: 'winprefix_kube_requests_total', help: 'Kubernetes API requests the controller sent (watches excluded), by HTTP method', labelNames: ['method'] });
+  for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) kubeRequests.inc({ method }, 0);
   const quarantined = r.gauge({ name: 'winprefix_quarantined_addresses', help: 'Running pods on the node whose address left its ENI (never handed out again while they run)', labelNames: ['node'] });
   const resyncs = r.counter({ name: 'winprefix_ec2_resyncs_total', help: 'Re-reads of a node ENI planned, by trigger (ec2-error, contradiction)', labelNames: ['trigger'] });
   const contradictions = r.counter({ name: 'winprefix_ec2_contradictions_total', help: 'EC2 answers that contradicted a pool, by kind', labelNames: ['kind'] });
@@ -72,7 +77,9 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
     resync: (trigger) => resyncs.inc({ trigger }),
     contradiction: (kind) => contradictions.inc({ kind }),
     resyncPass: (ms) => resyncPasses.observe({}, ms / 1000),
+    kubeRequest: (method) => kubeRequests.inc({ method }),
     annotationLatency: (seconds) => podLatency.observe({}, seconds),
+    annotationDuration: (seconds) => podDuration.observe({}, seconds),
     allocationFailure: (reason) => failures.inc({ reason }),
     ec2Call(action, durationMs, error) {
       ec2Calls.inc({ action });

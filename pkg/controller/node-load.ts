@@ -80,7 +80,7 @@ export function restorePool(
   instance: LoadedInstance,
   cluster: ClusterIpamConfig,
   runningPods: PodAddress[],
-  timings: Pick<Timings, 'coolDownMs' | 'releaseHoldDownMs'>,
+  timings: Pick<Timings, 'coolDownMs' | 'releaseHoldDownMs' | 'demandHorizonMs'>,
   now: number,
 ): RestoredPool {
   const config = resolveNodeConfig(cluster, instance.shape);
@@ -88,6 +88,7 @@ export function restorePool(
     ...defaultPoolSettings(instance.shape.slots, instance.subnetPrefixLength),
     coolDownMs: timings.coolDownMs,
     releaseHoldDownMs: timings.releaseHoldDownMs,
+    demandHorizonMs: timings.demandHorizonMs,
   };
   const { pool, report } = NodePool.restore(settings, config, instance.eni, runningPods, now);
   return { pool, config, report };

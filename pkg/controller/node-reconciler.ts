@@ -281,6 +281,7 @@ export class NodeReconciler {
     for (const e of plan.events) this.#emit(e.regarding, e.note);
     for (const reason of plan.metrics.allocationFailures) metrics.allocationFailure(reason);
     for (const s of plan.metrics.annotationLatencySeconds) metrics.annotationLatency(s);
+    for (const s of plan.metrics.annotationDurationSeconds) metrics.annotationDuration(s);
     for (const t of plan.metrics.resyncs) metrics.resync(t);
     for (const k of plan.metrics.contradictions) metrics.contradiction(k);
     if (plan.granted.length > 0) this.#contradictOthers(node.name, plan.granted);

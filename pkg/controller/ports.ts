@@ -51,6 +51,8 @@ export interface NodeMetrics {
   forgetNode(node: string): void;
   /** Seconds from pod creation to a successful annotation. */
   annotationLatency(seconds: number): void;
+  /** Seconds from the controller first seeing a pod to its annotation acknowledged. */
+  annotationDuration(seconds: number): void;
   allocationFailure(reason: string): void;
   /** A re-read of a node's ENI was planned, and why. */
   resync(trigger: string): void;
@@ -63,6 +65,8 @@ export interface NodeMetrics {
 export interface Timings {
   coolDownMs: number;
   releaseHoldDownMs: number;
+  /** How far ahead a pool's demand looks during a burst (PoolSettings.demandHorizonMs). */
+  demandHorizonMs: number;
   /** At most one status annotation write per node per this interval. */
   statusIntervalMs: number;
   /** How soon to look again at a node whose instance type was not supported. */

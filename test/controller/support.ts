@@ -79,8 +79,12 @@ export interface StartControllerOptions {
   args?: string[];
   /** Wait until this replica leads (its /metrics says winprefix_leader 1). Default true. */
   waitForLeader?: boolean;
+  /** How often /readyz is asked while waiting for it (the start-up benchmark asks often). Default 100 ms. */
+  readyPollMs?: number;
   /** Extra environment, e.g. AWS_ACCESS_KEY_ID so the simulator's journal tells replicas apart. */
   env?: Record<string, string>;
+  /** Node options before the bundle (Node only), e.g. the image's CONTROLLER_NODE_FLAGS. */
+  nodeFlags?: readonly string[];
   /**
    * How `metrics()` reaches a /metrics that needs credentials: a bearer token, and the CA of the
    * certificate when the controller runs with --metrics-cert-dir (then the URL is https).
@@ -114,7 +118,7 @@ export async function startController(o: StartControllerOptions): Promise<Contro
   ];
   const runtime = o.runtime ?? 'node';
   const command = runtime === 'node' ? process.execPath : DENO;
-  const fullArgs = runtime === 'node' ? [BUNDLE, ...args] : ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', BUNDLE, ...args];
+  const fullArgs = runtime === 'node' ? [...(o.nodeFlags ?? []), BUNDLE, ...args] : ['run', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', BUNDLE, ...args];
   const proc = spawnLogged({
     name: o.name,
     command,
@@ -156,7 +160,7 @@ export async function startController(o: StartControllerOptions): Promise<Contro
     await waitFor(`${o.name} /readyz`, async () => {
       if (proc.hasExited()) throw new Error(`controller exited early:\n${proc.tail(30)}`);
       return (await get(health, '/readyz')).status === 200 ? true : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 100 });
+    }, { timeoutMs: 30_000, intervalMs: o.readyPollMs ?? 100 });
     if (o.waitForLeader ?? true) {
       await waitFor(`${o.name} leads`, async () => (metricValue(await cp.metrics(), 'winprefix_leader') === 1 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
     }

@@ -21,6 +21,7 @@ import {
 import { connectionSettings } from './kubeconfig.ts';
 import { shareConnections } from './connections.ts';
 import { fencedDispatcher } from './fenced-dispatcher.ts';
+import { undiciHttpLibrary } from './http-library.ts';
 import { TokenBucket } from '../../support/token-bucket.ts';
 import type { WriteFence } from '../../support/fence.ts';
 
@@ -54,6 +55,10 @@ export interface CreateKubeClientsOptions {
    * replica that may no longer lead sends nothing, however long the request waited (fenced-dispatcher.ts).
    */
   fence?: WriteFence;
+  /** Awaited before each request takes its rate-limit token: background clients stand aside here (YieldGate). */
+  waitBeforeSend?: () => Promise<void>;
+  /** Called once per API request (watches excluded), with its HTTP method: for a requests metric. */
+  onRequest?: (method: string) => void;
 }
 
 export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = {}): KubeClients {
@@ -65,6 +70,13 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     ctx.setHeaderParam('User-Agent', o.userAgent ?? 'winprefix');
     return ctx;
   }));
+  const waitBeforeSend = o.waitBeforeSend;
+  if (waitBeforeSend) {
+    middleware.push(passThrough(async (ctx) => {
+      await waitBeforeSend();
+      return ctx;
+    }));
+  }
   const fromLoad = connectionSettings(kc);
   const qps = o.qps ?? fromLoad.qps;
   const burst = o.burst ?? fromLoad.burst;
@@ -73,6 +85,13 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     const bucket = new TokenBucket({ ratePerSecond: qps, burst: Math.max(1, Math.ceil(burst ?? qps)) });
     middleware.push(passThrough(async (ctx) => {
       await bucket.take();
+      return ctx;
+    }));
+  }
+  const onRequest = o.onRequest;
+  if (onRequest) {
+    middleware.push(passThrough(async (ctx) => {
+      onRequest(ctx.getHttpMethod());
       return ctx;
     }));
   }
@@ -97,6 +116,7 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
   const config = createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kc },
+    httpApi: undiciHttpLibrary,
     promiseMiddleware: middleware,
   });
   return {

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Agent, type Dispatcher } from 'undici';
 
 /** The private client-node method we wrap; typed here because it is `private` in the typings. */
 type CreateDispatcher = (cluster: { name?: string; server?: string } | null | undefined, agentOptions: Record<string, unknown>) => unknown;
@@ -20,10 +21,22 @@ interface Closable {
   destroy(): Promise<void>;
 }
 interface Shared {
-  pools: Map<string, { digest: string; dispatcher: unknown }>;
+  pools: Map<string, { digest: string; dispatcher: unknown; writes: Dispatcher | undefined }>;
 }
 
 const shared = new WeakMap<KubeConfig, Shared>();
+/** The HTTP/1.1 pool for writes beside each shared pool (see {@link writeDispatcherFor}). */
+const writePools = new WeakMap<object, Dispatcher>();
+
+/**
+ * Writes go over HTTP/1.1 connections of their own, up to this many at once, kept open for reuse. Why: on
+ * HTTP/2 (undici's default when the API server offers it) undici hands a request to Node's http2 session,
+ * which writes it to the socket on a later turn of the event loop, after the write fence's last check
+ * (fenced-dispatcher.ts); a process paused in between (SIGSTOP, a frozen VM) would send it on resume. On
+ * HTTP/1.1 undici writes the request in the same call as the check.
+ */
+export const WRITE_CONNECTIONS = 32;
+const WRITE_KEEP_ALIVE_MS = 30_000;
 
 export function shareConnections(kc: KubeConfig): KubeConfig {
   if (shared.has(kc)) return kc;
@@ -42,11 +55,30 @@ export function shareConnections(kc: KubeConfig): KubeConfig {
     const cached = state.pools.get(key);
     if (cached && cached.digest === digest) return cached.dispatcher;
     const dispatcher = original(cluster, agentOptions);
-    state.pools.set(key, { digest, dispatcher });
-    if (cached) closeQuietly(cached.dispatcher, false);
+    const writes = http1Pool(kc, cluster, agentOptions);
+    state.pools.set(key, { digest, dispatcher, writes });
+    if (dispatcher && writes) writePools.set(dispatcher as object, writes);
+    if (cached) {
+      closeQuietly(cached.dispatcher, false);
+      closeQuietly(cached.writes, false);
+    }
     return dispatcher;
   };
   return kc;
+}
+
+/**
+ * The HTTP/1.1 pool for writes that shares `dispatcher`'s TLS material, or undefined where there is none
+ * (plain HTTP, where every request is HTTP/1.1 anyway, or a proxy, whose tunnel the shared pool keeps).
+ */
+export function writeDispatcherFor(dispatcher: unknown): Dispatcher | undefined {
+  return dispatcher && typeof dispatcher === 'object' ? writePools.get(dispatcher) : undefined;
+}
+
+function http1Pool(kc: KubeConfig, cluster: Parameters<CreateDispatcher>[0], agentOptions: Record<string, unknown>): Dispatcher | undefined {
+  const opts = kc.createDispatcherOptions((cluster ?? null) as Parameters<KubeConfig['createDispatcherOptions']>[0], agentOptions);
+  if (opts.type !== 'agent') return undefined;
+  return new Agent({ connect: opts.connect, allowH2: false, connections: WRITE_CONNECTIONS, keepAliveTimeout: WRITE_KEEP_ALIVE_MS });
 }
 
 /** Closes the pooled connections (at shutdown, or in tests so the event loop can end). */
@@ -55,7 +87,7 @@ export async function closeSharedConnections(kc: KubeConfig, o: { force?: boolea
   if (!state) return;
   const pools = [...state.pools.values()];
   state.pools.clear();
-  await Promise.all(pools.map((p) => closeQuietly(p.dispatcher, o.force ?? false)));
+  await Promise.all(pools.flatMap((p) => [closeQuietly(p.dispatcher, o.force ?? false), closeQuietly(p.writes, o.force ?? false)]));
 }
 
 function closeQuietly(dispatcher: unknown, force: boolean): Promise<void> {

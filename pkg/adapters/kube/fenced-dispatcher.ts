@@ -7,18 +7,23 @@
  * replica paused in that gap (SIGSTOP, a frozen VM) would send a write after its Lease had passed to
  * another replica. test/controller/deposed-leader.test.ts reads the API server's audit log for that.
  *
- * The fenced view shares the base dispatcher's connections; only the requests sent through it are
- * checked, so the Lease client (which must renew while the fence is closed) goes round it.
+ * The fenced view sends over the shared pool's HTTP/1.1 write connections (connections.ts says why not
+ * HTTP/2); only the requests sent through it are checked, so the Lease client (which must renew while
+ * the fence is closed) goes round it.
  */
 import { Readable } from 'node:stream';
 import { Dispatcher, getGlobalDispatcher } from 'undici';
 import { NotLeadingError, type WriteFence } from '../../support/fence.ts';
+import { writeDispatcherFor } from './connections.ts';
 
 const views = new WeakMap<Dispatcher, WeakMap<WriteFence, Dispatcher>>();
 
-/** `base` (the global dispatcher when undefined) with every request but GET checked against `fence`. */
+/**
+ * `base`'s HTTP/1.1 write pool (connections.ts), else `base`, else the global dispatcher, with every
+ * request but GET checked against `fence`.
+ */
 export function fencedDispatcher(base: Dispatcher | undefined, fence: WriteFence): Dispatcher {
-  const target = base ?? getGlobalDispatcher();
+  const target = writeDispatcherFor(base) ?? base ?? getGlobalDispatcher();
   let byFence = views.get(target);
   if (!byFence) views.set(target, (byFence = new WeakMap()));
   let view = byFence.get(fence);

@@ -23,6 +23,8 @@ export interface PodFacts {
   hasAnnotations: boolean;
   /** The pod's resourceVersion as the cache shows it. */
   resourceVersion?: string | undefined;
+  /** When the controller first saw the pod (ms), if it noted it. */
+  seenAt?: number | undefined;
 }
 
 export function toPodFacts(p: PodView): PodFacts {
@@ -37,6 +39,7 @@ export function toPodFacts(p: PodView): PodFacts {
     createdAt: Number.isNaN(created) ? undefined : created,
     hasAnnotations: p.hasAnnotations,
     resourceVersion: p.resourceVersion,
+    seenAt: p.seenAt,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   NodePool,
   PoolSettingsError,
   WAITING_TTL_MS,
+  DEMAND_HORIZON_MS,
 } from './pool.ts';
 import { settle, settleFully } from './testing/settle.ts';
 import { WorldEni } from '../../ec2sim/world-eni.ts';
@@ -907,5 +908,55 @@ describe('EC2 owns the ENI: reads, contradictions, addresses held elsewhere', ()
     assert.equal(pool.advertisedCapacity, 16, 'a refused probe would otherwise lower it again: the capacity would flap at every backoff');
     pool.complete(eni.perform(probe!), INSUFFICIENT_CIDR_BACKOFF_MS);
     assert.equal(pool.advertisedCapacity, 16);
+  });
+});
+
+describe('demand during a burst (demandHorizonMs)', () => {
+  const burst = (horizon: number, pods: number, perSecond: number) => {
+    const settings = { ...defaultPoolSettings(9, 19), demandHorizonMs: horizon };
+    const pool = NodePool.create(settings, cfg(PD));
+    const eni = new WorldEni({ slots: 9 });
+    let now = settleFully(pool, eni, 0);
+    const start = now;
+    for (let i = 0; i < pods; i++) {
+      now = start + Math.round((i * 1000) / perSecond);
+      pool.assign(`b-${i}`, now);
+      settle(pool, eni, now);
+    }
+    for (let i = 0; i < pods; i++) ok(pool.assign(`b-${i}`, now));
+    const assigns = eni.log.filter((r) => r.kind === 'assign-prefixes').length - 1; // the first is the warm prefix
+    return { pool, eni, now, assigns };
+  };
+
+  test('upstream sizing (no horizon): one AssignPrivateIpAddresses per 16 pods of a burst', () => {
+    const { assigns } = burst(0, 50, 20);
+    assert.equal(assigns, 3);
+  });
+
+  test('with a horizon, a burst asks EC2 for what the arrival rate says it will need: far fewer calls', () => {
+    const { assigns, pool, now } = burst(DEMAND_HORIZON_MS, 50, 20);
+    assert.ok(assigns <= 2, `${assigns} AssignPrivateIpAddresses for 50 pods at 20/s`);
+    assert.ok(pool.snapshot(now).prefixes.length <= 9);
+  });
+
+  test('once the burst is over, the surplus goes back after the hold-down: steady state as without a horizon', () => {
+    const { pool, eni, now } = burst(DEMAND_HORIZON_MS, 50, 20);
+    const end = settleFully(pool, eni, now);
+    const withHorizon = pool.snapshot(end).prefixes.length;
+    const plain = burst(0, 50, 20);
+    assert.equal(withHorizon, plain.pool.snapshot(settleFully(plain.pool, plain.eni, plain.now)).prefixes.length);
+  });
+
+  test('a short fast burst expects at most as many pods again as it brought: 20 pods in half a second hold at most 3 prefixes, 2 once settled', () => {
+    const { pool, eni, now } = burst(DEMAND_HORIZON_MS, 20, 40);
+    const during = pool.snapshot(now).prefixes.length;
+    assert.ok(during <= 3, `${during} prefixes during the burst; its rate alone would ask for the whole ENI`);
+    const end = settleFully(pool, eni, now);
+    assert.equal(pool.snapshot(end).prefixes.length, 2, '20 pods and a warm address: 2 prefixes, as upstream');
+  });
+
+  test('a lone pod is no trend: a horizon changes nothing for pods that come one by one', () => {
+    const { assigns } = burst(DEMAND_HORIZON_MS, 20, 0.2); // one every 5 s
+    assert.equal(assigns, 1, 'the 16th pod brings the second prefix, as upstream');
   });
 });

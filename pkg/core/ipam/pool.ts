@@ -71,6 +71,18 @@ export const WAITING_TTL_MS = 60_000;
  * address does not put it back into the pool.
  */
 export const RELEASE_SETTLE_MS = 60_000;
+/**
+ * The controller's demand horizon: pods arriving at the rate of the last DEMAND_WINDOW_MS are expected to
+ * keep arriving for this long, so a burst asks EC2 once for what it will need rather than once per 16
+ * pods. PoolSettings.demandHorizonMs; 0 (defaultPoolSettings) sizes for the pods seen only, as upstream.
+ */
+export const DEMAND_HORIZON_MS = 3_000;
+/** The window over which new pods' arrival rate is measured: short, so a burst is recognised within its first pods. */
+export const DEMAND_WINDOW_MS = 1_000;
+/** Arrivals closer together than this are measured as this far apart (pods created in one instant are a burst, not an infinite rate). */
+const MIN_ARRIVAL_SPAN_MS = 100;
+/** Fewer new pods than this within DEMAND_WINDOW_MS are no trend. */
+const MIN_BURST_ARRIVALS = 4;
 
 export class PoolSettingsError extends Error {
   readonly code = 'WINPREFIX_BAD_POOL_SETTINGS';
@@ -92,6 +104,7 @@ function validateSettings(settings: PoolSettings): void {
   check('subnetPrefixLength', settings.subnetPrefixLength, Number.isInteger(settings.subnetPrefixLength) && settings.subnetPrefixLength >= 0 && settings.subnetPrefixLength <= 32, 'use the mask length of the node subnet (0-32)');
   check('coolDownMs', settings.coolDownMs, Number.isFinite(settings.coolDownMs) && settings.coolDownMs >= 0, 'use a non-negative number of milliseconds');
   check('releaseHoldDownMs', settings.releaseHoldDownMs, Number.isFinite(settings.releaseHoldDownMs) && settings.releaseHoldDownMs >= 0, 'use a non-negative number of milliseconds');
+  if (settings.demandHorizonMs !== undefined) check('demandHorizonMs', settings.demandHorizonMs, Number.isFinite(settings.demandHorizonMs) && settings.demandHorizonMs >= 0, 'use a non-negative number of milliseconds (0 sizes for the pods seen only)');
 }
 
 
@@ -118,6 +131,10 @@ export class NodePool {
    * addresses it cannot get.
    */
   #prefixesExhausted = false;
+  /** When pods new to the pool asked for an address, oldest first, within DEMAND_WINDOW_MS. */
+  readonly #arrivals: number[] = [];
+  /** New pods since the current burst began (arrivals never more than DEMAND_WINDOW_MS apart). */
+  #burst = { count: 0, lastAt: Number.NEGATIVE_INFINITY };
   /**
    * Addresses put in doubt while a re-read was in flight. That re-read may have read the ENI before
    * the doubt arose, so its answer cannot settle them: they stay out of use and the ENI is read again.
@@ -351,6 +368,10 @@ export class NodePool {
   assign(podUid: string, now: number): AssignResult {
     const held = this.#holdingOf(podUid);
     if (held) return this.#success(held, false);
+    if ((this.#settings.demandHorizonMs ?? 0) > 0 && !this.#waiting.has(podUid)) {
+      this.#arrivals.push(now);
+      this.#burst = { count: now - this.#burst.lastAt <= DEMAND_WINDOW_MS ? this.#burst.count + 1 : 1, lastAt: now };
+    }
     const { ledger } = this.#state;
     let holding: Holding | undefined;
     if (this.#config.mode === 'prefix') {
@@ -431,6 +452,7 @@ export class NodePool {
       return [this.#issue({ kind: 'resync', trigger: this.#resyncTrigger })];
     }
     for (const [podUid, at] of this.#waiting) if (now >= at + WAITING_TTL_MS) this.#waiting.delete(podUid);
+    while (this.#arrivals.length > 0 && this.#arrivals[0]! <= now - DEMAND_WINDOW_MS) this.#arrivals.shift();
     const work = this.#config.mode === 'prefix' ? this.#planPrefixMode(now) : this.#planSecondaryMode(now);
     const out = work.create ? [work.create] : [];
     if (work.prefixes.length > 0) {
@@ -460,7 +482,7 @@ export class NodePool {
       else if (c.used === 0 && p.cells.every((cell) => cell.restored || ledger.stateOf(cell, now) === 'free')) counts.restoredPrefixes++;
     }
     counts.freePrefixes = fullyFree.length;
-    const { create, release } = this.#follow(prefixDeviation(counts, this.#config), fullyFree, 'assign-prefixes', now);
+    const { create, release } = this.#follow(this.#sized(counts, prefixDeviation), fullyFree, 'assign-prefixes', now);
     return { create, prefixes: release, ips };
   }
 
@@ -476,7 +498,7 @@ export class NodePool {
       counts[state === 'cooling' && s.cell.restored ? 'restored' : state]++;
       if (state === 'free') free.push(s);
     }
-    const { create, release } = this.#follow(secondaryDeviation(counts, this.#config), free, 'assign-secondary-ips', now);
+    const { create, release } = this.#follow(this.#sized(counts, secondaryDeviation), free, 'assign-secondary-ips', now);
     return { create, prefixes, ips: release };
   }
 
@@ -506,6 +528,34 @@ export class NodePool {
     const pendingSlots = this.#pendingCount('assign-prefixes') + this.#pendingCount('assign-secondary-ips');
     const count = Math.min(wanted, this.#state.ledger.freeSlots(pendingSlots));
     return count > 0 ? this.#issue({ kind, count }) : undefined;
+  }
+
+  /**
+   * The deviation for the pods seen; when they ask for growth during a burst, the request is sized for
+   * the pods expected soon too, so one AssignPrivateIpAddresses covers the burst instead of one per 16
+   * pods. Expected pods never start growth or hold a release back on their own.
+   */
+  #sized<C extends { expected?: number }>(counts: C, deviation: (c: C, cfg: NodeIpamConfig) => number): number {
+    const seen = deviation(counts, this.#config);
+    const expected = this.#expectedArrivals();
+    return seen > 0 && expected > 0 ? deviation({ ...counts, expected }, this.#config) : seen;
+  }
+
+  /**
+   * Pods expected within the demand horizon at the rate they arrived over the last DEMAND_WINDOW_MS, but
+   * never more than the burst has brought so far: part of the demand the pool sizes for, with the pods
+   * served and waiting. Sized on a burst's first pods, one AssignPrivateIpAddresses covers much of what
+   * the rest will need. The cap keeps a short burst from taking the ENI: 20 pods in half a second expect
+   * at most 20 more, not the 100 their rate says (a tight subnet's /28s are worth more than one call). A
+   * few pods are no trend (MIN_BURST_ARRIVALS); when arrivals stop, the expectation fades with the window
+   * and a surplus goes back to EC2 after the hold-down, as any surplus does.
+   */
+  #expectedArrivals(): number {
+    const n = this.#arrivals.length;
+    const horizon = this.#settings.demandHorizonMs ?? 0;
+    if (n < MIN_BURST_ARRIVALS || horizon <= 0) return 0;
+    const span = Math.max(this.#arrivals[n - 1]! - this.#arrivals[0]!, MIN_ARRIVAL_SPAN_MS);
+    return Math.min(Math.ceil(((n - 1) * horizon) / span), this.#burst.count);
   }
 
   #activeBackoff(now: number): CreateBackoff | undefined {
@@ -631,6 +681,8 @@ export class NodePool {
     }
     consider(this.#backoff?.until);
     for (const at of this.#waiting.values()) consider(at + WAITING_TTL_MS);
+    // When the burst's expectation fades, a surplus may start its hold-down.
+    if (this.#arrivals.length >= MIN_BURST_ARRIVALS) consider(this.#arrivals[0]! + DEMAND_WINDOW_MS);
     if (this.#resyncRequired) consider(this.#resyncNotBefore);
     return Number.isFinite(next) ? next : undefined;
   }

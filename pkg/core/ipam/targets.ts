@@ -33,6 +33,8 @@ export interface PrefixCounts {
   pendingPrefixes: number;
   /** Pods that asked for an address recently and got none. */
   waiting: number;
+  /** Pods expected soon (a burst under way); the pool passes it only when the pods seen already ask for growth. */
+  expected?: number;
 }
 
 /** Counts over the active secondary IPs (not releasing). */
@@ -46,6 +48,8 @@ export interface SecondaryCounts {
   waiting: number;
   /** Cooling only because the pool was restored after a restart: warm for the targets, not for pods. */
   restored: number;
+  /** Pods expected soon (a burst under way); see PrefixCounts.expected. */
+  expected?: number;
 }
 
 export type TargetConfig = Pick<NodeIpamConfig, 'sizing' | 'warmIPTarget' | 'minimumIPTarget' | 'warmPrefixTarget'>;
@@ -63,15 +67,15 @@ export function prefixDeviation(c: PrefixCounts, cfg: TargetConfig): number {
   } else {
     // Prefixes held or on their way.
     const current = c.prefixes + c.pendingPrefixes;
-    // Enough prefixes for every used address plus warmIPTarget more.
-    const forWarm = ceilDiv(c.used + cfg.warmIPTarget, ADDRESSES_PER_PREFIX);
+    // Enough prefixes for every used address, the pods expected soon, and warmIPTarget more.
+    const forWarm = ceilDiv(c.used + (c.expected ?? 0) + cfg.warmIPTarget, ADDRESSES_PER_PREFIX);
     // Enough prefixes that the total reaches minimumIPTarget.
     const forMin = ceilDiv(cfg.minimumIPTarget, ADDRESSES_PER_PREFIX);
     // The larger need wins.
     deviation = Math.max(forWarm, forMin) - current;
   }
-  // Waiting pods that neither free nor pending addresses can serve need new prefixes.
-  const unserved = c.waiting - c.free - c.pendingPrefixes * ADDRESSES_PER_PREFIX;
+  // Waiting (and expected) pods that neither free nor pending addresses can serve need new prefixes.
+  const unserved = c.waiting + (c.expected ?? 0) - c.free - c.pendingPrefixes * ADDRESSES_PER_PREFIX;
   if (unserved > 0) deviation = Math.max(deviation, ceilDiv(unserved, ADDRESSES_PER_PREFIX));
   // Only whole free prefixes can be released; a surplus without one is no surplus.
   if (deviation >= 0) return deviation;
@@ -87,7 +91,7 @@ export function secondaryDeviation(c: SecondaryCounts, cfg: TargetConfig): numbe
   // What a waiting pod could get: restored addresses are still cooling.
   const forWaiting = c.free + c.pending;
   // Short of the warm target, of the minimum total, or of what waiting pods need, whichever is more.
-  const short = Math.max(cfg.warmIPTarget - available, 0, cfg.minimumIPTarget - assigned, c.waiting - forWaiting);
+  const short = Math.max(cfg.warmIPTarget + (c.expected ?? 0) - available, 0, cfg.minimumIPTarget - assigned, c.waiting + (c.expected ?? 0) - forWaiting);
   // Above the warm target, but never taking the total below the minimum.
   const over = Math.max(Math.min(available - cfg.warmIPTarget, assigned - cfg.minimumIPTarget), 0);
   // Only free addresses can be released; pending ones are not free yet.

@@ -63,6 +63,11 @@ export interface PoolSettings {
   coolDownMs: number;
   /** A surplus free prefix (or secondary IP) is released only after being surplus this long. */
   releaseHoldDownMs: number;
+  /**
+   * How far ahead demand looks during a burst (pool.ts DEMAND_HORIZON_MS); absent or 0: the pods seen
+   * only, upstream's sizing step for step.
+   */
+  demandHorizonMs?: number;
 }
 
 /** Where a pod's address came from. */

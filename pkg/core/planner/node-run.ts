@@ -90,6 +90,8 @@ export interface NodeRunPlan {
     allocationFailures: string[];
     /** Creation-to-annotation, seconds, of each pod annotated in this run. */
     annotationLatencySeconds: number[];
+    /** First seen by the controller to the patch acknowledged, seconds, of each pod annotated in this run. */
+    annotationDurationSeconds: number[];
     resyncs: ResyncTrigger[];
     contradictions: Array<'missing-from-read' | 'unexpected-on-eni' | 'held-elsewhere'>;
   };
@@ -106,7 +108,7 @@ export function planNodeRun(m: ManagedNodeMemory, i: NodeRunInputs): NodeRunPlan
     logs: [],
     granted: [],
     released: [],
-    metrics: { allocationFailures: [], annotationLatencySeconds: [], resyncs: [], contradictions: [] },
+    metrics: { allocationFailures: [], annotationLatencySeconds: [], annotationDurationSeconds: [], resyncs: [], contradictions: [] },
     requeueAfterMs: undefined,
   };
   const { now, node } = i;
@@ -230,6 +232,7 @@ function applyPatchResult(m: ManagedNodeMemory, r: PatchResult, i: NodeRunInputs
         },
       });
       if (pod.createdAt !== undefined) plan.metrics.annotationLatencySeconds.push(Math.max(0, i.now - pod.createdAt) / 1000);
+      if (pod.seenAt !== undefined) plan.metrics.annotationDurationSeconds.push(Math.max(0, i.now - pod.seenAt) / 1000);
       return;
     }
     case 'gone':

@@ -130,6 +130,8 @@ export function unmanagedNodeStatus(reason: string, at: Date, opts: { claimedBy?
 
 /** The other controller an earlier refusal recorded in the annotation, if any. */
 export function recordedClaimant(annotation: string | undefined): string | undefined {
+  // Asked on every run of every node: a status without the field (every managed node's) is not decoded.
+  if (annotation === undefined || !annotation.includes('"claimedBy"')) return undefined;
   const decoded = decodeNodeStatus(annotation);
   if (!decoded?.ok || decoded.status.mode !== 'unmanaged') return undefined;
   const claimedBy = decoded.status.claimedBy;

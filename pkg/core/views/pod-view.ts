@@ -31,6 +31,8 @@ export interface PodView {
   ipRequest: number;
   hostNetwork: boolean;
   resourceVersion: string | undefined;
+  /** When the controller first saw this pod (ms since the epoch), for its own seen-to-annotated time. */
+  seenAt?: number;
 }
 
 /**
