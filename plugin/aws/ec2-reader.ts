@@ -16,7 +16,7 @@ import { http, https } from '../builtins.ts';
 import { kindOfCode } from '../../pkg/core/ec2/classify.ts';
 import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
-import type { CidrReservation, NetworkInterface, Subnet } from '../../pkg/core/ec2/port.ts';
+import { INSTANCES_PER_DESCRIBE, type CidrReservation, type NetworkInterface, type Subnet } from '../../pkg/core/ec2/port.ts';
 import { formatMs } from '../kube/rest.ts';
 import { mark } from '../timing.ts';
 import type { AwsCredentials } from './config.ts';
@@ -46,6 +46,13 @@ export interface InstanceState {
 export interface Ec2Reader {
   readonly endpoint: string;
   describeInstanceInterfaces(instanceId: string): Promise<NetworkInterface[]>;
+  /**
+   * The ENIs attached to each of `instanceIds` (an instance EC2 does not know maps to nothing): one
+   * DescribeNetworkInterfaces per {@link INSTANCES_PER_DESCRIBE} instances, pages followed.
+   */
+  describeInterfacesOfInstances(instanceIds: readonly string[]): Promise<Map<string, NetworkInterface[]>>;
+  /** The state of each instance EC2 knows among `instanceIds` (by filter, so unknown ones are just absent). */
+  describeInstanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>>;
   /** The instance's state, or undefined when EC2 says it does not exist (InvalidInstanceID.NotFound). */
   describeInstanceState(instanceId: string): Promise<InstanceState | undefined>;
   instanceLimits(instanceType: string): Promise<InstanceLimits>;
@@ -122,21 +129,27 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     return Promise.reject(new Ec2Error(kindOfCode(code), code, action, `EC2 ${action} failed with ${code}: ${message}`));
   };
 
-  const describeFiltered = async (name: string, value: string): Promise<NetworkInterface[]> => {
-    const all: NetworkInterface[] = [];
+  /** Every page of a Describe call filtered on one name by `values` (at most INSTANCES_PER_DESCRIBE of them). */
+  const describePages = async (action: string, name: string, values: readonly string[], each: (doc: XmlElement) => void): Promise<void> => {
+    const filter: Record<string, string> = { 'Filter.1.Name': name };
+    values.forEach((v, i) => (filter[`Filter.1.Value.${i + 1}`] = v));
     let nextToken: string | undefined;
     do {
-      const doc = await call('DescribeNetworkInterfaces', {
-        'Filter.1.Name': name,
-        'Filter.1.Value.1': value,
-        MaxResults: '1000',
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      });
-      for (const eni of items(doc, 'networkInterfaceSet')) all.push(eniOf(eni));
+      const doc = await call(action, { ...filter, MaxResults: '1000', ...(nextToken ? { NextToken: nextToken } : {}) });
+      each(doc);
       nextToken = childText(doc, 'nextToken') || undefined;
     } while (nextToken);
+  };
+
+  const describeFiltered = async (name: string, value: string): Promise<NetworkInterface[]> => {
+    const all: NetworkInterface[] = [];
+    await describePages('DescribeNetworkInterfaces', name, [value], (doc) => {
+      for (const eni of items(doc, 'networkInterfaceSet')) all.push(eniOf(eni));
+    });
     return all;
   };
+
+  const chunks = (ids: readonly string[]) => Array.from({ length: Math.ceil(ids.length / INSTANCES_PER_DESCRIBE) }, (_, i) => ids.slice(i * INSTANCES_PER_DESCRIBE, (i + 1) * INSTANCES_PER_DESCRIBE));
 
   const limitsCache = new Map<string, Promise<InstanceLimits>>();
 
@@ -144,6 +157,39 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     endpoint,
     describeInstanceInterfaces: (instanceId) => describeFiltered('attachment.instance-id', instanceId),
     describeSubnetInterfaces: (subnetId) => describeFiltered('subnet-id', subnetId),
+    async describeInterfacesOfInstances(instanceIds) {
+      const byInstance = new Map<string, NetworkInterface[]>();
+      await Promise.all(
+        chunks([...new Set(instanceIds)]).map((ids) =>
+          describePages('DescribeNetworkInterfaces', 'attachment.instance-id', ids, (doc) => {
+            for (const xml of items(doc, 'networkInterfaceSet')) {
+              const eni = eniOf(xml);
+              if (!eni.instanceId) continue;
+              const list = byInstance.get(eni.instanceId) ?? [];
+              list.push(eni);
+              byInstance.set(eni.instanceId, list);
+            }
+          }),
+        ),
+      );
+      return byInstance;
+    },
+    async describeInstanceStates(instanceIds) {
+      const states = new Map<string, InstanceState>();
+      await Promise.all(
+        chunks([...new Set(instanceIds)]).map((ids) =>
+          describePages('DescribeInstances', 'instance-id', ids, (doc) => {
+            for (const reservation of items(doc, 'reservationSet')) {
+              for (const instance of items(reservation, 'instancesSet')) {
+                const id = childText(instance, 'instanceId');
+                if (id) states.set(id, { state: childText(child(instance, 'instanceState'), 'name') ?? '', instanceType: childText(instance, 'instanceType') ?? '' });
+              }
+            }
+          }),
+        ),
+      );
+      return states;
+    },
     async describeInstanceState(instanceId) {
       try {
         const doc = await call('DescribeInstances', { 'InstanceId.1': instanceId });
