@@ -43,11 +43,11 @@ export function startKubeReads(kube: KubeReader, req: { nodeName: string; config
   return { node, pods, events: readEvents(kube, req.nodeName), configMap: readConfigMap(kube, req.configMap) };
 }
 
+/** The pod events worth reading, as field selectors: one list each, since a field selector cannot OR reasons. */
+export const POD_EVENT_SELECTORS: readonly string[] = POD_EVENT_REASONS.map((reason) => `involvedObject.kind=Pod,reason=${reason}`);
+
 async function readEvents(kube: KubeReader, nodeName: string): Promise<{ events: KubeEvent[]; warning: string | undefined }> {
-  const selectors = [
-    `involvedObject.kind=Node,involvedObject.name=${nodeName}`,
-    ...POD_EVENT_REASONS.map((reason) => `involvedObject.kind=Pod,reason=${reason}`),
-  ];
+  const selectors = [`involvedObject.kind=Node,involvedObject.name=${nodeName}`, ...POD_EVENT_SELECTORS];
   const lists = await Promise.allSettled(selectors.map((fieldSelector) => kube.get<KubeList<KubeEvent>>('/api/v1/events', { query: { fieldSelector }, what: 'list events' })));
   const failed = lists.find((l): l is PromiseRejectedResult => l.status === 'rejected');
   return {
@@ -56,7 +56,7 @@ async function readEvents(kube: KubeReader, nodeName: string): Promise<{ events:
   };
 }
 
-async function readConfigMap(kube: KubeReader, ref: { namespace: string; name: string }): Promise<{ value: ConfigMapRead; warning: string | undefined }> {
+export async function readConfigMap(kube: KubeReader, ref: { namespace: string; name: string }): Promise<{ value: ConfigMapRead; warning: string | undefined }> {
   const refText = `${ref.namespace}/${ref.name}`;
   try {
     const cm = await kube.get<KubeConfigMap>(`/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/configmaps/${encodeURIComponent(ref.name)}`, { what: 'get configmaps' });
