@@ -6,13 +6,14 @@
  */
 import { findCommand, parseCommandLine, type CommandSpec } from './cli.ts';
 import { describeNodeCommand } from './describe/command.ts';
+import { getNodesCommand } from './get-nodes/command.ts';
 import { CliError, ExitCode, type CliIO } from './io.ts';
 import { simulateCommand } from './simulate/command.ts';
 import { mark } from './timing.ts';
 import { versionCommand } from './version/command.ts';
 
-/** Every command; later ones (get nodes, check, why pod, subnets) add themselves here. */
-export const COMMANDS: readonly CommandSpec[] = [describeNodeCommand, simulateCommand, versionCommand];
+/** Every command; later ones (check, why pod, subnets) add themselves here. */
+export const COMMANDS: readonly CommandSpec[] = [describeNodeCommand, getNodesCommand, simulateCommand, versionCommand];
 
 export async function main(argv: string[], io: CliIO, programName = 'kubectl winprefix'): Promise<number> {
   try {
