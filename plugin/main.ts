@@ -5,6 +5,7 @@
  * exit code. `--help` (and no command at all) is rendered by yargs, loaded only then (plugin/help.ts).
  */
 import { findCommand, parseCommandLine, type CommandSpec } from './cli.ts';
+import { checkCommand } from './check/command.ts';
 import { describeNodeCommand } from './describe/command.ts';
 import { getNodesCommand } from './get-nodes/command.ts';
 import { CliError, ExitCode, type CliIO } from './io.ts';
@@ -12,8 +13,8 @@ import { simulateCommand } from './simulate/command.ts';
 import { mark } from './timing.ts';
 import { versionCommand } from './version/command.ts';
 
-/** Every command; later ones (check, why pod, subnets) add themselves here. */
-export const COMMANDS: readonly CommandSpec[] = [describeNodeCommand, getNodesCommand, simulateCommand, versionCommand];
+/** Every command; later ones (why pod, subnets) add themselves here. */
+export const COMMANDS: readonly CommandSpec[] = [describeNodeCommand, getNodesCommand, checkCommand, simulateCommand, versionCommand];
 
 export async function main(argv: string[], io: CliIO, programName = 'kubectl winprefix'): Promise<number> {
   try {
