@@ -12,9 +12,10 @@ import { CliError, ExitCode, type CliIO } from './io.ts';
 import { simulateCommand } from './simulate/command.ts';
 import { mark } from './timing.ts';
 import { versionCommand } from './version/command.ts';
+import { whyPodCommand } from './why-pod/command.ts';
 
-/** Every command; later ones (why pod, subnets) add themselves here. */
-export const COMMANDS: readonly CommandSpec[] = [describeNodeCommand, getNodesCommand, checkCommand, simulateCommand, versionCommand];
+/** Every command; later ones (subnets) add themselves here. */
+export const COMMANDS: readonly CommandSpec[] = [describeNodeCommand, getNodesCommand, checkCommand, whyPodCommand, simulateCommand, versionCommand];
 
 export async function main(argv: string[], io: CliIO, programName = 'kubectl winprefix'): Promise<number> {
   try {
