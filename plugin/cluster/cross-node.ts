@@ -178,7 +178,7 @@ function prefixesOnTwoEnis(reports: readonly NodeReport[], nodes: readonly KubeN
         ? `Recreate the pods that still use the block on the node that lost it (${podSummary(sortedPods(stale))}); the winprefix controller drops the block from its status at its next re-read of the ENI. Find what moved it: CloudTrail, UnassignPrivateIpAddresses and AssignPrivateIpAddresses.`
         : 'Run check again in a minute; if it persists, find which controller or tool assigns addresses on these ENIs (CloudTrail: AssignPrivateIpAddresses) and keep only one.',
       commands: [
-        ...primaryEnis(reports, nodesInvolved).map((eni) => `aws ec2 describe-network-interfaces${region ? ` --region ${region}` : ''} --network-interface-ids ${eni} --query "NetworkInterfaces[].[Ipv4Prefixes,PrivateIpAddresses[].PrivateIpAddress]"`),
+        ...primaryEnis(reports, nodesInvolved).map((eni) => `aws ec2 describe-network-interfaces${region ? ` --region ${region}` : ''} --network-interface-ids ${eni} --query "NetworkInterfaces[].Ipv4Prefixes"`),
         ...(stale.length > 0 && stale.length <= DELETE_COMMAND_PODS ? deleteCommands(sortedPods(stale)) : []),
       ],
       pods: allPods,

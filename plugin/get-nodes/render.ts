@@ -34,7 +34,7 @@ export function columns(wide: boolean): Column[] {
     { heading: 'capacity', drop: 3 },
     { heading: 'findings' },
     { heading: 'status', drop: 1 },
-    ...(wide ? [{ heading: 'instance-type' }, { heading: 'zone' }, { heading: 'instance' }, { heading: 'slots' }, { heading: 'ec2' }] : []),
+    ...(wide ? [{ heading: 'type' }, { heading: 'zone' }, { heading: 'instance' }, { heading: 'slots' }, { heading: 'ec2' }] : []),
   ];
 }
 

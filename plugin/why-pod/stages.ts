@@ -216,7 +216,9 @@ function scheduled(i: StoryInputs, findings: readonly Finding[], waitedText: str
   const by = report.node.managedBy === 'winprefix' ? 'the winprefix controller' : report.node.managedBy === 'aws-vpc-resource-controller' ? 'the AWS VPC Resource Controller' : null;
   const where = `${node}${report.node.instanceType ? ` (${report.node.instanceType})` : ''}`;
   const evidence = [
-    report.statusAnnotation.present ? `status annotation ${NODE_STATUS_ANNOTATION}${report.statusAnnotation.at ? `, written ${ago(now, new Date(report.statusAnnotation.at))}` : ''}: ${report.mode.mode}: ${report.mode.reason}` : `mode ${report.mode.mode} (inferred): ${report.mode.reason}`,
+    report.mode.source === 'status-annotation'
+      ? `${report.mode.mode} mode, from the controller's status (${NODE_STATUS_ANNOTATION}${report.statusAnnotation.at ? `, written ${ago(now, new Date(report.statusAnnotation.at))}` : ''}): ${report.mode.reason}`
+      : `${report.mode.mode} mode, inferred: ${report.mode.reason}`,
     ...(report.capacity.advertised !== null ? [`the node advertises ${report.capacity.advertised} ${RESOURCE_NAME}`] : []),
   ];
   if (waiting) return { state: 'failed', summary: `on ${where}, but ${by ? `${by} does not manage its addresses` : 'no IPAM controller manages it'} (${waiting.cause})`, evidence, finding: waiting };
