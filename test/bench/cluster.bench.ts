@@ -113,7 +113,7 @@ try {
 
   /** The plugin's requests in the audit log since `from` (a byte offset), by "verb resource". */
   const requestsSince = (from: number): Map<string, number> => {
-    const text = readFileSync(auditLog, 'utf8').slice(from);
+    const text = readFileSync(auditLog).subarray(from).toString('utf8');
     const by = new Map<string, number>();
     for (const line of text.split('\n')) {
       if (!line) continue;
