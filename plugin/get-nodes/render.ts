@@ -112,6 +112,6 @@ export function totalsText(t: NodeTotals): string {
 
 function legend(ec2: boolean): string {
   return `PREFIXES attached/full/free, ADDRESSES used/free/cooling, PODS with/without an address, CAPACITY advertised/deliverable/max-pods; * inferred (no winprefix status on the node); ${
-    ec2 ? 'occupancy from EC2' : "occupancy from the winprefix controller's status (-: not published; --ec2 reads EC2)"
+    ec2 ? 'occupancy from EC2' : "occupancy from the winprefix controller's status (-: not published) and findings from Kubernetes alone: --ec2 reads the ENIs"
   }.`;
 }
