@@ -9,7 +9,7 @@
 import { fenceOf, type WriteFence } from '../support/fence.ts';
 import type { NodeWrites } from './ports.ts';
 
-export { ALWAYS_ALLOWED, bothFences, fenceOf, NotLeadingError, type WriteFence } from '../support/fence.ts';
+export { ALWAYS_ALLOWED, bothFences, fenceOf, isNotLeading, NotLeadingError, type WriteFence } from '../support/fence.ts';
 
 export function fenceWrites(w: NodeWrites, fence: WriteFence | AbortSignal): NodeWrites {
   const f = fence instanceof AbortSignal ? fenceOf(() => !fence.aborted) : fence;

@@ -19,7 +19,7 @@ import type { ClusterConfigSource, ConfigSnapshot } from '../adapters/kube/confi
 import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from '../core/decisions/foreign-claims.ts';
 import { AddressClaims } from '../core/decisions/address-claims.ts';
 import { runEc2Resync } from './ec2-resync.ts';
-import { bothFences, fenceOf, fenceWrites, NotLeadingError, type WriteFence } from './fenced-writes.ts';
+import { bothFences, fenceOf, fenceWrites, isNotLeading, type WriteFence } from './fenced-writes.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { NodeReconciler } from './node-reconciler.ts';
 import { toNodeView, type NodeView } from '../core/views/node-view.ts';
@@ -93,7 +93,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     retry: { baseMs: 200, maxMs: 60_000 },
     onError: (name, err, retryInMs) => {
       // A write refused because we stopped leading is the run ending, not a failure; the queue stops next.
-      if (err instanceof NotLeadingError) return;
+      if (isNotLeading(err)) return;
       log.warn('node reconcile failed; will retry', { node: name, retryInMs, error: err });
     },
     onRun: (_name, result, ms) => {

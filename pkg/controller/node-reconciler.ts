@@ -25,7 +25,7 @@ import { ipAnnotation, isTerminal } from '../core/views/pod-view.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
 import { performEc2Request } from './ec2-work.ts';
-import { NotLeadingError, type WriteFence } from './fenced-writes.ts';
+import { isNotLeading, type WriteFence } from './fenced-writes.ts';
 import { instanceUnreadableMessage, loadInstance, restorePool } from './node-load.ts';
 import type { ClusterConfigView, EventSink, NodeEc2Port, NodeMetrics, NodeReads, NodeWrites, Timings } from './ports.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
@@ -302,8 +302,8 @@ export class NodeReconciler {
         this.#d.writes.annotatePod(p.pod, p.annotation).then(
           (outcome) => deliver((b) => b.patches.push({ podUid: p.pod.uid, outcome: outcome === 'patched' ? 'patched' : outcome === 'gone' ? 'gone' : 'refused' })),
           (err: unknown) => {
-            if (err instanceof NotLeadingError) log.debug('annotation not sent: this replica no longer leads', { node: node.name, pod: `${p.pod.namespace}/${p.pod.name}` });
-            deliver((b) => b.patches.push({ podUid: p.pod.uid, outcome: err instanceof NotLeadingError ? 'fenced' : 'failed', message: (err as Error)?.message ?? String(err) }));
+            if (isNotLeading(err)) log.debug('annotation not sent: this replica no longer leads', { node: node.name, pod: `${p.pod.namespace}/${p.pod.name}` });
+            deliver((b) => b.patches.push({ podUid: p.pod.uid, outcome: isNotLeading(err) ? 'fenced' : 'failed', message: (err as Error)?.message ?? String(err) }));
           },
         ),
       );
@@ -314,7 +314,7 @@ export class NodeReconciler {
         this.#d.writes.setCapacity(node.name, value).then(
           () => deliver((b) => (b.capacity = { value, ok: true })),
           (err: unknown) => {
-            if (!(err instanceof NotLeadingError)) log.warn('advertising capacity failed; will retry', { node: node.name, capacity: value, error: err });
+            if (!isNotLeading(err)) log.warn('advertising capacity failed; will retry', { node: node.name, capacity: value, error: err });
             deliver((b) => (b.capacity = { value, ok: false }));
           },
         ),
@@ -380,7 +380,7 @@ export class NodeReconciler {
           entry.status = { key, at: this.#d.clock.now(), text };
         },
         (err: unknown) => {
-          if (!(err instanceof NotLeadingError)) this.#d.log.warn('writing the node status failed; will retry', { node: node.name, error: err });
+          if (!isNotLeading(err)) this.#d.log.warn('writing the node status failed; will retry', { node: node.name, error: err });
         },
       ).finally(() => {
         entry.statusInFlight = false;

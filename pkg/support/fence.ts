@@ -14,6 +14,14 @@ export class NotLeadingError extends Error {
   }
 }
 
+/** A NotLeadingError, or an error caused by one (fetch wraps a refused request in TypeError("fetch failed")). */
+export function isNotLeading(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof NotLeadingError) return true;
+  }
+  return false;
+}
+
 /**
  * Whether this replica may write now. The leader election's answer is the Lease it last renewed
  * being valid by this process's own monotonic clock (client-go's rule), so a replica paused past its

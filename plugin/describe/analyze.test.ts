@@ -178,10 +178,10 @@ describe('analyzeNode: every finding kind', () => {
       interfaces: [eni({ prefixes: ['10.0.1.16/28'] })],
     });
     assert.deepEqual(kinds(r), ['pod-without-resource-request']);
-    assert.match(r.findings[0]!.message, /selects Windows nodes, so the IPAM mutating webhook did not run/);
+    assert.match(r.findings[0]!.message, /selects Windows nodes, so the IPAM pod mutation did not run/);
     assert.doesNotMatch(r.findings[0]!.message, /kubelet:/);
-    assert.match(r.findings[0]!.action, /Check the webhook/);
-    assert.deepEqual(r.findings[0]!.commands, ['kubectl get mutatingwebhookconfigurations', 'kubectl delete pod -n default missed']);
+    assert.match(r.findings[0]!.action, /Check the pod mutation/);
+    assert.deepEqual(r.findings[0]!.commands, ['kubectl get mutatingadmissionpolicies', 'kubectl get mutatingwebhookconfigurations', 'kubectl delete pod -n default missed']);
   });
 
   it('pod-without-resource-request only where IPAM runs, and only for pending pods', () => {

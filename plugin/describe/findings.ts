@@ -121,8 +121,8 @@ export function podsWithoutResourceRequest(o: { pods: readonly PodRef[]; selects
   const pods = sortedPods(o.pods);
   const one = pods.length === 1;
   const why = o.selectsWindows
-    ? `${one ? 'it selects' : 'they select'} Windows nodes, so the IPAM mutating webhook did not run when ${one ? 'it was' : 'they were'} created (not installed, unreachable: its failurePolicy is Ignore, or Windows IPAM was off then)`
-    : `${one ? 'it does' : 'they do'} not select Windows nodes (nodeSelector ${OS_LABEL}: ${WINDOWS}), and the IPAM webhook adds the request only to pods that do`;
+    ? `${one ? 'it selects' : 'they select'} Windows nodes, so the IPAM pod mutation did not run when ${one ? 'it was' : 'they were'} created (the MutatingAdmissionPolicy or the mutating webhook not installed, the webhook unreachable: its failurePolicy is Ignore, or Windows IPAM was off then)`
+    : `${one ? 'it does' : 'they do'} not select Windows nodes (nodeSelector ${OS_LABEL}: ${WINDOWS}), and the IPAM pod mutation adds the request only to pods that do`;
   const who = one ? `pod ${podName(pods[0]!)} is` : `${plural(pods.length, 'pod')} (${podSummary(pods)}) are`;
   return {
     kind: 'pod-without-resource-request',
@@ -131,9 +131,9 @@ export function podsWithoutResourceRequest(o: { pods: readonly PodRef[]; selects
     message: `${who} pending (up to ${o.longest}) with no ${RESOURCE_NAME} request and no address: ${why}${o.sandboxError ? `; kubelet: ${o.sandboxError}` : ''}`,
     meaning: 'No IPAM controller assigns an address to a pod that does not request one, and the Windows CNI cannot create its sandbox without it: the pods stay in ContainerCreating.',
     action: o.selectsWindows
-      ? 'Check the webhook (its configuration, and that its service has ready endpoints), then delete the pods so they are created again through it.'
+      ? 'Check the pod mutation (the policy where the API server runs it, else the webhook and that its service has ready endpoints), then delete the pods so they are created again through it.'
       : `Add nodeSelector ${OS_LABEL}: ${WINDOWS} to the pods' template (their Deployment, Job, ...), which also keeps them off Linux nodes, and let them be recreated.`,
-    commands: o.selectsWindows ? ['kubectl get mutatingwebhookconfigurations', ...deleteCommands(pods)] : [],
+    commands: o.selectsWindows ? ['kubectl get mutatingadmissionpolicies', 'kubectl get mutatingwebhookconfigurations', ...deleteCommands(pods)] : [],
     pods,
   };
 }

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { Ec2AssignmentNotVisibleError, Ec2Error } from '../../pkg/core/ec2/errors.ts';
 import { createEc2Adapter, type Ec2AdapterOptions } from '../../pkg/adapters/ec2/sdk-adapter.ts';
 import { TokenBucket } from '../../pkg/support/token-bucket.ts';
+import { fenceOf } from '../../pkg/support/fence.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 
 /** A bucket that never limits, so tests that are not about rate limiting run at full speed. */
@@ -174,6 +175,27 @@ describe('adapter: assign, unassign and visibility', () => {
     const bad = await ec2Failure(ec2.assignPrefixes(ENI, 0));
     assert.equal(bad.code, 'WinprefixBadArgument');
     ec2.destroy();
+  });
+
+  test('a closed write fence stops every ENI change before it is sent; reads still pass', async () => {
+    let leading = false;
+    const ec2 = adapter({ fence: fenceOf(() => leading), maxAttempts: 3 });
+    sim.counters.reset();
+    try {
+      const refused = await ec2Failure(ec2.assignPrefixes(ENI, 1));
+      assert.deepEqual([refused.code, refused.action], ['WinprefixNotLeading', 'AssignPrivateIpAddresses']);
+      assert.match(refused.message, /not sent: this replica may no longer lead/);
+      const unassign = await ec2Failure(ec2.unassignSecondaryIps(ENI, ['10.0.1.50']));
+      assert.equal(unassign.code, 'WinprefixNotLeading');
+      assert.equal((await ec2.describeInterface(ENI)).networkInterfaceId, ENI);
+      assert.equal(sim.counters.calls('AssignPrivateIpAddresses') + sim.counters.calls('UnassignPrivateIpAddresses'), 0, 'nothing reached EC2');
+      leading = true;
+      const prefixes = await ec2.assignPrefixes(ENI, 1);
+      assert.equal(sim.counters.calls('AssignPrivateIpAddresses'), 1);
+      await ec2.unassignPrefixes(ENI, prefixes);
+    } finally {
+      ec2.destroy();
+    }
   });
 
   test('InsufficientCidrBlocks from a fragmented subnet is its own kind', async () => {

@@ -67,8 +67,8 @@ export interface Ec2AdapterOptions {
   /** Called once per EC2 API call, after the SDK's retries, with the classified error if it failed. */
   onCall?: (action: string, durationMs: number, error?: Ec2Error) => void;
   /**
-   * Checked for every attempt of a call that changes the ENI, after its rate-limit token and right
-   * before signing: a replica that may no longer lead sends nothing (docs/controller.md, "Leadership").
+   * Checked for every attempt of a call that changes the ENI, after its rate-limit token and signing,
+   * right before the HTTP request: a replica that may no longer lead sends nothing (docs/controller.md, "Leadership").
    */
   fence?: WriteFence;
 }
@@ -104,18 +104,30 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
       : processEc2TokenBucket(options.rateLimit ?? { ratePerSecond: EC2_ADAPTER_DEFAULTS.ratePerSecond, burst: EC2_ADAPTER_DEFAULTS.burst });
   // Before signing and inside the retry loop: every attempt, retries included, takes a token.
   const fence = options.fence;
-  const takeToken: FinalizeRequestMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
+  const takeToken: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
     await bucket.take();
-    const command = (context as { commandName?: string }).commandName ?? '';
-    if (fence && MUTATING_COMMANDS.has(command) && !fence.allowed()) {
-      throw new Ec2Error('other', 'WinprefixNotLeading', command.replace(/Command$/, ''), `${command.replace(/Command$/, '')} not sent: this replica may no longer lead`);
-    }
     return next(args);
   };
   client.middlewareStack.addRelativeTo(
     takeToken,
     { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'winprefixEc2TokenBucket', override: true },
   );
+  if (fence) {
+    // After signing (which awaits credentials), so nothing asynchronous of ours lies between this
+    // check and the request handler opening the HTTP request.
+    const checkFence: FinalizeRequestMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
+      const command = (context as { commandName?: string }).commandName ?? '';
+      if (MUTATING_COMMANDS.has(command) && !fence.allowed()) {
+        const action = command.replace(/Command$/, '');
+        throw new Ec2Error('other', 'WinprefixNotLeading', action, `${action} not sent: this replica may no longer lead`);
+      }
+      return next(args);
+    };
+    client.middlewareStack.addRelativeTo(
+      checkFence,
+      { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'winprefixEc2WriteFence', override: true },
+    );
+  }
 
   const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
     const started = performance.now();

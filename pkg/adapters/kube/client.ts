@@ -20,6 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
 import { shareConnections } from './connections.ts';
+import { fencedDispatcher } from './fenced-dispatcher.ts';
 import { TokenBucket } from '../../support/token-bucket.ts';
 import type { WriteFence } from '../../support/fence.ts';
 
@@ -49,8 +50,8 @@ export interface CreateKubeClientsOptions {
   requestTimeoutMs?: number;
   userAgent?: string;
   /**
-   * Checked after the rate limiter, right before a write (any method but GET) leaves: a replica that may
-   * no longer lead sends nothing, however long the request waited for its token.
+   * Checked after the rate limiter and again as a write (any method but GET) goes onto the socket: a
+   * replica that may no longer lead sends nothing, however long the request waited (fenced-dispatcher.ts).
    */
   fence?: WriteFence;
 }
@@ -78,7 +79,11 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
   const fence = o.fence;
   if (fence) {
     middleware.push(passThrough(async (ctx) => {
-      if (ctx.getHttpMethod() !== 'GET') fence.check(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
+      if (ctx.getHttpMethod() !== 'GET') {
+        fence.check(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
+        // Checked again as the request goes onto the socket: fetch and a wait for a free connection lie between.
+        ctx.setDispatcher(fencedDispatcher(ctx.getDispatcher(), fence));
+      }
       return ctx;
     }));
   }

@@ -11,7 +11,7 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { KubeApiError, isNotFound } from './errors.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
-import { NotLeadingError } from '../../support/fence.ts';
+import { isNotLeading } from '../../support/fence.ts';
 import type { EventNote, ObjectRef } from '../../core/events.ts';
 
 export type { EventNote, ObjectRef };
@@ -157,7 +157,7 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
             .catch((err) => {
               const object = `${regarding.kind}/${regarding.namespace ?? ''}/${regarding.name}`;
               // A replica stepping down drops what it had not written yet: expected, and the new leader speaks for the node.
-              if (err instanceof NotLeadingError) log.debug('event not written: this replica no longer leads', { object, reason: e.reason });
+              if (isNotLeading(err)) log.debug('event not written: this replica no longer leads', { object, reason: e.reason });
               else log.warn('could not record event', { err: KubeApiError.from(err), object, reason: e.reason });
             })
             .finally(() => pending--),
