@@ -1,9 +1,14 @@
 /**
  * @module
- * The composition root of `controller run`: builds each component with the narrow port it needs,
- * starts what every replica serves (webhooks, probes, metrics, the ConfigMap cache), and runs the
- * IPAM reconcilers only while this replica holds the Lease. Shutdown runs in reverse: stop the
- * reconcilers, release the Lease, close the servers, flush events, close connections.
+ * The composition root of `controller run`: builds each component with the narrow port it needs and
+ * declares them, in start order, to the Manager (manager.ts), which stops them in reverse:
+ *
+ *   every replica     Kubernetes connections, EC2 client, event recorder, ConfigMap cache,
+ *                     admission webhooks (with --cert-dir), health probes, metrics
+ *   the leader only   event flush, IPAM reconcilers (after the takeover delay, with the leader's fence)
+ *
+ * On stop or a lost Lease the reconcilers stop and drain, events flush, and only then is the Lease
+ * released; then the servers close, the cache stops, events flush, and connections close.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -16,9 +21,8 @@ import { runLeaderElection } from '../adapters/kube/leader-election.ts';
 import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
 import { patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../adapters/kube/patches.ts';
 import { createRegistry } from '../support/metrics-registry.ts';
-import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH, type RunningServer } from '../adapters/http/admission.ts';
+import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
-import { ALWAYS_ALLOWED, fenceOf, type WriteFence } from '../support/fence.ts';
 import { startClusterConfigSource, type ConfigMapRef } from '../adapters/kube/config-source.ts';
 import { runIpamController } from './ipam-controller.ts';
 import { createControllerMetrics } from './metrics.ts';
@@ -26,6 +30,7 @@ import type { NodeWrites, Timings } from './ports.ts';
 import { whoAmI } from '../adapters/kube/whoami.ts';
 import type { BindAddress } from '../support/bind-address.ts';
 import { startHealthListener, startMetricsListener, type MetricsListen } from './listeners.ts';
+import { Manager, onStop, serving, type RunEnd } from './manager.ts';
 
 export interface RunOptions {
   kubeconfig: string | undefined;
@@ -58,148 +63,129 @@ export interface RunOptions {
   ec2ResyncPeriodMs: number;
 }
 
-/** Why `runController` returned. */
-export type RunEnd = 'stopped' | 'lost-leadership';
+export type { RunEnd } from './manager.ts';
 
 export async function runController(o: RunOptions, signal: AbortSignal, logOverride?: Logger): Promise<RunEnd> {
   const log = logOverride ?? createLogger({ level: o.logLevel });
+  const clock = systemClock;
   const identity = o.identity ?? `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
   log.info('starting', { identity, configMap: `${o.configMap.namespace}/${o.configMap.name}`, clusterName: o.clusterName, region: o.region ?? null, ec2Endpoint: o.ec2Endpoint ?? null, leaderElect: o.leaderElect, version: buildInfo().version, commit: buildInfo().commit, runtime: runtimeName() });
 
   const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) });
-  // Set by leader election; until this replica leads, its writes are refused at the client.
-  let leaderFence: WriteFence = o.leaderElect ? fenceOf(() => false) : ALWAYS_ALLOWED;
-  const fence = fenceOf(() => leaderFence.allowed());
-  const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence });
   const registry = createRegistry();
   const metrics = createControllerMetrics(registry);
+  let leading = false;
+  const manager = new Manager({
+    log,
+    clock,
+    elect: o.leaderElect
+      ? (hooks) =>
+          runLeaderElection({
+            // Lease renewals get their own client without the QPS limiter: queued behind a burst of pod
+            // patches they would miss the renew deadline and cost us leadership exactly when busiest.
+            clients: createKubeClients(kc, { userAgent: `${CONTROLLER_NAME}/${identity}/leader-election` }),
+            namespace: o.leaderElection.namespace,
+            name: o.leaderElection.name,
+            identity,
+            leaseDurationMs: o.leaderElection.leaseDurationMs,
+            renewDeadlineMs: o.leaderElection.renewDeadlineMs,
+            retryPeriodMs: o.leaderElection.retryPeriodMs,
+            log,
+            clock,
+            releaseOnCancel: true,
+            ...hooks,
+          })
+      : undefined,
+    takeoverDelayMs: takeoverDelayMs(o),
+    onLeadership: (now) => {
+      leading = now;
+      metrics.leader(now);
+    },
+  });
+  // Until this replica leads, its writes are refused at the client (Kubernetes) and per attempt (EC2).
+  const clients = createKubeClients(kc, { qps: o.kubeQps, burst: o.kubeBurst, userAgent: `${CONTROLLER_NAME}/${identity}`, fence: manager.fence });
   const ec2 = createEc2Adapter({
     ...(o.region ? { region: o.region } : {}),
     ...(o.ec2Endpoint ? { endpoint: o.ec2Endpoint } : {}),
     requestTimeoutMs: o.ec2TimeoutMs,
     rateLimit: { ratePerSecond: o.ec2Qps, burst: o.ec2Burst },
     onCall: (action, ms, err) => metrics.ec2Call(action, ms, err),
-    fence,
+    fence: manager.fence,
+    clock,
   });
-  const events = createEventRecorder({ clients, component: CONTROLLER_NAME, instance: identity, log });
-  const config = startClusterConfigSource({ kc, core: clients.core, ref: o.configMap, log });
+  const events = createEventRecorder({ clients, component: CONTROLLER_NAME, instance: identity, log, clock });
+  const config = startClusterConfigSource({ kc, core: clients.core, ref: o.configMap, log, clock });
   const writes: NodeWrites = {
     annotatePod: (pod, value) => setPodAnnotationOnce(clients, { ...pod, key: POD_IP_ANNOTATION, value }),
     setCapacity: (node, value) => patchNodeCapacity(clients, node, RESOURCE_NAME, value),
     setStatusAnnotation: (node, value) => patchNodeAnnotations(clients, node, { [NODE_STATUS_ANNOTATION]: value }),
   };
+  let admissionUp = false;
 
-  const closers: Array<() => Promise<void>> = [];
-  let admission: RunningServer | undefined;
-  try {
-    const self = await whoAmI(kc).catch((err: unknown) => {
-      log.warn('could not learn our own username (SelfSubjectReview); the annotation guard allows only --controller-username', { error: err });
-      return undefined;
-    });
-    const usernames = [...new Set([...(self ? [self] : []), ...o.controllerUsernames])];
-    if (o.certDir) {
-      admission = await startAdmissionServer({
-        host: o.webhookHost,
-        port: o.webhookPort,
-        certDir: o.certDir,
-        log,
-        handlers: {
-          [MUTATE_POD_PATH]: (review) => mutatePod(review, { ipamEnabled: () => config.current().config.ipamEnabled }),
-          // Until the ConfigMap is known the guard stays on: it must never let a write through for not knowing yet.
-          [VALIDATE_POD_PATH]: (review) => guardPodAnnotation(review, { controllerUsernames: usernames, enabled: () => !config.synced() || config.current().config.ipamEnabled }),
-        },
-      });
-      closers.push(() => admission!.close());
-    } else {
-      log.info('no --cert-dir: this replica serves no admission webhooks (right where the API server runs the admission policies from `controller manifests`)');
-    }
-    let leading = false;
-    const health = await startHealthListener({
-      bind: o.health,
-      log,
-      ready: () =>
-        config.synced() && (admission !== undefined || !o.certDir)
-          ? { status: 200, body: `ready${leading ? ' (leader)' : ''}\n` }
-          : { status: 503, body: 'waiting for the ConfigMap cache\n' },
-    });
-    if (health) closers.push(() => health.close());
-    const metricsServer = await startMetricsListener({ listen: o.metrics, registry, clients, now: () => systemClock.now(), log });
-    if (metricsServer) closers.push(() => metricsServer.close());
-    log.info('serving', { webhookPort: admission?.port ?? null, healthPort: health?.port ?? null, metricsPort: metricsServer?.port ?? null, controllerUsernames: usernames });
-
-    // The reconcilers stop before the Lease is released, so two leaders never overlap.
-    const reconcilersStop = new AbortController();
-    signal.addEventListener('abort', () => reconcilersStop.abort(), { once: true });
-    let running: Promise<void> | undefined;
-    const lead = (leaderSignal: AbortSignal, granted: WriteFence) => {
-      leading = true;
-      leaderFence = granted;
-      metrics.leader(true);
-      const both = AbortSignal.any([leaderSignal, reconcilersStop.signal]);
-      const delay = takeoverDelayMs(o);
-      if (delay > 0) log.info('waiting before acting, so no EC2 call of the previous leader can still land', { ms: delay });
-      running = Promise.resolve(delay > 0 ? systemClock.sleep(delay, both) : undefined).then(() => both.aborted ? undefined : runIpamController(
-        {
-          kc,
-          core: clients.core,
-          writes,
-          ec2,
-          config,
-          events,
-          metrics,
+  manager
+    .add(onStop('kubernetes connections', () => closeSharedConnections(kc).catch(() => {})))
+    .add(onStop('ec2 client', () => ec2.destroy()))
+    .add(onStop('event recorder', () => events.flush()))
+    .add(onStop('configmap cache', () => config.stop()))
+    .add(
+      serving('admission webhooks', async () => {
+        if (!o.certDir) {
+          log.info('no --cert-dir: this replica serves no admission webhooks (right where the API server runs the admission policies from `controller manifests`)');
+          return undefined;
+        }
+        const self = await whoAmI(kc).catch((err: unknown) => {
+          log.warn('could not learn our own username (SelfSubjectReview); the annotation guard allows only --controller-username', { error: err });
+          return undefined;
+        });
+        const usernames = [...new Set([...(self ? [self] : []), ...o.controllerUsernames])];
+        const server = await startAdmissionServer({
+          host: o.webhookHost,
+          port: o.webhookPort,
+          certDir: o.certDir,
           log,
-          clock: systemClock,
-          timings: o.timings,
-          concurrency: o.concurrency,
-          fence: granted,
-          ec2ResyncPeriodMs: o.ec2ResyncPeriodMs,
-        },
-        both,
-      )).catch((err: unknown) => log.error('ipam controller crashed', { error: err }));
-    };
-
-    if (!o.leaderElect) {
-      lead(new AbortController().signal, ALWAYS_ALLOWED);
-      await new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
-      await running;
-      return 'stopped';
-    }
-    const election = new AbortController();
-    signal.addEventListener('abort', () => election.abort(), { once: true });
-    // Lease renewals get their own client without the QPS limiter: queued behind a burst of pod
-    // patches they would miss the renew deadline and cost us leadership exactly when busiest.
-    const electionClients = createKubeClients(kc, { userAgent: `${CONTROLLER_NAME}/${identity}/leader-election` });
-    await runLeaderElection({
-      clients: electionClients,
-      namespace: o.leaderElection.namespace,
-      name: o.leaderElection.name,
-      identity,
-      leaseDurationMs: o.leaderElection.leaseDurationMs,
-      renewDeadlineMs: o.leaderElection.renewDeadlineMs,
-      retryPeriodMs: o.leaderElection.retryPeriodMs,
-      log,
-      signal: election.signal,
-      releaseOnCancel: true,
-      onStartedLeading: (s, granted) => lead(s, granted),
-      // The reconcilers stop on the leadership signal and drain their EC2 calls and writes (bounded by
-      // timings.drainMs); the Lease is released only after that.
-      beforeRelease: async () => {
-        await running;
-        await events.flush();
-      },
-      onStoppedLeading: () => {
-        leading = false;
-        metrics.leader(false);
+          clock,
+          handlers: {
+            [MUTATE_POD_PATH]: (review) => mutatePod(review, { ipamEnabled: () => config.current().config.ipamEnabled }),
+            // Until the ConfigMap is known the guard stays on: it must never let a write through for not knowing yet.
+            [VALIDATE_POD_PATH]: (review) => guardPodAnnotation(review, { controllerUsernames: usernames, enabled: () => !config.synced() || config.current().config.ipamEnabled }),
+          },
+        });
+        admissionUp = true;
+        log.info('admission webhooks serving', { port: server.port, controllerUsernames: usernames });
+        return server;
+      }),
+    )
+    .add(
+      serving('health probes', () =>
+        startHealthListener({
+          bind: o.health,
+          log,
+          ready: () =>
+            config.synced() && (admissionUp || !o.certDir)
+              ? { status: 200, body: `ready${leading ? ' (leader)' : ''}\n` }
+              : { status: 503, body: 'waiting for the ConfigMap cache\n' },
+        }),
+      ),
+    )
+    .add(serving('metrics', () => startMetricsListener({ listen: o.metrics, registry, clients, now: () => clock.now(), log })))
+    // The leader's components stop in reverse: the reconcilers drain their EC2 calls and writes (bounded by
+    // timings.drainMs), then the events they emitted are flushed, and only then is the Lease released.
+    .add(onStop('event flush', () => events.flush(), { needsLeaderElection: true }))
+    .add({
+      name: 'ipam controller',
+      needsLeaderElection: true,
+      async start(stop, ctx) {
+        ctx.up();
+        await runIpamController(
+          { kc, core: clients.core, writes, ec2, config, events, metrics, log, clock, timings: o.timings, concurrency: o.concurrency, fence: ctx.fence, ec2ResyncPeriodMs: o.ec2ResyncPeriodMs },
+          stop,
+        );
       },
     });
-    await running;
-    return signal.aborted ? 'stopped' : 'lost-leadership';
+
+  try {
+    return await manager.run(signal);
   } finally {
-    for (const close of closers.reverse()) await close().catch((err: unknown) => log.warn('close failed', { error: err }));
-    await config.stop();
-    await events.flush();
-    ec2.destroy();
-    await closeSharedConnections(kc).catch(() => {});
     log.info('stopped');
   }
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Ec2AssignmentNotVisibleError, Ec2Error } from '../core/ec2/errors.ts';
-import { failureOf, performEc2Request, type PoolEc2Port } from './ec2-work.ts';
+import { performEc2Request } from './ec2-work.ts';
+import { failureOf, type PoolEc2Port } from '../core/ec2/pool-requests.ts';
 
 /** An EC2 port whose every call fails with `err`: the one boundary these tests fake. */
 function failingWith(err: unknown): PoolEc2Port {

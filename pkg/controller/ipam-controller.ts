@@ -7,12 +7,11 @@
  * Watch callbacks only decide which node to look at again; all IPAM work happens in the node's
  * reconcile, so events for one node are serialised and nothing is done twice at once.
  */
-import type { CoreV1Api, CoreV1Event, KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, CoreV1Event, KubeConfig, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { EventReasons } from '../core/contract.ts';
-import { abortableSleep } from '../support/abortable-sleep.ts';
 import type { Logger } from '../support/log.ts';
 import { isTerminal, ipAnnotation, podKey, toPodView, type PodView } from '../core/views/pod-view.ts';
-import { startReflector, type Reflector } from '../adapters/kube/reflector.ts';
+import { startReflector, type Reflector, type ReflectorOptions } from '../adapters/kube/reflector.ts';
 import { recordedClaimant } from '../core/status/node-status.ts';
 import type { Clock } from '../support/clock.ts';
 import type { ClusterConfigSource, ConfigSnapshot } from '../adapters/kube/config-source.ts';
@@ -102,8 +101,10 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     },
   });
 
-  const nodes: Reflector<NodeView> = startReflector<V1Node, NodeView>({
-    kc: o.kc,
+  /** A cache of the leader's: reflectors share the connection, the log and the clock. */
+  const cache = <T extends KubernetesObject, S>(r: Omit<ReflectorOptions<T, S>, 'kc' | 'log' | 'clock'>): Reflector<S> => startReflector({ ...r, kc: o.kc, log, clock: o.clock });
+
+  const nodes: Reflector<NodeView> = cache<V1Node, NodeView>({
     path: '/api/v1/nodes',
     list: () => o.core.listNode({}),
     transform: toNodeView,
@@ -118,11 +119,9 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
       queue.forget(n.name);
       wake(n.name);
     },
-    log,
   });
 
-  const podReflector: Reflector<PodView> = startReflector<V1Pod, PodView>({
-    kc: o.kc,
+  const podReflector: Reflector<PodView> = cache<V1Pod, PodView>({
     path: '/api/v1/pods',
     fieldSelector: POD_FIELD_SELECTOR,
     list: () => o.core.listPodForAllNamespaces({ fieldSelector: POD_FIELD_SELECTOR }),
@@ -138,11 +137,9 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
       addressClaims.removePod(p.uid);
       wake(pods.remove(p));
     },
-    log,
   });
 
-  const claimReflector: Reflector<ClaimEvent> = startReflector<CoreV1Event, ClaimEvent>({
-    kc: o.kc,
+  const claimReflector: Reflector<ClaimEvent> = cache<CoreV1Event, ClaimEvent>({
     path: '/api/v1/events',
     fieldSelector: CLAIM_EVENT_FIELD_SELECTOR,
     list: () => o.core.listEventForAllNamespaces({ fieldSelector: CLAIM_EVENT_FIELD_SELECTOR }),
@@ -150,7 +147,6 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     key: (e) => `${e.namespace}/${e.name}`,
     onUpsert: (e) => wake(claims.upsert(e)),
     onDelete: (e) => wake(claims.remove(e)),
-    log,
   });
 
   let lastProblems = '';
@@ -182,7 +178,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
 
   // Pools are rebuilt from running pods: reconciling before the pod cache is complete would
   // treat every not-yet-listed pod's address as free.
-  const synced = await waitUntil(() => nodes.synced() && podReflector.synced() && claimReflector.synced() && o.config.synced(), 50, signal);
+  const synced = await waitUntil(() => nodes.synced() && podReflector.synced() && claimReflector.synced() && o.config.synced(), 50, o.clock, signal);
   let resync: Promise<void> | undefined;
   if (synced) {
     ready = true;
@@ -218,10 +214,10 @@ function ipamRelevantChange(a: PodView, b: PodView): boolean {
 }
 
 /** True once `check` holds; false if `signal` aborts first. */
-async function waitUntil(check: () => boolean, intervalMs: number, signal: AbortSignal): Promise<boolean> {
+async function waitUntil(check: () => boolean, intervalMs: number, clock: Clock, signal: AbortSignal): Promise<boolean> {
   while (!signal.aborted) {
     if (check()) return true;
-    await abortableSleep(intervalMs, signal);
+    await clock.sleep(intervalMs, signal);
   }
   return false;
 }

@@ -8,17 +8,13 @@ import { isEc2Error, type Ec2Error } from '../core/ec2/errors.ts';
 import { primaryEniSlots, supportsPrefixDelegation } from '../core/ec2/instance-limits.ts';
 import { resolveNodeConfig } from '../core/ipam/config.ts';
 import { NodePool, defaultPoolSettings } from '../core/ipam/pool.ts';
-import type { ClusterIpamConfig, EniAddresses, NodeIpamConfig, NodeShape, PodAddress, RestoreReport } from '../core/ipam/types.ts';
+import type { ClusterIpamConfig, EniAddresses, NodeIpamConfig, PodAddress, RestoreReport } from '../core/ipam/types.ts';
 import { parseCidr } from '../core/net/ipv4.ts';
+import type { NodeInstance } from '../core/planner/node-memory.ts';
 import type { NodeEc2Port, Timings } from './ports.ts';
 
-export interface LoadedInstance {
-  instanceId: string;
-  instanceType: string;
-  eniId: string;
-  subnetId: string;
-  subnetPrefixLength: number;
-  shape: NodeShape;
+/** The instance as a managed node remembers it, and what its primary ENI held when it was read. */
+export interface LoadedInstance extends NodeInstance {
   eni: EniAddresses;
 }
 

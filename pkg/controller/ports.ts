@@ -8,7 +8,7 @@ import type { EventRecorder } from '../adapters/kube/events.ts';
 import type { PodView } from '../core/views/pod-view.ts';
 import type { ClusterIpamConfig, PoolSnapshot } from '../core/ipam/types.ts';
 import type { NodeView } from '../core/views/node-view.ts';
-import type { PoolEc2Port } from './ec2-work.ts';
+import type { PoolEc2Port } from '../core/ec2/pool-requests.ts';
 
 export type { EventNote, ObjectRef } from '../core/events.ts';
 

@@ -25,7 +25,7 @@ describe('Faults', () => {
 
   test('accountRateLimit throttles by rate: a burst passes, the excess is throttled, time refills', () => {
     let now = 0;
-    const f = new Faults({ clock: { now: () => now, sleep: () => Promise.resolve() } });
+    const f = new Faults({ clock: { monotonic: () => now, sleep: () => Promise.resolve() } });
     f.set({ accountRateLimit: { ratePerSecond: 20, burst: 3 }, actions: ['AssignPrivateIpAddresses'] });
     const outcomes = Array.from({ length: 5 }, () => f.decide('AssignPrivateIpAddresses').outcome);
     assert.deepEqual(outcomes, ['pass', 'pass', 'pass', 'throttle', 'throttle']);

@@ -5,7 +5,8 @@
  * hidden from describes for a while). Fractions draw from a seeded PRNG so a test run is reproducible.
  * `accountRateLimit` throttles the way EC2 really does: by rate, per account, whatever the request.
  */
-import { TokenBucket, type BucketClock } from '../support/token-bucket.ts';
+import { TokenBucket } from '../support/token-bucket.ts';
+import type { Clock } from '../support/clock.ts';
 import { ACTIONS } from './actions.ts';
 import { createPrng, type Prng } from './prng.ts';
 
@@ -45,10 +46,10 @@ export class Faults {
   #config: FaultConfig = {};
   #prng: Prng = createPrng(1);
   #accountBucket: TokenBucket | undefined;
-  readonly #clock: BucketClock | undefined;
+  readonly #clock: Pick<Clock, 'monotonic' | 'sleep'> | undefined;
 
   /** `clock` drives `accountRateLimit` refills (default: the system clock); tests pass a fake one. */
-  constructor(options: { clock?: BucketClock } = {}) {
+  constructor(options: { clock?: Pick<Clock, 'monotonic' | 'sleep'> } = {}) {
     this.#clock = options.clock;
   }
 

@@ -9,6 +9,7 @@
  * included). Eventual consistency: an assignment may carry a visibility time; describes hide it until then.
  */
 import { bundledInstanceLimits, bundledInstanceTypes, supportsPrefixDelegation, type InstanceLimits } from '../core/ec2/instance-limits.ts';
+import type { CidrReservation, Instance, NetworkInterface, Subnet } from '../core/ec2/port.ts';
 import { cidrContains, formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from '../core/net/ipv4.ts';
 import { createPrng, type Prng } from './prng.ts';
 import { SimError, WorldError, invalidParameterValue } from './sim-error.ts';
@@ -46,49 +47,25 @@ interface InstanceState {
   eniIds: string[];
 }
 
-export interface SubnetView {
-  subnetId: string;
-  vpcId: string;
-  cidr: string;
-  availabilityZone: string;
-  availableIpAddressCount: number;
-}
+// The views are the EC2 port's types (what the controller reads) plus what only the wire protocol shows.
 
-export interface ReservationView {
-  reservationId: string;
-  subnetId: string;
-  cidr: string;
-  type: 'prefix' | 'explicit';
+export type SubnetView = Subnet;
+
+export interface ReservationView extends CidrReservation {
   description: string;
   ownerId: string;
 }
 
-export interface NetworkInterfaceView {
-  networkInterfaceId: string;
-  subnetId: string;
-  vpcId: string;
-  availabilityZone: string;
+export interface NetworkInterfaceView extends NetworkInterface {
   description: string;
   status: 'in-use' | 'available';
-  instanceId: string | undefined;
-  deviceIndex: number | undefined;
   attachmentId: string | undefined;
   macAddress: string;
   ownerId: string;
-  primaryPrivateIp: string;
-  secondaryIps: string[];
-  prefixes: string[];
 }
 
-export interface InstanceView {
-  instanceId: string;
-  instanceType: string;
-  subnetId: string;
-  vpcId: string;
-  availabilityZone: string;
-  privateIp: string;
+export interface InstanceView extends Omit<Instance, 'primaryInterface' | 'interfaces'> {
   platform: 'windows' | 'linux';
-  state: string;
   hypervisor: string;
   interfaces: NetworkInterfaceView[];
 }

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from './log.ts';
 
-const fixed = () => new Date('2026-11-22T01:00:00.000Z');
+const fixed = { now: () => Date.parse('2026-11-22T01:00:00.000Z') };
 
 test('one JSON object per line with time, level, message, bound and call fields', () => {
   const lines: string[] = [];
-  const log = createLogger({ level: 'info', write: (l) => lines.push(l), now: fixed }).child({ node: 'n1' });
+  const log = createLogger({ level: 'info', write: (l) => lines.push(l), clock: fixed }).child({ node: 'n1' });
   log.info('pool grown', { prefixes: 2 });
   log.child({ pod: 'default/p' }).warn('slow');
   assert.deepEqual(lines.map((l) => JSON.parse(l)), [
@@ -17,7 +17,7 @@ test('one JSON object per line with time, level, message, bound and call fields'
 
 test('lines below the level are dropped', () => {
   const lines: string[] = [];
-  const log = createLogger({ level: 'warn', write: (l) => lines.push(l), now: fixed });
+  const log = createLogger({ level: 'warn', write: (l) => lines.push(l), clock: fixed });
   log.debug('d');
   log.info('i');
   log.warn('w');
@@ -27,7 +27,7 @@ test('lines below the level are dropped', () => {
 
 test('errors keep name, message and code; cycles and BigInt never make logging throw', () => {
   const lines: string[] = [];
-  const log = createLogger({ level: 'debug', write: (l) => lines.push(l), now: fixed });
+  const log = createLogger({ level: 'debug', write: (l) => lines.push(l), clock: fixed });
   const err = Object.assign(new Error('boom', { cause: new Error('root') }), { code: 'E_X' });
   log.error('failed', { err, n: 10n });
   const cyclic: Record<string, unknown> = {};

@@ -4,6 +4,7 @@
  * down (no global logger). `child()` binds fields such as `node` or `pod` so every line of one
  * unit of work can be grepped together.
  */
+import { systemClock, type Clock } from './clock.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -26,17 +27,18 @@ export interface CreateLoggerOptions {
   level: LogLevel;
   /** Where a finished line goes (without newline handling: the line has none). Default: stderr. */
   write?: (line: string) => void;
-  now?: () => Date;
+  /** Line timestamps (wall time); default: the system clock. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export function createLogger(o: CreateLoggerOptions): Logger {
   const write = o.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  const now = o.now ?? (() => new Date());
+  const clock = o.clock ?? systemClock;
   const min = RANK[o.level];
   if (min === undefined) throw new TypeError(`unknown log level "${String(o.level)}": use debug, info, warn or error`);
   return make({}, (level, msg, bound, fields) => {
     if (RANK[level] < min) return;
-    write(encodeLine({ time: now().toISOString(), level, msg, ...bound, ...(fields as Record<string, unknown>) }));
+    write(encodeLine({ time: new Date(clock.now()).toISOString(), level, msg, ...bound, ...(fields as Record<string, unknown>) }));
   });
 }
 

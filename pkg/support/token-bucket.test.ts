@@ -1,13 +1,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { TokenBucket, TokenBucketError, processEc2TokenBucket, type BucketClock } from './token-bucket.ts';
+import { TokenBucket, TokenBucketError, processEc2TokenBucket } from './token-bucket.ts';
+import { ManualClock, type Clock } from './clock.ts';
+
+type BucketClock = Pick<Clock, 'monotonic' | 'sleep'>;
 
 /** A clock that only moves when the bucket sleeps (or the test advances it). */
 function fakeClock(): BucketClock & { t: number; sleeps: number[] } {
   const c = {
     t: 0,
     sleeps: [] as number[],
-    now: () => c.t,
+    monotonic: () => c.t,
     sleep: async (ms: number) => {
       c.sleeps.push(ms);
       c.t += ms;
@@ -31,7 +34,7 @@ describe('TokenBucket', () => {
     const clock = fakeClock();
     // The clock must not advance during the sleeps here, so every waiter reserves against the same instant.
     const sleeps: number[] = [];
-    const still: BucketClock = { now: () => clock.t, sleep: async (ms) => void sleeps.push(ms) };
+    const still: BucketClock = { monotonic: () => clock.t, sleep: async (ms) => void sleeps.push(ms) };
     const bucket = new TokenBucket({ ratePerSecond: 4, burst: 1, clock: still });
     await Promise.all([bucket.take(), bucket.take(), bucket.take(), bucket.take()]);
     assert.deepEqual(sleeps.map(Math.round), [250, 500, 750]);
@@ -49,11 +52,7 @@ describe('TokenBucket', () => {
   });
 
   test('an aborted waiter returns its reservation', async () => {
-    let now = 0;
-    const clock: BucketClock = {
-      now: () => now,
-      sleep: (_ms, signal) => new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
-    };
+    const clock = new ManualClock();
     const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1, clock });
     await bucket.take();
     const ac = new AbortController();
@@ -62,7 +61,7 @@ describe('TokenBucket', () => {
     ac.abort(new Error('cancelled'));
     await assert.rejects(waiting, /cancelled/);
     assert.equal(bucket.available, 0);
-    now += 1000;
+    clock.advance(1000);
     assert.equal(bucket.available, 1);
   });
 
@@ -87,7 +86,7 @@ test('property: over any run, tokens granted never exceed burst + rate x elapsed
     const rate = 1 + rng.int(50);
     const burst = 1 + rng.int(20);
     let now = 0;
-    const clock: BucketClock = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const clock: BucketClock = { monotonic: () => now, sleep: async (ms) => void (now += ms) };
     const bucket = new TokenBucket({ ratePerSecond: rate, burst, clock });
     let granted = 0;
     for (let step = 0; step < 300; step++) {

@@ -8,18 +8,15 @@
  * until its token would have been refilled. That makes waiters first-come first-served without a queue.
  */
 
-export interface BucketClock {
-  /** Milliseconds, monotonic. */
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+import { systemClock, type Clock } from './clock.ts';
 
 export interface TokenBucketOptions {
   /** Tokens added per second; must be > 0. */
   ratePerSecond: number;
   /** Most tokens the bucket holds (and so the largest burst); must be >= 1. */
   burst: number;
-  clock?: BucketClock;
+  /** Refills follow its monotonic time; waits are its sleeps. Default: the system clock. */
+  clock?: Pick<Clock, 'monotonic' | 'sleep'>;
 }
 
 export class TokenBucketError extends Error {
@@ -30,33 +27,16 @@ export class TokenBucketError extends Error {
   }
 }
 
-export const systemClock: BucketClock = {
-  now: () => performance.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
-
 export class TokenBucket {
   #rate = 0;
   #burst = 0;
   #tokens = 0;
   #updatedAt: number;
-  readonly #clock: BucketClock;
+  readonly #clock: Pick<Clock, 'monotonic' | 'sleep'>;
 
   constructor(options: TokenBucketOptions) {
     this.#clock = options.clock ?? systemClock;
-    this.#updatedAt = this.#clock.now();
+    this.#updatedAt = this.#clock.monotonic();
     this.configure(options);
     this.#tokens = this.#burst;
   }
@@ -103,18 +83,17 @@ export class TokenBucket {
     this.#tokens -= 1;
     if (this.#tokens >= 0) return 0;
     const waitMs = (-this.#tokens / this.#rate) * 1000;
-    try {
-      await this.#clock.sleep(waitMs, signal);
-    } catch (err) {
+    await this.#clock.sleep(waitMs, signal);
+    if (signal?.aborted) {
       // An aborted waiter gives its reservation back so later callers do not wait for it.
       this.#tokens += 1;
-      throw err;
+      throw signal.reason;
     }
     return waitMs;
   }
 
   #refill(): void {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     const elapsed = Math.max(0, now - this.#updatedAt);
     this.#updatedAt = now;
     this.#tokens = Math.min(this.#burst, this.#tokens + (elapsed / 1000) * this.#rate);

@@ -2,16 +2,16 @@
  * @module
  * The what-if simulation behind `kubectl winprefix simulate`: for an instance type and a config,
  * how many prefixes (or secondary IPs) a node holds with N pods. It runs the real {@link NodePool};
- * only EC2 is replaced, by {@link OfflineEni}, which completes every request at once. Pure: the
- * clock is simulated.
+ * only EC2 is replaced, by the EC2 simulator's in-process {@link WorldEni}, which answers every request
+ * at once with EC2's rules. Pure: the clock is simulated, and the simulator's address picks are seeded.
  */
 import { ADDRESSES_PER_PREFIX } from '../../pkg/core/contract.ts';
 import { primaryEniSlots, supportsPrefixDelegation, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
 import { resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
 import { defaultPoolSettings, NodePool } from '../../pkg/core/ipam/pool.ts';
 import type { ClusterIpamConfig, ConfigProblem, NodeIpamConfig, PoolSnapshot } from '../../pkg/core/ipam/types.ts';
+import { PREFIX_BLOCKS, SUBNET_PREFIX_LENGTH, WorldEni } from '../../pkg/ec2sim/world-eni.ts';
 import { withArticle } from '../render/text.ts';
-import { OfflineEni } from './offline-eni.ts';
 import type { SimulationRow } from './schema.ts';
 
 export type { SimulationRow };
@@ -40,9 +40,6 @@ export class SimulationError extends Error {
   }
 }
 
-/** Only the mask in secondary-mode annotations depends on it, and no row shows annotations. */
-const ANY_SUBNET_PREFIX_LENGTH = 19;
-
 /** Bounds the event loop per pod count; a healthy run needs a handful of steps per pod. */
 const MAX_STEPS_PER_POD = 1_000;
 
@@ -57,7 +54,7 @@ export function simulate(input: SimulationInput): Simulation {
       );
     }
   }
-  const rows = simulateArrivals(config, slots, new Set(input.podCounts));
+  const rows = simulateArrivals(config, node, new Set(input.podCounts));
   const results = input.podCounts.map((pods) => rows.get(pods)!);
   return {
     instanceType: node.instanceType,
@@ -75,11 +72,11 @@ export function simulate(input: SimulationInput): Simulation {
  * arrivals are the same), so one run up to the largest count answers every count, each exactly as
  * an independent run on a fresh node would.
  */
-function simulateArrivals(config: NodeIpamConfig, slots: number, counts: ReadonlySet<number>): Map<number, SimulationRow> {
+function simulateArrivals(config: NodeIpamConfig, node: { slots: number; prefixCapable: boolean }, counts: ReadonlySet<number>): Map<number, SimulationRow> {
   const rows = new Map<number, SimulationRow>();
   const max = Math.max(0, ...counts);
-  const pool = NodePool.create(defaultPoolSettings(slots, ANY_SUBNET_PREFIX_LENGTH), config);
-  const eni = new OfflineEni();
+  const pool = NodePool.create(defaultPoolSettings(node.slots, SUBNET_PREFIX_LENGTH), config);
+  const eni = new WorldEni({ slots: node.slots, prefixCapable: node.prefixCapable, prefixBlocks: PREFIX_BLOCKS });
   const clock = { now: 0, steps: 0 };
   const budget = MAX_STEPS_PER_POD * (max + 1);
   const settle = (pods: number) => {

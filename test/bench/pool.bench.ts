@@ -11,18 +11,19 @@
 import { parseArgs } from 'node:util';
 import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
 import { defaultPoolSettings, NodePool } from '../../pkg/core/ipam/pool.ts';
-import { FakeEni, settleFully } from '../../pkg/core/ipam/testing/fake-eni.ts';
+import { settleFully } from '../../pkg/core/ipam/testing/settle.ts';
+import { WorldEni } from '../../pkg/ec2sim/world-eni.ts';
 
 const { values } = parseArgs({ options: { pairs: { type: 'string', default: '200000' }, resident: { type: 'string', default: '100' } } });
 const PAIRS = Number(values.pairs);
 const RESIDENT = Number(values.resident);
 const SLOTS = 14;
 
-function prepared(mode: 'prefix' | 'secondary'): { pool: NodePool; eni: FakeEni; now: number } {
+function prepared(mode: 'prefix' | 'secondary'): { pool: NodePool; eni: WorldEni; now: number } {
   const data = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': String(mode === 'prefix') };
   const config = resolveNodeConfig(resolveClusterConfig(data), { instanceType: 'c5.xlarge', slots: SLOTS, prefixCapable: true });
   const pool = NodePool.create(defaultPoolSettings(SLOTS, 19), config);
-  const eni = new FakeEni({ slots: SLOTS });
+  const eni = new WorldEni({ slots: SLOTS });
   let now = settleFully(pool, eni, 0);
   const resident = Math.min(RESIDENT, config.capacity - 4);
   for (let i = 0; i < resident; i++) {
@@ -73,6 +74,6 @@ console.log(`pool.bench: ${PAIRS} assign+release pairs, ${SLOTS} slots, up to ${
 for (const [mode, withPlan] of rows) {
   const { ns, cpuNs, ec2Calls } = measure(mode, withPlan);
   const what = withPlan ? 'assign+release+plan' : 'assign+release     ';
-  const calls = withPlan ? `, ${ec2Calls} EC2 requests served by the in-memory ENI` : '';
+  const calls = withPlan ? `, ${ec2Calls} EC2 requests served by the in-process WorldEni` : '';
   console.log(`${mode.padEnd(9)} ${what}  ${ns.toFixed(0).padStart(7)} ns/op wall, ${cpuNs.toFixed(0).padStart(7)} ns/op CPU  (${(1e9 / ns / 1000).toFixed(0)}k pairs/s${calls})`);
 }

@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-/** PEM files on disk plus their text, so callers can embed them (kubeconfigs) or point at them (flags). */
-export interface KeyPair {
+/** A certificate the test CA issued: PEM files on disk plus their text, so callers can embed them (kubeconfigs) or point at them (flags). */
+export interface IssuedCertificate {
   certPath: string;
   keyPath: string;
   certPem: string;
@@ -29,7 +29,7 @@ export interface CertificateRequest {
   /** X.509 O= entries; Kubernetes reads them as the user's groups. */
   organizations?: string[];
   /** Signing CA; omit for a self-signed CA certificate. */
-  issuer?: KeyPair;
+  issuer?: IssuedCertificate;
   /** `IP:127.0.0.1`, `DNS:localhost`: makes it a serving certificate. */
   subjectAltNames?: string[];
   usage?: 'ca' | 'server' | 'client';
@@ -46,7 +46,7 @@ function rdn(value: string): string {
   return value.replace(/[\\/+=]/g, (c) => `\\${c}`);
 }
 
-export async function issueCertificate(req: CertificateRequest): Promise<KeyPair> {
+export async function issueCertificate(req: CertificateRequest): Promise<IssuedCertificate> {
   const certPath = join(req.dir, req.certFileName ?? `${req.fileStem}.crt`);
   const keyPath = join(req.dir, req.keyFileName ?? `${req.fileStem}.key`);
   const subject = [...(req.organizations ?? []).map((o) => `/O=${rdn(o)}`), `/CN=${rdn(req.commonName)}`].join('');
@@ -90,7 +90,7 @@ export async function issueLoopbackServing(opts: {
   caName: string;
   certFileName?: string;
   keyFileName?: string;
-}): Promise<{ ca: KeyPair; serving: KeyPair }> {
+}): Promise<{ ca: IssuedCertificate; serving: IssuedCertificate }> {
   const ca = await issueCertificate({ dir: opts.dir, fileStem: 'ca', commonName: opts.caName, usage: 'ca' });
   const serving = await issueCertificate({
     dir: opts.dir,

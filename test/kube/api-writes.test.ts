@@ -9,6 +9,7 @@ import { closeSharedConnections, createKubeClients, isForbidden, KubeApiError, l
 import { annotatePod, patchNodeAnnotations, patchNodeCapacity, setPodAnnotationOnce } from '../../pkg/adapters/kube/patches.ts';
 import { createEventRecorder } from '../../pkg/adapters/kube/events.ts';
 import { RESOURCE_NAME, POD_IP_ANNOTATION } from '../../pkg/core/contract.ts';
+import { fenceOf, isNotLeading } from '../../pkg/support/fence.ts';
 
 const plane = useControlPlane();
 
@@ -75,6 +76,25 @@ test('setPodAnnotationOnce: written once, never over another value, never on a r
   assert.equal((await ann('late'))[POD_IP_ANNOTATION], undefined);
   await deletePodNow(admin, 'late', 'once');
   assert.equal(await set('late', late, false, '10.0.0.9/32'), 'gone');
+});
+
+test('a write whose fence closes after the client checked it, while it waits for its connection, is not sent', async (t) => {
+  const admin = plane().kubeConfig();
+  await ensureNamespace(admin, 'fenced');
+  const uid = (await createWindowsPod(admin, { name: 'web', namespace: 'fenced' })).metadata!.uid!;
+  // Open for the client's check after the rate limiter, closed by the time the request would be written
+  // (as after a SIGSTOP in a TLS handshake): the second check, on the connection, refuses it.
+  let checks = 0;
+  const c = createKubeClients(loadKubeConfig({ kubeconfig: plane().kubeconfigPath }), { fence: fenceOf(() => ++checks === 1) });
+  t.after(() => closeSharedConnections(c.kc));
+  await assert.rejects(
+    setPodAnnotationOnce(c, { namespace: 'fenced', name: 'web', uid, hasAnnotations: false, key: POD_IP_ANNOTATION, value: '10.0.0.5/32' }),
+    (err: unknown) => isNotLeading(err) && /PATCH \/api\/v1\/namespaces\/fenced\/pods\/web/.test(String((err as Error).cause ?? err)),
+  );
+  assert.equal(checks, 2, 'checked before and at the send');
+  const pod = await createKubeClients(admin).core.readNamespacedPod({ namespace: 'fenced', name: 'web' });
+  assert.equal(pod.metadata?.annotations?.[POD_IP_ANNOTATION], undefined, 'nothing written');
+  await closeSharedConnections(admin);
 });
 
 test('patchNodeCapacity writes status.capacity through the status subresource, leaves other keys, null removes', async (t) => {

@@ -27,11 +27,12 @@ import {
 // Type-only (erased): the SDK's own middleware types, from the @smithy/types package it depends on.
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { classifyEc2Error } from '../../core/ec2/classify.ts';
-import { Ec2Error } from '../../core/ec2/errors.ts';
+import { checkAssignCount, Ec2Error } from '../../core/ec2/errors.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../core/ec2/instance-limits.ts';
 import { INSTANCES_PER_DESCRIBE, type CidrReservation, type Ec2Port, type NetworkInterface, type Subnet } from '../../core/ec2/port.ts';
 import { fromSdkEni, fromSdkInstance } from './sdk-mapping.ts';
-import { processEc2TokenBucket, systemClock, TokenBucket, type BucketClock } from '../../support/token-bucket.ts';
+import { processEc2TokenBucket, TokenBucket } from '../../support/token-bucket.ts';
+import { systemClock, type Clock } from '../../support/clock.ts';
 import { VISIBILITY_WAIT_DEFAULTS, waitUntilVisible } from './visibility-wait.ts';
 import type { WriteFence } from '../../support/fence.ts';
 
@@ -63,7 +64,9 @@ export interface Ec2AdapterOptions {
   maxAttempts?: number;
   /** The process-wide bucket with these settings (default 12/s, burst 18), or a bucket of your own (tests). */
   rateLimit?: { ratePerSecond: number; burst: number } | TokenBucket;
-  visibilityWait?: { initialDelayMs?: number; maxTotalSleepMs?: number; clock?: BucketClock };
+  visibilityWait?: { initialDelayMs?: number; maxTotalSleepMs?: number };
+  /** Times calls (monotonic) and the visibility wait's sleeps; default: the system clock. */
+  clock?: Pick<Clock, 'monotonic' | 'sleep'>;
   /** Called once per EC2 API call, after the SDK's retries, with the classified error if it failed. */
   onCall?: (action: string, durationMs: number, error?: Ec2Error) => void;
   /**
@@ -129,15 +132,16 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     );
   }
 
+  const clock = options.clock ?? systemClock;
   const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
+    const started = clock.monotonic();
     try {
       const result = await run();
-      options.onCall?.(action, performance.now() - started, undefined);
+      options.onCall?.(action, clock.monotonic() - started, undefined);
       return result;
     } catch (err) {
       const classified = classifyEc2Error(err, action);
-      options.onCall?.(action, performance.now() - started, classified);
+      options.onCall?.(action, clock.monotonic() - started, classified);
       throw classified;
     }
   };
@@ -167,7 +171,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
   const wait = {
     initialDelayMs: options.visibilityWait?.initialDelayMs ?? VISIBILITY_WAIT_DEFAULTS.initialDelayMs,
     maxTotalSleepMs: options.visibilityWait?.maxTotalSleepMs ?? VISIBILITY_WAIT_DEFAULTS.maxTotalSleepMs,
-    clock: options.visibilityWait?.clock ?? systemClock,
+    clock,
   };
 
   const waitFor = (eniId: string, assigned: string[], pick: (eni: NetworkInterface) => string[]): Promise<string[]> =>
@@ -233,7 +237,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     },
 
     async assignPrefixes(networkInterfaceId, count) {
-      checkCount('AssignPrivateIpAddresses', count);
+      checkAssignCount(count);
       const out = await call('AssignPrivateIpAddresses', () =>
         client.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: networkInterfaceId, Ipv4PrefixCount: count })),
       );
@@ -243,7 +247,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     },
 
     async assignSecondaryIps(networkInterfaceId, count) {
-      checkCount('AssignPrivateIpAddresses', count);
+      checkAssignCount(count);
       const out = await call('AssignPrivateIpAddresses', () =>
         client.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: networkInterfaceId, SecondaryPrivateIpAddressCount: count })),
       );
@@ -317,12 +321,6 @@ function validateEndpoint(endpoint: string): string {
     throw new Ec2Error('other', 'WinprefixBadEndpoint', 'configure', `EC2 endpoint "${endpoint}" must use http or https`);
   }
   return endpoint;
-}
-
-function checkCount(action: string, count: number): void {
-  if (!Number.isInteger(count) || count < 1) {
-    throw new Ec2Error('other', 'WinprefixBadArgument', action, `cannot assign ${count} addresses: the count must be a positive integer`);
-  }
 }
 
 function notFound(action: string, code: string, what: string): Ec2Error {

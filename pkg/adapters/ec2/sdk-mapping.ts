@@ -5,7 +5,7 @@
  * the primary ENI depends on it).
  */
 import type { Instance as SdkInstance, InstanceNetworkInterface as SdkInstanceEni, NetworkInterface as SdkEni } from '@aws-sdk/client-ec2';
-import { Ec2Error } from '../../core/ec2/errors.ts';
+import { noPrimaryInterface } from '../../core/ec2/errors.ts';
 import type { Instance, NetworkInterface } from '../../core/ec2/port.ts';
 
 /** The address lists, which an ENI and an instance's nested ENI spell the same way. */
@@ -50,9 +50,7 @@ function fromSdkInstanceEni(e: SdkInstanceEni, instance: SdkInstance): NetworkIn
 export function fromSdkInstance(i: SdkInstance): Instance {
   const interfaces = (i.NetworkInterfaces ?? []).map((e) => fromSdkInstanceEni(e, i));
   const primary = interfaces.find((e) => e.primaryPrivateIp === i.PrivateIpAddress);
-  if (!primary) {
-    throw new Ec2Error('not-found', 'WinprefixNoPrimaryInterface', 'DescribeInstances', `instance ${i.InstanceId} has no network interface whose primary address is the instance's ${i.PrivateIpAddress}`);
-  }
+  if (!primary) throw noPrimaryInterface(i.InstanceId, i.PrivateIpAddress);
   return {
     instanceId: i.InstanceId ?? '',
     instanceType: i.InstanceType ?? '',

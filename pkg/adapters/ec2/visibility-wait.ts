@@ -6,7 +6,7 @@
  * under 8 s. What is visible by then is usable; the rest is reported in {@link Ec2AssignmentNotVisibleError}.
  */
 import { Ec2AssignmentNotVisibleError } from '../../core/ec2/errors.ts';
-import type { BucketClock } from '../../support/token-bucket.ts';
+import type { Clock } from '../../support/clock.ts';
 
 export const VISIBILITY_WAIT_DEFAULTS = { initialDelayMs: 250, maxTotalSleepMs: 8_000 } as const;
 
@@ -19,7 +19,7 @@ export interface VisibilityWaitOptions {
   initialDelayMs?: number;
   /** Stop before a sleep would take the total past this. */
   maxTotalSleepMs?: number;
-  clock: Pick<BucketClock, 'sleep'>;
+  clock: Pick<Clock, 'sleep'>;
 }
 
 /** Resolves with `assigned` once all of it is visible; otherwise throws Ec2AssignmentNotVisibleError. */

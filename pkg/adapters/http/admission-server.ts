@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Buffer } from 'node:buffer';
 import type { Logger } from '../../support/log.ts';
+import { systemClock, type Clock } from '../../support/clock.ts';
 import { ADMISSION_API_VERSION, type AdmissionReview } from '../../core/admission/review.ts';
 import { watchKeyPair } from './cert-reloader.ts';
 
@@ -26,6 +27,8 @@ export interface AdmissionServerOptions {
   certPollMs?: number;
   /** On close, how long reviews in flight may take before their connections are cut. Default 5 s. */
   closeGraceMs?: number;
+  /** Certificate polls and the close grace period; default: the system clock. */
+  clock?: Pick<Clock, 'after'>;
 }
 
 export interface RunningServer {
@@ -46,6 +49,7 @@ export async function startAdmissionServer(o: AdmissionServerOptions): Promise<R
     certDir: o.certDir,
     log,
     ...(o.certPollMs !== undefined ? { intervalMs: o.certPollMs } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
     onChange: (pair) => server?.setSecureContext(pair),
   });
   let closing = false;
@@ -88,9 +92,9 @@ export async function startAdmissionServer(o: AdmissionServerOptions): Promise<R
       new Promise<void>((resolve) => {
         certs.stop();
         closing = true;
-        const force = setTimeout(() => server!.closeAllConnections(), o.closeGraceMs ?? 5_000);
+        const force = (o.clock ?? systemClock).after(o.closeGraceMs ?? 5_000, () => server!.closeAllConnections());
         server!.close(() => {
-          clearTimeout(force);
+          force.cancel();
           resolve();
         });
         server!.closeIdleConnections();

@@ -9,17 +9,19 @@ import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import type { Logger } from '../../support/log.ts';
+import { systemClock, type Clock, type TimerHandle } from '../../support/clock.ts';
 
 export const CERT_FILE = 'tls.crt';
 export const KEY_FILE = 'tls.key';
 
-export interface KeyPair {
+/** The PEM bytes a TLS server is given: a serving certificate and its private key, read from files. */
+export interface ServingKeyPair {
   cert: Buffer;
   key: Buffer;
 }
 
 export interface CertWatcher {
-  current(): KeyPair;
+  current(): ServingKeyPair;
   stop(): void;
 }
 
@@ -48,7 +50,7 @@ export interface CertPurpose {
 const WEBHOOK: CertPurpose = { what: 'webhook', flag: '--cert-dir' };
 
 /** Reads and checks a key pair; throws CertError naming the file and the fix. */
-export function readKeyPair(certDir: string, purpose: CertPurpose = WEBHOOK): KeyPair {
+export function readKeyPair(certDir: string, purpose: CertPurpose = WEBHOOK): ServingKeyPair {
   const certPath = join(certDir, CERT_FILE);
   const keyPath = join(certDir, KEY_FILE);
   let cert: Buffer;
@@ -68,14 +70,16 @@ export function readKeyPair(certDir: string, purpose: CertPurpose = WEBHOOK): Ke
   return { cert, key };
 }
 
-export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: KeyPair) => void; purpose?: CertPurpose }): CertWatcher {
+export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Logger; onChange: (pair: ServingKeyPair) => void; purpose?: CertPurpose; clock?: Pick<Clock, 'after'> }): CertWatcher {
   const purpose = o.purpose ?? WEBHOOK;
   // Stamp before reading, as the poll does: files swapped in between are then seen as a change
   // on the next poll, instead of the new stamp hiding them behind the old pair until the next rotation.
   let stamp = fingerprint(o.certDir);
   let pair = readKeyPair(o.certDir, purpose);
   let reportedBad = '';
-  const timer = setInterval(() => {
+  const clock = o.clock ?? systemClock;
+  const intervalMs = o.intervalMs ?? 1000;
+  const poll = () => {
     const now = fingerprint(o.certDir);
     if (now === stamp || now === reportedBad) return;
     try {
@@ -90,9 +94,24 @@ export function watchKeyPair(o: { certDir: string; intervalMs?: number; log: Log
       reportedBad = now;
       o.log.warn(`new ${purpose.what} certificate not usable yet; still serving the previous one`, { err });
     }
-  }, o.intervalMs ?? 1000);
-  timer.unref();
-  return { current: () => pair, stop: () => clearInterval(timer) };
+  };
+  let stopped = false;
+  let timer: TimerHandle;
+  const schedule = () => {
+    timer = clock.after(intervalMs, () => {
+      if (stopped) return;
+      poll();
+      schedule();
+    });
+  };
+  schedule();
+  return {
+    current: () => pair,
+    stop: () => {
+      stopped = true;
+      timer.cancel();
+    },
+  };
 }
 
 function fingerprint(certDir: string): string {

@@ -9,6 +9,7 @@ import type { CoreV1Api, KubeConfig, V1ConfigMap } from '@kubernetes/client-node
 import { resolveClusterConfig } from '../../core/ipam/config.ts';
 import type { ClusterIpamConfig } from '../../core/ipam/types.ts';
 import type { Logger } from '../../support/log.ts';
+import type { Clock } from '../../support/clock.ts';
 import { startReflector, type Reflector } from './reflector.ts';
 
 export interface ConfigMapRef {
@@ -37,7 +38,7 @@ interface ConfigMapView {
   data: Record<string, string> | undefined;
 }
 
-export function startClusterConfigSource(o: { kc: KubeConfig; core: Pick<CoreV1Api, 'listNamespacedConfigMap'>; ref: ConfigMapRef; log: Logger }): ClusterConfigSource {
+export function startClusterConfigSource(o: { kc: KubeConfig; core: Pick<CoreV1Api, 'listNamespacedConfigMap'>; ref: ConfigMapRef; log: Logger; clock?: Clock }): ClusterConfigSource {
   const refText = `${o.ref.namespace}/${o.ref.name}`;
   const listeners = new Set<(s: ConfigSnapshot) => void>();
   let snapshot: ConfigSnapshot = { config: resolveClusterConfig(undefined), ref: refText, uid: undefined };
@@ -71,6 +72,7 @@ export function startClusterConfigSource(o: { kc: KubeConfig; core: Pick<CoreV1A
     onUpsert: (v) => apply(v),
     onDelete: () => apply(undefined),
     log: o.log,
+    ...(o.clock ? { clock: o.clock } : {}),
   });
 
   return {

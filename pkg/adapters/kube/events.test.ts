@@ -39,7 +39,7 @@ const pod = { kind: 'Pod' as const, name: 'web-1', namespace: 'team-a', uid: 'ui
 test('first event creates a core/v1 Event naming the pod; repeats within the window bump count', async () => {
   const f = fakeEvents();
   let t = Date.parse('2026-11-22T01:00:00Z');
-  const rec = createEventRecorder({ clients: f.clients, component: 'winprefix-controller', instance: 'pod-x', now: () => new Date(t) });
+  const rec = createEventRecorder({ clients: f.clients, component: 'winprefix-controller', instance: 'pod-x', clock: { now: () => t } });
   rec.emit(pod, { type: 'Warning', reason: 'ResourceAllocationFailed', message: 'no free address; wait' });
   t += 60_000;
   rec.emit(pod, { type: 'Warning', reason: 'ResourceAllocationFailed', message: 'no free address; wait' });
@@ -60,7 +60,7 @@ test('first event creates a core/v1 Event naming the pod; repeats within the win
 test('a different message, or the same one after the window, is a new event', async () => {
   const f = fakeEvents();
   let t = 1_000_000;
-  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', now: () => new Date(t), dedupeWindowMs: 10_000 });
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', clock: { now: () => t }, dedupeWindowMs: 10_000 });
   rec.emit(pod, { type: 'Normal', reason: 'ResourceAllocated', message: 'a' });
   rec.emit(pod, { type: 'Normal', reason: 'ResourceAllocated', message: 'b' });
   t += 20_000;
@@ -83,7 +83,7 @@ test('node events go to "default" with the node name as uid, so kubectl describe
 test('per-object rate limit: a burst, then one per refill period; other objects unaffected', async () => {
   const f = fakeEvents();
   let t = 0;
-  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', now: () => new Date(t), perObject: { burst: 3, refillMs: 1000 } });
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', clock: { now: () => t }, perObject: { burst: 3, refillMs: 1000 } });
   for (let i = 0; i < 10; i++) rec.emit(pod, { type: 'Normal', reason: 'R', message: `m${i}` });
   rec.emit({ ...pod, name: 'web-2', uid: 'uid-2' }, { type: 'Normal', reason: 'R', message: 'other' });
   await rec.flush();

@@ -13,6 +13,7 @@ import { KubeApiError, isNotFound } from './errors.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
 import { isNotLeading } from '../../support/fence.ts';
 import type { EventNote, ObjectRef } from '../../core/events.ts';
+import { systemClock, type Clock } from '../../support/clock.ts';
 
 export type { EventNote, ObjectRef };
 
@@ -35,7 +36,8 @@ export interface EventRecorderOptions {
   component: string;
   /** `reportingInstance` / `source.host`: the pod or host name of this replica. */
   instance: string;
-  now?: () => Date;
+  /** Event timestamps (wall time); default: the system clock. */
+  clock?: Pick<Clock, 'now'>;
   log?: Logger;
   /** Same object + type + reason + message within this window updates the existing event. Default 10 min. */
   dedupeWindowMs?: number;
@@ -59,7 +61,7 @@ interface Series {
 }
 
 export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
-  const now = o.now ?? (() => new Date());
+  const clock = o.clock ?? systemClock;
   const log = o.log ?? silentLogger;
   const windowMs = o.dedupeWindowMs ?? 10 * 60_000;
   const limit = o.perObject ?? { burst: 25, refillMs: 5 * 60_000 };
@@ -146,7 +148,7 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
   return {
     emit(regarding, e) {
       try {
-        const at = now();
+        const at = new Date(clock.now());
         if (pending >= maxPending) {
           log.warn('event dropped: too many events waiting to be written', { pending, reason: e.reason, object: regarding.name });
           return;

@@ -1,8 +1,10 @@
 /**
  * @module
  * Leader election on a coordination.k8s.io/v1 Lease, client-go's algorithm (client-node has no
- * helper: docs/platform-notes.md, "Leader election"). The decision logic is pure
- * (lease-record.ts); this module does the API calls, the timing and the callbacks.
+ * helper: docs/platform-notes.md, "Leader election"). The decisions are pure: whether to take,
+ * renew or wait for the Lease (lease-record.ts), and when to try, when leadership is lost, how to
+ * step down and whether a write is allowed (leader-election-machine.ts). This module is the shell:
+ * the API calls, the timers on the injected Clock, and the callbacks.
  *
  * Times are written as V1MicroTime: a plain Date serializes with 3 fractional digits and the
  * API server rejects it (docs/platform-notes.md, "MicroTime and events"). Writes carry the
@@ -13,8 +15,10 @@ import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/c
 import { KubeApiError, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import { decide, observe, released, type LeaseRecord, type Observation } from './lease-record.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
-import { abortableSleep as sleep } from '../../support/abortable-sleep.ts';
 import { fenceOf, type WriteFence } from '../../support/fence.ts';
+import { systemClock, type Clock, type TimerHandle } from '../../support/clock.ts';
+import { driveMachine } from '../../support/state-machine.ts';
+import { INITIAL_ELECTION_STATE, mayWrite, stepElection, type ElectionAction, type ElectionEvent, type ElectionState } from './leader-election-machine.ts';
 
 export interface LeaderElectionOptions {
   clients: { coordination: Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'> };
@@ -44,10 +48,11 @@ export interface LeaderElectionOptions {
   releaseOnCancel?: boolean;
   /** Awaited after leading ends and before the Lease is released: the work started while leading finishing. */
   beforeRelease?: () => Promise<void>;
-  /** For tests. */
-  now?: () => number;
-  /** For tests: a clock that does not jump with the wall clock. */
-  monotonic?: () => number;
+  /**
+   * Wall time for the Lease's acquire and renew times, monotonic time for its validity, timers, jitter.
+   * Default: the system clock.
+   */
+  clock?: Clock;
 }
 
 /**
@@ -62,12 +67,10 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
   if (!(o.retryPeriodMs > 0 && o.retryPeriodMs < o.renewDeadlineMs)) {
     throw new RangeError(`retryPeriodMs (${o.retryPeriodMs}) must be > 0 and less than renewDeadlineMs (${o.renewDeadlineMs})`);
   }
-  const now = o.now ?? Date.now;
-  const monotonic = o.monotonic ?? (() => performance.now());
-  /** When the last successful acquire or renew was sent, on the monotonic clock. */
-  let validFrom = Number.NEGATIVE_INFINITY;
-  let leadingNow = false;
-  const fence = fenceOf(() => leadingNow && monotonic() < validFrom + o.renewDeadlineMs);
+  const clock = o.clock ?? systemClock;
+  const now = () => clock.now();
+  const timing = { renewDeadlineMs: o.renewDeadlineMs, retryPeriodMs: o.retryPeriodMs, releaseOnCancel: o.releaseOnCancel ?? false };
+  const fence = fenceOf(() => mayWrite(machine.state(), clock.monotonic(), o.renewDeadlineMs));
   const log = (o.log ?? silentLogger).child({ lease: `${o.namespace}/${o.name}`, identity: o.identity });
   let observed: Observation | undefined;
   let lastRead: V1Lease | undefined;
@@ -136,69 +139,85 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
     }
   };
 
-  // Acquire.
-  let acquired = false;
-  while (!o.signal.aborted) {
-    const sent = monotonic();
-    if ((acquired = await attempt())) {
-      validFrom = sent;
-      break;
-    }
-    await sleep(jitter(o.retryPeriodMs), o.signal);
-  }
-  if (o.signal.aborted) {
-    // Cancelled while the attempt that took the Lease was in flight: we will never lead, so give
-    // it back, or the next replica waits a whole lease duration for a leader that does nothing.
-    if (acquired && o.releaseOnCancel) await release(o, lastRead, now, log);
-    return;
-  }
+  let leading: AbortController | undefined;
+  const timers = new Set<TimerHandle>();
+  const timer = (ms: number, event: ElectionEvent) => {
+    const handle = clock.after(ms, () => {
+      timers.delete(handle);
+      dispatch(event);
+    });
+    timers.add(handle);
+  };
+  let finish: (err?: unknown) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => (finish = (err) => (err === undefined ? resolve() : reject(err))));
 
-  const leading = new AbortController();
-  leadingNow = true;
-  log.info('started leading');
-  try {
-    o.onStartedLeading(leading.signal, fence);
-  } catch (err) {
-    log.error('onStartedLeading threw', { err });
-  }
+  const perform = (action: ElectionAction): void => {
+    switch (action.type) {
+      case 'attempt':
+        void attempt().then((acquired) => dispatch({ type: 'attempt-done', acquired }));
+        return;
+      case 'wait':
+        timer(action.ms, { type: 'wait-over' });
+        return;
+      case 'deadline-after':
+        timer(action.ms, { type: 'deadline' });
+        return;
+      case 'start-leading':
+        leading = new AbortController();
+        try {
+          o.onStartedLeading(leading.signal, fence);
+        } catch (err) {
+          log.error('onStartedLeading threw', { err });
+        }
+        return;
+      case 'end-leading':
+        leading?.abort();
+        return;
+      case 'drain':
+        // The caller's reconcilers stop on the leadership signal and drain what they have in flight;
+        // only then is the Lease given back. A drain that throws ends the election with its error.
+        Promise.resolve()
+          .then(() => o.beforeRelease?.())
+          .then(() => dispatch({ type: 'drained' }), (err: unknown) => end(err));
+        return;
+      case 'release':
+        void release(o, lastRead, now, log).then(() => dispatch({ type: 'released' }));
+        return;
+      case 'notify-stopped':
+        try {
+          o.onStoppedLeading();
+        } catch (err) {
+          log.error('onStoppedLeading threw', { err });
+        }
+        return;
+      case 'finish':
+        end();
+        return;
+      case 'log':
+        log[action.level](action.msg, action.fields);
+        return;
+    }
+  };
 
-  // Renew until we miss the deadline or are cancelled. Deadlines are on the monotonic clock: a pause
-  // (SIGSTOP, a frozen VM) past the deadline ends leadership the moment the process runs again.
-  while (!o.signal.aborted) {
-    await sleep(o.retryPeriodMs, o.signal);
-    if (o.signal.aborted) break;
-    if (monotonic() >= validFrom + o.renewDeadlineMs) {
-      log.warn('lost leadership: the Lease may have lapsed while this process was not running', { renewDeadlineMs: o.renewDeadlineMs });
-      break;
-    }
-    const sent = monotonic();
-    const ok = await withDeadline(attempt(), Math.max(0, validFrom + o.renewDeadlineMs - monotonic()));
-    if (ok && monotonic() < validFrom + o.renewDeadlineMs) {
-      validFrom = sent;
-      continue;
-    }
-    if (monotonic() - validFrom >= o.renewDeadlineMs) {
-      log.warn('lost leadership: could not renew within the renew deadline', { renewDeadlineMs: o.renewDeadlineMs });
-      break;
-    }
-  }
+  const machine = driveMachine<ElectionState, ElectionEvent, ElectionAction>({
+    initial: INITIAL_ELECTION_STATE,
+    step: (state, event, inputs) => stepElection(state, event, inputs, timing),
+    clock,
+    perform,
+  });
+  const dispatch = machine.dispatch;
+  const onCancel = () => dispatch({ type: 'cancel' });
+  const end = (err?: unknown) => {
+    o.signal.removeEventListener('abort', onCancel);
+    for (const t of timers) t.cancel();
+    timers.clear();
+    finish(err);
+  };
 
-  // Told to stop, the Lease is still ours (the fence keeps checking its validity): the caller's work
-  // started while leading may finish. Lost, nothing more may be written from here on.
-  const cancelled = o.signal.aborted;
-  if (!cancelled) leadingNow = false;
-  leading.abort();
-  // The caller's reconcilers stop on `leading` and drain what they have in flight; only then is the Lease
-  // given back, so the next leader never acts while one of our writes can still land.
-  await o.beforeRelease?.();
-  leadingNow = false;
-  if (cancelled && o.releaseOnCancel) await release(o, lastRead, now, log);
-  log.info('stopped leading');
-  try {
-    o.onStoppedLeading();
-  } catch (err) {
-    log.error('onStoppedLeading threw', { err });
-  }
+  if (o.signal.aborted) return;
+  o.signal.addEventListener('abort', onCancel, { once: true });
+  dispatch({ type: 'start' });
+  await finished;
 }
 
 async function release(o: LeaderElectionOptions, lastRead: V1Lease | undefined, now: () => number, log: Logger): Promise<void> {
@@ -240,18 +259,4 @@ function timeMs(v: Date | string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const ms = v instanceof Date ? v.getTime() : Date.parse(v);
   return Number.isNaN(ms) ? undefined : ms;
-}
-
-function jitter(ms: number): number {
-  return ms + Math.random() * ms * 0.2;
-}
-
-function withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    p.then((v) => {
-      clearTimeout(t);
-      resolve(v);
-    });
-  });
 }

@@ -1,12 +1,15 @@
 /**
  * Reflector failure modes that a real API server produces only rarely, against a scripted fake
  * Watch (the one faked boundary; the real-server behaviour is in test/kube/reflector*.test.ts).
+ * Time is a ManualClock: backoffs pass when the test advances it, never by sleeping; the fakes
+ * answer through promises, which `until` lets run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeConfig, V1ConfigMap, Watch } from '@kubernetes/client-node';
 import { explainWatchDenial, startReflector } from './reflector.ts';
 import { KubeApiError } from './errors.ts';
+import { ManualClock } from '../../support/clock.ts';
 
 type Cb = (type: string, obj: unknown) => void;
 type Done = (err: unknown) => void;
@@ -29,16 +32,17 @@ function fakeWatch(steps: Step[]) {
 }
 
 const cm = (name: string, rv: string): V1ConfigMap => ({ metadata: { name, resourceVersion: rv } });
-const tick = (ms = 5) => new Promise((ok) => setTimeout(ok, ms));
-async function until(cond: () => boolean, ms = 2_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met');
-    await tick();
+/** Lets pending promise callbacks run (one turn of the event loop), without letting time pass. */
+const turn = () => new Promise<void>((ok) => setImmediate(ok));
+/** Waits for `cond`, bounded by turns of the event loop: the ManualClock does not move meanwhile. */
+async function until(cond: () => boolean, turns = 1_000) {
+  for (let i = 0; !cond(); i++) {
+    if (i >= turns) throw new Error('condition not met');
+    await turn();
   }
 }
 
-function reflector(steps: Step[], lists: Array<() => { items: V1ConfigMap[]; metadata: { resourceVersion: string } }>) {
+function reflector(steps: Step[], lists: Array<() => { items: V1ConfigMap[]; metadata: { resourceVersion: string } }>, clock = new ManualClock()) {
   const { w, queries } = fakeWatch(steps);
   const seen = { upserts: [] as string[], deletes: [] as string[], lists: 0 };
   const r = startReflector<V1ConfigMap, string>({
@@ -59,8 +63,9 @@ function reflector(steps: Step[], lists: Array<() => { items: V1ConfigMap[]; met
     watchFactory: () => w,
     backoff: { initialMs: 10, maxMs: 40 },
     minHealthyWatchMs: 50,
+    clock,
   });
-  return { r, seen, queries };
+  return { r, seen, queries, clock };
 }
 
 test('watch query: bookmarks on, resourceVersion from the list, then from the last event', async () => {
@@ -76,10 +81,17 @@ test('watch query: bookmarks on, resourceVersion from the list, then from the la
 });
 
 test('an ERROR event other than 410 backs off and relists; a throwing handler does not stop the cache', async () => {
-  const { r, seen } = reflector(
+  const { r, seen, clock } = reflector(
     [(cb) => { cb('ADDED', cm('explodes', '2')); cb('ADDED', cm('b', '3')); cb('ERROR', { code: 500, reason: 'InternalError', message: 'etcd' }); }, () => {}],
     [() => ({ items: [cm('a', '1')], metadata: { resourceVersion: '1' } }), () => ({ items: [cm('b', '3')], metadata: { resourceVersion: '9' } })],
   );
+  await until(() => clock.pendingTimers() === 1);
+  assert.equal(seen.lists, 1, 'no relist before the backoff');
+  // The watch had delivered, so it counts as healthy: the first backoff (10 ms, jitter 0.5: 7.5 ms).
+  clock.advance(7);
+  await turn();
+  assert.equal(seen.lists, 1);
+  clock.advance(1);
   await until(() => seen.lists === 2);
   await until(() => r.list().length === 1);
   assert.deepEqual(r.list(), ['b']);
@@ -89,31 +101,41 @@ test('an ERROR event other than 410 backs off and relists; a throwing handler do
 });
 
 test('a watch that throws before connecting (credentials) is retried with a relist, not abandoned', async () => {
-  const { r, seen, queries } = reflector([() => 'reject', () => 'reject', () => {}], [() => ({ items: [], metadata: { resourceVersion: '1' } })]);
+  const { r, seen, queries, clock } = reflector([() => 'reject', () => 'reject', () => {}], [() => ({ items: [], metadata: { resourceVersion: '1' } })]);
+  for (const backoff of [7.5, 15]) {
+    await until(() => clock.pendingTimers() === 1);
+    clock.advance(backoff);
+  }
   await until(() => queries.length === 3);
   assert.equal(seen.lists, 3);
   await r.stop();
 });
 
 test('a server that closes every watch at once is not hammered: rewatches back off', async () => {
-  const { r, queries } = reflector(
-    Array.from({ length: 50 }, () => ((_cb: Cb, done: Done) => void setTimeout(() => done(null), 0)) as Step),
+  const { r, queries, clock } = reflector(
+    Array.from({ length: 50 }, () => ((_cb: Cb, done: Done) => void queueMicrotask(() => done(null))) as Step),
     [() => ({ items: [], metadata: { resourceVersion: '1' } })],
   );
-  await tick(400);
+  for (let ms = 0; ms < 400; ms++) {
+    await until(() => clock.pendingTimers() === 1);
+    clock.advance(1);
+  }
   await r.stop();
   // Backoff 10, 20, 40, 40 ... ms with jitter (at least half of each): at most ~20 in 400 ms, not hundreds.
   assert.ok(queries.length <= 22, `${queries.length} watches in 400 ms`);
   assert.ok(queries.length >= 2, 'it did keep rewatching');
+  // With the jitter at its middle: waits of 7.5, 15, then 30 ms each: 1 + 2 + 12 watches.
+  assert.equal(queries.length, 15);
 });
 
 test('410 in the done callback relists at once; stop() during a hanging connect returns at once', async () => {
   let hang: (() => void) | undefined;
-  const { r, seen } = reflector(
-    [(_cb, done) => void setTimeout(() => done(Object.assign(new Error('Gone'), { statusCode: 410 })), 0), () => void (hang = () => {})],
+  const { r, seen, clock } = reflector(
+    [(_cb, done) => void queueMicrotask(() => done(Object.assign(new Error('Gone'), { statusCode: 410 }))), () => void (hang = () => {})],
     [() => ({ items: [], metadata: { resourceVersion: '1' } })],
   );
   await until(() => seen.lists === 2 && hang !== undefined);
+  assert.equal(clock.now(), 0, 'relisted without waiting');
   const started = performance.now();
   await r.stop();
   assert.ok(performance.now() - started < 100);
@@ -142,6 +164,7 @@ test('paged lists: each page is requested with limit and the previous continue t
     transform: (c) => c.metadata!.name!,
     key: (n) => n,
     watchFactory: () => w,
+    clock: new ManualClock(),
   });
   await until(() => r.synced());
   assert.deepEqual(calls, [{ limit: 2 }, { limit: 2, continue: '2' }, { limit: 2, continue: '4' }, undefined]);
@@ -165,6 +188,7 @@ test('an object whose transform throws is skipped and logged; the rest of the li
     key: (n) => n,
     watchFactory: () => w,
     log,
+    clock: new ManualClock(),
   });
   await until(() => r.get('c') !== undefined);
   assert.deepEqual(r.list().sort(), ['a', 'b', 'c']);

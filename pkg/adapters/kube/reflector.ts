@@ -3,13 +3,13 @@
  * A list+watch cache that recovers from every failure, unlike client-node's informer, which
  * stops for good after one watch error other than 410 or a timeout (docs/platform-notes.md, "Watches").
  *
- * The loop: list (caller's function, with the same selectors) -> replace the cache, firing
- * onDelete for objects that vanished while we were not watching -> watch from the list's
- * resourceVersion with bookmarks -> on a clean close or client-node's 30 s inactivity timeout,
- * watch again from the last resourceVersion; on 410 Gone, relist at once; on any other error,
- * back off (exponential, jittered) and relist. `stop()` may race any of these: a `stopped` flag
- * is checked after every await, because aborting a watch makes client-node report an AbortError
- * that must not restart anything.
+ * When to list, watch, back off or relist is decided by the pure state machine in
+ * reflector-machine.ts; this module is its shell: it lists (caller's function, with the same
+ * selectors), replaces the cache (firing onDelete for objects that vanished while we were not
+ * watching), watches from the last resourceVersion with bookmarks, reads how each watch ended, and
+ * waits on the injected Clock. `stop()` may race any of these: once stopped, nothing an operation
+ * in flight reports reaches the machine, because aborting a watch makes client-node report an
+ * AbortError that must not restart anything.
  *
  * Objects are stripped by `transform` on receipt. `transform` sees typed models from `list`
  * (dates as Date) and wire JSON from the watch (dates as strings): make it accept both.
@@ -17,7 +17,9 @@
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { isGone, KubeApiError, fromStatusAndBody } from './errors.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
-import { abortableSleep as sleep } from '../../support/abortable-sleep.ts';
+import { systemClock, type Clock, type TimerHandle } from '../../support/clock.ts';
+import { driveMachine } from '../../support/state-machine.ts';
+import { DEFAULT_REFLECTOR_TIMING, INITIAL_REFLECTOR_STATE, isSynced, stepReflector, type ReflectorAction, type ReflectorEvent, type ReflectorState, type WatchEnd } from './reflector-machine.ts';
 
 export interface Reflector<S> {
   get(key: string): S | undefined;
@@ -57,6 +59,8 @@ export interface ReflectorOptions<T extends KubernetesObject, S> {
   watchFactory?: (kc: KubeConfig) => Pick<Watch, 'watch'>;
   /** A watch that ends sooner than this without delivering anything counts as a failure (avoids hot loops). */
   minHealthyWatchMs?: number;
+  /** Backoff waits, watch durations and jitter; default: the system clock. */
+  clock?: Clock;
 }
 
 export interface ListPage {
@@ -65,11 +69,8 @@ export interface ListPage {
   continue?: string;
 }
 
-type WatchEnd =
-  | { kind: 'closed'; delivered: boolean }
-  | { kind: 'gone' }
-  | { kind: 'error'; err: unknown; delivered: boolean }
-  | { kind: 'stopped' };
+/** How a watch ended, or that stop() ended it (which the machine never hears of). */
+type WatchOutcome = WatchEnd | { kind: 'stopped' };
 
 interface Entry<S> {
   obj: S;
@@ -78,17 +79,23 @@ interface Entry<S> {
 
 export function startReflector<T extends KubernetesObject, S>(o: ReflectorOptions<T, S>): Reflector<S> {
   const log = (o.log ?? silentLogger).child({ reflector: o.path });
-  const backoff = o.backoff ?? { initialMs: 500, maxMs: 30_000 };
-  const minHealthyWatchMs = o.minHealthyWatchMs ?? 1_000;
+  const timing = {
+    backoff: o.backoff ?? DEFAULT_REFLECTOR_TIMING.backoff,
+    minHealthyWatchMs: o.minHealthyWatchMs ?? DEFAULT_REFLECTOR_TIMING.minHealthyWatchMs,
+  };
+  const clock = o.clock ?? systemClock;
   const watcher = o.watchFactory ? o.watchFactory(o.kc) : new Watch(o.kc);
   const cache = new Map<string, Entry<S>>();
-  let isSynced = false;
   let rv = '';
   let stopped = false;
   let currentAbort: AbortController | undefined;
   /** Ends the watch in progress at once, even while its request is still connecting. */
   let endCurrent: (() => void) | undefined;
-  const stopSignal = new AbortController();
+  let waitTimer: TimerHandle | undefined;
+  /** What the last list returned, until the machine says to put it in the cache. */
+  let listed: Array<{ k: string; entry: Entry<S> }> | undefined;
+  /** The list or watch in flight, which stop() waits for. */
+  let inFlight: Promise<void> = Promise.resolve();
 
   const call = (what: string, fn: () => void) => {
     try {
@@ -197,21 +204,19 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     return { listed, rv: listRv };
   };
 
-  const watchOnce = async (): Promise<WatchEnd> => {
+  const watchOnce = async (timeoutSeconds: number): Promise<WatchOutcome> => {
     let delivered = false;
     let gone = false;
     let eventError: unknown;
     const query: Record<string, string | number | boolean | undefined> = {
       allowWatchBookmarks: true,
       resourceVersion: rv,
-      // Rotate long-lived watches like client-go does (5-10 min), so a load balancer or an API
-      // server restart never leaves us on a half-dead connection for long.
-      timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+      timeoutSeconds,
       fieldSelector: o.fieldSelector,
       labelSelector: o.labelSelector,
     };
-    let ended: (end: WatchEnd) => void = () => {};
-    const done = new Promise<WatchEnd>((r) => (ended = r));
+    let ended: (end: WatchOutcome) => void = () => {};
+    const done = new Promise<WatchOutcome>((r) => (ended = r));
     endCurrent = () => ended({ kind: 'stopped' });
     const onEvent = (type: string, obj: T) => {
       if (stopped || gone || eventError !== undefined) return;
@@ -248,13 +253,13 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     const onDone = (err: unknown) => {
       if (stopped) return ended({ kind: 'stopped' });
       if (gone) return ended({ kind: 'gone' });
-      if (eventError !== undefined) return ended({ kind: 'error', err: eventError, delivered });
+      if (eventError !== undefined) return ended({ kind: 'error', error: eventError, delivered });
       if (err === null || err === undefined) return ended({ kind: 'closed', delivered });
       // client-node's inactivity timeout on a quiet resource: not a failure, just rewatch.
       if ((err as { name?: string }).name === 'TimeoutError') return ended({ kind: 'closed', delivered });
       const k = KubeApiError.from(err);
       if (isGone(k)) return ended({ kind: 'gone' });
-      return ended({ kind: 'error', err: explainWatchDenial(k, o.path), delivered });
+      return ended({ kind: 'error', error: explainWatchDenial(k, o.path), delivered });
     };
     // Not awaited: the request may hang while connecting, and stop() must not wait for it.
     let finished = false;
@@ -275,72 +280,86 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     return end;
   };
 
-  const loop = async () => {
-    let failures = 0;
-    const sleepBackoff = async () => {
-      const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures, 20));
-      failures++;
-      await sleep(base / 2 + Math.random() * (base / 2), stopSignal.signal);
-    };
-    while (!stopped) {
-      let result: Awaited<ReturnType<typeof listAll>>;
-      try {
-        result = await listAll();
-      } catch (err) {
-        if (stopped) break;
-        log.warn('list failed; retrying with backoff', { err: KubeApiError.from(err), failures });
-        await sleepBackoff();
-        continue;
-      }
-      if (stopped || !result) break;
-      rv = result.rv;
-      replace(result.listed);
-      if (!isSynced) {
-        isSynced = true;
+  const perform = (action: ReflectorAction): void => {
+    switch (action.type) {
+      case 'list':
+        track(
+          listAll().then(
+            (result) => {
+              if (stopped || !result) return;
+              listed = result.listed;
+              rv = result.rv;
+              dispatch({ type: 'listed' });
+            },
+            (err: unknown) => {
+              if (!stopped) dispatch({ type: 'list-failed', error: KubeApiError.from(err) });
+            },
+          ),
+        );
+        return;
+      case 'replace-cache':
+        replace(listed ?? []);
+        listed = undefined;
+        return;
+      case 'announce-synced':
         if (o.onSynced) call('onSynced', o.onSynced);
-      }
-      // Watch until something forces a relist.
-      while (!stopped) {
-        const started = Date.now();
-        const end = await watchOnce();
-        if (end.kind === 'stopped' || stopped) break;
-        if (end.kind === 'gone') {
-          log.info('watch resourceVersion expired (410); relisting', { rv });
-          break;
-        }
-        const healthy = end.delivered || Date.now() - started >= minHealthyWatchMs;
-        if (end.kind === 'closed') {
-          if (healthy) {
-            failures = 0;
-            continue;
-          }
-          log.debug('watch closed at once; backing off before rewatch', { failures });
-          await sleepBackoff();
-          continue;
-        }
-        log.warn('watch failed; relisting after backoff', { err: end.err, failures });
-        if (healthy) failures = 0;
-        await sleepBackoff();
-        break;
-      }
+        return;
+      case 'watch':
+        track(
+          watchOnce(action.timeoutSeconds).then((end) => {
+            if (end.kind !== 'stopped' && !stopped) dispatch({ type: 'watch-ended', end });
+          }),
+        );
+        return;
+      case 'wait':
+        waitTimer = clock.after(action.ms, () => {
+          waitTimer = undefined;
+          if (!stopped) dispatch({ type: 'wait-over' });
+        });
+        return;
+      case 'log':
+        log[action.level](action.msg, { ...action.fields, rv });
+        return;
     }
   };
 
-  const running = loop().catch((err) => log.error('reflector loop crashed; this is a bug', { err }));
+  const machine = driveMachine<ReflectorState, ReflectorEvent, ReflectorAction>({
+    initial: INITIAL_REFLECTOR_STATE,
+    step: (state, event, inputs) => stepReflector(state, event, inputs, timing),
+    clock,
+    perform,
+  });
+  const dispatch = machine.dispatch;
+
+  const track = (operation: Promise<void>): void => {
+    inFlight = operation.catch((err: unknown) => log.error('reflector step crashed; this is a bug', { err }));
+  };
+
+  /** Resolves once no list or watch is in flight (each one may have started the next). */
+  const settled = async (): Promise<void> => {
+    for (;;) {
+      const current = inFlight;
+      await current;
+      if (current === inFlight) return;
+    }
+  };
+
+  dispatch({ type: 'start' });
 
   return {
     get: (key) => cache.get(key)?.obj,
     list: () => [...cache.values()].map((e) => e.obj),
-    synced: () => isSynced,
+    synced: () => isSynced(machine.state()),
     resourceVersion: () => rv,
     async stop() {
       if (!stopped) {
         stopped = true;
-        stopSignal.abort();
+        dispatch({ type: 'stop' });
+        waitTimer?.cancel();
         currentAbort?.abort();
         endCurrent?.();
       }
-      await running;
+      await settled();
     },
   };
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { guardPodAnnotation } from './annotation-guard.ts';
 import type { AdmissionReview } from './review.ts';
+import { podReview } from './testing/cases.ts';
 
 const A = 'vpc.amazonaws.com/PrivateIPv4Address';
 const CONTROLLER = 'system:serviceaccount:kube-system:winprefix-controller';
@@ -9,19 +10,13 @@ const opts = { controllerUsernames: [CONTROLLER], enabled: () => true };
 
 function review(operation: 'CREATE' | 'UPDATE' | 'DELETE', user: string, before: string | undefined, after: string | undefined): AdmissionReview {
   const pod = (v: string | undefined) => ({ metadata: { name: 'p', annotations: v === undefined ? { other: 'x' } : { [A]: v, other: 'x' } } });
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'r1',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      operation,
-      userInfo: { username: user },
-      ...(operation === 'DELETE' ? { oldObject: pod(before) } : { object: pod(after) }),
-      ...(operation === 'UPDATE' ? { oldObject: pod(before) } : {}),
-    },
-  };
+  return podReview({
+    uid: 'r1',
+    operation,
+    username: user,
+    ...(operation === 'DELETE' ? {} : { object: pod(after) }),
+    ...(operation === 'CREATE' ? {} : { oldObject: pod(before) }),
+  });
 }
 
 test('others may not add, change or remove the IP annotation; the message says who may', () => {

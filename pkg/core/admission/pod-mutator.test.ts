@@ -3,24 +3,13 @@ import assert from 'node:assert/strict';
 import { mutatePod } from './pod-mutator.ts';
 import { decodePatch, type AdmissionReview } from './review.ts';
 import { resolveClusterConfig } from '../ipam/config.ts';
-import { applyAddPatch, ipResources, MUTATION_CASES, podCreateReview, SWITCH_CASES, SWITCH_POD_SPEC } from './testing/cases.ts';
+import { applyAddPatch, ipResources, MUTATION_CASES, podCreateReview, podReview, SWITCH_CASES, SWITCH_POD_SPEC } from './testing/cases.ts';
 
 const R = 'vpc.amazonaws.com/PrivateIPv4Address';
 const on = { ipamEnabled: () => true };
 
 function review(spec: unknown, operation: 'CREATE' | 'UPDATE' = 'CREATE'): AdmissionReview {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'u-1',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      operation,
-      userInfo: { username: 'alice' },
-      object: { metadata: { name: 'p' }, spec },
-    },
-  };
+  return podReview({ uid: 'u-1', operation, username: 'alice', object: { metadata: { name: 'p' }, spec } });
 }
 
 /** The spec after the API server applied the response's patch. */

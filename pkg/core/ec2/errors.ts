@@ -85,3 +85,15 @@ export class Ec2AssignmentNotVisibleError extends Ec2Error {
     this.missing = missing;
   }
 }
+
+/** Throws, before anything is sent, for an assign of no or a fractional number of addresses. */
+export function checkAssignCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1) {
+    throw new Ec2Error('other', 'WinprefixBadArgument', 'AssignPrivateIpAddresses', `cannot assign ${count} addresses: the count must be a positive integer`);
+  }
+}
+
+/** An instance without the ENI that carries its private IP: upstream's definition of the primary ENI needs one. */
+export function noPrimaryInterface(instanceId: string | undefined, privateIp: string | undefined): Ec2Error {
+  return new Ec2Error('not-found', 'WinprefixNoPrimaryInterface', 'DescribeInstances', `instance ${instanceId} has no network interface whose primary address is the instance's ${privateIp}`);
+}

@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveClusterConfig, resolveNodeConfig } from './config.ts';
 import { defaultPoolSettings, NodePool } from './pool.ts';
-import { FakeEni, settle, settleFully } from './testing/fake-eni.ts';
+import { settle, settleFully } from './testing/settle.ts';
+import { WorldEni } from '../../ec2sim/world-eni.ts';
 import type { NodeIpamConfig } from './types.ts';
 
 const PD = { 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' };
@@ -20,7 +21,7 @@ function configFor(data: Record<string, string>, slots: number): NodeIpamConfig 
 function fresh(data: Record<string, string>, slots: number) {
   const config = configFor(data, slots);
   const pool = NodePool.create(defaultPoolSettings(slots, 19), config);
-  const eni = new FakeEni({ slots });
+  const eni = new WorldEni({ slots });
   return { pool, eni, config };
 }
 

@@ -17,7 +17,8 @@ import { COOL_DOWN_MS } from '../contract.ts';
 import { parseCidr, parseIPv4, cidrContains } from '../net/ipv4.ts';
 import { resolveClusterConfig, resolveNodeConfig } from './config.ts';
 import { defaultPoolSettings, NodePool } from './pool.ts';
-import { FakeEni, settleFully, type Fault } from './testing/fake-eni.ts';
+import { settleFully } from './testing/settle.ts';
+import { WorldEni, type Fault } from '../../ec2sim/world-eni.ts';
 import type { Ec2Request, NodeIpamConfig } from './types.ts';
 
 /** mulberry32: a tiny seeded PRNG, so every failure is reproducible from its seed. */
@@ -64,7 +65,7 @@ function run(seed: number, steps: number, tamper: boolean): RunStats {
   const slots = pick([2, 3, 9, 14]);
   let data = pick(CONFIGS);
   const pool = NodePool.create(defaultPoolSettings(slots, 19), configFor(data, slots));
-  const eni = new FakeEni({ slots, prefixBlocks: 2 + Math.floor(rnd() * 12) });
+  const eni = new WorldEni({ slots, prefixBlocks: 2 + Math.floor(rnd() * 12) });
   const inflight: Ec2Request[] = [];
   const live = new Set<string>();
   const waiting = new Set<string>();
@@ -212,7 +213,7 @@ function run(seed: number, steps: number, tamper: boolean): RunStats {
   stats.cleanRuns += externalAdds === 0 ? 1 : 0;
   // What a fresh node with the same config holds with no pods: anything more has leaked.
   const fresh = NodePool.create(defaultPoolSettings(slots, 19), configFor(data, slots));
-  const freshEni = new FakeEni({ slots });
+  const freshEni = new WorldEni({ slots });
   settleFully(fresh, freshEni, 0);
   assert.equal(eni.prefixes.size, freshEni.prefixes.size, `prefixes leaked (${where()})`);
   assert.equal(eni.secondaryIps.size, freshEni.secondaryIps.size, `secondary IPs leaked (${where()})`);

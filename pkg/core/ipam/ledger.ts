@@ -15,7 +15,7 @@ import { formatCidr, formatIPv4 } from '../net/ipv4.ts';
 export interface Cell {
   /** Pod UID holding the address. */
   owner: string | undefined;
-  /** When the address was last freed (or adopted at restore); it cools until freedAt + coolDownMs. */
+  /** When the address was last freed (or taken in at restore); it cools until freedAt + coolDownMs. */
   freedAt: number | undefined;
   /**
    * Cooling only because the pool was rebuilt after a restart, not because a pod just left. Such an

@@ -9,11 +9,12 @@ import {
   PoolSettingsError,
   WAITING_TTL_MS,
 } from './pool.ts';
-import { FakeEni, settle, settleFully } from './testing/fake-eni.ts';
+import { settle, settleFully } from './testing/settle.ts';
+import { WorldEni } from '../../ec2sim/world-eni.ts';
 import { formatIPv4, parseCidr } from '../net/ipv4.ts';
 import type { AssignOutcome, AssignResult, Ec2Request, Ec2Result, NodeIpamConfig, UnassignOutcome } from './types.ts';
 
-/** A hand-written EC2 answer for a request the pool issued (the FakeEni's are produced by perform). */
+/** A hand-written EC2 answer for a request the pool issued (the WorldEni's are produced by perform). */
 function assignResult(request: Ec2Request, outcome: AssignOutcome): Ec2Result {
   if (request.kind !== 'assign-prefixes' && request.kind !== 'assign-secondary-ips') throw new Error(`not an assign: ${request.kind}`);
   return { request, outcome };
@@ -35,7 +36,7 @@ function cfg(data: Record<string, string>, slots = 9): NodeIpamConfig {
 function setup(data: Record<string, string>, opts: { slots?: number; prefixBlocks?: number } = {}) {
   const slots = opts.slots ?? 9;
   const pool = NodePool.create(defaultPoolSettings(slots, 19), cfg(data, slots));
-  const eni = new FakeEni({ slots, prefixBlocks: opts.prefixBlocks ?? 64 });
+  const eni = new WorldEni({ slots, prefixBlocks: opts.prefixBlocks ?? 64 });
   settle(pool, eni, 0);
   return { pool, eni };
 }
@@ -50,7 +51,7 @@ function fail(r: AssignResult): Extract<AssignResult, { ok: false }> {
   return r;
 }
 
-function fill(pool: NodePool, eni: FakeEni, count: number, now = 0, prefix = 'pod') {
+function fill(pool: NodePool, eni: WorldEni, count: number, now = 0, prefix = 'pod') {
   for (let i = 1; i <= count; i++) {
     ok(pool.assign(`${prefix}-${i}`, now));
     settle(pool, eni, now);
@@ -167,7 +168,7 @@ describe('assignment', () => {
     const long = { ...defaultPoolSettings(9, 19), coolDownMs: 10 * WAITING_TTL_MS };
     for (const end of ['deleted', 'expired'] as const) {
       const pool = NodePool.create(long, cfg(PD));
-      const eni = new FakeEni({ slots: 9 });
+      const eni = new WorldEni({ slots: 9 });
       settle(pool, eni, 0);
       fill(pool, eni, 15);
       pool.release('pod-1', 0);
@@ -242,7 +243,7 @@ describe('release of prefixes and secondary IPs', () => {
   test('zero hold-down releases at once', () => {
     const config = cfg(PD);
     const pool = NodePool.create({ ...defaultPoolSettings(9, 19), releaseHoldDownMs: 0 }, config);
-    const eni = new FakeEni({ slots: 9 });
+    const eni = new WorldEni({ slots: 9 });
     settle(pool, eni, 0);
     fill(pool, eni, 16);
     pool.release('pod-2', 0);
@@ -399,7 +400,7 @@ describe('EC2 failures', () => {
   });
 
   test('partial assign: what was created is kept, the rest comes after a re-sync', () => {
-    const eni = new FakeEni({ slots: 9 });
+    const eni = new WorldEni({ slots: 9 });
     const wide = NodePool.create(defaultPoolSettings(9, 19), cfg({ ...PD, 'minimum-ip-target': '64' }));
     const [create] = wide.plan(0);
     assert.equal(create!.kind === 'assign-prefixes' && create!.count, 4);
@@ -420,7 +421,7 @@ describe('EC2 failures', () => {
     assert.deepEqual(pool.plan(0), [], 'settled: no retry while backed off');
     const snap = pool.snapshot(0);
     assert.equal(snap.lastError?.kind, 'address-limit-exceeded');
-    assert.equal(snap.secondaryIps.length, 9, 'the re-sync adopted the foreign addresses');
+    assert.equal(snap.secondaryIps.length, 9, 'the re-sync took in the foreign addresses');
     // The other tool lets go again; the ledger now shows free slots, but EC2 just said no: wait.
     for (const ip of foreign) eni.removeExternally(ip);
     pool.requestResync();
@@ -490,7 +491,7 @@ describe('EC2 failures', () => {
     assert.equal(pool.snapshot(0).pending.resync, false);
   });
 
-  test('an assign answer with entries that are not /28 prefixes or IPv4 addresses: the rest is adopted, the bad ones named', () => {
+  test('an assign answer with entries that are not /28 prefixes or IPv4 addresses: the rest is taken in, the bad ones named', () => {
     const pool = NodePool.create(defaultPoolSettings(9, 19), cfg(PD));
     const [create] = pool.plan(0);
     assert.equal(create!.kind, 'assign-prefixes');
@@ -543,7 +544,7 @@ describe('re-sync and restore', () => {
     assert.equal(snap.prefixes[0]!.used, 2);
   });
 
-  test('unknown addresses on the ENI are adopted as free', () => {
+  test('unknown addresses on the ENI are taken in as free', () => {
     const { pool, eni } = setup(SEC);
     const foreign = eni.addExternally('secondary');
     pool.requestResync();
@@ -575,16 +576,15 @@ describe('re-sync and restore', () => {
     assert.deepEqual(snap.vanished.map((v) => v.podUid), ['d']);
     assert.equal(pool.snapshot(1_000 + COOL).prefixes[0]!.free, 14);
     // The free secondary IP drains once cooled; the one held by pod b stays.
-    const fake = new FakeEni({ slots: 9 });
-    fake.prefixes.add('10.0.16.0/28');
-    fake.secondaryIps.add('10.0.0.7').add('10.0.0.8');
+    const fake = new WorldEni({ slots: 9 });
+    fake.placeExternally({ prefixes: ['10.0.16.0/28'], secondaryIps: ['10.0.0.7', '10.0.0.8'] });
     assert.deepEqual(pool.plan(1_000), []);
     const drain = pool.plan(1_000 + COOL);
     assert.deepEqual(drain.map((r) => r.kind === 'unassign-secondary-ips' && r.ips), [['10.0.0.8']]);
   });
 
   test('restore: an address two running pods carry is not handed to a third while either still runs', () => {
-    const fake = new FakeEni({ slots: 9 });
+    const fake = new WorldEni({ slots: 9 });
     const prefix = fake.addExternally('prefix')!;
     const shared = prefix.replace(/0\/28$/, '3');
     const { pool, report } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), fake.state, [
@@ -606,7 +606,7 @@ describe('re-sync and restore', () => {
   });
 
   test('an address two pods share that vanishes and comes back is still not handed to a third pod', () => {
-    const fake = new FakeEni({ slots: 9 });
+    const fake = new WorldEni({ slots: 9 });
     const prefix = fake.addExternally('prefix')!;
     const shared = prefix.replace(/0\/28$/, '3');
     const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), fake.state, [
@@ -629,8 +629,8 @@ describe('re-sync and restore', () => {
 
   test('restore: a new pod right after a restart does not get a cooling address', () => {
     const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), { prefixes: ['10.0.16.0/28'], secondaryIps: [] }, [{ podUid: 'a', annotation: '10.0.16.0/32' }], 0);
-    const eni = new FakeEni({ slots: 9 });
-    eni.prefixes.add('10.0.16.0/28');
+    const eni = new WorldEni({ slots: 9 });
+    eni.placeExternally({ prefixes: ['10.0.16.0/28'] });
     assert.deepEqual(pool.plan(0), [], 'no churn at restart: the cooling addresses are enough for the targets');
     assert.equal(fail(pool.assign('new', 0)).reason, 'warm-pool-empty');
     settle(pool, eni, 0);
@@ -639,7 +639,7 @@ describe('re-sync and restore', () => {
   });
 
   test('restore in secondary mode: cooling warm IPs cause no create-then-release churn', () => {
-    const eni = new FakeEni({ slots: 9 });
+    const eni = new WorldEni({ slots: 9 });
     const ips = Array.from({ length: 5 }, () => eni.addExternally('secondary')!);
     const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg(SEC), eni.state, [
       { podUid: 'a', annotation: `${ips[0]}/19` },
@@ -655,7 +655,7 @@ describe('re-sync and restore', () => {
   });
 
   test('restore with a warm prefix target: the free prefix cooling after the restart causes no create-then-release churn', () => {
-    const eni = new FakeEni({ slots: 9 });
+    const eni = new WorldEni({ slots: 9 });
     const used = eni.addExternally('prefix')!;
     eni.addExternally('prefix');
     const { pool } = NodePool.restore(defaultPoolSettings(9, 19), cfg({ ...PD, 'warm-prefix-target': '1' }), eni.state, [
@@ -673,7 +673,7 @@ describe('re-sync and restore', () => {
     pool.requestResync();
     settle(pool, eni, 0);
     assert.equal(pool.snapshot(0).vanished.length, 1);
-    eni.secondaryIps.add(ip);
+    eni.placeExternally({ secondaryIps: [ip] });
     pool.requestResync();
     settle(pool, eni, 0);
     assert.equal(pool.snapshot(0).vanished.length, 0);
@@ -707,7 +707,7 @@ describe('snapshot', () => {
   });
 });
 
-describe('adopt: addresses running pods carry that the pool did not hand out', () => {
+describe('takeInAnnotatedPods: addresses running pods carry that the pool did not hand out', () => {
   // A deposed leader's last annotation patches can land after the new leader restored its pool.
   const eni = { prefixes: ['10.0.16.0/28'], secondaryIps: [] };
   const restored = () => NodePool.restore(defaultPoolSettings(9, 19), cfg(PD), eni, [{ podUid: 'a', annotation: '10.0.16.0/32' }], 0).pool;
@@ -721,7 +721,7 @@ describe('adopt: addresses running pods carry that the pool did not hand out', (
     for (let i = 0; i < 14; i++) handedOut.add(ok(pool.assign(`new-${i}`, 40_000)).ip);
     assert.equal(handedOut.has('10.0.16.5'), false);
     assert.equal(handedOut.size, 14);
-    fail(pool.assign('one-too-many', 40_000)); // the prefix is full: the 16th address is the adopted one
+    fail(pool.assign('one-too-many', 40_000)); // the prefix is full: the 16th address is the one taken in
     assert.equal(pool.takeInAnnotatedPods([{ podUid: 'late', annotation: '10.0.16.5/32' }]).duplicateAddresses.length, 0, 'idempotent');
   });
 
@@ -744,7 +744,7 @@ describe('adopt: addresses running pods carry that the pool did not hand out', (
 
 describe('EC2 owns the ENI: reads, contradictions, addresses held elsewhere', () => {
   /** A read of the ENI as the periodic describe would make it, sent at the pool's current epoch. */
-  const read = (pool: NodePool, eni: FakeEni) => ({ eni: eni.state, epoch: pool.mutationEpoch });
+  const read = (pool: NodePool, eni: WorldEni) => ({ eni: eni.state, epoch: pool.mutationEpoch });
 
   test('a read that agrees changes nothing and asks for nothing', () => {
     const { pool, eni } = setup(PD);

@@ -155,7 +155,7 @@ export class NodePool {
   ): { pool: NodePool; report: RestoreReport } {
     const pool = new NodePool(settings, config);
     const parsed = parseEni(eni);
-    applyEniState(pool.#state, parsed, { adoptedCoolingFrom: now });
+    applyEniState(pool.#state, parsed, { newAddressesCoolFrom: now });
     if (parsed.unreadable.length > 0) pool.#recordUnreadable(parsed.unreadable, now);
     const report = attachRunningPods(pool.#state, runningPods);
     return { pool, report };
@@ -582,7 +582,7 @@ export class NodePool {
         }
         const parsed = parseEni(outcome.eni);
         const report = applyEniState(this.#state, parsed, {
-          adoptedCoolingFrom: undefined,
+          newAddressesCoolFrom: undefined,
           recentlyReleased: this.#settlingReleases(now),
           epoch: this.#mutationEpoch,
         });

@@ -49,7 +49,7 @@ export function parseEni(eni: { readonly prefixes: readonly string[]; readonly s
 
 export interface ApplyOptions {
   /** Addresses new to the pool start cooling from this time (after a restart, or when found by hand). */
-  adoptedCoolingFrom: number | undefined;
+  newAddressesCoolFrom: number | undefined;
   /**
    * Addresses this pool released moments ago: a describe may still show them (EC2 reads lag behind
    * writes), so they are not taken back. A later read, after the lag, takes them if they are truly there.
@@ -60,11 +60,11 @@ export interface ApplyOptions {
 }
 
 /**
- * Makes the ledger hold exactly what the ENI holds. Addresses new to the pool are adopted as
+ * Makes the ledger hold exactly what the ENI holds. Addresses new to the pool are taken in as
  * free (cooling as `options` says). Must only run with no EC2 request in flight.
  */
 export function applyEniState(state: PoolState, eni: ParsedEni, options: ApplyOptions): ResyncReport {
-  const adoptedCoolingFrom = options.adoptedCoolingFrom;
+  const coolFrom = options.newAddressesCoolFrom;
   const skip = options.recentlyReleased ?? new Set<string>();
   const { ledger } = state;
   const report: ResyncReport = { added: [], removed: [], vanishedUnderPods: [] };
@@ -104,12 +104,12 @@ export function applyEniState(state: PoolState, eni: ParsedEni, options: ApplyOp
   }
   for (const [base, cidr] of eni.prefixes) {
     if (ledger.hasPrefix(base) || skip.has(cidr)) continue;
-    ledger.addPrefix(base, adoptedCoolingFrom, options.epoch);
+    ledger.addPrefix(base, coolFrom, options.epoch);
     report.added.push(cidr);
   }
   for (const [ip, text] of eni.secondaryIps) {
     if (ledger.hasSecondary(ip) || skip.has(text)) continue;
-    ledger.addSecondary(ip, adoptedCoolingFrom, options.epoch);
+    ledger.addSecondary(ip, coolFrom, options.epoch);
     report.added.push(text);
   }
   reclaimVanished(state);

@@ -1,6 +1,6 @@
 /**
  * planNodeRun and what EC2 says: each request kind's answers, periodic reads of the ENI that agree or
- * not, and addresses that pods on other nodes carry. No I/O: the FakeEni performs the requests, the
+ * not, and addresses that pods on other nodes carry. No I/O: the simulator's in-process WorldEni performs the requests, the
  * test delivers answers and reads when it likes (testing/node-world.ts). Pods and patches are in
  * node-run.test.ts.
  */

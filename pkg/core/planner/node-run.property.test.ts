@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createPrng, type Prng } from '../../ec2sim/prng.ts';
 import { ADDRESSES_PER_PREFIX, EventReasons } from '../contract.ts';
 import type { Ec2ErrorKind } from '../ec2/errors.ts';
-import type { Fault } from '../ipam/testing/fake-eni.ts';
+import type { Fault } from '../../ec2sim/world-eni.ts';
 import type { Ec2Result, EniObservation } from '../ipam/types.ts';
 import type { PodFacts } from '../decisions/pod-plan.ts';
 import { formatCidr, formatIPv4, parseIPv4 } from '../net/ipv4.ts';

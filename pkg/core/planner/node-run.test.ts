@@ -1,5 +1,5 @@
 /**
- * planNodeRun, driven through node histories with no I/O (testing/node-world.ts): the FakeEni performs
+ * planNodeRun, driven through node histories with no I/O (testing/node-world.ts): the simulator's in-process WorldEni performs
  * the EC2 requests the planner asks for, the test answers patches and capacity writes when and how it
  * likes, and time is a number it advances. This file: pods and their patches, capacity, config, restart
  * findings, wake-ups. What EC2 says (answers, periodic reads, addresses held elsewhere) is in

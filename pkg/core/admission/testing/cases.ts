@@ -87,20 +87,26 @@ export function ipResources(spec: unknown): Array<[string | undefined, string | 
   return containers.map((c) => [c.resources?.requests?.[R], c.resources?.limits?.[R]]);
 }
 
-/** A CREATE review of a pod with this spec, as kube-apiserver sends it. */
-export function podCreateReview(spec: Record<string, unknown>, uid = 'case'): AdmissionReview {
+/** A review of a pod, as kube-apiserver sends it: `object` for CREATE and UPDATE, `oldObject` for UPDATE and DELETE. */
+export function podReview(o: { uid: string; operation: 'CREATE' | 'UPDATE' | 'DELETE'; username: string; object?: unknown; oldObject?: unknown }): AdmissionReview {
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
     request: {
-      uid,
+      uid: o.uid,
       kind: { group: '', version: 'v1', kind: 'Pod' },
       resource: { group: '', version: 'v1', resource: 'pods' },
-      operation: 'CREATE',
-      userInfo: { username: 'alice' },
-      object: { metadata: { name: 'case' }, spec: structuredClone(spec) },
+      operation: o.operation,
+      userInfo: { username: o.username },
+      ...(o.object !== undefined ? { object: o.object } : {}),
+      ...(o.oldObject !== undefined ? { oldObject: o.oldObject } : {}),
     },
   };
+}
+
+/** A CREATE review of a pod with this spec, as kube-apiserver sends it. */
+export function podCreateReview(spec: Record<string, unknown>, uid = 'case'): AdmissionReview {
+  return podReview({ uid, operation: 'CREATE', username: 'alice', object: { metadata: { name: 'case' }, spec: structuredClone(spec) } });
 }
 
 /** Applies a patch of "add" operations (all the mutator emits) to a copy of `doc`. */

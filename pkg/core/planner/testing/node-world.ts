@@ -1,7 +1,7 @@
 /**
  * @module
  * Test support: one managed node as the planner sees it, with no I/O. The node's EC2 side is the
- * in-process FakeEni (pkg/core/ipam/testing/fake-eni.ts), the pod cache is a map the test edits,
+ * simulator's in-process WorldEni (pkg/ec2sim/world-eni.ts), the pod cache is a map the test edits,
  * time is a number the test advances, and every intent the planner returns is held "in flight" until
  * the test answers it (EC2 results, patch answers, the capacity write), in whatever order it likes.
  * This is the applier of pkg/controller, minus the I/O, so planner tests read like node histories.
@@ -9,7 +9,7 @@
 import { ADDRESSES_PER_PREFIX } from '../../contract.ts';
 import { resolveClusterConfig, resolveNodeConfig } from '../../ipam/config.ts';
 import { defaultPoolSettings, NodePool } from '../../ipam/pool.ts';
-import { FakeEni, type Fault } from '../../ipam/testing/fake-eni.ts';
+import { WorldEni, type Fault } from '../../../ec2sim/world-eni.ts';
 import type { Ec2Request, Ec2Result, EniObservation, NodeIpamConfig, PodAddress, RestoreReport } from '../../ipam/types.ts';
 import { parseCidr, parseIPv4 } from '../../net/ipv4.ts';
 import type { PodFacts } from '../../decisions/pod-plan.ts';
@@ -29,7 +29,7 @@ export function nodeConfig(data: Record<string, string>, slots = 9): NodeIpamCon
 export interface WorldOptions {
   data?: Record<string, string>;
   slots?: number;
-  /** Aligned /28 blocks the subnet has for prefixes (FakeEni default: 64). */
+  /** Aligned /28 blocks the subnet has for prefixes (WorldEni default: 64). */
   prefixBlocks?: number;
   coolDownMs?: number;
   releaseHoldDownMs?: number;
@@ -44,7 +44,7 @@ export interface WorldOptions {
 
 export class NodeWorld {
   now = 0;
-  readonly eni: FakeEni;
+  readonly eni: WorldEni;
   readonly memory: ManagedNodeMemory;
   data: Record<string, string>;
   readonly slots: number;
@@ -73,7 +73,7 @@ export class NodeWorld {
   constructor(o: WorldOptions = {}) {
     this.data = o.data ?? PD;
     this.slots = o.slots ?? 9;
-    this.eni = new FakeEni({ slots: this.slots, ...(o.prefixBlocks !== undefined ? { prefixBlocks: o.prefixBlocks } : {}) });
+    this.eni = new WorldEni({ slots: this.slots, ...(o.prefixBlocks !== undefined ? { prefixBlocks: o.prefixBlocks } : {}) });
     const config = nodeConfig(this.data, this.slots);
     const settings = {
       ...defaultPoolSettings(this.slots, SUBNET_PREFIX_LENGTH),
@@ -239,7 +239,7 @@ export class NodeWorld {
     throw new Error(`node did not settle in ${maxRuns} runs`);
   }
 
-  /** Whether `ip` lies in one of the FakeEni's prefixes or is one of its secondary IPs now. */
+  /** Whether `ip` lies in one of the WorldEni's prefixes or is one of its secondary IPs now. */
   onEni(ip: string): boolean {
     if (this.eni.secondaryIps.has(ip)) return true;
     const n = parseIPv4(ip);
