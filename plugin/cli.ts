@@ -29,7 +29,8 @@ export interface CommandSpec {
   aliases?: readonly string[];
   /** One line, for the list of commands. */
   summary: string;
-  positionals: ReadonlyArray<{ name: string; describe: string }>;
+  /** The last one may be `variadic`: it takes every further word (`check NODE...`). */
+  positionals: ReadonlyArray<{ name: string; describe: string; variadic?: boolean }>;
   flags: Readonly<Record<string, FlagSpec>>;
   examples?: ReadonlyArray<readonly [string, string]>;
   epilogue?: string;
@@ -104,7 +105,7 @@ export function parseCommandLine(argv: readonly string[], consumed: number, spec
     }
     throw new CliError(e.message.split('\n')[0]!, ExitCode.toolError, { hint });
   }
-  if (parsed.positionals.length > spec.positionals.length) {
+  if (parsed.positionals.length > spec.positionals.length && !spec.positionals.at(-1)?.variadic) {
     const extra = parsed.positionals.slice(spec.positionals.length);
     throw new CliError(`unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `"${a}"`).join(' ')} for "${commandPathText(programName, spec)}"`, ExitCode.toolError, { hint });
   }

@@ -9,16 +9,20 @@ import type { CliIO } from './io.ts';
 import { terminalWidth } from './render/width.ts';
 
 /** What the first word of a multi-word command does, for the top-level list. */
-const GROUPS: Record<string, string> = { describe: 'Explain the Windows IPAM state of a node' };
+const GROUPS: Record<string, string> = {
+  describe: 'Explain the Windows IPAM state of a node',
+  get: 'List Windows nodes with their prefixes, addresses, pods and capacity',
+  why: 'Explain why a pod has, or has not, a working address',
+};
 
 /** The help text for `argv` (ending in a newline). */
 export async function helpText(argv: readonly string[], commands: readonly CommandSpec[], io: CliIO, programName: string): Promise<string> {
   const command = (spec: CommandSpec): [string, string, (y: Argv) => Argv] => [
-    [spec.path.at(-1)!, ...spec.positionals.map((p) => `[${p.name}]`)].join(' '),
+    [spec.path.at(-1)!, ...spec.positionals.map((p) => (p.variadic ? `[${p.name}..]` : `[${p.name}]`))].join(' '),
     spec.summary,
     (y: Argv) => {
       let out = y;
-      for (const p of spec.positionals) out = out.positional(p.name, { type: 'string', describe: p.describe });
+      for (const p of spec.positionals) out = out.positional(p.name, { type: 'string', describe: p.describe, ...(p.variadic ? { array: true } : {}) });
       out = out.options(spec.flags as Record<string, Options>);
       for (const [cmd, what] of spec.examples ?? []) out = out.example(cmd, what);
       if (spec.epilogue) out = out.epilogue(spec.epilogue);

@@ -14,6 +14,15 @@ export interface CliIO {
   stdoutColumns?: number | undefined;
   /** Whether an exec credential plugin may prompt (stdin is a terminal). */
   stdinIsTTY?: boolean;
+  /** The terminal's height when stdout is one (a --watch redraw fits the screen). */
+  stdoutRows?: number | undefined;
+  /**
+   * For commands that run until stopped (--watch): `handler` runs once on Ctrl-C (SIGINT), SIGTERM, SIGHUP or
+   * when the reader of a pipe goes away; returns a function that removes it. Absent: nothing stops them.
+   */
+  onStop?(handler: (why: string) => void): () => void;
+  /** The terminal was resized; returns a function that removes the handler. */
+  onResize?(handler: (size: { columns: number; rows: number }) => void): () => void;
   now(): Date;
 }
 

@@ -5,16 +5,19 @@
  * exit code. `--help` (and no command at all) is rendered by yargs, loaded only then (plugin/help.ts).
  */
 import { findCommand, parseCommandLine, type CommandSpec } from './cli.ts';
+import { checkCommand } from './check/command.ts';
 import { describeNodeCommand } from './describe/command.ts';
+import { getNodesCommand } from './get-nodes/command.ts';
 import { CliError, ExitCode, type CliIO } from './io.ts';
 import { migrateCommand } from './migrate/command.ts';
 import { simulateCommand } from './simulate/command.ts';
 import { subnetsCommand } from './subnets/command.ts';
 import { mark } from './timing.ts';
 import { versionCommand } from './version/command.ts';
+import { whyPodCommand } from './why-pod/command.ts';
 
-/** Every command; later ones (get nodes, check, why pod, subnets) add themselves here. */
-export const COMMANDS: readonly CommandSpec[] = [describeNodeCommand, subnetsCommand, migrateCommand, simulateCommand, versionCommand];
+/** Every command, in the order `--help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [describeNodeCommand, getNodesCommand, checkCommand, whyPodCommand, subnetsCommand, migrateCommand, simulateCommand, versionCommand];
 
 export async function main(argv: string[], io: CliIO, programName = 'kubectl winprefix'): Promise<number> {
   try {

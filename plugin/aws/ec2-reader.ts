@@ -48,6 +48,13 @@ export interface InstanceState {
 export interface Ec2Reader {
   readonly endpoint: string;
   describeInstanceInterfaces(instanceId: string): Promise<NetworkInterface[]>;
+  /**
+   * The ENIs attached to each of `instanceIds` (an instance EC2 does not know maps to nothing): one
+   * DescribeNetworkInterfaces per {@link INSTANCES_PER_DESCRIBE} instances, pages followed.
+   */
+  describeInterfacesOfInstances(instanceIds: readonly string[]): Promise<Map<string, NetworkInterface[]>>;
+  /** The state of each instance EC2 knows among `instanceIds` (by filter, so unknown ones are just absent). */
+  describeInstanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>>;
   /** The instance's state, or undefined when EC2 says it does not exist (InvalidInstanceID.NotFound). */
   describeInstanceState(instanceId: string): Promise<InstanceState | undefined>;
   instanceLimits(instanceType: string): Promise<InstanceLimits>;
@@ -137,12 +144,29 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
   const pageSize = String(o.pageSize ?? 1000);
 
   /** Filters as EC2's Query protocol spells them: Filter.N.Name, Filter.N.Value.M. */
-  const describeFiltered = async (...filters: Array<{ name: string; values: readonly string[] }>): Promise<NetworkInterface[]> => {
-    const params: Record<string, string> = { MaxResults: pageSize };
+  const filterParams = (filters: ReadonlyArray<{ name: string; values: readonly string[] }>): Record<string, string> => {
+    const params: Record<string, string> = {};
     filters.forEach((f, n) => {
       params[`Filter.${n + 1}.Name`] = f.name;
       f.values.forEach((v, m) => (params[`Filter.${n + 1}.Value.${m + 1}`] = v));
     });
+    return params;
+  };
+
+  /** Every page of a Describe call filtered on one name by `values` (at most INSTANCES_PER_DESCRIBE of them). */
+  const describePages = async (action: string, name: string, values: readonly string[], each: (doc: XmlElement) => void): Promise<void> => {
+    const params = { ...filterParams([{ name, values }]), MaxResults: pageSize };
+    let nextToken: string | undefined;
+    do {
+      const { doc } = await call(action, { ...params, ...(nextToken ? { NextToken: nextToken } : {}) });
+      each(doc);
+      nextToken = childText(doc, 'nextToken') || undefined;
+    } while (nextToken);
+  };
+
+  /** The ENIs matching every filter, every page followed, each ENI mapped as it is parsed. */
+  const describeFiltered = async (...filters: Array<{ name: string; values: readonly string[] }>): Promise<NetworkInterface[]> => {
+    const params = { ...filterParams(filters), MaxResults: pageSize };
     const all: NetworkInterface[] = [];
     let nextToken: string | undefined;
     do {
@@ -153,6 +177,8 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     return all;
   };
 
+  const chunks = (ids: readonly string[]) => Array.from({ length: Math.ceil(ids.length / INSTANCES_PER_DESCRIBE) }, (_, i) => ids.slice(i * INSTANCES_PER_DESCRIBE, (i + 1) * INSTANCES_PER_DESCRIBE));
+
   const limitsCache = new Map<string, Promise<InstanceLimits>>();
 
   return {
@@ -161,12 +187,37 @@ export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
     describeSubnetInterfaces: (subnetId) => describeFiltered({ name: 'subnet-id', values: [subnetId] }),
     async describePrimaryInterfaces(instanceIds) {
       const all: NetworkInterface[] = [];
-      const unique = [...new Set(instanceIds)];
-      for (let i = 0; i < unique.length; i += INSTANCES_PER_DESCRIBE) {
-        const chunk = unique.slice(i, i + INSTANCES_PER_DESCRIBE);
+      for (const chunk of chunks([...new Set(instanceIds)])) {
         all.push(...(await describeFiltered({ name: 'attachment.instance-id', values: chunk }, { name: 'attachment.device-index', values: ['0'] })));
       }
       return all;
+    },
+    async describeInterfacesOfInstances(instanceIds) {
+      const byInstance = new Map<string, NetworkInterface[]>();
+      const lists = await Promise.all(chunks([...new Set(instanceIds)]).map((ids) => describeFiltered({ name: 'attachment.instance-id', values: ids })));
+      for (const eni of lists.flat()) {
+        if (!eni.instanceId) continue;
+        const list = byInstance.get(eni.instanceId) ?? [];
+        list.push(eni);
+        byInstance.set(eni.instanceId, list);
+      }
+      return byInstance;
+    },
+    async describeInstanceStates(instanceIds) {
+      const states = new Map<string, InstanceState>();
+      await Promise.all(
+        chunks([...new Set(instanceIds)]).map((ids) =>
+          describePages('DescribeInstances', 'instance-id', ids, (doc) => {
+            for (const reservation of items(doc, 'reservationSet')) {
+              for (const instance of items(reservation, 'instancesSet')) {
+                const id = childText(instance, 'instanceId');
+                if (id) states.set(id, { state: childText(child(instance, 'instanceState'), 'name') ?? '', instanceType: childText(instance, 'instanceType') ?? '' });
+              }
+            }
+          }),
+        ),
+      );
+      return states;
     },
     async describeInstanceState(instanceId) {
       try {

@@ -4,16 +4,15 @@
  * {@link DescribeNodeOp} value. The code that runs it is loaded only when it runs, so `--help` and
  * `simulate` never pay for it.
  */
-import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../../pkg/core/contract.ts';
-import { lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
+import { type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
+import { COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, WATCH_FLAG, type ColorMode } from '../common-flags.ts';
 import { awsConnectionFrom, CONNECTION_FLAGS, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
 import { CliError } from '../io.ts';
 import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
 
 export const OUTPUTS = ['table', 'wide', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUTS)[number];
-export const COLOR_MODES = ['auto', 'always', 'never'] as const;
-export type ColorMode = (typeof COLOR_MODES)[number];
+export { COLOR_MODES, type ColorMode } from '../common-flags.ts';
 
 export interface DescribeNodeOp {
   nodeName: string;
@@ -25,15 +24,9 @@ export interface DescribeNodeOp {
   requestTimeoutText: string;
   aws: AwsConnection;
   configMap: { namespace: string; name: string };
+  /** -w: keep the report current as changes arrive. */
+  watch: boolean;
 }
-
-export const CONFIGMAP_FLAG = {
-  configmap: {
-    type: 'string',
-    default: `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`,
-    describe: 'The IPAM ConfigMap as NAMESPACE/NAME, for clusters where the controller reads another one',
-  },
-} as const satisfies Record<string, FlagSpec>;
 
 const DESCRIBE_FLAGS = {
   output: {
@@ -43,38 +36,33 @@ const DESCRIBE_FLAGS = {
     default: 'table',
     describe: 'Output format: table fits the terminal; wide shows every column and pod; json and yaml follow the NodeReport schema (docs/describe-node.md)',
   },
-  color: { type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'Colour and Unicode bars: auto (a terminal without NO_COLOR), always or never' },
-  ...CONFIGMAP_FLAG,
+  color: COLOR_FLAG,
+  configmap: CONFIGMAP_FLAG,
+  watch: {
+    ...WATCH_FLAG,
+    describe: 'Keep the report current: redrawn in place on a terminal when the node, its pods, their events or the controller status change (EC2 is read again then, and every minute); in a pipe, printed again when it changed (-o json: one document per line)',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 export function parseDescribeNodeArgs(args: ParsedCommand): DescribeNodeOp {
   const nodeName = args.positionals[0] ?? '';
   if (nodeName === '') throw new CliError('name the node: kubectl winprefix describe node NAME', undefined, { hint: "See 'kubectl winprefix describe node --help' for usage." });
   const { values } = args;
-  const output = lastValue(values, 'output') ?? 'table';
-  if (!(OUTPUTS as readonly string[]).includes(output)) throw new CliError(`-o ${output} is not supported: use ${OUTPUTS.join(', ')}`);
-  const color = lastValue(values, 'color') ?? 'auto';
-  if (!(COLOR_MODES as readonly string[]).includes(color)) throw new CliError(`--color ${color} is not supported: use ${COLOR_MODES.join(', ')}`);
-  const configMap = parseConfigMapRef(lastValue(values, 'configmap'));
+  const output = outputOf(values, OUTPUTS, 'table');
+  const color: ColorMode = colorOf(values);
+  const configMap = configMapOf(values);
   const kube = kubeConnectionFrom(values);
   return {
     nodeName,
-    output: output as OutputFormat,
-    color: color as ColorMode,
+    output,
+    color,
     kube: kube.flags,
     requestTimeoutMs: kube.requestTimeoutMs,
     requestTimeoutText: kube.requestTimeoutText,
     aws: awsConnectionFrom(values),
     configMap,
+    watch: values.watch === true,
   };
-}
-
-/** --configmap NAMESPACE/NAME, the upstream default when absent. */
-export function parseConfigMapRef(text: string | undefined): { namespace: string; name: string } {
-  const cmText = text ?? `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`;
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(cmText);
-  if (!m) throw new CliError(`--configmap "${cmText}" is not NAMESPACE/NAME (for example kube-system/amazon-vpc-cni)`);
-  return { namespace: m[1]!, name: m[3]! };
 }
 
 export const describeNodeCommand: CommandSpec = {
@@ -87,11 +75,16 @@ export const describeNodeCommand: CommandSpec = {
     ['$0 describe node ip-10-0-1-5.us-west-2.compute.internal', 'mode, prefixes, pods and findings of one node'],
     ['$0 describe node NODE -o json | jq .findings', 'the disagreements, for scripts (exit code 1 when there are any)'],
     ['$0 describe node NODE --context prod --profile prod-readonly', 'another cluster and AWS profile'],
+    ['$0 describe node NODE -w', 'keep it on screen, redrawn as pods come and go'],
   ],
   epilogue:
     'Exit status: 0 Kubernetes and EC2 agree, 1 findings, 2 or more the tool failed or could not verify (for example EC2 could not be read, or does not know the instance). Width: COLUMNS, else the terminal, else 100.',
   async run(args, io) {
     const op = parseDescribeNodeArgs(args);
+    if (op.watch) {
+      const { watchDescribeNode } = await import('./watch.ts');
+      return watchDescribeNode(op, io);
+    }
     const { runDescribeNode } = await import('./run.ts');
     return runDescribeNode(op, io);
   },

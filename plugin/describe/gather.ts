@@ -18,6 +18,7 @@ import type { KubeNode } from '../kube/objects.ts';
 import { subnetRoom, type SubnetRoom } from '../subnet-room.ts';
 import type { DescribeInputs, Ec2Read } from './inputs.ts';
 import type { KubeReads } from './kube-reads.ts';
+import type { NodeReport } from './report.ts';
 import { isWindowsNode, nodeInstanceType, nodeOs, nodeRegion, parseProviderId } from './node-facts.ts';
 
 /** The EC2 reads describe makes (plugin/aws/ec2-reader.ts implements them). */
@@ -56,7 +57,7 @@ export async function gatherNodeInputs(deps: GatherDeps, req: GatherRequest, rea
     const os = nodeOs(node);
     throw new CliError(`node "${req.nodeName}" is not a Windows node (kubernetes.io/os=${os ?? 'unset'}): describe node explains Windows IPAM only; pick a node from kubectl get nodes -l kubernetes.io/os=windows`);
   }
-  const ec2P = readEc2(deps, node, req.nodeName);
+  const ec2P = readNodeEc2(deps, node, req.nodeName);
   const [pods, events, configMap, ec2] = await Promise.all([reads.pods, reads.events, reads.configMap, ec2P]);
   // Warned only now: when the node itself cannot be read, its error is the one line worth printing.
   for (const line of [events.warning, configMap.warning]) if (line) deps.warn(line);
@@ -74,13 +75,17 @@ export async function gatherNodeInputs(deps: GatherDeps, req: GatherRequest, rea
   return { inputs, ec2: ec2.reader };
 }
 
-interface Ec2Outcome {
+export interface Ec2Outcome {
   read: Ec2Read;
   limits: InstanceLimits | undefined;
   reader: DescribeEc2 | undefined;
 }
 
-async function readEc2(deps: GatherDeps, node: KubeNode, nodeName: string): Promise<Ec2Outcome> {
+/**
+ * What EC2 says about one node's instance: its ENIs, its type's limits, or why they could not be read. The
+ * cluster-wide commands call it per node with a batching reader (plugin/aws/batched-reads.ts).
+ */
+export async function readNodeEc2(deps: GatherDeps, node: KubeNode, nodeName: string): Promise<Ec2Outcome> {
   const instanceType = nodeInstanceType(node);
   const bundled = instanceType ? bundledInstanceLimits(instanceType) : undefined;
   const fromNode = nodeRegion(node);
@@ -156,6 +161,18 @@ async function unknownInstance(ec2: DescribeEc2, instanceId: string, where: Ec2W
       `EC2 in ${where.region} (region from ${where.regionSource}, endpoint ${where.endpoint}) has no instance ${instanceId} for ${creds}: ` +
       `the instance is in another region (${regionHint}check --region) or another account (check --profile / AWS_PROFILE: use the cluster's account), or it was terminated and this node object is stale`,
   };
+}
+
+/**
+ * The subnet worth reading after the analysis, and for how many /28 blocks: when pods wait because the node's
+ * subnet has no free /28, the subnet's room names the block to reserve (plugin/ipam-causes.ts).
+ */
+export function starvedSubnet(report: NodeReport): { subnetId: string; wantedBlocks: number } | undefined {
+  const cidrStarved = report.findings.filter((f) => f.kind === 'pod-without-address' && f.cause === 'insufficient-cidr-blocks');
+  const subnetId = report.interfaces.find((i) => i.deviceIndex === 0)?.subnetId ?? report.interfaces[0]?.subnetId;
+  if (cidrStarved.length === 0 || !subnetId) return undefined;
+  const waiting = cidrStarved.reduce((n, f) => n + f.pods.length, 0);
+  return { subnetId, wantedBlocks: Math.ceil(waiting / 16) };
 }
 
 /** Pods waiting because the subnet has no free /28: read the subnet to say what to reserve. */

@@ -43,11 +43,11 @@ export function startKubeReads(kube: KubeReader, req: { nodeName: string; config
   return { node, pods, events: readEvents(kube, req.nodeName), configMap: readConfigMap(kube, req.configMap) };
 }
 
+/** The pod events worth reading, as field selectors: one list each, since a field selector cannot OR reasons. */
+export const POD_EVENT_SELECTORS: readonly string[] = POD_EVENT_REASONS.map((reason) => `involvedObject.kind=Pod,reason=${reason}`);
+
 async function readEvents(kube: KubeReader, nodeName: string): Promise<{ events: KubeEvent[]; warning: string | undefined }> {
-  const selectors = [
-    `involvedObject.kind=Node,involvedObject.name=${nodeName}`,
-    ...POD_EVENT_REASONS.map((reason) => `involvedObject.kind=Pod,reason=${reason}`),
-  ];
+  const selectors = [`involvedObject.kind=Node,involvedObject.name=${nodeName}`, ...POD_EVENT_SELECTORS];
   const lists = await Promise.allSettled(selectors.map((fieldSelector) => kube.get<KubeList<KubeEvent>>('/api/v1/events', { query: { fieldSelector }, what: 'list events' })));
   const failed = lists.find((l): l is PromiseRejectedResult => l.status === 'rejected');
   return {

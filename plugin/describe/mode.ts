@@ -5,6 +5,7 @@
  * capacity. Pure.
  */
 import type { NodeIpamConfig } from '../../pkg/core/ipam/types.ts';
+import { UPSTREAM_COMPONENT } from '../../pkg/core/contract.ts';
 import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
 import type { KubeEvent } from '../kube/objects.ts';
 import type { AddressBook } from './addresses.ts';
@@ -48,12 +49,14 @@ export function decideMode(o: {
   const fromConfig = o.nodeConfig?.mode;
   const intended: ActiveMode | null = (o.configKnown ? (fromConfig ?? fromAdvertised) : (fromAdvertised ?? fromConfig)) ?? null;
 
-  if (o.status) {
+  // A node winprefix leaves to another controller: its status says only "not mine", so the mode is inferred.
+  const claimed = o.status?.mode === 'unmanaged' && o.status.claimedBy ? o.status.claimedBy : undefined;
+  if (o.status && !claimed) {
     const s = o.status.mode;
     const activeMode = s === 'prefix' || s === 'secondary' ? s : onEni === 'prefix' || onEni === 'secondary' ? onEni : intended;
     return { mode: s, activeMode, reason: o.status.reason, source: 'status-annotation' };
   }
-  const unreadable = o.decodeError ? ` (status annotation ignored: ${o.decodeError})` : '';
+  const unreadable = o.decodeError ? ` (status annotation ignored: ${o.decodeError})` : claimed ? ` (winprefix leaves this node to ${claimed})` : '';
   if (onEni === 'mixed') {
     return {
       mode: 'mixed',
@@ -85,7 +88,8 @@ export function decideMode(o: {
 
 export function managedBy(status: NodeStatus | undefined, nodeEvents: readonly KubeEvent[]): ManagedBy {
   if (status && status.mode !== 'unmanaged') return 'winprefix';
-  if (nodeEvents.some(isUpstreamControllerEvent)) return 'aws-vpc-resource-controller';
+  // The AWS controller's notice expires after an hour; winprefix's recorded refusal names it for good.
+  if (nodeEvents.some(isUpstreamControllerEvent) || status?.claimedBy === UPSTREAM_COMPONENT) return 'aws-vpc-resource-controller';
   return 'unknown';
 }
 

@@ -3,8 +3,8 @@
  * A NodeReport as the user asked for it: `-o json|yaml` as is, the human form fitted to the terminal.
  */
 import type { CliIO } from '../io.ts';
+import { styleOf } from '../common-flags.ts';
 import { renderStructured } from '../render/structured.ts';
-import { PLAIN, RICH, styleFor } from '../render/style.ts';
 import { terminalWidth } from '../render/width.ts';
 import type { DescribeNodeOp } from './command.ts';
 import { renderHuman } from './render.ts';
@@ -12,6 +12,6 @@ import type { NodeReport } from './report.ts';
 
 export async function renderReport(report: NodeReport, op: Pick<DescribeNodeOp, 'output' | 'color'>, io: CliIO): Promise<string> {
   if (op.output === 'json' || op.output === 'yaml') return renderStructured(report, op.output);
-  const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
+  const style = styleOf(op.color, io);
   return renderHuman(report, { wide: op.output === 'wide', style, now: io.now(), width: terminalWidth(io) });
 }

@@ -12,6 +12,10 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   creationTimestamp?: string;
+  resourceVersion?: string;
+  deletionTimestamp?: string;
+  /** Who last wrote which fields, and when (server-side apply's bookkeeping, kept for every write). */
+  managedFields?: Array<{ manager?: string; operation?: string; time?: string; subresource?: string; fieldsV1?: Record<string, unknown> }>;
 }
 
 export interface KubeNode {
@@ -33,9 +37,14 @@ export interface KubePod {
         };
       };
     };
+    schedulerName?: string;
     containers?: Array<{ name?: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }>;
   };
-  status?: { phase?: string };
+  status?: {
+    phase?: string;
+    conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string; lastTransitionTime?: string }>;
+    containerStatuses?: Array<{ name?: string; ready?: boolean; state?: { running?: { startedAt?: string }; waiting?: { reason?: string; message?: string }; terminated?: { reason?: string } } }>;
+  };
 }
 
 export interface KubeEvent {

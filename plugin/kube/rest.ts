@@ -36,9 +36,28 @@ export class KubeUnreachableError extends Error {
   }
 }
 
+/** One event of a watch, as the API server streams it (one JSON object per line). */
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  /** The object; for ERROR a metav1.Status (410 Expired: the resourceVersion is too old, list again). */
+  object: T;
+}
+
+/** A watch that is running: its events in order, until the server ends the stream or `close()` is called. */
+export interface KubeWatch<T> {
+  events: AsyncIterable<WatchEvent<T>>;
+  close(): void;
+}
+
 export interface KubeReader {
   /** GET `path` (with `query`), parsed JSON. `what` names the call in errors and progress ("get nodes"). */
   get<T>(path: string, o: { query?: Record<string, string>; what: string }): Promise<T>;
+  /**
+   * A watch on `path` (`watch=1` is added): resolves once the server accepted it (HTTP errors reject as
+   * from `get`), then yields its events. On the same HTTP/2 connection as every other request; no
+   * --request-timeout beyond the wait for the server's answer, since a watch is meant to stay open.
+   */
+  watch<T>(path: string, o: { query?: Record<string, string>; what: string }): Promise<KubeWatch<T>>;
   /**
    * Settles once the connection is up (or has failed), so callers can do CPU-heavy work (loading code)
    * after the TLS handshake instead of stalling it; never rejects.
@@ -70,9 +89,17 @@ interface Response {
   body: Buffer;
 }
 
+/** A response whose body is read as it arrives (a watch); `status` is 2xx, other answers reject. */
+interface OpenStream {
+  body: AsyncIterable<Buffer>;
+  close(): void;
+}
+
 /** One way of sending GETs: HTTP/2 on one connection, or HTTP/1.1 with keep-alive. */
 interface Transport {
   get(path: string, headers: Record<string, string>, timeoutMs: number | undefined): Promise<Response>;
+  /** Rejects with the API server's error for a non-2xx answer; `timeoutMs` bounds only the wait for the headers. */
+  stream(path: string, headers: Record<string, string>, timeoutMs: number | undefined): Promise<OpenStream>;
   close(): void;
 }
 
@@ -163,10 +190,43 @@ export function createKubeReader(o: KubeReaderOptions): KubeReader {
     }
   };
 
+  const watch = async <T>(path: string, r: { query?: Record<string, string>; what: string }): Promise<KubeWatch<T>> => {
+    const done = o.onRequest?.(r.what);
+    mark(`kube: ${r.what} watch sent`);
+    let open: OpenStream;
+    try {
+      const qs = `?${new URLSearchParams({ ...r.query, watch: '1' }).toString()}`;
+      open = await bounded(
+        (async () => {
+          const c = await authenticate();
+          // No accept-encoding: a watch is a stream of small lines, each wanted the moment it is sent.
+          return (await transportFor(c)).stream(
+            `${url.pathname.replace(/\/$/, '')}${path}${qs}`,
+            { accept: 'application/json', 'user-agent': o.userAgent, ...(c.header ? { authorization: c.header } : {}) },
+            o.timeoutMs,
+          );
+        })(),
+        o.timeoutMs,
+      );
+    } catch (err) {
+      if (err instanceof NetworkFailure) throw new KubeUnreachableError(t.server, err.code, err.message, { cause: err.cause });
+      throw err;
+    } finally {
+      done?.();
+    }
+    mark(`kube: ${r.what} watching`);
+    return { events: watchEvents<T>(open.body, t.server), close: open.close };
+  };
+
   return {
     get: <T>(path: string, r: { query?: Record<string, string>; what: string }) => {
       const result = get<T>(path, r);
       // A failure before any connection (no credentials, a bad token file) also ends the wait.
+      result.catch(signalConnected);
+      return result;
+    },
+    watch: <T>(path: string, r: { query?: Record<string, string>; what: string }) => {
+      const result = watch<T>(path, r);
       result.catch(signalConnected);
       return result;
     },
@@ -248,8 +308,76 @@ function http2Transport(url: URL, socket: TLSSocket): Transport {
         stream.end();
       });
     },
+    stream(path, headers, timeoutMs) {
+      if (broken) return Promise.reject(broken);
+      return new Promise((resolve, reject) => {
+        const stream = session.request({ ':method': 'GET', ':path': path, ...headers });
+        let answered = false;
+        const timer = timeoutMs
+          ? setTimeout(() => {
+              stream.close();
+              reject(new NetworkFailure('TIMEOUT', `no answer within ${formatMs(timeoutMs)} (--request-timeout)`));
+            }, timeoutMs)
+          : undefined;
+        stream.on('response', (h) => {
+          answered = true;
+          clearTimeout(timer);
+          const status = Number(h[':status'] ?? 0);
+          if (status >= 200 && status < 300) {
+            let closed = false;
+            resolve({
+              body: readWithErrors(stream, () => closed, () => broken),
+              close: () => {
+                closed = true;
+                stream.close();
+              },
+            });
+            return;
+          }
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => reject(fromStatusAndBody(status, Buffer.concat(chunks).toString('utf8'))));
+        });
+        stream.on('error', (e) => {
+          if (answered) return;
+          clearTimeout(timer);
+          reject(broken ?? networkFailure(e));
+        });
+        stream.end();
+      });
+    },
     close: () => session.close(),
   };
+}
+
+/** A response body as chunks; a reset or broken connection ends it with a NetworkFailure, our own close() quietly. */
+async function* readWithErrors(body: AsyncIterable<Buffer>, closed: () => boolean, broken: () => NetworkFailure | undefined): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (err) {
+    if (closed()) return;
+    throw broken() ?? networkFailure(err as Error);
+  }
+}
+
+/** The JSON lines of a watch, parsed; a torn last line is an error, an empty one is skipped. */
+async function* watchEvents<T>(body: AsyncIterable<Buffer>, server: string): AsyncGenerator<WatchEvent<T>> {
+  let pending = '';
+  try {
+    for await (const chunk of body) {
+      pending += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        if (line !== '') yield JSON.parse(line) as WatchEvent<T>;
+      }
+    }
+  } catch (err) {
+    if (err instanceof NetworkFailure) throw new KubeUnreachableError(server, err.code, err.message, { cause: err.cause });
+    throw err;
+  }
+  if (pending.trim() !== '') yield JSON.parse(pending) as WatchEvent<T>;
 }
 
 function http1Transport(url: URL, tls: TlsOptions, proxyUrl: string | undefined, secureContext?: SecureContext): Transport {
@@ -288,6 +416,64 @@ function http1Transport(url: URL, tls: TlsOptions, proxyUrl: string | undefined,
                   : socket,
               ),
             (e: NetworkFailure) => settle.fail(e),
+          );
+      });
+    },
+    stream(path, headers, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        let req: Http.ClientRequest | undefined;
+        let answered = false;
+        const timer = timeoutMs
+          ? setTimeout(() => {
+              req?.destroy();
+              reject(new NetworkFailure('TIMEOUT', `no answer within ${formatMs(timeoutMs)} (--request-timeout)`));
+            }, timeoutMs)
+          : undefined;
+        const onResponse = (res: IncomingMessage) => {
+          answered = true;
+          clearTimeout(timer);
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            let closed = false;
+            resolve({
+              body: readWithErrors(res, () => closed, () => undefined),
+              close: () => {
+                closed = true;
+                req?.destroy();
+              },
+            });
+            return;
+          }
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(fromStatusAndBody(status, Buffer.concat(chunks).toString('utf8'))));
+        };
+        const start = (createConnection?: () => Socket) => {
+          // Its own connection: a watch holds it for as long as it runs, the keep-alive pool is for gets.
+          req = (secure ? https() : http()).request(
+            { hostname: hostOf(url), port: portOf(url), path, method: 'GET', headers, ...(createConnection ? { createConnection } : secure ? { secureContext: context, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.servername ? { servername: tls.servername } : {}), agent: false } : { agent: false }) },
+            onResponse,
+          );
+          req.on('error', (e) => {
+            if (answered) return;
+            clearTimeout(timer);
+            reject(networkFailure(e));
+          });
+          req.end();
+        };
+        if (!tunnel) start();
+        else
+          tunnel().then(
+            (socket) =>
+              start(() =>
+                secure
+                  ? tlsModule().connect({ socket, secureContext: context, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername ?? hostOf(url) })
+                  : socket,
+              ),
+            (e: NetworkFailure) => {
+              clearTimeout(timer);
+              reject(e);
+            },
           );
       });
     },

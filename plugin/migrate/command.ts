@@ -6,7 +6,8 @@
 import type { Mode } from '../../pkg/core/ipam/types.ts';
 import { lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
 import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
-import { COLOR_MODES, CONFIGMAP_FLAG, OUTPUTS, parseConfigMapRef, type ColorMode, type OutputFormat } from '../describe/command.ts';
+import { COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, type ColorMode } from '../common-flags.ts';
+import { OUTPUTS, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
 import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
 import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
@@ -34,9 +35,9 @@ const MIGRATE_FLAGS = {
     default: 'table',
     describe: 'Output format: table fits the terminal; wide adds why for each node and the pods that keep old-mode addresses; json and yaml follow the MigrationPlan schema (docs/planning.md)',
   },
-  color: { type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'Colour: auto (a terminal without NO_COLOR), always or never' },
+  color: { ...COLOR_FLAG, describe: 'Colour: auto (a terminal without NO_COLOR), always or never' },
   ...SELECTOR_FLAG,
-  ...CONFIGMAP_FLAG,
+  configmap: CONFIGMAP_FLAG,
 } as const satisfies Record<string, FlagSpec>;
 
 export function parseMigrateArgs(args: ParsedCommand): MigrateOp {
@@ -46,10 +47,10 @@ export function parseMigrateArgs(args: ParsedCommand): MigrateOp {
   const kube = kubeConnectionFrom(values);
   return {
     to: to as Mode,
-    output: (lastValue(values, 'output') ?? 'table') as OutputFormat,
-    color: (lastValue(values, 'color') ?? 'auto') as ColorMode,
+    output: outputOf(values, OUTPUTS, 'table'),
+    color: colorOf(values),
     selector: lastValue(values, 'selector'),
-    configMap: parseConfigMapRef(lastValue(values, 'configmap')),
+    configMap: configMapOf(values),
     kube: kube.flags,
     requestTimeoutMs: kube.requestTimeoutMs,
     requestTimeoutText: kube.requestTimeoutText,

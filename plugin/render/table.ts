@@ -40,6 +40,11 @@ export interface TableOptions {
   ellipsis?: string;
   /** False for `-o wide`: every column stays. */
   mayDrop?: boolean;
+  /**
+   * Drop a column only when the table cannot fit even with its wrap and truncate columns at their minimum
+   * (a list whose long names may shorten keeps its columns); default: drop while the natural widths overflow.
+   */
+  dropOnlyWhenShrinkingFails?: boolean;
 }
 
 export interface FittedTable {
@@ -63,8 +68,10 @@ export function fitTable(columns: readonly Column[], rows: ReadonlyArray<Readonl
   const dropped: string[] = [];
   if (o.mayDrop !== false) {
     const droppable = shown.filter((i) => columns[i]!.drop !== undefined).sort((a, b) => columns[a]!.drop! - columns[b]!.drop!);
+    const narrowest = natural.map((w, i) => (columns[i]!.fit === 'wrap' || columns[i]!.fit === 'truncate' ? Math.min(w, minOf(i)) : w));
+    const measure = o.dropOnlyWhenShrinkingFails ? narrowest : natural;
     for (const i of droppable) {
-      if (total(natural, shown) <= available) break;
+      if (total(measure, shown) <= available) break;
       shown = shown.filter((j) => j !== i);
       dropped.push(columns[i]!.heading);
     }

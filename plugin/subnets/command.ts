@@ -6,7 +6,8 @@
 import { allValues, lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
 import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
 import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
-import { COLOR_MODES, OUTPUTS, type ColorMode, type OutputFormat } from '../describe/command.ts';
+import { COLOR_FLAG, colorOf, outputOf, type ColorMode } from '../common-flags.ts';
+import { OUTPUTS, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
 import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
 
@@ -27,7 +28,6 @@ export interface SubnetsOp {
 
 const HINT = "See 'kubectl winprefix subnets --help' for usage.";
 
-
 const SUBNETS_FLAGS = {
   output: {
     alias: 'o',
@@ -36,7 +36,7 @@ const SUBNETS_FLAGS = {
     default: 'table',
     describe: 'Output format: table fits the terminal; wide shows every column and the whole map; json and yaml follow the SubnetReport schema (docs/planning.md)',
   },
-  color: { type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'Colour and Unicode map cells: auto (a terminal without NO_COLOR), always or never' },
+  color: { ...COLOR_FLAG, describe: 'Colour and Unicode map cells: auto (a terminal without NO_COLOR), always or never' },
   ...SELECTOR_FLAG,
   'subnet-id': { type: 'string', describe: 'Look at this subnet (repeat it, or join ids with commas) instead of the subnets of the Windows nodes' },
   headroom: { type: 'string', describe: 'Also a finding (exit 1) when a subnet can give fewer than this many more Windows pods an address in prefix mode' },
@@ -45,8 +45,8 @@ const SUBNETS_FLAGS = {
 
 export function parseSubnetsArgs(args: ParsedCommand): SubnetsOp {
   const { values } = args;
-  const output = (lastValue(values, 'output') ?? 'table') as OutputFormat;
-  const color = (lastValue(values, 'color') ?? 'auto') as ColorMode;
+  const output = outputOf(values, OUTPUTS, 'table');
+  const color = colorOf(values);
   const subnetIds = [...new Set(allValues(values, 'subnet-id').flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''))];
   for (const id of subnetIds) {
     if (!/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id)) throw new CliError(`--subnet-id "${id}" is not a subnet id (subnet- and 8 or 17 hex digits, as aws ec2 describe-subnets shows them)`, undefined, { hint: HINT });

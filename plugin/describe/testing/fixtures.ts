@@ -14,7 +14,7 @@ import type { SubnetRoom } from '../../subnet-room.ts';
 export const NOW = new Date('2026-11-22T03:00:00Z');
 export const INSTANCE = 'i-0abc';
 
-export function windowsNode(o: { name?: string; instanceType?: string; advertised?: number; maxPods?: number; status?: NodeStatus | string } = {}): KubeNode {
+export function windowsNode(o: { name?: string; instanceType?: string; advertised?: number; maxPods?: number; status?: NodeStatus | string; instanceId?: string } = {}): KubeNode {
   const annotations: Record<string, string> = {};
   if (o.status !== undefined) annotations[NODE_STATUS_ANNOTATION] = typeof o.status === 'string' ? o.status : JSON.stringify(o.status);
   return {
@@ -23,7 +23,7 @@ export function windowsNode(o: { name?: string; instanceType?: string; advertise
       labels: { 'kubernetes.io/os': 'windows', 'node.kubernetes.io/instance-type': o.instanceType ?? 'm5.large', 'topology.kubernetes.io/zone': 'us-west-2a' },
       annotations,
     },
-    spec: { providerID: `aws:///us-west-2a/${INSTANCE}` },
+    spec: { providerID: `aws:///us-west-2a/${o.instanceId ?? INSTANCE}` },
     status: {
       capacity: { pods: '110', ...(o.advertised !== undefined ? { [RESOURCE_NAME]: String(o.advertised) } : {}) },
       allocatable: { pods: String(o.maxPods ?? 110) },
@@ -63,10 +63,10 @@ export function pod(o: {
   };
 }
 
-export function eni(o: { id?: string; primaryIp?: string; secondaryIps?: string[]; prefixes?: string[]; deviceIndex?: number } = {}): NetworkInterface {
+export function eni(o: { id?: string; primaryIp?: string; secondaryIps?: string[]; prefixes?: string[]; deviceIndex?: number; subnetId?: string } = {}): NetworkInterface {
   return {
     networkInterfaceId: o.id ?? 'eni-0primary',
-    subnetId: 'subnet-1',
+    subnetId: o.subnetId ?? 'subnet-1',
     vpcId: 'vpc-1',
     availabilityZone: 'us-west-2a',
     deviceIndex: o.deviceIndex ?? 0,

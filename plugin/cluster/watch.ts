@@ -1,0 +1,78 @@
+/**
+ * @module
+ * The cluster-wide reads of reads.ts kept current by watches, for `get nodes --watch`: the same requests, each
+ * listed once and then watched (plugin/kube/lists.ts), so a change reaches the view as soon as the API server
+ * sends it, with no polling. Named nodes are picked out of the Windows node list as it changes.
+ */
+import { isWindowsNode } from '../describe/node-facts.ts';
+import { readConfigMap, type ConfigMapRead } from '../describe/kube-reads.ts';
+import { kubeFailure } from '../errors.ts';
+import { watchList, type ListRequest, type WatchedList } from '../kube/lists.ts';
+import type { KubeConfigMap, KubeEvent, KubeNode, KubePod } from '../kube/objects.ts';
+import type { KubeReader } from '../kube/rest.ts';
+import { naturalCompare } from '../render/text.ts';
+import { configMapWatchRequest, nodeEventListRequest, nodeListRequests, podEventListRequests, podListRequest, type ClusterReadRequest, type ClusterSnapshot } from './reads.ts';
+
+export interface WatchedCluster {
+  /** The objects as last seen, shaped as readCluster returns them. */
+  snapshot(): Pick<ClusterSnapshot, 'nodes' | 'pods' | 'events' | 'configMap'>;
+  /** Settles once every list is in; rejects (as a CliError) when one cannot be read. */
+  readonly synced: Promise<void>;
+  /** Requests so far: list pages and watch starts. */
+  requests(): number;
+  close(): void;
+}
+
+export function watchCluster(kube: KubeReader, req: ClusterReadRequest, o: { onChange(): void; onTrouble(line: string): void }): WatchedCluster {
+  const trouble = (what: string, err: unknown) => o.onTrouble(`the watch behind "${what}" broke, watching again: ${kubeFailure(err, what).message}`);
+  const watch = <T>(r: ListRequest) => watchList<T & { metadata?: KubeNode['metadata'] }>(kube, r, { onChange: o.onChange, onTrouble: trouble });
+  const nodes = nodeListRequests(req.selector).map((r) => watch<KubeNode>(r));
+  const pods = watch<KubePod>(podListRequest());
+  const events = [nodeEventListRequest(), ...podEventListRequests()].map((r) => watch<KubeEvent>(r));
+  const configMaps = watch<KubeConfigMap>(configMapWatchRequest(req.configMap));
+  const all: Array<WatchedList<unknown>> = [...nodes, pods, ...events, configMaps];
+  const ref = `${req.configMap.namespace}/${req.configMap.name}`;
+
+  const named = new Set(req.nodeNames);
+  // The ConfigMap's first read goes through describe's reader, so a denied read words the same warning.
+  let configMapError: string | null = null;
+  const synced = (async () => {
+    const results = await Promise.allSettled(all.map((l) => l.synced));
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed < 0) return;
+    const reason = (results[failed] as PromiseRejectedResult).reason;
+    if (all[failed] === configMaps) {
+      const read = await readConfigMap(kube, req.configMap);
+      configMapError = read.value.error;
+      return;
+    }
+    if (events.includes(all[failed] as (typeof events)[number])) {
+      o.onTrouble(`events are incomplete: ${kubeFailure(reason, 'list events').message}`);
+      return;
+    }
+    throw kubeFailure(reason, all[failed] === pods ? 'list pods' : 'list nodes');
+  })();
+  synced.catch(() => {});
+
+  return {
+    snapshot() {
+      const seen = new Map<string, KubeNode>();
+      for (const list of nodes) for (const n of list.items()) if (isWindowsNode(n) && (named.size === 0 || named.has(n.metadata?.name ?? ''))) seen.set(n.metadata?.name ?? '', n);
+      const windowsNodes = [...seen.values()].sort((a, b) => naturalCompare(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+      const names = new Set(seen.keys());
+      const cm = configMaps.items()[0];
+      const configMap: ConfigMapRead = { ref, data: cm ? (cm.data ?? {}) : undefined, error: configMapError };
+      return {
+        nodes: windowsNodes,
+        pods: pods.items().filter((p) => names.has(p.spec?.nodeName ?? '')),
+        events: events.flatMap((l) => l.items()).filter((e) => e.involvedObject?.kind !== 'Node' || names.has(e.involvedObject.name ?? '')),
+        configMap,
+      };
+    },
+    synced,
+    requests: () => all.reduce((n, l) => n + l.requests(), 0),
+    close() {
+      for (const l of all) l.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * @module
+ * Flags several commands share beyond the connection flags (connection-flags.ts), declared and read once:
+ * `--color`, `--configmap`, `-w/--watch`, and the reading of `-o`.
+ */
+import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../pkg/core/contract.ts';
+import { lastValue, type FlagSpec, type ParsedCommand } from './cli.ts';
+import { KUBE_FLAGS } from './connection-flags.ts';
+import { CliError, type CliIO } from './io.ts';
+import { PLAIN, RICH, styleFor, type Style } from './render/style.ts';
+
+export const COLOR_MODES = ['auto', 'always', 'never'] as const;
+export type ColorMode = (typeof COLOR_MODES)[number];
+
+export const COLOR_FLAG = {
+  type: 'string',
+  choices: COLOR_MODES,
+  default: 'auto',
+  describe: 'Colour and Unicode bars: auto (a terminal without NO_COLOR), always or never',
+} as const satisfies FlagSpec;
+
+export const CONFIGMAP_FLAG = {
+  type: 'string',
+  default: `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`,
+  describe: 'The IPAM ConfigMap as NAMESPACE/NAME, for clusters where the controller reads another one',
+} as const satisfies FlagSpec;
+
+export const WATCH_FLAG = {
+  alias: 'w',
+  type: 'boolean',
+  describe: 'Keep watching: redraw in place on a terminal as node, pod and status changes arrive; in a pipe, print what changed',
+} as const satisfies FlagSpec;
+
+/** `-o`, checked against the command's formats. */
+export function outputOf<const F extends readonly string[]>(values: ParsedCommand['values'], formats: F, fallback: F[number]): F[number] {
+  const output = lastValue(values, 'output') ?? fallback;
+  if (!formats.includes(output)) throw new CliError(`-o ${output} is not supported: use ${formats.join(', ')}`);
+  return output;
+}
+
+export function colorOf(values: ParsedCommand['values']): ColorMode {
+  const color = lastValue(values, 'color') ?? 'auto';
+  if (!(COLOR_MODES as readonly string[]).includes(color)) throw new CliError(`--color ${color} is not supported: use ${COLOR_MODES.join(', ')}`);
+  return color as ColorMode;
+}
+
+/** --configmap as NAMESPACE/NAME. */
+export function configMapOf(values: ParsedCommand['values']): { namespace: string; name: string } {
+  const text = lastValue(values, 'configmap') ?? `${DEFAULT_CONFIGMAP_NAMESPACE}/${DEFAULT_CONFIGMAP_NAME}`;
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(text);
+  if (!m) throw new CliError(`--configmap "${text}" is not NAMESPACE/NAME (for example kube-system/amazon-vpc-cni)`);
+  return { namespace: m[1]!, name: m[3]! };
+}
+
+/** The styling a run uses: --color always or never, else what the terminal allows. */
+export function styleOf(color: ColorMode, io: CliIO): Style {
+  return color === 'always' ? RICH : color === 'never' ? PLAIN : styleFor(io);
+}
+
+/** -n means nothing to a list of nodes; accepted, as kubectl accepts it, and said so. */
+export const CLUSTER_WIDE_NAMESPACE_FLAG = {
+  ...KUBE_FLAGS.namespace,
+  describe: 'Accepted and ignored, as kubectl does for nodes: nodes and their pods are read in every namespace',
+} as const satisfies FlagSpec;
+
+export const SELECTOR_FLAG = {
+  alias: 'l',
+  type: 'string',
+  describe: 'Label selector the nodes must match too (=, ==, !=, in, notin, exists), e.g. -l node.kubernetes.io/instance-type=m5.large',
+} as const satisfies FlagSpec;
