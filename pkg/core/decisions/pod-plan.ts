@@ -27,7 +27,19 @@ export interface PodFacts {
   seenAt?: number | undefined;
 }
 
+/**
+ * A node's run reads every pod on the node, and a burst runs the node once per pod event: the facts of an
+ * unchanged pod are kept (the pod cache replaces a PodView object whenever the pod changes).
+ */
+const factsOf = new WeakMap<PodView, PodFacts>();
+
 export function toPodFacts(p: PodView): PodFacts {
+  let facts = factsOf.get(p);
+  if (!facts) factsOf.set(p, (facts = podFacts(p)));
+  return facts;
+}
+
+function podFacts(p: PodView): PodFacts {
   const created = p.creationTimestamp === undefined ? Number.NaN : Date.parse(p.creationTimestamp);
   return {
     uid: p.uid,
