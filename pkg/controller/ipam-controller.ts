@@ -85,6 +85,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     wake: (name) => wake(name),
   });
 
+  o.metrics.collectPools(() => reconciler.poolSnapshots());
   const queue = new KeyedQueue<string>({
     reconcile: (name) => reconciler.reconcile(name),
     concurrency: o.concurrency,
@@ -199,6 +200,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
   const drained = await reconciler.drain(o.timings.drainMs);
   if (!drained) log.warn('EC2 calls or writes were still in flight when the drain time ran out', { inFlight: reconciler.inFlight, drainMs: o.timings.drainMs });
   await Promise.all([nodes.stop(), podReflector.stop(), claimReflector.stop()]);
+  o.metrics.collectPools(undefined);
   log.info('ipam controller stopped', { managedNodes: reconciler.managedNodes().length });
 }
 

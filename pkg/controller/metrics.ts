@@ -20,6 +20,11 @@ export interface ControllerMetrics extends NodeMetrics {
   resyncPass(durationMs: number): void;
   /** One Kubernetes API request sent (watches excluded). */
   kubeRequest(method: string): void;
+  /**
+   * Where the per-node pool series come from, read at each scrape (a pool's snapshot is not free, and a
+   * burst runs each node once per pod event); undefined when no reconciler runs.
+   */
+  collectPools(source: (() => Iterable<readonly [string, PoolSnapshot]>) | undefined): void;
 }
 
 const POD_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
@@ -53,7 +58,11 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
   leader.set({}, 0);
   depth.set({}, 0);
 
-  return {
+  let poolSource: (() => Iterable<readonly [string, PoolSnapshot]>) | undefined;
+  const metrics: ControllerMetrics = {
+    collectPools(source) {
+      poolSource = source;
+    },
     pool(node, s: PoolSnapshot) {
       addresses.set({ node, state: 'used' }, s.counts.used);
       addresses.set({ node, state: 'free' }, s.counts.free);
@@ -94,4 +103,8 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
     leader: (v) => leader.set({}, v ? 1 : 0),
     ipamEnabled: (v) => enabled.set({}, v ? 1 : 0),
   };
+  r.beforeRender(() => {
+    if (poolSource) for (const [node, snapshot] of poolSource()) metrics.pool(node, snapshot);
+  });
+  return metrics;
 }

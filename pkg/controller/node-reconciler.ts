@@ -12,7 +12,7 @@
 import { EventReasons } from '../core/contract.ts';
 import { isEc2Error } from '../core/ec2/errors.ts';
 import { resolveNodeConfig } from '../core/ipam/config.ts';
-import type { Ec2Result, EniAddresses, PodAddress, RestoreReport } from '../core/ipam/types.ts';
+import type { Ec2Result, EniAddresses, PodAddress, PoolSnapshot, RestoreReport } from '../core/ipam/types.ts';
 import type { AddressClaims } from '../core/decisions/address-claims.ts';
 import { decideEligibility, unsupportedInstance, type NodeEligibility } from '../core/decisions/node-eligibility.ts';
 import { toPodFacts } from '../core/decisions/pod-plan.ts';
@@ -68,6 +68,11 @@ interface NodeEntry {
   uid: string;
   status: StatusMemory;
   statusInFlight: boolean;
+  /**
+   * When a changed status may next be written (the interval since the last write). Until then a run does
+   * not build the status again: in a burst every run changes it, and building it was a third of a run.
+   */
+  statusDueAt: number | undefined;
   managed: ManagedNode | undefined;
   /** Dedupes the event of an unmanaged node: one per distinct reason. */
   lastEventKey: string | undefined;
@@ -96,6 +101,15 @@ export class NodeReconciler {
   /** Names of the nodes with a pool, for tests and metrics. */
   managedNodes(): string[] {
     return [...this.#entries].filter(([, e]) => e.managed).map(([n]) => n);
+  }
+
+  /** Each managed node's pool as it is now, for the metrics at scrape time. */
+  *poolSnapshots(): Iterable<readonly [string, PoolSnapshot]> {
+    const now = this.#d.clock.now();
+    for (const [node, e] of this.#entries) {
+      const pool = e.managed?.memory.pool;
+      if (pool) yield [node, pool.snapshot(now)] as const;
+    }
   }
 
   /** The managed nodes' instances and pool epochs, for a batched read of their ENIs. */
@@ -193,6 +207,7 @@ export class NodeReconciler {
         uid: node.uid,
         status: { key: undefined, at: this.#d.clock.now(), text: node.statusAnnotation },
         statusInFlight: false,
+        statusDueAt: undefined,
         managed: undefined,
         lastEventKey: undefined,
         unsupported: undefined,
@@ -264,9 +279,7 @@ export class NodeReconciler {
     for (const p of plan.patches) claims.reserve(p.ip, { podUid: p.pod.uid, node: node.name, ref: `${p.pod.namespace}/${p.pod.name}` });
     this.#apply(node, managed, plan);
 
-    const snapshot = m.pool.snapshot(now);
-    this.#d.metrics.pool(node.name, snapshot);
-    const statusRetry = this.#publish(node, entry, nodeStatusFromSnapshot(snapshot, m.capacity ?? snapshot.capacity.deliverable, new Date(now)), now);
+    const statusRetry = this.#statusWaits(node, entry, now) ?? this.#publish(node, entry, this.#managedStatus(m, now), now);
     const requeue = minDefined(plan.requeueAfterMs, statusRetry);
     return requeue === undefined ? {} : { requeueAfterMs: Math.max(1, requeue) };
   }
@@ -363,6 +376,19 @@ export class NodeReconciler {
     return requeue === undefined ? {} : { requeueAfterMs: requeue };
   }
 
+  #managedStatus(m: ManagedNodeMemory, now: number): NodeStatus {
+    const snapshot = m.pool.snapshot(now);
+    return nodeStatusFromSnapshot(snapshot, m.capacity ?? snapshot.capacity.deliverable, new Date(now));
+  }
+
+  /** How long until a status already known to have changed may be written; undefined when it may be now. */
+  #statusWaits(node: NodeView, entry: NodeEntry, now: number): number | undefined {
+    if (entry.statusDueAt === undefined || now >= entry.statusDueAt) return undefined;
+    // Edited by hand meanwhile: look now (the throttle decides).
+    if (node.statusAnnotation !== entry.status.text) return undefined;
+    return entry.statusDueAt - now;
+  }
+
   /**
    * Writes the status annotation when its content changed (at most once per interval) or when the
    * node shows something else than we last wrote (edited by hand). Returns when to look again.
@@ -371,6 +397,7 @@ export class NodeReconciler {
     if (entry.statusInFlight) return undefined;
     const key = nodeStatusChangeKey(status);
     const decision = decideStatusWrite(entry.status, { key, current: node.statusAnnotation }, now, this.#d.timings.statusIntervalMs);
+    entry.statusDueAt = !decision.write && decision.retryInMs !== undefined ? now + decision.retryInMs : undefined;
     if (!decision.write) return decision.retryInMs;
     const text = encodeNodeStatus(status);
     entry.statusInFlight = true;
