@@ -12,6 +12,7 @@ import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event } fro
 import { KubeApiError, isNotFound } from './errors.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
 import { isNotLeading } from '../../support/fence.ts';
+import { discardResponse } from './http-library.ts';
 import type { EventNote, ObjectRef } from '../../core/events.ts';
 import { systemClock, type Clock } from '../../support/clock.ts';
 
@@ -141,7 +142,7 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
       lastTimestamp: at,
       count: 1,
     };
-    await o.clients.core.createNamespacedEvent({ namespace, body });
+    await o.clients.core.createNamespacedEvent({ namespace, body }, discardResponse());
     series.set(seriesKey, { namespace, name, count: 1, firstSeen: t, lastSeen: t });
   };
 

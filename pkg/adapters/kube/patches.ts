@@ -7,13 +7,15 @@
  */
 import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import { KubeApiError, isConflict, isNotFound } from './errors.ts';
+import { discardResponse } from './http-library.ts';
 
 /** What the patch functions need from the clients; KubeClients satisfies it. */
 export interface PatchClients {
   core: Pick<CoreV1Api, 'patchNamespacedPod' | 'patchNode' | 'patchNodeStatus'>;
 }
 
-const MERGE = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+// The controller never reads what a patch returns.
+const MERGE = () => discardResponse(setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 
 export type AnnotateResult = 'patched' | 'gone' | 'replaced';
 
@@ -74,7 +76,7 @@ export async function setPodAnnotationOnce(
   if (!o.hasAnnotations) forms.reverse();
   for (const body of forms) {
     try {
-      await c.core.patchNamespacedPod({ namespace: o.namespace, name: o.name, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+      await c.core.patchNamespacedPod({ namespace: o.namespace, name: o.name, body }, discardResponse(setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
       return 'patched';
     } catch (err) {
       if (isNotFound(err)) return 'gone';
