@@ -11,7 +11,7 @@ import { INSTANCE_TYPE_LABEL, OS_LABEL, WINDOWS } from '../../pkg/core/contract.
 import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
 import type { CidrReservation, NetworkInterface, Subnet } from '../../pkg/core/ec2/port.ts';
 import type { Ec2Reader } from '../aws/ec2-reader.ts';
-import { nodeInstanceType, nodeRegion, nodeZone, parseProviderId } from '../describe/node-facts.ts';
+import { nodeInstanceType, nodeZone, parseProviderId } from '../describe/node-facts.ts';
 import { ec2Failure, kubeFailure, type Ec2Where } from '../errors.ts';
 import { CliError } from '../io.ts';
 import { listAll, mapLimited } from '../kube/list.ts';
@@ -59,15 +59,6 @@ export async function readPodsOf(kube: KubeReader, names: readonly string[]): Pr
       }),
   );
   return new Map(names.map((n, i) => [n, lists[i]!]));
-}
-
-/** The region most nodes name (the first such node's), or null when none names one. */
-export function fleetRegion(nodes: readonly KubeNode[]): string | null {
-  for (const n of nodes) {
-    const r = nodeRegion(n);
-    if (r) return r;
-  }
-  return null;
 }
 
 /** Reads the EC2 half for `nodes` and puts each node together; EC2 failures are tool errors (CliError). */

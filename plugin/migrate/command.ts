@@ -5,23 +5,19 @@
  */
 import type { Mode } from '../../pkg/core/ipam/types.ts';
 import { lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
+import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom } from '../connection-flags.ts';
 import { COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, type ColorMode } from '../common-flags.ts';
 import { OUTPUTS, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
-import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
+import type { ConnectionOp } from '../session.ts';
 import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
 
-export interface MigrateOp {
+export interface MigrateOp extends ConnectionOp {
   to: Mode;
   output: OutputFormat;
   color: ColorMode;
   selector: string | undefined;
   configMap: { namespace: string; name: string };
-  kube: KubeConnectionFlags;
-  requestTimeoutMs: number | undefined;
-  requestTimeoutText: string;
-  aws: AwsConnection;
 }
 
 const HINT = "See 'kubectl winprefix migrate --help' for usage.";

@@ -4,14 +4,14 @@
  * The code that runs it is loaded only when it runs.
  */
 import { allValues, lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
+import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom } from '../connection-flags.ts';
 import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
 import { COLOR_FLAG, colorOf, outputOf, type ColorMode } from '../common-flags.ts';
 import { OUTPUTS, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
-import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
+import type { ConnectionOp } from '../session.ts';
 
-export interface SubnetsOp {
+export interface SubnetsOp extends ConnectionOp {
   output: OutputFormat;
   color: ColorMode;
   /** -l, added to kubernetes.io/os=windows. */
@@ -20,10 +20,6 @@ export interface SubnetsOp {
   subnetIds: string[];
   headroom: number | null;
   map: boolean;
-  kube: KubeConnectionFlags;
-  requestTimeoutMs: number | undefined;
-  requestTimeoutText: string;
-  aws: AwsConnection;
 }
 
 const HINT = "See 'kubectl winprefix subnets --help' for usage.";

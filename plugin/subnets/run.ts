@@ -5,42 +5,29 @@
  * 1 findings); throws CliError when the tool failed, or after printing the report when a node could not be
  * read (exit 2: a subnet it draws from may be missing).
  */
-import { connectEc2 } from '../aws/connect.ts';
-import type { Ec2Reader } from '../aws/ec2-reader.ts';
-import { fleetRegion, listWindowsNodes, readPodsOf, readSubnets, readWindowsNodes, windowsSelector } from '../fleet/read.ts';
-import { CliError, ExitCode, type CliIO } from '../io.ts';
-import { resolveKubeTarget } from '../kube/kubeconfig.ts';
-import { createKubeReader } from '../kube/rest.ts';
-import { createProgress } from '../progress.ts';
-import { renderStructured } from '../render/structured.ts';
-import { PLAIN, RICH, styleFor } from '../render/style.ts';
-import { terminalWidth } from '../render/width.ts';
-import { mark } from '../timing.ts';
+import { styleOf } from '../common-flags.ts';
 import { nodeRegion } from '../describe/node-facts.ts';
+import { listWindowsNodes, readPodsOf, readSubnets, readWindowsNodes, windowsSelector } from '../fleet/read.ts';
+import { CliError, ExitCode, type CliIO } from '../io.ts';
+import { renderStructured } from '../render/structured.ts';
+import { terminalWidth } from '../render/width.ts';
+import { connectKube, createEc2Access, ec2EndpointOverride } from '../session.ts';
+import { mark } from '../timing.ts';
 import { analyzeSubnets, type SubnetsInputs } from './analyze.ts';
 import type { SubnetsOp } from './command.ts';
 import type { SubnetReport } from './report.ts';
 import { renderSubnets } from './render.ts';
 
-const USER_AGENT = 'kubectl-winprefix';
-
 export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
   const env = io.env;
-  const target = await resolveKubeTarget(op.kube, env);
-  const bounded = op.requestTimeoutMs ? `--request-timeout ${op.requestTimeoutText} bounds the wait` : 'pass --request-timeout to bound the wait';
-  const progress = createProgress({ stderr: io.stderr, boundedBy: bounded });
   const warn = (line: string) => io.stderr(`warning: ${line}\n`);
-  const kube = createKubeReader({
-    target,
-    env,
-    timeoutMs: op.requestTimeoutMs,
-    userAgent: USER_AGENT,
-    stdinIsTTY: io.stdinIsTTY ?? false,
-    onRequest: (what) => progress.track(`the Kubernetes API server to ${what}`, target.server),
-  });
-  let ec2: Ec2Reader | undefined;
+  const { kube, progress } = await connectKube(op, io);
+  const nodesRead = listWindowsNodes(kube, op.selector);
+  nodesRead.catch(() => {});
+  await kube.connected;
+  const access = createEc2Access(op, io, progress);
   try {
-    const nodes = await listWindowsNodes(kube, op.selector);
+    const nodes = await nodesRead;
     mark(`subnets: ${nodes.length} Windows nodes listed`);
     if (nodes.length === 0 && op.subnetIds.length === 0) {
       // Nothing to look at, so EC2 is not asked (no region or credentials are needed to say so).
@@ -51,9 +38,7 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
     }
     const podsRead = readPodsOf(kube, nodes.map((n) => n.metadata?.name ?? ''));
     podsRead.catch(() => {});
-    const region = fleetRegion(nodes);
-    const { reader, where } = await connectEc2({ aws: op.aws, env, nodeRegion: region, timeoutMs: op.requestTimeoutMs, userAgent: USER_AGENT, progress, warn });
-    ec2 = reader;
+    const { ec2: reader, where } = await access.ec2ForNodes(nodes);
     const elsewhere = [...new Set(nodes.map(nodeRegion).filter((r): r is string => r !== null && r !== where.region))];
     if (elsewhere.length > 0) warn(`some Windows nodes are in ${elsewhere.join(', ')}, not ${where.region}: EC2 is read in ${where.region} only; run again with --region for the others`);
     const windows = await readWindowsNodes({ nodes, pods: await podsRead, ec2: reader, where, warn });
@@ -65,7 +50,7 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
 
     const report = analyzeSubnets({
       ...reportBasics(op, io),
-      ec2: { region: where.region, endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? null, profile: where.profile ?? null },
+      ec2: { region: where.region, endpoint: ec2EndpointOverride(op.aws, env) ?? null, profile: where.profile ?? null },
       nodes: windows,
       subnets: reads,
     });
@@ -81,7 +66,7 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
     return report.findings.length > 0 ? ExitCode.findings : ExitCode.ok;
   } finally {
     kube.close();
-    ec2?.close();
+    access.close();
   }
 }
 
@@ -91,6 +76,5 @@ function reportBasics(op: SubnetsOp, io: CliIO): Pick<SubnetsInputs, 'now' | 'se
 
 async function render(report: SubnetReport, op: SubnetsOp, io: CliIO): Promise<string> {
   if (op.output === 'json' || op.output === 'yaml') return renderStructured(report, op.output);
-  const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
-  return renderSubnets(report, { wide: op.output === 'wide', style, width: terminalWidth(io) });
+  return renderSubnets(report, { wide: op.output === 'wide', style: styleOf(op.color, io), width: terminalWidth(io) });
 }
