@@ -11,13 +11,13 @@ import { nodeRegion } from './describe/node-facts.ts';
 import { Env } from './env.ts';
 import type { Ec2Where } from './errors.ts';
 import { CliError, type CliIO } from './io.ts';
-import { resolveKubeTarget, type KubeConnectionFlags, type KubeTarget } from './kube/kubeconfig.ts';
+import { resolveKubeTarget, type KubeTarget } from './kube/kubeconfig.ts';
 import type { KubeNode } from './kube/objects.ts';
 import { createKubeReader, type KubeReader } from './kube/rest.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { mark } from './timing.ts';
 import type { Ec2Reader } from './aws/ec2-reader.ts';
-import { EC2_DEFAULT_TIMEOUT_MS, type AwsConnection } from './connection-flags.ts';
+import { EC2_DEFAULT_TIMEOUT_MS, type AwsConnection, type ConnectionOp } from './connection-flags.ts';
 
 export const USER_AGENT = 'kubectl-winprefix';
 /** EC2 has no watch: --watch views read it again after Kubernetes changes, at most this often... */
@@ -25,12 +25,7 @@ export const WATCH_EC2_MIN_INTERVAL_MS = 5_000;
 /** ...and this often whatever happens (an address moved out of band changes nothing in Kubernetes). */
 export const WATCH_EC2_EVERY_MS = 60_000;
 
-export interface ConnectionOp {
-  kube: KubeConnectionFlags;
-  requestTimeoutMs: number | undefined;
-  requestTimeoutText: string;
-  aws: AwsConnection;
-}
+export type { ConnectionOp };
 
 export interface KubeSession {
   kube: KubeReader;

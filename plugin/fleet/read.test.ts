@@ -43,7 +43,7 @@ function fakeEc2(asked: string[][]): Ec2Reader {
 
 describe('the Windows nodes of a fleet', () => {
   it('selects Windows nodes, plus -l', () => {
-    assert.equal(windowsSelector(undefined), 'kubernetes.io/os=windows');
+    assert.equal(windowsSelector(null), 'kubernetes.io/os=windows');
     assert.equal(windowsSelector('pool=a'), 'kubernetes.io/os=windows,pool=a');
   });
 

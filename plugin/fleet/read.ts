@@ -38,11 +38,11 @@ export interface WindowsNode {
   unread: string | null;
 }
 
-export function windowsSelector(userSelector: string | undefined): string {
+export function windowsSelector(userSelector: string | null): string {
   return [`${OS_LABEL}=${WINDOWS}`, ...(userSelector ? [userSelector] : [])].join(',');
 }
 
-export async function listWindowsNodes(kube: KubeReader, userSelector: string | undefined): Promise<FleetNode[]> {
+export async function listWindowsNodes(kube: KubeReader, userSelector: string | null): Promise<FleetNode[]> {
   const nodes = await listAll<FleetNode>(kube, '/api/v1/nodes', { query: { labelSelector: windowsSelector(userSelector) }, what: 'list nodes' }).catch((err: unknown) => {
     throw kubeFailure(err, 'list nodes');
   });

@@ -59,7 +59,7 @@ export async function runMigrate(op: MigrateOp, io: CliIO): Promise<number> {
     const plan = planMigration({
       now: io.now(),
       to: op.to,
-      selector: op.selector ?? null,
+      selector: op.selector,
       ec2: fromEc2.ec2,
       configMap: configMap.value,
       budgets,

@@ -71,7 +71,7 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
 }
 
 function reportBasics(op: SubnetsOp, io: CliIO): Pick<SubnetsInputs, 'now' | 'selector' | 'subnetIds' | 'headroomWanted' | 'withMap'> {
-  return { now: io.now(), selector: op.selector ?? null, subnetIds: op.subnetIds, headroomWanted: op.headroom, withMap: op.map };
+  return { now: io.now(), selector: op.selector, subnetIds: op.subnetIds, headroomWanted: op.headroom, withMap: op.map };
 }
 
 async function render(report: SubnetReport, op: SubnetsOp, io: CliIO): Promise<string> {
