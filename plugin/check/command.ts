@@ -5,18 +5,7 @@
  * runs it (run.ts) is loaded only when it runs.
  */
 import type { CommandSpec, FlagSpec, ParsedCommand } from '../cli.ts';
-import {
-  CLUSTER_WIDE_CONNECTION_FLAGS,
-  clusterWideConnectionOf,
-  COLOR_FLAG,
-  colorOf,
-  CONFIGMAP_FLAG,
-  configMapOf,
-  outputOf,
-  SELECTOR_FLAG,
-  selectorOf,
-  type ColorMode,
-} from '../common-flags.ts';
+import { CLUSTER_WIDE_CONNECTION_FLAGS, clusterWideConnectionOf, COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, SELECTOR_FLAG, selectorOf, type ColorMode } from '../common-flags.ts';
 import type { ConnectionOp } from '../connection-flags.ts';
 
 export const CHECK_OUTPUTS = ['table', 'wide', 'json', 'yaml'] as const;

@@ -4,19 +4,7 @@
  * runs it (run.ts, watch.ts) is loaded only when it runs.
  */
 import { lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import {
-  CLUSTER_WIDE_CONNECTION_FLAGS,
-  clusterWideConnectionOf,
-  COLOR_FLAG,
-  colorOf,
-  CONFIGMAP_FLAG,
-  configMapOf,
-  outputOf,
-  SELECTOR_FLAG,
-  selectorOf,
-  WATCH_FLAG,
-  type ColorMode,
-} from '../common-flags.ts';
+import { CLUSTER_WIDE_CONNECTION_FLAGS, clusterWideConnectionOf, COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, SELECTOR_FLAG, selectorOf, WATCH_FLAG, type ColorMode } from '../common-flags.ts';
 import type { ConnectionOp } from '../connection-flags.ts';
 import { CliError } from '../io.ts';
 import { SORT_KEYS, type SortKey } from './rows.ts';

@@ -5,18 +5,7 @@
  */
 import type { Mode } from '../../pkg/core/ipam/types.ts';
 import { lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import {
-  CLUSTER_WIDE_CONNECTION_FLAGS,
-  clusterWideConnectionOf,
-  COLOR_FLAG,
-  colorOf,
-  CONFIGMAP_FLAG,
-  configMapOf,
-  outputOf,
-  SELECTOR_FLAG,
-  selectorOf,
-  type ColorMode,
-} from '../common-flags.ts';
+import { CLUSTER_WIDE_CONNECTION_FLAGS, clusterWideConnectionOf, COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, SELECTOR_FLAG, selectorOf, type ColorMode } from '../common-flags.ts';
 import type { ConnectionOp } from '../connection-flags.ts';
 import { OUTPUTS, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
