@@ -1,17 +1,17 @@
 /**
  * @module
- * Runs a {@link SubnetsOp}: list the Windows nodes, read their pods and primary ENIs, then each subnet
- * (DescribeSubnets once, its ENIs and reservations), analyse, render. Returns the exit code (0 no findings,
- * 1 findings); throws CliError when the tool failed, or after printing the report when a node could not be
- * read (exit 2: a subnet it draws from may be missing).
+ * Runs a {@link SubnetsOp}: the Windows nodes and their pods (plugin/cluster/reads.ts), their primary ENIs
+ * (plugin/cluster/planning-reads.ts), then each subnet (DescribeSubnets once, its ENIs and reservations),
+ * analyse, render. Returns the exit code (0 no findings, 1 findings); throws CliError when the tool failed, or
+ * after printing the report when a node could not be read (exit 2: a subnet it draws from may be missing).
  */
+import { readPlanningNodes, readSubnets, ec2Place, subnetsOf } from '../cluster/planning-reads.ts';
+import { readWindowsNodes, windowsSelector } from '../cluster/reads.ts';
 import { styleOf } from '../common-flags.ts';
-import { nodeRegion } from '../describe/node-facts.ts';
-import { listWindowsNodes, readPodsOf, readSubnets, readWindowsNodes, windowsSelector } from '../fleet/read.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
 import { renderStructured } from '../render/structured.ts';
 import { terminalWidth } from '../render/width.ts';
-import { connectKube, createEc2Access, ec2EndpointOverride } from '../session.ts';
+import { connectKube, createEc2Access } from '../session.ts';
 import { mark } from '../timing.ts';
 import { analyzeSubnets, type SubnetsInputs } from './analyze.ts';
 import type { SubnetsOp } from './command.ts';
@@ -19,41 +19,30 @@ import type { SubnetReport } from './report.ts';
 import { renderSubnets } from './render.ts';
 
 export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
-  const env = io.env;
   const warn = (line: string) => io.stderr(`warning: ${line}\n`);
   const { kube, progress } = await connectKube(op, io);
-  const nodesRead = listWindowsNodes(kube, op.selector);
-  nodesRead.catch(() => {});
+  const kubeRead = readWindowsNodes(kube, { selector: op.selector, nodeNames: [] });
+  kubeRead.catch(() => {});
   await kube.connected;
   const access = createEc2Access(op, io, progress);
   try {
-    const nodes = await nodesRead;
+    const { nodes, pods } = await kubeRead;
     mark(`subnets: ${nodes.length} Windows nodes listed`);
     if (nodes.length === 0 && op.subnetIds.length === 0) {
       // Nothing to look at, so EC2 is not asked (no region or credentials are needed to say so).
       warn(`no node matches ${windowsSelector(op.selector)}: name subnets with --subnet-id to look at them anyway`);
-      const report = analyzeSubnets({ ...reportBasics(op, io), ec2: { region: op.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '', endpoint: null, profile: null }, nodes: [], subnets: [] });
+      const report = analyzeSubnets({ ...reportBasics(op, io), ec2: ec2Place(op.aws, io.env, undefined), nodes: [], subnets: [] });
       io.stdout(await render(report, op, io));
       return ExitCode.ok;
     }
-    const podsRead = readPodsOf(kube, nodes.map((n) => n.metadata?.name ?? ''));
-    podsRead.catch(() => {});
-    const { ec2: reader, where } = await access.ec2ForNodes(nodes);
-    const elsewhere = [...new Set(nodes.map(nodeRegion).filter((r): r is string => r !== null && r !== where.region))];
-    if (elsewhere.length > 0) warn(`some Windows nodes are in ${elsewhere.join(', ')}, not ${where.region}: EC2 is read in ${where.region} only; run again with --region for the others`);
-    const windows = await readWindowsNodes({ nodes, pods: await podsRead, ec2: reader, where, warn });
+    const { ec2, where } = await access.ec2ForNodes(nodes);
+    const windows = await readPlanningNodes({ nodes, pods, ec2, where, warn });
     mark('subnets: nodes read');
 
-    const subnetIds = op.subnetIds.length > 0 ? op.subnetIds : [...new Set(windows.flatMap((n) => (n.eni ? [n.eni.subnetId] : [])))].sort();
-    const reads = await readSubnets(reader, where, subnetIds);
+    const reads = await readSubnets(ec2, where, op.subnetIds.length > 0 ? op.subnetIds : subnetsOf(windows));
     mark('subnets: subnets read');
 
-    const report = analyzeSubnets({
-      ...reportBasics(op, io),
-      ec2: { region: where.region, endpoint: ec2EndpointOverride(op.aws, env) ?? null, profile: where.profile ?? null },
-      nodes: windows,
-      subnets: reads,
-    });
+    const report = analyzeSubnets({ ...reportBasics(op, io), ec2: ec2Place(op.aws, io.env, where), nodes: windows, subnets: reads });
     mark('subnets: analysed');
     io.stdout(await render(report, op, io));
     if (report.skippedNodes.length > 0 && op.subnetIds.length === 0) {
