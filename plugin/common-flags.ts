@@ -1,11 +1,12 @@
 /**
  * @module
  * Flags several commands share beyond the connection flags (connection-flags.ts), declared and read once:
- * `--color`, `--configmap`, `-w/--watch`, and the reading of `-o`.
+ * `--color`, `--configmap`, `-w/--watch`, the reading of `-o`, and what the commands about many nodes
+ * (`get nodes`, `check`, `subnets`, `migrate`) share: `-l` to pick nodes, and `-n` accepted and ignored.
  */
 import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE } from '../pkg/core/contract.ts';
-import { lastValue, type FlagSpec, type ParsedCommand } from './cli.ts';
-import { KUBE_FLAGS } from './connection-flags.ts';
+import { allValues, lastValue, type FlagSpec, type ParsedCommand } from './cli.ts';
+import { CONNECTION_FLAGS, connectionOf, KUBE_FLAGS, type ConnectionOp } from './connection-flags.ts';
 import { CliError, type CliIO } from './io.ts';
 import { PLAIN, RICH, styleFor, type Style } from './render/style.ts';
 
@@ -63,8 +64,26 @@ export const CLUSTER_WIDE_NAMESPACE_FLAG = {
   describe: 'Accepted and ignored, as kubectl does for nodes: nodes and their pods are read in every namespace',
 } as const satisfies FlagSpec;
 
+/** The connection flags of a command about many nodes: -n as {@link CLUSTER_WIDE_NAMESPACE_FLAG}. */
+export const CLUSTER_WIDE_CONNECTION_FLAGS = { ...CONNECTION_FLAGS, namespace: CLUSTER_WIDE_NAMESPACE_FLAG } as const satisfies Record<string, FlagSpec>;
+
+/** The connection of a command about many nodes: -n, accepted, plays no part. */
+export function clusterWideConnectionOf(values: ParsedCommand['values']): ConnectionOp {
+  const { kube, ...rest } = connectionOf(values);
+  const { namespace: _ignored, ...kubeFlags } = kube;
+  return { ...rest, kube: kubeFlags };
+}
+
 export const SELECTOR_FLAG = {
   alias: 'l',
   type: 'string',
-  describe: 'Label selector the nodes must match too (=, ==, !=, in, notin, exists), e.g. -l node.kubernetes.io/instance-type=m5.large',
+  describe:
+    'Only the Windows nodes that also match this label selector (=, ==, !=, in, notin, exists; repeat -l or join with commas), e.g. -l eks.amazonaws.com/nodegroup=win-a',
 } as const satisfies FlagSpec;
+
+/** -l, every one given ANDed; null when none. */
+export function selectorOf(values: ParsedCommand['values']): string | null {
+  const selectors = allValues(values, 'selector');
+  if (selectors.some((s) => s.trim() === '')) throw new CliError('-l/--selector needs a value, e.g. -l node.kubernetes.io/instance-type=m5.large');
+  return selectors.length > 0 ? selectors.join(',') : null;
+}

@@ -58,30 +58,29 @@ export function parseRequestTimeout(text: string): number | undefined {
   return ms === 0 ? undefined : ms;
 }
 
-export interface KubeConnection {
-  flags: KubeConnectionFlags;
+/** What a command that talks to a cluster and EC2 needs to connect (plugin/session.ts connects). */
+export interface ConnectionOp {
+  kube: KubeConnectionFlags;
   /** --request-timeout in ms; undefined waits as long as it takes (kubectl's 0). */
   requestTimeoutMs: number | undefined;
   /** As typed, for messages ("--request-timeout 5s bounds the wait"). */
   requestTimeoutText: string;
+  aws: AwsConnection;
 }
 
-export function kubeConnectionFrom(values: ParsedCommand['values']): KubeConnection {
+export function connectionOf(values: ParsedCommand['values']): ConnectionOp {
   const kubeconfig = allValues(values, 'kubeconfig').flatMap((v) => v.split(delimiter)).filter((p) => p !== '');
   const timeoutText = lastValue(values, 'request-timeout') ?? '0';
-  const flags: KubeConnectionFlags = {};
-  if (kubeconfig.length > 0) flags.kubeconfig = kubeconfig;
+  const kube: KubeConnectionFlags = {};
+  if (kubeconfig.length > 0) kube.kubeconfig = kubeconfig;
   for (const key of ['context', 'cluster', 'user', 'namespace'] as const) {
     const value = lastValue(values, key);
-    if (value !== undefined) flags[key] = value;
+    if (value !== undefined) kube[key] = value;
   }
-  return { flags, requestTimeoutMs: parseRequestTimeout(timeoutText), requestTimeoutText: timeoutText };
-}
-
-export function awsConnectionFrom(values: ParsedCommand['values']): AwsConnection {
   return {
-    region: lastValue(values, 'region'),
-    profile: lastValue(values, 'profile'),
-    endpoint: lastValue(values, 'ec2-endpoint'),
+    kube,
+    requestTimeoutMs: parseRequestTimeout(timeoutText),
+    requestTimeoutText: timeoutText,
+    aws: { region: lastValue(values, 'region'), profile: lastValue(values, 'profile'), endpoint: lastValue(values, 'ec2-endpoint') },
   };
 }

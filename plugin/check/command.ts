@@ -4,11 +4,9 @@
  * ones selected), plus the ones only the whole cluster shows, with an exit code for CI and cron. The code that
  * runs it (run.ts) is loaded only when it runs.
  */
-import { allValues, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import { CLUSTER_WIDE_NAMESPACE_FLAG, COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, SELECTOR_FLAG, type ColorMode } from '../common-flags.ts';
-import { awsConnectionFrom, CONNECTION_FLAGS, kubeConnectionFrom } from '../connection-flags.ts';
-import { CliError } from '../io.ts';
-import type { ConnectionOp } from '../session.ts';
+import type { CommandSpec, FlagSpec, ParsedCommand } from '../cli.ts';
+import { CLUSTER_WIDE_CONNECTION_FLAGS, clusterWideConnectionOf, COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, SELECTOR_FLAG, selectorOf, type ColorMode } from '../common-flags.ts';
+import type { ConnectionOp } from '../connection-flags.ts';
 
 export const CHECK_OUTPUTS = ['table', 'wide', 'json', 'yaml'] as const;
 
@@ -35,20 +33,13 @@ const CHECK_FLAGS = {
 
 export function parseCheckArgs(args: ParsedCommand): CheckOp {
   const { values } = args;
-  const selectors = allValues(values, 'selector');
-  if (selectors.some((s) => s.trim() === '')) throw new CliError('-l/--selector needs a value, e.g. -l node.kubernetes.io/instance-type=m5.large');
-  const kube = kubeConnectionFrom(values);
-  const { namespace: _ignored, ...kubeFlags } = kube.flags;
   return {
     nodeNames: [...new Set(args.positionals)],
-    selector: selectors.length > 0 ? selectors.join(',') : null,
+    selector: selectorOf(values),
     output: outputOf(values, CHECK_OUTPUTS, 'table'),
     color: colorOf(values),
     configMap: configMapOf(values),
-    kube: kubeFlags,
-    requestTimeoutMs: kube.requestTimeoutMs,
-    requestTimeoutText: kube.requestTimeoutText,
-    aws: awsConnectionFrom(values),
+    ...clusterWideConnectionOf(values),
   };
 }
 
@@ -56,7 +47,7 @@ export const checkCommand: CommandSpec = {
   path: ['check'],
   summary: 'Audit every Windows node (or -l / NODE...): every describe node finding plus cross-node ones (an address on pods of two nodes, a prefix on two ENIs); exit 0/1/2 for CI',
   positionals: [{ name: 'nodes', describe: 'Only these nodes (default: every Windows node)', variadic: true }],
-  flags: { ...CHECK_FLAGS, ...CONNECTION_FLAGS, namespace: CLUSTER_WIDE_NAMESPACE_FLAG },
+  flags: { ...CHECK_FLAGS, ...CLUSTER_WIDE_CONNECTION_FLAGS },
   examples: [
     ['$0 check', 'the whole cluster; exit 1 when anything disagrees'],
     ['$0 check -o json | jq \'.findings[] | {kind, nodes, pods}\'', 'for machines'],

@@ -5,6 +5,8 @@ import { parseCommandLine, type CommandSpec } from '../cli.ts';
 import { getNodesCommand, parseGetNodesArgs } from '../get-nodes/command.ts';
 import { CliError } from '../io.ts';
 import { main } from '../main.ts';
+import { migrateCommand, parseMigrateArgs } from '../migrate/command.ts';
+import { parseSubnetsArgs, subnetsCommand } from '../subnets/command.ts';
 import { parseWhyPodArgs, whyPodCommand } from '../why-pod/command.ts';
 
 const parsed = (spec: CommandSpec, argv: string[]) => parseCommandLine([...spec.path, ...argv], spec.path.length, spec, 'kubectl winprefix');
@@ -50,4 +52,24 @@ describe('get nodes, check, why pod: argv to operation', () => {
     assert.equal(await main(['get', 'nodes', '--help'], io), 0);
     assert.match(stdout, /^kubectl winprefix get nodes \[names\.\.\]/m);
   });
+});
+
+describe('the commands about many nodes: one -l, and -n accepted and ignored', () => {
+  const commands = [
+    { spec: getNodesCommand, parse: parseGetNodesArgs, extra: [] },
+    { spec: checkCommand, parse: parseCheckArgs, extra: [] },
+    { spec: subnetsCommand, parse: parseSubnetsArgs, extra: [] },
+    { spec: migrateCommand, parse: parseMigrateArgs, extra: ['--to', 'prefix'] },
+  ];
+  for (const { spec, parse, extra } of commands) {
+    it(spec.path.join(' '), () => {
+      const op = parse(parsed(spec, [...extra, '-l', 'pool=a', '--selector', 'zone in (a,b)', '-n', 'shop', '--context', 'prod', '--region', 'eu-west-1']));
+      assert.equal(op.selector, 'pool=a,zone in (a,b)', 'repeated -l: ANDed');
+      assert.deepEqual(op.kube, { context: 'prod' }, '-n plays no part');
+      assert.equal(op.aws.region, 'eu-west-1');
+      assert.equal(parse(parsed(spec, extra)).selector, null);
+      assert.throws(() => parse(parsed(spec, [...extra, '-l', ' '])), (e: unknown) => e instanceof CliError && /^-l\/--selector needs a value/.test(e.message));
+      assert.deepEqual([spec.flags.selector, spec.flags.namespace], [getNodesCommand.flags.selector, getNodesCommand.flags.namespace], 'the same flags, the same help');
+    });
+  }
 });

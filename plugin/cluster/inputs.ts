@@ -28,7 +28,7 @@ function pushTo<V>(map: Map<string, V[]>, key: string, value: V): void {
  * EC2's view of every node, read in batches (fresh ones each call: a watch reads again); a node's failure (no
  * providerID, an unknown instance) stays its own.
  */
-export async function readClusterEc2(access: Ec2Access, nodes: readonly KubeNode[], warn: (line: string) => void): Promise<Map<string, Ec2Outcome>> {
+export async function readClusterEc2(access: Pick<Ec2Access, 'ec2For'>, nodes: readonly KubeNode[], warn: (line: string) => void): Promise<Map<string, Ec2Outcome>> {
   const batched = new Map<Ec2Reader, BatchedReads>();
   const ec2For = async (region: string | null) => {
     const { ec2, where } = await access.ec2For(region);
@@ -74,6 +74,7 @@ export function notRead(node: KubeNode): Ec2Outcome {
   return {
     read: { ok: false, region: nodeRegion(node), endpoint: null, profile: null, error: 'EC2 was not read (get nodes reads it with --ec2)', errorCode: null },
     limits: type ? bundledInstanceLimits(type) : undefined,
+    limitsError: null,
     reader: undefined,
   };
 }

@@ -4,14 +4,12 @@
  * listed once and then watched (plugin/kube/lists.ts), so a change reaches the view as soon as the API server
  * sends it, with no polling. Named nodes are picked out of the Windows node list as it changes.
  */
-import { isWindowsNode } from '../describe/node-facts.ts';
 import { readConfigMap, type ConfigMapRead } from '../describe/kube-reads.ts';
 import { kubeFailure } from '../errors.ts';
 import { watchList, type ListRequest, type WatchedList } from '../kube/lists.ts';
 import type { KubeConfigMap, KubeEvent, KubeNode, KubePod } from '../kube/objects.ts';
 import type { KubeReader } from '../kube/rest.ts';
-import { naturalCompare } from '../render/text.ts';
-import { configMapWatchRequest, nodeEventListRequest, nodeListRequests, podEventListRequests, podListRequest, type ClusterReadRequest, type ClusterSnapshot } from './reads.ts';
+import { configMapWatchRequest, nodeEventListRequest, nodeListRequests, podEventListRequests, podListRequest, windowsOnly, type ClusterReadRequest, type ClusterSnapshot } from './reads.ts';
 
 export interface WatchedCluster {
   /** The objects as last seen, shaped as readCluster returns them. */
@@ -56,10 +54,8 @@ export function watchCluster(kube: KubeReader, req: ClusterReadRequest, o: { onC
 
   return {
     snapshot() {
-      const seen = new Map<string, KubeNode>();
-      for (const list of nodes) for (const n of list.items()) if (isWindowsNode(n) && (named.size === 0 || named.has(n.metadata?.name ?? ''))) seen.set(n.metadata?.name ?? '', n);
-      const windowsNodes = [...seen.values()].sort((a, b) => naturalCompare(a.metadata?.name ?? '', b.metadata?.name ?? ''));
-      const names = new Set(seen.keys());
+      const windowsNodes = windowsOnly(nodes.flatMap((list) => list.items()).filter((n) => named.size === 0 || named.has(n.metadata?.name ?? '')));
+      const names = new Set(windowsNodes.map((n) => n.metadata?.name ?? ''));
       const cm = configMaps.items()[0];
       const configMap: ConfigMapRead = { ref, data: cm ? (cm.data ?? {}) : undefined, error: configMapError };
       return {

@@ -6,23 +6,18 @@
  */
 import { type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
 import { COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, WATCH_FLAG, type ColorMode } from '../common-flags.ts';
-import { awsConnectionFrom, CONNECTION_FLAGS, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
+import { CONNECTION_FLAGS, connectionOf, type ConnectionOp } from '../connection-flags.ts';
 import { CliError } from '../io.ts';
-import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
 
 export const OUTPUTS = ['table', 'wide', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUTS)[number];
 export { COLOR_MODES, type ColorMode } from '../common-flags.ts';
 
-export interface DescribeNodeOp {
+export interface DescribeNodeOp extends ConnectionOp {
   nodeName: string;
   output: OutputFormat;
   /** auto: colour on a terminal without NO_COLOR. JSON and YAML are never coloured. */
   color: ColorMode;
-  kube: KubeConnectionFlags;
-  requestTimeoutMs: number | undefined;
-  requestTimeoutText: string;
-  aws: AwsConnection;
   configMap: { namespace: string; name: string };
   /** -w: keep the report current as changes arrive. */
   watch: boolean;
@@ -51,15 +46,11 @@ export function parseDescribeNodeArgs(args: ParsedCommand): DescribeNodeOp {
   const output = outputOf(values, OUTPUTS, 'table');
   const color: ColorMode = colorOf(values);
   const configMap = configMapOf(values);
-  const kube = kubeConnectionFrom(values);
   return {
     nodeName,
     output,
     color,
-    kube: kube.flags,
-    requestTimeoutMs: kube.requestTimeoutMs,
-    requestTimeoutText: kube.requestTimeoutText,
-    aws: awsConnectionFrom(values),
+    ...connectionOf(values),
     configMap,
     watch: values.watch === true,
   };

@@ -78,6 +78,8 @@ export async function gatherNodeInputs(deps: GatherDeps, req: GatherRequest, rea
 export interface Ec2Outcome {
   read: Ec2Read;
   limits: InstanceLimits | undefined;
+  /** Why `limits` is missing when the type was looked up in EC2 and that failed (also warned); else null. */
+  limitsError: string | null;
   reader: DescribeEc2 | undefined;
 }
 
@@ -93,6 +95,7 @@ export async function readNodeEc2(deps: GatherDeps, node: KubeNode, nodeName: st
   const failed = (error: string, where: { region?: string; endpoint?: string; profile?: string | null }, errorCode: string | null = null): Ec2Outcome => ({
     read: { ok: false, region: where.region ?? fromNode, endpoint: where.endpoint ?? null, profile: where.profile ?? null, error, errorCode },
     limits: bundled,
+    limitsError: null,
     reader: undefined,
   });
   if (!instanceId) {
@@ -111,26 +114,29 @@ export async function readNodeEc2(deps: GatherDeps, node: KubeNode, nodeName: st
     throw err;
   }
   const at = { region: where.region, endpoint: where.endpoint, profile: where.profile ?? null };
-  const limitsP: Promise<InstanceLimits | undefined> =
+  const limitsP: Promise<Pick<Ec2Outcome, 'limits' | 'limitsError'>> =
     bundled || !instanceType
-      ? Promise.resolve(bundled)
-      : ec2.instanceLimits(instanceType).catch((err: unknown) => {
-          deps.warn(`instance type ${instanceType} is not in the bundled table and DescribeInstanceTypes failed, so slots are unknown: ${ec2Failure(err, where)}`);
-          return undefined;
-        });
+      ? Promise.resolve({ limits: bundled, limitsError: null })
+      : ec2.instanceLimits(instanceType).then(
+          (limits) => ({ limits, limitsError: null }),
+          (err: unknown) => {
+            const limitsError = `instance type ${instanceType} is not in the bundled table and DescribeInstanceTypes failed, so slots are unknown: ${ec2Failure(err, where)}`;
+            deps.warn(limitsError);
+            return { limits: undefined, limitsError };
+          },
+        );
   let interfaces: NetworkInterface[];
   try {
     interfaces = await ec2.describeInstanceInterfaces(instanceId);
   } catch (err) {
-    await limitsP;
-    return { ...failed(ec2Failure(err, where), at, ec2ErrorCode(err)), limits: await limitsP };
+    return { ...failed(ec2Failure(err, where), at, ec2ErrorCode(err)), ...(await limitsP) };
   }
   if (interfaces.length === 0) {
     // Every running instance has its primary ENI: none means EC2 does not know this instance here.
     const unknown = await unknownInstance(ec2, instanceId, where, fromNode);
-    return { ...failed(unknown.message, at, unknown.code), limits: await limitsP };
+    return { ...failed(unknown.message, at, unknown.code), ...(await limitsP) };
   }
-  return { read: { ok: true, ...at, interfaces }, limits: await limitsP, reader: ec2 };
+  return { read: { ok: true, ...at, interfaces }, ...(await limitsP), reader: ec2 };
 }
 
 /** Why an instance has no ENIs here, from DescribeInstances when it may be asked (it needs ec2:DescribeInstances). */

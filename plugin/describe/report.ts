@@ -42,6 +42,18 @@ export const FINDING_KINDS = [
 
 const cell = oneOf('used', 'free', 'cooling');
 
+/** Where a pod's address is on the instance's ENIs; `why pod` reports it the same way. */
+export const POD_SOURCE_SCHEMA = union('kind', {
+  prefix: { prefix: str, interfaceId: str },
+  'secondary-ip': { interfaceId: str },
+  /** The address is on no ENI of the instance (or is an ENI's primary address). */
+  'not-on-eni': {},
+  /** The pod has no address. */
+  none: {},
+  /** EC2 could not be read, so the source is not known. */
+  unknown: {},
+});
+
 export const NODE_REPORT_SCHEMA = obj({
   apiVersion: exactly(REPORT_API_VERSION),
   kind: exactly(REPORT_KIND),
@@ -104,16 +116,7 @@ export const NODE_REPORT_SCHEMA = obj({
       annotation: orNull(str),
       /** Whether a container requests vpc.amazonaws.com/PrivateIPv4Address. */
       requestsAddress: bool,
-      source: union('kind', {
-        prefix: { prefix: str, interfaceId: str },
-        'secondary-ip': { interfaceId: str },
-        /** The address is on no ENI of the instance (or is an ENI's primary address). */
-        'not-on-eni': {},
-        /** The pod has no address. */
-        none: {},
-        /** EC2 could not be read, so the source is not known. */
-        unknown: {},
-      }),
+      source: POD_SOURCE_SCHEMA,
       createdAt: orNull(str),
       ageSeconds: orNull(count),
     }),

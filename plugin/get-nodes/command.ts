@@ -3,11 +3,10 @@
  * `kubectl winprefix get nodes [NAME...]`: its declaration and the parse to a {@link GetNodesOp}. The code that
  * runs it (run.ts, watch.ts) is loaded only when it runs.
  */
-import { allValues, lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import { CLUSTER_WIDE_NAMESPACE_FLAG, COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, SELECTOR_FLAG, WATCH_FLAG, type ColorMode } from '../common-flags.ts';
-import { awsConnectionFrom, CONNECTION_FLAGS, kubeConnectionFrom } from '../connection-flags.ts';
+import { lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
+import { CLUSTER_WIDE_CONNECTION_FLAGS, clusterWideConnectionOf, COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, SELECTOR_FLAG, selectorOf, WATCH_FLAG, type ColorMode } from '../common-flags.ts';
+import type { ConnectionOp } from '../connection-flags.ts';
 import { CliError } from '../io.ts';
-import type { ConnectionOp } from '../session.ts';
 import { SORT_KEYS, type SortKey } from './rows.ts';
 
 export const GET_NODES_OUTPUTS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
@@ -48,15 +47,12 @@ export function parseGetNodesArgs(args: ParsedCommand): GetNodesOp {
   const output = outputOf(values, GET_NODES_OUTPUTS, 'table');
   const sortBy = lastValue(values, 'sort-by') ?? 'name';
   if (!Object.hasOwn(SORT_KEYS, sortBy)) throw new CliError(`--sort-by ${sortBy} is not supported: use ${Object.keys(SORT_KEYS).join(', ')}`);
-  const selectors = allValues(values, 'selector');
-  if (selectors.some((s) => s.trim() === '')) throw new CliError('-l/--selector needs a value, e.g. -l node.kubernetes.io/instance-type=m5.large');
-  const kube = kubeConnectionFrom(values);
-  const { namespace: _ignored, ...kubeFlags } = kube.flags;
+  const selector = selectorOf(values);
   const watch = values.watch === true;
   if (watch && output === 'name') throw new CliError('-o name lists names once; --watch takes -o table, wide, json or yaml');
   return {
     nodeNames: [...new Set(args.positionals)],
-    selector: selectors.length > 0 ? selectors.join(',') : null,
+    selector,
     output,
     sortBy: sortBy as SortKey,
     noHeaders: values['no-headers'] === true,
@@ -64,10 +60,7 @@ export function parseGetNodesArgs(args: ParsedCommand): GetNodesOp {
     watch,
     color: colorOf(values),
     configMap: configMapOf(values),
-    kube: kubeFlags,
-    requestTimeoutMs: kube.requestTimeoutMs,
-    requestTimeoutText: kube.requestTimeoutText,
-    aws: awsConnectionFrom(values),
+    ...clusterWideConnectionOf(values),
   };
 }
 
@@ -76,7 +69,7 @@ export const getNodesCommand: CommandSpec = {
   aliases: ['node', 'no'],
   summary: 'Every Windows node at a glance: mode, prefixes, addresses, pods with and without one, capacity, findings, who manages it',
   positionals: [{ name: 'names', describe: 'Only these nodes (default: every Windows node)', variadic: true }],
-  flags: { ...GET_NODES_FLAGS, ...CONNECTION_FLAGS, namespace: CLUSTER_WIDE_NAMESPACE_FLAG },
+  flags: { ...GET_NODES_FLAGS, ...CLUSTER_WIDE_CONNECTION_FLAGS },
   examples: [
     ['$0 get nodes', 'every Windows node, from node and pod objects and the controller status'],
     ['$0 get nodes --ec2 --sort-by free', 'with EC2 read, the nodes shortest of free addresses first'],

@@ -20,7 +20,7 @@ export interface ObjectMeta {
 
 export interface KubeNode {
   metadata?: ObjectMeta;
-  spec?: { providerID?: string };
+  spec?: { providerID?: string; unschedulable?: boolean };
   status?: { capacity?: Record<string, string>; allocatable?: Record<string, string> };
 }
 

@@ -387,6 +387,12 @@ function http1Transport(url: URL, tls: TlsOptions, proxyUrl: string | undefined,
     ? new (https().Agent)({ keepAlive: true, secureContext: context, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.servername ? { servername: tls.servername } : {}) })
     : new (http().Agent)({ keepAlive: true });
   const tunnel = proxyUrl ? proxyTunnel(new URL(proxyUrl), url) : undefined;
+  /**
+   * A request's connection over its proxy tunnel: TLS with the API server inside it when the server is https,
+   * its certificate checked against the server's host; no SNI for an IP address (RFC 6066, and Node warns).
+   */
+  const overTunnel = (socket: Socket) => () =>
+    secure ? tlsModule().connect({ socket, host: hostOf(url), secureContext: context, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.servername ? { servername: tls.servername } : {}) }) : socket;
   return {
     get(path, headers, timeoutMs) {
       return new Promise((resolve, reject) => {
@@ -407,16 +413,7 @@ function http1Transport(url: URL, tls: TlsOptions, proxyUrl: string | undefined,
           req.end();
         };
         if (!tunnel) start();
-        else
-          tunnel().then(
-            (socket) =>
-              start(() =>
-                secure
-                  ? tlsModule().connect({ socket, secureContext: context, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername ?? hostOf(url) })
-                  : socket,
-              ),
-            (e: NetworkFailure) => settle.fail(e),
-          );
+        else tunnel().then((socket) => start(overTunnel(socket)), (e: NetworkFailure) => settle.fail(e));
       });
     },
     stream(path, headers, timeoutMs) {
@@ -464,12 +461,7 @@ function http1Transport(url: URL, tls: TlsOptions, proxyUrl: string | undefined,
         if (!tunnel) start();
         else
           tunnel().then(
-            (socket) =>
-              start(() =>
-                secure
-                  ? tlsModule().connect({ socket, secureContext: context, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername ?? hostOf(url) })
-                  : socket,
-              ),
+            (socket) => start(overTunnel(socket)),
             (e: NetworkFailure) => {
               clearTimeout(timer);
               reject(e);

@@ -5,23 +5,18 @@
  */
 import type { Mode } from '../../pkg/core/ipam/types.ts';
 import { lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
-import { COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, type ColorMode } from '../common-flags.ts';
+import { CLUSTER_WIDE_CONNECTION_FLAGS, clusterWideConnectionOf, COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, SELECTOR_FLAG, selectorOf, type ColorMode } from '../common-flags.ts';
+import type { ConnectionOp } from '../connection-flags.ts';
 import { OUTPUTS, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
-import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
-import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
 
-export interface MigrateOp {
+export interface MigrateOp extends ConnectionOp {
   to: Mode;
   output: OutputFormat;
   color: ColorMode;
-  selector: string | undefined;
+  /** -l, added to kubernetes.io/os=windows. */
+  selector: string | null;
   configMap: { namespace: string; name: string };
-  kube: KubeConnectionFlags;
-  requestTimeoutMs: number | undefined;
-  requestTimeoutText: string;
-  aws: AwsConnection;
 }
 
 const HINT = "See 'kubectl winprefix migrate --help' for usage.";
@@ -36,7 +31,7 @@ const MIGRATE_FLAGS = {
     describe: 'Output format: table fits the terminal; wide adds why for each node and the pods that keep old-mode addresses; json and yaml follow the MigrationPlan schema (docs/planning.md)',
   },
   color: { ...COLOR_FLAG, describe: 'Colour: auto (a terminal without NO_COLOR), always or never' },
-  ...SELECTOR_FLAG,
+  selector: SELECTOR_FLAG,
   configmap: CONFIGMAP_FLAG,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -44,17 +39,13 @@ export function parseMigrateArgs(args: ParsedCommand): MigrateOp {
   const { values } = args;
   const to = lastValue(values, 'to');
   if (to === undefined) throw new CliError('--to is required: kubectl winprefix migrate --to prefix|secondary', undefined, { hint: HINT });
-  const kube = kubeConnectionFrom(values);
   return {
     to: to as Mode,
     output: outputOf(values, OUTPUTS, 'table'),
     color: colorOf(values),
-    selector: lastValue(values, 'selector'),
+    selector: selectorOf(values),
     configMap: configMapOf(values),
-    kube: kube.flags,
-    requestTimeoutMs: kube.requestTimeoutMs,
-    requestTimeoutText: kube.requestTimeoutText,
-    aws: awsConnectionFrom(values),
+    ...clusterWideConnectionOf(values),
   };
 }
 
@@ -62,7 +53,7 @@ export const migrateCommand: CommandSpec = {
   path: ['migrate'],
   summary: 'Dry run of a switch between secondary-IP and prefix mode: what each node would advertise and deliver, what to drain in which order, the ConfigMap change',
   positionals: [],
-  flags: { ...MIGRATE_FLAGS, ...KUBE_FLAGS_WITHOUT_NAMESPACE, ...AWS_FLAGS },
+  flags: { ...MIGRATE_FLAGS, ...CLUSTER_WIDE_CONNECTION_FLAGS },
   examples: [
     ['$0 migrate --to prefix', 'what switching every Windows node to prefix delegation would do, and the plan'],
     ['$0 migrate --to prefix -l eks.amazonaws.com/nodegroup=win-a', 'one node group'],

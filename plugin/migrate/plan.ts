@@ -29,21 +29,20 @@ import type { ConfigMapRead } from '../describe/kube-reads.ts';
 import { countQuantity } from '../describe/node-facts.ts';
 import { readPods, type PodView } from '../describe/pods.ts';
 import { REPORT_API_VERSION } from '../describe/report.ts';
-import type { WindowsNode } from '../fleet/read.ts';
+import type { Ec2Place, PlanningNode, SubnetRead } from '../cluster/planning-reads.ts';
 import { budgetsOnNode, type KubePodDisruptionBudget } from '../kube/disruption-budgets.ts';
 import { plural, withArticle } from '../render/text.ts';
 import { simulate } from '../simulate/simulate.ts';
-import type { SubnetRead } from '../subnets/analyze.ts';
 import { MIGRATION_PLAN_KIND, type MigrateFinding, type MigrationPlan, type PlannedNode, type PlannedSubnet, type PlanStep } from './report.ts';
 
 export interface MigrateInputs {
   now: Date;
   to: Mode;
   selector: string | null;
-  ec2: { region: string; endpoint: string | null; profile: string | null };
+  ec2: Ec2Place;
   configMap: ConfigMapRead;
   budgets: { items: readonly KubePodDisruptionBudget[]; error: string | null };
-  nodes: readonly WindowsNode[];
+  nodes: readonly PlanningNode[];
   subnets: readonly SubnetRead[];
 }
 
@@ -120,14 +119,14 @@ export function configChange(cm: ConfigMapRead, to: Mode): ConfigChange {
 
 interface NodeWork {
   planned: PlannedNode;
-  node: WindowsNode;
+  node: PlanningNode;
   /** Pods that want an address (they have one or asked for one). */
   requesting: number;
   /** What the new mode's pool holds for them, beyond what the ENI holds today. */
   extra: number;
 }
 
-function planNode(n: WindowsNode, inputs: MigrateInputs, clusterAfter: ClusterIpamConfig): NodeWork {
+function planNode(n: PlanningNode, inputs: MigrateInputs, clusterAfter: ClusterIpamConfig): NodeWork {
   const to = inputs.to;
   const status = decodeNodeStatus(n.node.metadata?.annotations?.[NODE_STATUS_ANNOTATION]);
   const managedBy = status?.ok && status.status.mode !== 'unmanaged' ? 'winprefix' : 'aws-vpc-resource-controller';

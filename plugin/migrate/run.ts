@@ -6,65 +6,45 @@
  * as planned) or 1 (findings); throws CliError when the tool failed, or after printing the plan when a node
  * could not be read (exit 2: the plan is incomplete).
  */
-import { connectEc2 } from '../aws/connect.ts';
-import type { Ec2Reader } from '../aws/ec2-reader.ts';
+import { ec2Place, readPlanningNodes, readSubnets, subnetsOf } from '../cluster/planning-reads.ts';
+import { readWindowsNodes, windowsSelector, type WindowsNodesRead } from '../cluster/reads.ts';
+import { styleOf } from '../common-flags.ts';
 import { readConfigMap } from '../describe/kube-reads.ts';
-import { nodeRegion } from '../describe/node-facts.ts';
 import { kubeFailure } from '../errors.ts';
-import { fleetRegion, listWindowsNodes, readPodsOf, readSubnets, readWindowsNodes, windowsSelector, type FleetNode } from '../fleet/read.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
 import type { KubePodDisruptionBudget } from '../kube/disruption-budgets.ts';
-import { resolveKubeTarget } from '../kube/kubeconfig.ts';
-import { listAll } from '../kube/list.ts';
-import { createKubeReader } from '../kube/rest.ts';
-import { createProgress } from '../progress.ts';
+import { listAll } from '../kube/lists.ts';
 import { renderStructured } from '../render/structured.ts';
-import { PLAIN, RICH, styleFor } from '../render/style.ts';
 import { terminalWidth } from '../render/width.ts';
+import { connectKube, createEc2Access } from '../session.ts';
 import { mark } from '../timing.ts';
 import type { MigrateOp } from './command.ts';
 import { planMigration } from './plan.ts';
 import { renderPlan } from './render.ts';
 
-const USER_AGENT = 'kubectl-winprefix';
-
 export async function runMigrate(op: MigrateOp, io: CliIO): Promise<number> {
-  const env = io.env;
-  const target = await resolveKubeTarget(op.kube, env);
-  const bounded = op.requestTimeoutMs ? `--request-timeout ${op.requestTimeoutText} bounds the wait` : 'pass --request-timeout to bound the wait';
-  const progress = createProgress({ stderr: io.stderr, boundedBy: bounded });
   const warn = (line: string) => io.stderr(`warning: ${line}\n`);
-  const kube = createKubeReader({
-    target,
-    env,
-    timeoutMs: op.requestTimeoutMs,
-    userAgent: USER_AGENT,
-    stdinIsTTY: io.stdinIsTTY ?? false,
-    onRequest: (what) => progress.track(`the Kubernetes API server to ${what}`, target.server),
-  });
-  let ec2: Ec2Reader | undefined;
+  const { kube, progress } = await connectKube(op, io);
+  const kubeRead = readWindowsNodes(kube, { selector: op.selector, nodeNames: [] });
+  kubeRead.catch(() => {});
+  const configMapRead = readConfigMap(kube, op.configMap);
+  const budgetsRead = listAll<KubePodDisruptionBudget>(kube, { path: '/apis/policy/v1/poddisruptionbudgets', what: 'list poddisruptionbudgets' }).then(
+    (listed) => ({ items: listed.items, error: null as string | null }),
+    (err: unknown) => ({ items: [] as KubePodDisruptionBudget[], error: kubeFailure(err, 'list poddisruptionbudgets.policy').message }),
+  );
+  await kube.connected;
+  const access = createEc2Access(op, io, progress);
   try {
     // The nodes' ENIs and limits, and their subnets: EC2 is not asked at all when no node matches.
-    const readFromEc2 = async (nodes: FleetNode[]) => {
-      const podsRead = readPodsOf(kube, nodes.map((n) => n.metadata?.name ?? ''));
-      podsRead.catch(() => {});
-      const { reader, where } = await connectEc2({ aws: op.aws, env, nodeRegion: fleetRegion(nodes), timeoutMs: op.requestTimeoutMs, userAgent: USER_AGENT, progress, warn });
-      ec2 = reader;
-      const elsewhere = [...new Set(nodes.map(nodeRegion).filter((r): r is string => r !== null && r !== where.region))];
-      if (elsewhere.length > 0) warn(`some Windows nodes are in ${elsewhere.join(', ')}, not ${where.region}: EC2 is read in ${where.region} only; run again with --region for the others`);
-      const windows = await readWindowsNodes({ nodes, pods: await podsRead, ec2: reader, where, warn });
-      const subnets = await readSubnets(reader, where, [...new Set(windows.flatMap((n) => (n.eni ? [n.eni.subnetId] : [])))].sort());
-      return { windows, subnets, ec2: { region: where.region, endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? null, profile: where.profile ?? null } };
+    const readFromEc2 = async ({ nodes, pods }: WindowsNodesRead) => {
+      const { ec2, where } = await access.ec2ForNodes(nodes);
+      const windows = await readPlanningNodes({ nodes, pods, ec2, where, warn });
+      return { windows, subnets: await readSubnets(ec2, where, subnetsOf(windows)), ec2: ec2Place(op.aws, io.env, where) };
     };
-    const configMapRead = readConfigMap(kube, op.configMap);
-    const budgetsRead = listAll<KubePodDisruptionBudget>(kube, '/apis/policy/v1/poddisruptionbudgets', { what: 'list poddisruptionbudgets' }).then(
-      (items) => ({ items, error: null as string | null }),
-      (err: unknown) => ({ items: [] as KubePodDisruptionBudget[], error: kubeFailure(err, 'list poddisruptionbudgets.policy').message }),
-    );
-    const nodes = await listWindowsNodes(kube, op.selector);
-    mark(`migrate: ${nodes.length} Windows nodes listed`);
-    if (nodes.length === 0) warn(`no node matches ${windowsSelector(op.selector)}: the plan is only the ConfigMap change`);
-    const fromEc2 = nodes.length > 0 ? await readFromEc2(nodes) : { windows: [], subnets: [], ec2: { region: op.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '', endpoint: null, profile: null } };
+    const read = await kubeRead;
+    mark(`migrate: ${read.nodes.length} Windows nodes listed`);
+    if (read.nodes.length === 0) warn(`no node matches ${windowsSelector(op.selector)}: the plan is only the ConfigMap change`);
+    const fromEc2 = read.nodes.length > 0 ? await readFromEc2(read) : { windows: [], subnets: [], ec2: ec2Place(op.aws, io.env, undefined) };
     const [configMap, budgets] = await Promise.all([configMapRead, budgetsRead]);
     if (configMap.warning) warn(configMap.warning);
     if (budgets.error) warn(`PodDisruptionBudgets not read, so what blocks a drain is unknown: ${budgets.error}`);
@@ -73,7 +53,7 @@ export async function runMigrate(op: MigrateOp, io: CliIO): Promise<number> {
     const plan = planMigration({
       now: io.now(),
       to: op.to,
-      selector: op.selector ?? null,
+      selector: op.selector,
       ec2: fromEc2.ec2,
       configMap: configMap.value,
       budgets,
@@ -83,8 +63,7 @@ export async function runMigrate(op: MigrateOp, io: CliIO): Promise<number> {
     mark('migrate: planned');
     if (op.output === 'json' || op.output === 'yaml') io.stdout(await renderStructured(plan, op.output));
     else {
-      const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
-      io.stdout(renderPlan(plan, { wide: op.output === 'wide', style, width: terminalWidth(io) }));
+      io.stdout(renderPlan(plan, { wide: op.output === 'wide', style: styleOf(op.color, io), width: terminalWidth(io) }));
     }
     const unknown = plan.nodes.filter((n) => n.action === 'unknown');
     if (unknown.length > 0) {
@@ -95,6 +74,6 @@ export async function runMigrate(op: MigrateOp, io: CliIO): Promise<number> {
     return plan.findings.length > 0 ? ExitCode.findings : ExitCode.ok;
   } finally {
     kube.close();
-    ec2?.close();
+    access.close();
   }
 }

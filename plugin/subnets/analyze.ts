@@ -11,13 +11,11 @@ import { SubnetUsage, type RangeChoice } from '../../pkg/core/ec2/subnet-usage.t
 import { formatCidr } from '../../pkg/core/net/ipv4.ts';
 import { buildAddressBook } from '../describe/addresses.ts';
 import { readPods } from '../describe/pods.ts';
-import type { SubnetRead, WindowsNode } from '../fleet/read.ts';
+import type { Ec2Place, PlanningNode, SubnetRead } from '../cluster/planning-reads.ts';
 import { prefixReservationCommand } from '../ipam-causes.ts';
 import { plural } from '../render/text.ts';
 import { REPORT_API_VERSION } from '../describe/report.ts';
 import { SUBNET_REPORT_KIND, type SubnetEntry, type SubnetFinding, type SubnetNode, type SubnetReport } from './report.ts';
-
-export type { SubnetRead };
 
 export interface SubnetsInputs {
   now: Date;
@@ -25,9 +23,9 @@ export interface SubnetsInputs {
   subnetIds: readonly string[];
   headroomWanted: number | null;
   withMap: boolean;
-  ec2: { region: string; endpoint: string | null; profile: string | null };
+  ec2: Ec2Place;
   /** Every Windows node listed, read or not. */
-  nodes: readonly WindowsNode[];
+  nodes: readonly PlanningNode[];
   subnets: readonly SubnetRead[];
 }
 
@@ -106,7 +104,7 @@ function analyzeOne(read: SubnetRead, inputs: SubnetsInputs): { entry: SubnetEnt
   return { entry, findings: findingsFor(entry, usage, { nodeOf, region: inputs.ec2.region, headroomWanted: inputs.headroomWanted }) };
 }
 
-function nodeRow(n: WindowsNode, now: Date): SubnetNode {
+function nodeRow(n: PlanningNode, now: Date): SubnetNode {
   const eni = n.eni!;
   const slots = n.limits ? primaryEniSlots(n.limits) : null;
   const book = buildAddressBook([eni]);

@@ -4,26 +4,20 @@
  * The code that runs it is loaded only when it runs.
  */
 import { allValues, lastValue, type CommandSpec, type FlagSpec, type ParsedCommand } from '../cli.ts';
-import { AWS_FLAGS, awsConnectionFrom, kubeConnectionFrom, type AwsConnection } from '../connection-flags.ts';
-import { KUBE_FLAGS_WITHOUT_NAMESPACE, SELECTOR_FLAG } from '../fleet/flags.ts';
-import { COLOR_FLAG, colorOf, outputOf, type ColorMode } from '../common-flags.ts';
+import { CLUSTER_WIDE_CONNECTION_FLAGS, clusterWideConnectionOf, COLOR_FLAG, colorOf, outputOf, SELECTOR_FLAG, selectorOf, type ColorMode } from '../common-flags.ts';
+import type { ConnectionOp } from '../connection-flags.ts';
 import { OUTPUTS, type OutputFormat } from '../describe/command.ts';
 import { CliError } from '../io.ts';
-import type { KubeConnectionFlags } from '../kube/kubeconfig.ts';
 
-export interface SubnetsOp {
+export interface SubnetsOp extends ConnectionOp {
   output: OutputFormat;
   color: ColorMode;
   /** -l, added to kubernetes.io/os=windows. */
-  selector: string | undefined;
+  selector: string | null;
   /** --subnet-id values; empty: the subnets of the Windows nodes' primary ENIs. */
   subnetIds: string[];
   headroom: number | null;
   map: boolean;
-  kube: KubeConnectionFlags;
-  requestTimeoutMs: number | undefined;
-  requestTimeoutText: string;
-  aws: AwsConnection;
 }
 
 const HINT = "See 'kubectl winprefix subnets --help' for usage.";
@@ -37,7 +31,7 @@ const SUBNETS_FLAGS = {
     describe: 'Output format: table fits the terminal; wide shows every column and the whole map; json and yaml follow the SubnetReport schema (docs/planning.md)',
   },
   color: { ...COLOR_FLAG, describe: 'Colour and Unicode map cells: auto (a terminal without NO_COLOR), always or never' },
-  ...SELECTOR_FLAG,
+  selector: SELECTOR_FLAG,
   'subnet-id': { type: 'string', describe: 'Look at this subnet (repeat it, or join ids with commas) instead of the subnets of the Windows nodes' },
   headroom: { type: 'string', describe: 'Also a finding (exit 1) when a subnet can give fewer than this many more Windows pods an address in prefix mode' },
   map: { type: 'boolean', describe: 'Print a map of each subnet: 16 cells per /28 block, one per address (used, Windows nodes, free, reserved)' },
@@ -53,18 +47,14 @@ export function parseSubnetsArgs(args: ParsedCommand): SubnetsOp {
   }
   const headroomText = lastValue(values, 'headroom');
   if (headroomText !== undefined && !/^\d+$/.test(headroomText)) throw new CliError(`--headroom "${headroomText}" is not a number of pods (a whole number, e.g. --headroom 200)`, undefined, { hint: HINT });
-  const kube = kubeConnectionFrom(values);
   return {
     output,
     color,
-    selector: lastValue(values, 'selector'),
+    selector: selectorOf(values),
     subnetIds,
     headroom: headroomText === undefined ? null : Number(headroomText),
     map: values.map === true,
-    kube: kube.flags,
-    requestTimeoutMs: kube.requestTimeoutMs,
-    requestTimeoutText: kube.requestTimeoutText,
-    aws: awsConnectionFrom(values),
+    ...clusterWideConnectionOf(values),
   };
 }
 
@@ -72,7 +62,7 @@ export const subnetsCommand: CommandSpec = {
   path: ['subnets'],
   summary: 'Room for /28 prefixes in the Windows nodes\' subnets: free blocks, fragmentation, reservations, headroom in pods, and what to reserve',
   positionals: [],
-  flags: { ...SUBNETS_FLAGS, ...KUBE_FLAGS_WITHOUT_NAMESPACE, ...AWS_FLAGS },
+  flags: { ...SUBNETS_FLAGS, ...CLUSTER_WIDE_CONNECTION_FLAGS },
   examples: [
     ['$0 subnets', 'every subnet holding a Windows node\'s primary ENI'],
     ['$0 subnets --headroom 200', 'exit 1 when a subnet cannot give 200 more Windows pods an address'],

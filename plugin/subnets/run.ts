@@ -1,74 +1,48 @@
 /**
  * @module
- * Runs a {@link SubnetsOp}: list the Windows nodes, read their pods and primary ENIs, then each subnet
- * (DescribeSubnets once, its ENIs and reservations), analyse, render. Returns the exit code (0 no findings,
- * 1 findings); throws CliError when the tool failed, or after printing the report when a node could not be
- * read (exit 2: a subnet it draws from may be missing).
+ * Runs a {@link SubnetsOp}: the Windows nodes and their pods (plugin/cluster/reads.ts), their primary ENIs
+ * (plugin/cluster/planning-reads.ts), then each subnet (DescribeSubnets once, its ENIs and reservations),
+ * analyse, render. Returns the exit code (0 no findings, 1 findings); throws CliError when the tool failed, or
+ * after printing the report when a node could not be read (exit 2: a subnet it draws from may be missing).
  */
-import { connectEc2 } from '../aws/connect.ts';
-import type { Ec2Reader } from '../aws/ec2-reader.ts';
-import { fleetRegion, listWindowsNodes, readPodsOf, readSubnets, readWindowsNodes, windowsSelector } from '../fleet/read.ts';
+import { readPlanningNodes, readSubnets, ec2Place, subnetsOf } from '../cluster/planning-reads.ts';
+import { readWindowsNodes, windowsSelector } from '../cluster/reads.ts';
+import { styleOf } from '../common-flags.ts';
 import { CliError, ExitCode, type CliIO } from '../io.ts';
-import { resolveKubeTarget } from '../kube/kubeconfig.ts';
-import { createKubeReader } from '../kube/rest.ts';
-import { createProgress } from '../progress.ts';
 import { renderStructured } from '../render/structured.ts';
-import { PLAIN, RICH, styleFor } from '../render/style.ts';
 import { terminalWidth } from '../render/width.ts';
+import { connectKube, createEc2Access } from '../session.ts';
 import { mark } from '../timing.ts';
-import { nodeRegion } from '../describe/node-facts.ts';
 import { analyzeSubnets, type SubnetsInputs } from './analyze.ts';
 import type { SubnetsOp } from './command.ts';
 import type { SubnetReport } from './report.ts';
 import { renderSubnets } from './render.ts';
 
-const USER_AGENT = 'kubectl-winprefix';
-
 export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
-  const env = io.env;
-  const target = await resolveKubeTarget(op.kube, env);
-  const bounded = op.requestTimeoutMs ? `--request-timeout ${op.requestTimeoutText} bounds the wait` : 'pass --request-timeout to bound the wait';
-  const progress = createProgress({ stderr: io.stderr, boundedBy: bounded });
   const warn = (line: string) => io.stderr(`warning: ${line}\n`);
-  const kube = createKubeReader({
-    target,
-    env,
-    timeoutMs: op.requestTimeoutMs,
-    userAgent: USER_AGENT,
-    stdinIsTTY: io.stdinIsTTY ?? false,
-    onRequest: (what) => progress.track(`the Kubernetes API server to ${what}`, target.server),
-  });
-  let ec2: Ec2Reader | undefined;
+  const { kube, progress } = await connectKube(op, io);
+  const kubeRead = readWindowsNodes(kube, { selector: op.selector, nodeNames: [] });
+  kubeRead.catch(() => {});
+  await kube.connected;
+  const access = createEc2Access(op, io, progress);
   try {
-    const nodes = await listWindowsNodes(kube, op.selector);
+    const { nodes, pods } = await kubeRead;
     mark(`subnets: ${nodes.length} Windows nodes listed`);
     if (nodes.length === 0 && op.subnetIds.length === 0) {
       // Nothing to look at, so EC2 is not asked (no region or credentials are needed to say so).
       warn(`no node matches ${windowsSelector(op.selector)}: name subnets with --subnet-id to look at them anyway`);
-      const report = analyzeSubnets({ ...reportBasics(op, io), ec2: { region: op.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '', endpoint: null, profile: null }, nodes: [], subnets: [] });
+      const report = analyzeSubnets({ ...reportBasics(op, io), ec2: ec2Place(op.aws, io.env, undefined), nodes: [], subnets: [] });
       io.stdout(await render(report, op, io));
       return ExitCode.ok;
     }
-    const podsRead = readPodsOf(kube, nodes.map((n) => n.metadata?.name ?? ''));
-    podsRead.catch(() => {});
-    const region = fleetRegion(nodes);
-    const { reader, where } = await connectEc2({ aws: op.aws, env, nodeRegion: region, timeoutMs: op.requestTimeoutMs, userAgent: USER_AGENT, progress, warn });
-    ec2 = reader;
-    const elsewhere = [...new Set(nodes.map(nodeRegion).filter((r): r is string => r !== null && r !== where.region))];
-    if (elsewhere.length > 0) warn(`some Windows nodes are in ${elsewhere.join(', ')}, not ${where.region}: EC2 is read in ${where.region} only; run again with --region for the others`);
-    const windows = await readWindowsNodes({ nodes, pods: await podsRead, ec2: reader, where, warn });
+    const { ec2, where } = await access.ec2ForNodes(nodes);
+    const windows = await readPlanningNodes({ nodes, pods, ec2, where, warn });
     mark('subnets: nodes read');
 
-    const subnetIds = op.subnetIds.length > 0 ? op.subnetIds : [...new Set(windows.flatMap((n) => (n.eni ? [n.eni.subnetId] : [])))].sort();
-    const reads = await readSubnets(reader, where, subnetIds);
+    const reads = await readSubnets(ec2, where, op.subnetIds.length > 0 ? op.subnetIds : subnetsOf(windows));
     mark('subnets: subnets read');
 
-    const report = analyzeSubnets({
-      ...reportBasics(op, io),
-      ec2: { region: where.region, endpoint: op.aws.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? null, profile: where.profile ?? null },
-      nodes: windows,
-      subnets: reads,
-    });
+    const report = analyzeSubnets({ ...reportBasics(op, io), ec2: ec2Place(op.aws, io.env, where), nodes: windows, subnets: reads });
     mark('subnets: analysed');
     io.stdout(await render(report, op, io));
     if (report.skippedNodes.length > 0 && op.subnetIds.length === 0) {
@@ -81,16 +55,15 @@ export async function runSubnets(op: SubnetsOp, io: CliIO): Promise<number> {
     return report.findings.length > 0 ? ExitCode.findings : ExitCode.ok;
   } finally {
     kube.close();
-    ec2?.close();
+    access.close();
   }
 }
 
 function reportBasics(op: SubnetsOp, io: CliIO): Pick<SubnetsInputs, 'now' | 'selector' | 'subnetIds' | 'headroomWanted' | 'withMap'> {
-  return { now: io.now(), selector: op.selector ?? null, subnetIds: op.subnetIds, headroomWanted: op.headroom, withMap: op.map };
+  return { now: io.now(), selector: op.selector, subnetIds: op.subnetIds, headroomWanted: op.headroom, withMap: op.map };
 }
 
 async function render(report: SubnetReport, op: SubnetsOp, io: CliIO): Promise<string> {
   if (op.output === 'json' || op.output === 'yaml') return renderStructured(report, op.output);
-  const style = op.color === 'always' ? RICH : op.color === 'never' ? PLAIN : styleFor(io);
-  return renderSubnets(report, { wide: op.output === 'wide', style, width: terminalWidth(io) });
+  return renderSubnets(report, { wide: op.output === 'wide', style: styleOf(op.color, io), width: terminalWidth(io) });
 }

@@ -5,9 +5,8 @@
  */
 import type { CommandSpec, FlagSpec, ParsedCommand } from '../cli.ts';
 import { COLOR_FLAG, colorOf, CONFIGMAP_FLAG, configMapOf, outputOf, type ColorMode } from '../common-flags.ts';
-import { awsConnectionFrom, CONNECTION_FLAGS, KUBE_FLAGS, kubeConnectionFrom } from '../connection-flags.ts';
+import { CONNECTION_FLAGS, connectionOf, KUBE_FLAGS, type ConnectionOp } from '../connection-flags.ts';
 import { CliError } from '../io.ts';
-import type { ConnectionOp } from '../session.ts';
 
 export const WHY_OUTPUTS = ['table', 'json', 'yaml'] as const;
 
@@ -35,21 +34,19 @@ export function parseWhyPodArgs(args: ParsedCommand): WhyPodOp {
   const parts = given.split('/');
   if (parts.length > 2 || !parts.every((p) => NAME.test(p))) throw new CliError(`"${given}" is not a pod name or NAMESPACE/NAME`, undefined, hint);
   const { values } = args;
-  const kube = kubeConnectionFrom(values);
+  const connection = connectionOf(values);
   const fromArg = parts.length === 2 ? parts[0]! : null;
-  if (fromArg && kube.flags.namespace && kube.flags.namespace !== fromArg) {
-    throw new CliError(`the pod is named in namespace ${fromArg} but -n says ${kube.flags.namespace}: give one of them`, undefined, hint);
+  const fromFlag = connection.kube.namespace;
+  if (fromArg && fromFlag && fromFlag !== fromArg) {
+    throw new CliError(`the pod is named in namespace ${fromArg} but -n says ${fromFlag}: give one of them`, undefined, hint);
   }
   return {
-    namespace: fromArg ?? kube.flags.namespace ?? null,
+    namespace: fromArg ?? fromFlag ?? null,
     podName: parts.at(-1)!,
     output: outputOf(values, WHY_OUTPUTS, 'table'),
     color: colorOf(values),
     configMap: configMapOf(values),
-    kube: kube.flags,
-    requestTimeoutMs: kube.requestTimeoutMs,
-    requestTimeoutText: kube.requestTimeoutText,
-    aws: awsConnectionFrom(values),
+    ...connection,
   };
 }
 

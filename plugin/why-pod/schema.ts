@@ -6,8 +6,8 @@
  * pkg/core/schema/shape.ts: type, validator and the field list in docs/plugin-commands.md. Fields are only ever
  * added within `winprefix.io/v1`.
  */
-import { arr, count, describeShape, exactly, obj, oneOf, orNull, str, union, validate, type Infer } from '../../pkg/core/schema/shape.ts';
-import { REPORT_API_VERSION } from '../describe/report.ts';
+import { arr, count, describeShape, exactly, obj, oneOf, orNull, str, validate, type Infer } from '../../pkg/core/schema/shape.ts';
+import { POD_SOURCE_SCHEMA, REPORT_API_VERSION } from '../describe/report.ts';
 import { FINDING_FIELDS } from '../findings.ts';
 
 export const STORY_KIND = 'PodAddressStory';
@@ -51,13 +51,7 @@ export const POD_STORY_SCHEMA = obj({
     obj({
       ip: str,
       annotation: str,
-      source: union('kind', {
-        prefix: { prefix: str, interfaceId: str },
-        'secondary-ip': { interfaceId: str },
-        'not-on-eni': {},
-        none: {},
-        unknown: {},
-      }),
+      source: POD_SOURCE_SCHEMA,
       /** When the address was written: the ResourceAllocated event, else the annotation's managedFields entry. */
       assignedAt: orNull(str),
       assignedAtFrom: orNull(oneOf('event', 'managed-fields')),

@@ -3,7 +3,8 @@
  * SubnetReports of the test worlds, built as `subnets` builds them from what it reads.
  */
 import { World } from '../../../pkg/ec2sim/world.ts';
-import { analyzeSubnets, type SubnetRead, type SubnetsInputs } from '../analyze.ts';
+import type { SubnetRead } from '../../cluster/planning-reads.ts';
+import { analyzeSubnets, type SubnetsInputs } from '../analyze.ts';
 import type { SubnetReport } from '../report.ts';
 import { windowsNodes, type PlanningWorld } from './worlds.ts';
 

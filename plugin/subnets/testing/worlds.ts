@@ -18,7 +18,7 @@ import { createPrng, type Prng } from '../../../pkg/ec2sim/prng.ts';
 import { SimError } from '../../../pkg/ec2sim/sim-error.ts';
 import { World } from '../../../pkg/ec2sim/world.ts';
 import type { CidrReservationSpec, WorldSpec } from '../../../pkg/ec2sim/world-spec.ts';
-import type { WindowsNode } from '../../fleet/read.ts';
+import type { PlanningNode } from '../../cluster/planning-reads.ts';
 import type { KubeNode, KubePod } from '../../kube/objects.ts';
 
 export const ZONE = 'us-west-2a';
@@ -223,8 +223,8 @@ export function kubeObjects(w: PlanningWorld, world = new World(w.spec)): Array<
   });
 }
 
-/** What fleet/read.ts would have read for this world. */
-export function windowsNodes(w: PlanningWorld, world = new World(w.spec)): WindowsNode[] {
+/** What plugin/cluster/planning-reads.ts reads of this world. */
+export function windowsNodes(w: PlanningWorld, world = new World(w.spec)): PlanningNode[] {
   return kubeObjects(w, world).map(({ plan, node, pods }) => {
     const view = world.instance(plan.instanceId).interfaces[0]!;
     return {
