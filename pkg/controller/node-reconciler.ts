@@ -12,6 +12,7 @@
 import { EventReasons } from '../core/contract.ts';
 import { isEc2Error } from '../core/ec2/errors.ts';
 import { resolveNodeConfig } from '../core/ipam/config.ts';
+import { parseAddresses } from '../core/ipam/pool.ts';
 import type { Ec2Result, EniAddresses, PodAddress, PoolSnapshot, RestoreReport } from '../core/ipam/types.ts';
 import type { AddressClaims } from '../core/decisions/address-claims.ts';
 import { decideEligibility, unsupportedInstance, type NodeEligibility } from '../core/decisions/node-eligibility.ts';
@@ -338,10 +339,11 @@ export class NodeReconciler {
 
   /** EC2 gave `node` these addresses: any other pool that believes it holds one is wrong, and re-reads. */
   #contradictOthers(node: string, granted: readonly string[]): void {
+    const addresses = parseAddresses(granted);
     for (const [other, e] of this.#entries) {
       const m = e.managed?.memory;
       if (other === node || !m) continue;
-      const held = granted.filter((a) => m.pool.holds(a));
+      const held = m.pool.heldOf(addresses);
       if (held.length === 0) continue;
       const suspect = m.pool.suspect(held);
       this.#d.metrics.contradiction('granted-elsewhere');

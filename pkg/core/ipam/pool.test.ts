@@ -9,6 +9,7 @@ import {
   PoolSettingsError,
   WAITING_TTL_MS,
   DEMAND_HORIZON_MS,
+  parseAddresses,
 } from './pool.ts';
 import { settle, settleFully } from './testing/settle.ts';
 import { WorldEni } from '../../ec2sim/world-eni.ts';
@@ -853,6 +854,8 @@ describe('EC2 owns the ENI: reads, contradictions, addresses held elsewhere', ()
     const prefix = pool.snapshot(0).prefixes[0]!.prefix;
     assert.equal(pool.holds(prefix), true);
     assert.equal(pool.holds(pool.addressOf('pod-1')!.ip), true);
+    const podIp = pool.addressOf('pod-1')!.ip;
+    assert.deepEqual(pool.heldOf(parseAddresses([prefix, '10.255.0.16/28', `${podIp}/32`, '10.255.0.9'])), [prefix, podIp], 'held: the prefix and an address in it; not: what another ENI has');
     eni.removeExternally(prefix); // it went to the other node
     assert.deepEqual(pool.suspect([prefix]), [prefix]);
     const r = pool.assign('newcomer', 0);

@@ -32,7 +32,7 @@ import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
 import { EniLedger, occupy, vacate, type Cell, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { deliverableCapacity, sourceOf, type Holding, type PoolState } from './state.ts';
-import { applyEniState, attachRunningPods, keepEntry, parseEni, reclaimVanished } from './sync.ts';
+import { applyEniState, attachRunningPods, keepEntry, parseEni, reclaimVanished, type ParsedEni } from './sync.ts';
 import { clearSurplus, dueSurplus, type SurplusCandidate } from './surplus.ts';
 import { prefixDeviation, secondaryDeviation } from './targets.ts';
 import type { Ec2ErrorKind } from '../ec2/errors.ts';
@@ -107,6 +107,11 @@ function validateSettings(settings: PoolSettings): void {
   if (settings.demandHorizonMs !== undefined) check('demandHorizonMs', settings.demandHorizonMs, Number.isFinite(settings.demandHorizonMs) && settings.demandHorizonMs >= 0, 'use a non-negative number of milliseconds (0 sizes for the pods seen only)');
 }
 
+
+/** Prefixes (CIDR) and secondary IPs (with or without /32) as the pool reads them, for {@link NodePool.heldOf}. */
+export function parseAddresses(addresses: readonly string[]): ParsedEni {
+  return parseEni({ prefixes: addresses.filter((a) => a.includes('/') && !a.endsWith('/32')), secondaryIps: addresses.filter((a) => !a.includes('/') || a.endsWith('/32')) });
+}
 
 export class NodePool {
   readonly #settings: PoolSettings;
@@ -222,10 +227,18 @@ export class NodePool {
 
   /** Whether the ENI holds `address` (an IP, or a /28 CIDR) as far as this pool knows. */
   holds(address: string): boolean {
-    const parsed = parseEni(address.includes('/') ? { prefixes: [address], secondaryIps: [] } : { prefixes: [], secondaryIps: [address] });
-    for (const base of parsed.prefixes.keys()) if (this.#state.ledger.hasPrefix(base)) return true;
-    for (const ip of parsed.secondaryIps.keys()) if (this.#state.ledger.cellOf(ip)) return true;
-    return false;
+    return this.heldOf(parseAddresses([address])).length > 0;
+  }
+
+  /**
+   * Which of `addresses` (parsed once with {@link parseAddresses}) this pool holds. When EC2 grants a node
+   * addresses, every other pool is asked: parsing once keeps that a map lookup per pool.
+   */
+  heldOf(addresses: ParsedEni): string[] {
+    const held: string[] = [];
+    for (const [base, text] of addresses.prefixes) if (this.#state.ledger.hasPrefix(base)) held.push(text);
+    for (const [ip, text] of addresses.secondaryIps) if (this.#state.ledger.cellOf(ip)) held.push(text);
+    return held;
   }
 
   /** Whether EC2 may no longer hold `ip` (a read did not show it, or EC2 gave its block elsewhere): the re-read settles it. */
