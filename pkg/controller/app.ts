@@ -82,6 +82,7 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   log.info('starting', { identity, configMap: `${o.configMap.namespace}/${o.configMap.name}`, clusterName: o.clusterName, region: o.region ?? null, ec2Endpoint: o.ec2Endpoint ?? null, leaderElect: o.leaderElect, version: buildInfo().version, commit: buildInfo().commit, runtime: runtimeName() });
 
   const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) });
+  const electionKc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) });
   const registry = createRegistry();
   registerProcessMetrics(registry);
   const metrics = createControllerMetrics(registry);
@@ -92,9 +93,11 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
     elect: o.leaderElect
       ? (hooks) =>
           runLeaderElection({
-            // Lease renewals get their own client without the QPS limiter: queued behind a burst of pod
-            // patches they would miss the renew deadline and cost us leadership exactly when busiest.
-            clients: createKubeClients(kc, { userAgent: `${CONTROLLER_NAME}/${identity}/leader-election` }),
+            // Lease renewals get their own client without the QPS limiter, and their own connection (a
+            // KubeConfig of their own has its own pool): queued behind a burst of pod patches, or behind
+            // the streams of the shared HTTP/2 connection, they would miss the renew deadline and cost us
+            // leadership exactly when busiest.
+            clients: createKubeClients(electionKc, { userAgent: `${CONTROLLER_NAME}/${identity}/leader-election` }),
             namespace: o.leaderElection.namespace,
             name: o.leaderElection.name,
             identity,
@@ -140,7 +143,7 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
   let admissionUp = false;
 
   manager
-    .add(onStop('kubernetes connections', () => closeSharedConnections(kc).catch(() => {})))
+    .add(onStop('kubernetes connections', () => Promise.all([closeSharedConnections(kc), closeSharedConnections(electionKc)]).then(() => {}, () => {})))
     .add(onStop('ec2 client', () => ec2.destroy()))
     .add(onStop('event recorder', () => events.flush()))
     .add(onStop('configmap cache', () => config.stop()))
