@@ -63,7 +63,7 @@ test('a new urgent write inside the quiet period restarts it', async () => {
   assert.ok(bg.done());
 });
 
-test('under sustained urgent load background still goes after maxWaitMs', async () => {
+test('under sustained urgent load the background stands aside maxWaitMs, then goes without waiting until it is quiet again', async () => {
   const clock = new ManualClock(0);
   const gate = new YieldGate({ clock, quietMs: 20, maxWaitMs: 300 });
   const forever = deferred();
@@ -73,16 +73,23 @@ test('under sustained urgent load background still goes after maxWaitMs', async 
   const second = tracked(gate.yielded());
   clock.advance(199);
   await settle();
-  assert.ok(!first.done());
+  assert.ok(!first.done() && !second.done());
   clock.advance(1);
   await settle();
-  assert.ok(first.done(), 'the first waited 300 ms');
-  assert.ok(!second.done());
-  clock.advance(100);
+  assert.ok(first.done() && second.done(), '300 ms into the busy stretch both go');
+  const later = tracked(gate.yielded());
   await settle();
-  assert.ok(second.done(), 'the second waited its own 300 ms');
+  assert.ok(later.done(), 'one at a time, as the event recorder writes, they no longer wait');
   forever.resolve();
   await urgent;
+  clock.advance(20);
+  await gate.urgent(async () => {});
+  const afterQuiet = tracked(gate.yielded());
+  await settle();
+  assert.ok(!afterQuiet.done(), 'quiet, then busy again: the background stands aside again');
+  clock.advance(20);
+  await settle();
+  assert.ok(afterQuiet.done());
   assert.equal(clock.pendingTimers(), 0, 'no timer left behind');
 });
 

@@ -5,9 +5,11 @@
  * a share of the server's time. Separate rate limits keep the background from queueing ahead of a
  * pod in our own process; this gate also keeps it off the server until the pods' writes are done.
  *
- * A background caller waits while any urgent operation runs, and for a short quiet period after the
- * last one (the next pod of a burst usually follows within it), but never longer than `maxWaitMs`,
- * so under sustained load the background still moves, at its own rate limit.
+ * Background waits while any urgent operation runs and for a short quiet period after the last one (the
+ * next pod of a burst usually follows within it). Once the urgent side has been busy for `maxWaitMs`
+ * without a quiet period, the background goes without waiting, at its own rate limit, until the urgent
+ * side is quiet again: under sustained load it is slowed by at most `maxWaitMs`, never starved. (A wait
+ * per caller would not do: the event recorder writes one event at a time, so each would wait anew.)
  */
 import type { Clock, TimerHandle } from './clock.ts';
 
@@ -15,7 +17,7 @@ export interface YieldGateOptions {
   clock: Clock;
   /** How long the urgent side must have been idle before background work goes. */
   quietMs: number;
-  /** The longest a background caller waits, whatever the urgent side does. */
+  /** How long background work stands aside for an urgent side that stays busy. */
   maxWaitMs: number;
 }
 
@@ -23,7 +25,9 @@ export class YieldGate {
   readonly #o: YieldGateOptions;
   #running = 0;
   #lastEnded = Number.NEGATIVE_INFINITY;
-  #waiters: Array<{ deadline: number; wake: () => void }> = [];
+  /** When the urgent side last went from quiet to busy. */
+  #busySince = Number.NEGATIVE_INFINITY;
+  #waiters: Array<() => void> = [];
   #timer: TimerHandle | undefined;
 
   constructor(o: YieldGateOptions) {
@@ -32,6 +36,8 @@ export class YieldGate {
 
   /** Runs `fn` as urgent work: background callers wait until it and its quiet period are over. */
   async urgent<T>(fn: () => Promise<T>): Promise<T> {
+    const now = this.#o.clock.monotonic();
+    if (this.#running === 0 && now >= this.#lastEnded + this.#o.quietMs) this.#busySince = now;
     this.#running++;
     try {
       return await fn();
@@ -42,12 +48,11 @@ export class YieldGate {
     }
   }
 
-  /** Resolves when background work may go: the urgent side is quiet, or `maxWaitMs` has passed. */
+  /** Resolves when background work may go: the urgent side is quiet, or has been busy for maxWaitMs. */
   yielded(): Promise<void> {
-    const now = this.#o.clock.monotonic();
-    if (this.#quietAt(now) <= now) return Promise.resolve();
+    if (this.#openAt() <= this.#o.clock.monotonic()) return Promise.resolve();
     return new Promise((wake) => {
-      this.#waiters.push({ deadline: now + this.#o.maxWaitMs, wake });
+      this.#waiters.push(wake);
       this.#schedule();
     });
   }
@@ -57,10 +62,10 @@ export class YieldGate {
     return this.#running;
   }
 
-  /** When the urgent side will have been quiet for quietMs; +Infinity while something runs. */
-  #quietAt(now: number): number {
-    if (this.#running > 0) return Number.POSITIVE_INFINITY;
-    return Math.max(now, this.#lastEnded + this.#o.quietMs);
+  /** When background work may go: the end of the quiet period, or maxWaitMs into a busy stretch. */
+  #openAt(): number {
+    const quietAt = this.#running > 0 ? Number.POSITIVE_INFINITY : this.#lastEnded + this.#o.quietMs;
+    return Math.min(quietAt, this.#busySince + this.#o.maxWaitMs);
   }
 
   #schedule(): void {
@@ -68,15 +73,14 @@ export class YieldGate {
     this.#timer = undefined;
     if (this.#waiters.length === 0) return;
     const now = this.#o.clock.monotonic();
-    const quietAt = this.#quietAt(now);
-    const due = this.#waiters.filter((w) => w.deadline <= now || quietAt <= now);
-    if (due.length > 0) {
-      this.#waiters = this.#waiters.filter((w) => !due.includes(w));
-      for (const w of due) w.wake();
+    const openAt = this.#openAt();
+    if (openAt <= now) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const wake of waiters) wake();
+      return;
     }
-    if (this.#waiters.length === 0) return;
-    const next = Math.min(quietAt, ...this.#waiters.map((w) => w.deadline));
-    this.#timer = this.#o.clock.after(next - now, () => {
+    this.#timer = this.#o.clock.after(openAt - now, () => {
       this.#timer = undefined;
       this.#schedule();
     });
