@@ -113,25 +113,41 @@ function benchClient(kc: KubeConfig) {
   return { core, createPod };
 }
 
-/** When each pod in `namespace` was first seen annotated (one watch). */
+/**
+ * When each pod in `namespace` was first seen annotated: a watch, and a list whenever nothing new came for
+ * 5 s (a watch the API server ends, or one that falls behind 20,000 pods, would otherwise leave `all` waiting
+ * for events that never come; a pod found by the list counts as seen then).
+ */
 async function annotationWatch(kc: KubeConfig, namespace: string) {
   const seen = new Map<string, number>();
   const waiters: Array<() => void> = [];
-  const req = await new Watch(kc).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (_type: string, pod: V1Pod) => {
+  const mark = (pod: V1Pod) => {
     const name = pod.metadata?.name ?? '';
     if (!seen.has(name) && pod.metadata?.annotations?.[POD_IP_ANNOTATION]) {
       seen.set(name, performance.now());
       for (const w of waiters.splice(0)) w();
     }
-  }, () => {});
+  };
+  let req = await new Watch(kc).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (_type: string, pod: V1Pod) => mark(pod), () => {});
   return {
     seen,
     /** Resolves once every name in `names` has been seen annotated, or rejects after `timeoutMs`. */
     async all(names: readonly string[], timeoutMs: number): Promise<void> {
       const deadline = performance.now() + timeoutMs;
+      let progressAt = performance.now();
+      let count = seen.size;
       while (!names.every((n) => seen.has(n))) {
         if (performance.now() > deadline) throw new Error(`${names.filter((n) => !seen.has(n)).length} of ${names.length} pods not annotated after ${timeoutMs} ms`);
         await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 200))]);
+        if (seen.size > count) {
+          count = seen.size;
+          progressAt = performance.now();
+        } else if (performance.now() - progressAt > 5_000) {
+          for (const pod of (await core.listNamespacedPod({ namespace })).items) mark(pod);
+          req.abort();
+          req = await new Watch(kc).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (_type: string, pod: V1Pod) => mark(pod), () => {});
+          progressAt = performance.now();
+        }
       }
     },
     stop: () => req.abort(),
