@@ -121,3 +121,29 @@ test('event names stay within 253 characters for long object names', async () =>
   assert.ok(ev!.metadata!.name!.length <= 253);
   assert.equal(ev!.involvedObject.name, 'p'.repeat(253));
 });
+
+test('past the pending bound Normal events are dropped before Warnings, and drops are logged as a count, not a line each', async () => {
+  const f = fakeEvents();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const create = f.clients.core.createNamespacedEvent.bind(f.clients.core);
+  (f.clients.core as { createNamespacedEvent: typeof create }).createNamespacedEvent = async (...a: Parameters<typeof create>) => {
+    await gate;
+    return create(...a);
+  };
+  const warnings: Array<Record<string, unknown>> = [];
+  const log = { debug() {}, info() {}, warn: (_m: string, fields: Record<string, unknown> = {}) => warnings.push(fields), error() {}, child() { return log; } };
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', log: log as never, maxPending: 2, perObject: { burst: 100, refillMs: 1 } });
+  const emitFor = (i: number, type: 'Normal' | 'Warning') => rec.emit({ ...pod, name: `p-${i}`, uid: `u-${i}` }, { type, reason: type === 'Normal' ? 'ResourceAllocated' : 'ResourceAllocationFailed', message: `m-${i}` });
+  emitFor(0, 'Normal');
+  emitFor(1, 'Normal');
+  emitFor(2, 'Normal'); // dropped: 2 pending
+  emitFor(3, 'Warning'); // kept: Warnings have twice the room
+  emitFor(4, 'Warning');
+  emitFor(5, 'Warning'); // dropped: 4 pending
+  release();
+  await rec.flush();
+  const written = [...f.store.values()].map((e) => e.involvedObject?.name).sort();
+  assert.deepEqual(written, ['p-0', 'p-1', 'p-3', 'p-4']);
+  assert.equal(warnings.length, 1, 'one log line for the drops within the interval');
+});

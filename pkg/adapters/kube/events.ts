@@ -46,9 +46,12 @@ export interface EventRecorderOptions {
   perObject?: { burst: number; refillMs: number };
   /** Upper bound on remembered series, so a churning cluster cannot grow memory without end. */
   maxSeries?: number;
-  /** Events waiting to be written beyond this are dropped (an API outage must not grow memory). */
+  /** Normal events waiting to be written beyond this are dropped, Warnings beyond twice this (an API outage must not grow memory). */
   maxPending?: number;
 }
+
+/** Dropped events are counted and logged at most this often, not one line each. */
+const DROP_LOG_INTERVAL_MS = 10_000;
 
 /** Cluster-scoped objects' events live in "default", as client-go records them. */
 const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
@@ -73,6 +76,8 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
   let tail: Promise<void> = Promise.resolve();
   let pending = 0;
   let seq = 0;
+  let dropped = 0;
+  let droppedLoggedAt = Number.NEGATIVE_INFINITY;
 
   const allow = (objKey: string, t: number): boolean => {
     const b = buckets.get(objKey) ?? { tokens: limit.burst, at: t };
@@ -150,8 +155,16 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
     emit(regarding, e) {
       try {
         const at = new Date(clock.now());
-        if (pending >= maxPending) {
-          log.warn('event dropped: too many events waiting to be written', { pending, reason: e.reason, object: regarding.name });
+        // Past the bound, informational events go first: a Warning says why a pod has no address, and
+        // the bound for those is twice as high.
+        if (pending >= (e.type === 'Warning' ? 2 * maxPending : maxPending)) {
+          dropped++;
+          const t = clock.now();
+          if (t - droppedLoggedAt >= DROP_LOG_INTERVAL_MS) {
+            log.warn('events dropped: too many waiting to be written (the API server is slower than events come)', { dropped, pending, lastReason: e.reason, lastObject: regarding.name });
+            droppedLoggedAt = t;
+            dropped = 0;
+          }
           return;
         }
         pending++;
