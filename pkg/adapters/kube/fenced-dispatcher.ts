@@ -1,11 +1,11 @@
 /**
  * @module
- * The last-moment leadership check for Kubernetes writes: an undici interceptor that asks the fence
- * in `onRequestStart`, which undici calls synchronously right before it writes a request with a
- * Buffer body to the socket (lib/dispatcher/client-h1.js). A check in client-node's middleware is not enough on its own:
- * between it and the socket lie fetch's own steps and undici's queue for a free connection, and a
- * replica paused in that gap (SIGSTOP, a frozen VM) would send a write after its Lease had passed to
- * another replica. test/controller/deposed-leader.test.ts reads the API server's audit log for that.
+ * The last-moment leadership check for Kubernetes writes: an undici interceptor that asks the fence in
+ * `onRequestStart`, which undici calls synchronously right before it writes a request with a string or
+ * Buffer body to an HTTP/1.1 socket (lib/dispatcher/client-h1.js). A check in client-node's middleware
+ * is not enough on its own: undici's queue for a free connection lies between it and the socket, and a
+ * replica paused there (SIGSTOP, a frozen VM) would send a write after its Lease had passed to another
+ * replica. test/controller/deposed-leader.test.ts reads the API server's audit log for that.
  *
  * The fenced view sends over the shared pool's HTTP/1.1 write connections (connections.ts says why not
  * HTTP/2); only the requests sent through it are checked, so the Lease client (which must renew while
