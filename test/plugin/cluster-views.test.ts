@@ -556,7 +556,9 @@ describe('cluster views: get nodes, check, why pod', () => {
 
     it('on a pseudo-terminal: redrawn in place on the alternate screen, Ctrl-C gives the terminal back', async (t) => {
       if (spawnSync('script', ['--version']).status !== 0) return t.skip('util-linux script is not installed');
-      const command = [process.execPath, bundle, 'get', 'nodes', '-w', ...connection()].map((a) => `'${a}'`).join(' ');
+      // exec: script runs the command through $SHELL, and dash forks for it and dies of the Ctrl-C itself (exit
+      // 130) where bash would exec; the plugin must be the process on the terminal, as under kubectl.
+      const command = `exec ${[process.execPath, bundle, 'get', 'nodes', '-w', ...connection()].map((a) => `'${a}'`).join(' ')}`;
       // script runs the command on a new pseudo-terminal and copies it to our pipe; what we write is typed on it.
       const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, COLUMNS: '100', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
       const out = collect(child);
