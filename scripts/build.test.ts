@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { sourceCommit } from './build.ts';
+import * as esbuild from 'esbuild';
+import { bundledInstanceLimits, bundledInstanceTypes } from '../pkg/core/ec2/instance-limits.ts';
+import { COMMON_OPTIONS, sourceCommit } from './build.ts';
 
 const repo = mkdtempSync(join(tmpdir(), 'winprefix-commit-'));
 after(() => rmSync(repo, { recursive: true, force: true }));
@@ -56,5 +58,23 @@ test('WINPREFIX_COMMIT names the commit of a build from a source tarball; outsid
     assert.equal(sourceCommit(undefined, plain, noOverride), 'unknown');
   } finally {
     rmSync(plain, { recursive: true, force: true });
+  }
+});
+
+test('the bundles hold fewer instance columns, and every type reads the same limits as from the source', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'winprefix-limits-'));
+  try {
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(entry, `export { bundledInstanceLimits, bundledInstanceTypes } from ${JSON.stringify(join(import.meta.dirname, '../pkg/core/ec2/instance-limits.ts'))};\n`);
+    const outfile = join(dir, 'limits.mjs');
+    await esbuild.build({ ...COMMON_OPTIONS, entryPoints: [entry], outfile, minify: true, logLevel: 'silent' });
+    const bundled = (await import(outfile)) as typeof import('../pkg/core/ec2/instance-limits.ts');
+    assert.deepEqual(bundled.bundledInstanceTypes(), bundledInstanceTypes());
+    assert.ok(bundledInstanceTypes().length > 1000);
+    for (const type of bundledInstanceTypes()) assert.deepEqual(bundled.bundledInstanceLimits(type), bundledInstanceLimits(type), type);
+    const text = readFileSync(outfile, 'utf8');
+    assert.doesNotMatch(text, /branchInterface|isTrunkingCompatible/, 'columns nothing reads are left out');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -21,6 +21,12 @@ interface Row {
   isBareMetal: boolean;
 }
 
+/**
+ * The columns this module reads. The JSON keeps upstream's table whole (trunking columns too); the build keeps
+ * only these in the bundles (scripts/build.ts), a third less of it.
+ */
+export const READ_COLUMNS = ['ipv4PerInterface', 'interfaces', 'hypervisor', 'isBareMetal'] as const satisfies readonly (keyof Row)[];
+
 const rows = table as Record<string, Row>;
 
 export function bundledInstanceLimits(instanceType: string): InstanceLimits | undefined {
