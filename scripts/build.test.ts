@@ -78,3 +78,21 @@ test('the bundles hold fewer instance columns, and every type reads the same lim
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('client-ec2 bundles only the schemas of the commands used: one command is about 0.3 MB, not 0.85', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'winprefix-ec2-schemas-'));
+  try {
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(entry, "import { EC2Client, DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';\nexport { EC2Client, DescribeNetworkInterfacesCommand };\n");
+    const outfile = join(dir, 'ec2.mjs');
+    await esbuild.build({ ...COMMON_OPTIONS, entryPoints: [entry], outfile, minify: true, logLevel: 'silent', nodePaths: [join(import.meta.dirname, '../node_modules')] });
+    const text = readFileSync(outfile, 'utf8');
+    // Structure schemas are arrays that start with 3 (client-ec2's schemas_0.js).
+    const structures = text.match(/\[3,[\w$]+,[\w$]+,/g)?.length ?? 0;
+    assert.ok(structures > 0 && structures < 200, `${structures} structure schemas bundled for one command; client-ec2 has ~2,600`);
+    assert.match(text, /NetworkInterfaceSet|networkInterfaceSet/);
+    assert.doesNotMatch(text, /"?WithdrawByoipCidrResult"?\b/, 'an unrelated structure is left out');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
