@@ -61,38 +61,38 @@ test('WINPREFIX_COMMIT names the commit of a build from a source tarball; outsid
   }
 });
 
-test('the bundles hold fewer instance columns, and every type reads the same limits as from the source', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'winprefix-limits-'));
+/** `source` bundled as the build bundles (COMMON_OPTIONS, minified) in a scratch folder; the folder goes afterwards. */
+async function withBundleOf(source: string, use: (outfile: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'winprefix-bundle-'));
   try {
     const entry = join(dir, 'entry.ts');
-    writeFileSync(entry, `export { bundledInstanceLimits, bundledInstanceTypes } from ${JSON.stringify(join(import.meta.dirname, '../pkg/core/ec2/instance-limits.ts'))};\n`);
-    const outfile = join(dir, 'limits.mjs');
-    await esbuild.build({ ...COMMON_OPTIONS, entryPoints: [entry], outfile, minify: true, logLevel: 'silent' });
+    writeFileSync(entry, source);
+    const outfile = join(dir, 'bundle.mjs');
+    await esbuild.build({ ...COMMON_OPTIONS, entryPoints: [entry], outfile, minify: true, logLevel: 'silent', nodePaths: [join(import.meta.dirname, '../node_modules')] });
+    await use(outfile);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the bundles hold fewer instance columns, and every type reads the same limits as from the source', async () => {
+  const module = JSON.stringify(join(import.meta.dirname, '../pkg/core/ec2/instance-limits.ts'));
+  await withBundleOf(`export { bundledInstanceLimits, bundledInstanceTypes } from ${module};\n`, async (outfile) => {
     const bundled = (await import(outfile)) as typeof import('../pkg/core/ec2/instance-limits.ts');
     assert.deepEqual(bundled.bundledInstanceTypes(), bundledInstanceTypes());
     assert.ok(bundledInstanceTypes().length > 1000);
     for (const type of bundledInstanceTypes()) assert.deepEqual(bundled.bundledInstanceLimits(type), bundledInstanceLimits(type), type);
-    const text = readFileSync(outfile, 'utf8');
-    assert.doesNotMatch(text, /branchInterface|isTrunkingCompatible/, 'columns nothing reads are left out');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    assert.doesNotMatch(readFileSync(outfile, 'utf8'), /branchInterface|isTrunkingCompatible/, 'columns nothing reads are left out');
+  });
 });
 
 test('client-ec2 bundles only the schemas of the commands used: one command is about 0.3 MB, not 0.85', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'winprefix-ec2-schemas-'));
-  try {
-    const entry = join(dir, 'entry.ts');
-    writeFileSync(entry, "import { EC2Client, DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';\nexport { EC2Client, DescribeNetworkInterfacesCommand };\n");
-    const outfile = join(dir, 'ec2.mjs');
-    await esbuild.build({ ...COMMON_OPTIONS, entryPoints: [entry], outfile, minify: true, logLevel: 'silent', nodePaths: [join(import.meta.dirname, '../node_modules')] });
+  await withBundleOf("export { EC2Client, DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';\n", async (outfile) => {
     const text = readFileSync(outfile, 'utf8');
     // Structure schemas are arrays that start with 3 (client-ec2's schemas_0.js).
     const structures = text.match(/\[3,[\w$]+,[\w$]+,/g)?.length ?? 0;
     assert.ok(structures > 0 && structures < 200, `${structures} structure schemas bundled for one command; client-ec2 has ~2,600`);
     assert.match(text, /NetworkInterfaceSet|networkInterfaceSet/);
     assert.doesNotMatch(text, /"?WithdrawByoipCidrResult"?\b/, 'an unrelated structure is left out');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
