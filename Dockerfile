@@ -29,7 +29,7 @@ RUN node scripts/build.ts controller
 FROM gcr.io/distroless/nodejs24-debian12:nonroot AS compile-cache
 COPY --from=build /src/dist/controller.js /app/controller.js
 ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache
-RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "/app/controller.js", "version"]
+RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--expose-gc", "/app/controller.js", "version"]
 
 # No shell, no package manager: Node 24, glibc, CA certificates, the bundle and its code cache. The nonroot
 # tag runs as 65532:65532, the user the Deployment asks for; the root file system can be mounted read-only,
@@ -46,5 +46,5 @@ COPY --from=build /src/dist/controller.js /app/controller.js
 COPY --from=compile-cache /tmp/node-compile-cache /app/node-compile-cache
 ENV NODE_COMPILE_CACHE=/app/node-compile-cache
 USER 65532:65532
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "/app/controller.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--expose-gc", "/app/controller.js"]
 CMD ["run"]

@@ -24,6 +24,7 @@ import { createRegistry } from '../support/metrics-registry.ts';
 import { registerProcessMetrics } from '../support/process-metrics.ts';
 import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
+import { processIdleCompactor } from '../support/idle-compactor.ts';
 import { YieldGate } from '../support/yield-gate.ts';
 import { startClusterConfigSource, type ConfigMapRef } from '../adapters/kube/config-source.ts';
 import { runIpamController } from './ipam-controller.ts';
@@ -188,6 +189,16 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
       ),
     )
     .add(serving('metrics', () => startMetricsListener({ listen: o.metrics, registry, clients, now: () => clock.now(), log })))
+    .add(
+      serving('idle compactor', async () => {
+        const compactor = processIdleCompactor({
+          clock,
+          onCompacted: (r) => log.debug('heap compacted at rest', { pauseMs: Math.round(r.pauseMs), rssMiBBefore: Math.round(r.rssBefore / 1048576), rssMiBAfter: Math.round(r.rssAfter / 1048576) }),
+        });
+        compactor?.start();
+        return compactor && { close: async () => compactor.stop() };
+      }),
+    )
     // The leader's components stop in reverse: the reconcilers drain their EC2 calls and writes (bounded by
     // timings.drainMs), then the events they emitted are flushed, and only then is the Lease released.
     .add(onStop('event flush', () => events.flush(), { needsLeaderElection: true }))
