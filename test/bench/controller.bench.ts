@@ -16,7 +16,8 @@
  *   (per pod above the nodes), CPU, Kubernetes API and EC2 calls per minute at rest, each measured once the
  *   controller has been quiet for 10 s and then at rest for a minute.
  *
- * Usage: node test/bench/controller.bench.ts [--cases startup,single,warm-burst,burst] [--scale] [--admission policy|webhook]
+ * Usage: node test/bench/controller.bench.ts [--cases startup,single,warm-burst,burst] [--scale [--scale-nodes 1000] [--scale-pods 20000]]
+ *        [--admission policy|webhook]
  *        [--tuning image|none] [--json]
  * The controller runs as the image runs it (its Node flags and a code cache made beforehand) unless --tuning none.
  * BENCH_LOG_LEVEL=debug gives the controllers a debug log (controller.log in a winprefix-bench-* directory under the temp dir).
@@ -40,6 +41,8 @@ const { values: flags } = parseArgs({
   options: {
     cases: { type: 'string', default: 'startup,single,warm-burst,burst' },
     scale: { type: 'boolean', default: false },
+    'scale-nodes': { type: 'string', default: '1000' },
+    'scale-pods': { type: 'string', default: '20000' },
     admission: { type: 'string', default: 'policy' },
     tuning: { type: 'string', default: 'image' },
     json: { type: 'boolean', default: false },
@@ -68,6 +71,7 @@ const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]! * 10) / 10;
 };
+const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
 const dist = (xs: number[]) => ({ p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: percentile(xs, 100), n: xs.length });
 
 function procStat(pid: number): { rssMiB: number; cpuSeconds: number } {
@@ -382,8 +386,9 @@ try {
   }
 
   if (CASES.has('scale')) {
-    const NODES = 1000;
-    const PODS = 20_000;
+    const NODES = Number(flags['scale-nodes']);
+    const PODS = Number(flags['scale-pods']);
+    if (!(Number.isInteger(NODES) && NODES > 0 && Number.isInteger(PODS) && PODS >= 0)) throw new Error('--scale-nodes and --scale-pods: use whole numbers');
     const requests = (text: string) => [...text.matchAll(/^winprefix_kube_requests_total\{[^}]*\} (\S+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
     // Production Lease timings: the test suite's short ones are for failover tests, not for 1,000 nodes on 2 cores.
     const s = await stack({ nodes: NODES, args: ['--kube-qps=500', '--kube-burst=1000', '--ec2-qps=200', '--ec2-burst=400', '--ec2-resync-period=90s', '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s'] });
@@ -401,7 +406,8 @@ try {
       const r1 = procStat(s.ctl.proc.pid);
       const m1 = await s.ctl.metrics();
       // After a minute at rest V8 has collected what the busy part left: RSS and the heap in use are what is retained.
-      return { cpuSeconds: Math.round((r1.cpuSeconds - r0.cpuSeconds) * 100) / 100, ec2Calls: s.sim.journal.entries().length, kubeApiCalls: requests(m1) - requests(m0), rssMiB: r1.rssMiB, heapUsed: metricValue(m1, 'nodejs_heap_size_used_bytes') ?? Number.NaN };
+      const bytes = (name: string) => metricValue(m1, name) ?? Number.NaN;
+      return { cpuSeconds: Math.round((r1.cpuSeconds - r0.cpuSeconds) * 100) / 100, ec2Calls: s.sim.journal.entries().length, kubeApiCalls: requests(m1) - requests(m0), rssMiB: r1.rssMiB, heapUsed: bytes('nodejs_heap_size_used_bytes'), heapTotal: bytes('nodejs_heap_size_total_bytes'), external: bytes('nodejs_external_memory_bytes') };
     };
     await addNodes(kc, s.sim, NODES);
     const withNodes = await atRest();
@@ -417,7 +423,10 @@ try {
       nodes: NODES,
       pods: PODS,
       rssMiB: { withNodes: withNodes.rssMiB, withPods: withPods.rssMiB },
-      heapUsedMiB: { withNodes: Math.round(withNodes.heapUsed / 104857.6) / 10, withPods: Math.round(withPods.heapUsed / 104857.6) / 10 },
+      heapUsedMiB: { withNodes: mib(withNodes.heapUsed), withPods: mib(withPods.heapUsed) },
+      // What V8 holds for its heap, used or not, and C++ memory bound to JS objects (buffers): the rest of RSS.
+      heapTotalMiB: { withNodes: mib(withNodes.heapTotal), withPods: mib(withPods.heapTotal) },
+      externalMiB: { withNodes: mib(withNodes.external), withPods: mib(withPods.external) },
       bytesPerPodAboveNodes: { rss: Math.round(((withPods.rssMiB - withNodes.rssMiB) * 1048576) / PODS), heapUsed: Math.round((withPods.heapUsed - withNodes.heapUsed) / PODS) },
       atRestPerMinute: {
         withNodes: { cpuSeconds: withNodes.cpuSeconds, ec2Calls: withNodes.ec2Calls, kubeApiCalls: withNodes.kubeApiCalls },
@@ -425,7 +434,10 @@ try {
       },
     };
     log(`scale: ${JSON.stringify(results.scale)}`);
-    await s.stop();
+    // Not s.stop(): deleting 20,000 pods in one call runs past the API server's timeout (504), and the API
+    // server goes next with everything in it.
+    await s.ctl.stop();
+    await s.sim.close();
   }
 
   if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
