@@ -193,7 +193,7 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
       serving('idle compactor', async () => {
         const compactor = processIdleCompactor({
           clock,
-          onCompacted: (r) => log.debug('heap compacted at rest', { pauseMs: Math.round(r.pauseMs), rssMiBBefore: Math.round(r.rssBefore / 1048576), rssMiBAfter: Math.round(r.rssAfter / 1048576) }),
+          onCompacted: (r) => log.info('heap compacted at rest', { pauseMs: Math.round(r.pauseMs), rssMiBBefore: Math.round(r.rssBefore / 1048576), rssMiBAfter: Math.round(r.rssAfter / 1048576) }),
         });
         compactor?.start();
         return compactor && { close: async () => compactor.stop() };
