@@ -22,8 +22,8 @@ interface Row {
 }
 
 /**
- * The columns this module reads. The JSON keeps upstream's table whole (trunking columns too); the build keeps
- * only these in the bundles (scripts/build.ts), a third less of it.
+ * The columns this module reads. The JSON keeps upstream's table whole (trunking columns too); the bundles keep
+ * only these (scripts/build.ts).
  */
 export const READ_COLUMNS = ['ipv4PerInterface', 'interfaces', 'hypervisor', 'isBareMetal'] as const satisfies readonly (keyof Row)[];
 
