@@ -53,3 +53,22 @@ test('two pods on different nodes carrying one address are both seen', () => {
   assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.podUid).sort(), ['a1', 'b1']);
   assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-a'), 'default/b1 on node node-b');
 });
+
+test('three carriers of one address: each update replaces its own record in place, and removals leave the others', () => {
+  const c = new AddressClaims();
+  const c1 = { podUid: 'c1', node: 'node-c', ref: 'default/c1' };
+  c.setPod(a1, '10.0.16.5/32', true);
+  c.setPod(b1, '10.0.16.5/32', true);
+  c.reserve('10.0.16.5', c1);
+  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.podUid), ['a1', 'b1', 'c1']);
+  const moved = { ...b1, ref: 'default/b1-renamed' };
+  c.setPod(moved, '10.0.16.5/32', true);
+  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.ref), ['default/a1', 'default/b1-renamed', 'default/c1'], 'updated where it was');
+  c.removePod('a1');
+  assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), 'default/c1 on node node-c');
+  c.dropReservation('c1');
+  assert.deepEqual(c.claimants(ip('10.0.16.5')), [moved]);
+  assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), undefined);
+  c.removePod('b1');
+  assert.deepEqual(c.claimants(ip('10.0.16.5')), []);
+});

@@ -15,9 +15,17 @@ export interface Claimant {
   ref: string;
 }
 
+/**
+ * The pods carrying one address: almost always one, so one is kept as itself. A Map per address cost about
+ * 200 bytes per pod at 20,000 pods (docs/platform-notes.md, "Controller memory").
+ */
+type Carriers = Claimant | Claimant[];
+
+const carriersOf = (c: Carriers | undefined): readonly Claimant[] => (c === undefined ? [] : Array.isArray(c) ? c : [c]);
+
 export class AddressClaims {
-  /** ip -> pod UID -> claimant. */
-  readonly #byIp = new Map<number, Map<string, Claimant>>();
+  /** ip -> the pods carrying it, one entry per pod UID. */
+  readonly #byIp = new Map<number, Carriers>();
   /** pod UID -> its annotated address and its reserved address. */
   readonly #annotated = new Map<string, number>();
   readonly #reserved = new Map<string, number>();
@@ -49,37 +57,47 @@ export class AddressClaims {
 
   /** A pod on a node other than `node` that carries or is about to carry `ip`, as "ns/name on node". */
   heldElsewhere(ip: number, node: string): string | undefined {
-    const claims = this.#byIp.get(ip);
-    if (!claims) return undefined;
-    for (const c of claims.values()) if (c.node !== node) return `${c.ref} on node ${c.node}`;
+    for (const c of carriersOf(this.#byIp.get(ip))) if (c.node !== node) return `${c.ref} on node ${c.node}`;
     return undefined;
   }
 
   /** Every pod carrying `ip` (annotated or reserved). */
   claimants(ip: number): Claimant[] {
-    return [...(this.#byIp.get(ip)?.values() ?? [])];
+    return [...carriersOf(this.#byIp.get(ip))];
+  }
+
+  /** Records `pod` as carrying `ip`, in place of what was recorded for the same pod. */
+  #carry(ip: number, pod: Claimant): void {
+    const now = this.#byIp.get(ip);
+    if (now === undefined || (!Array.isArray(now) && now.podUid === pod.podUid)) {
+      this.#byIp.set(ip, pod);
+      return;
+    }
+    const list = carriersOf(now);
+    const at = list.findIndex((c) => c.podUid === pod.podUid);
+    this.#byIp.set(ip, at < 0 ? [...list, pod] : list.map((c, i) => (i === at ? pod : c)));
+  }
+
+  #drop(ip: number, podUid: string): void {
+    const rest = carriersOf(this.#byIp.get(ip)).filter((c) => c.podUid !== podUid);
+    if (rest.length === 0) this.#byIp.delete(ip);
+    else this.#byIp.set(ip, rest.length === 1 ? rest[0]! : rest);
   }
 
   #move(source: Map<string, number>, pod: Claimant, ip: number | undefined): void {
     const before = source.get(pod.podUid);
     if (before === ip) {
-      if (ip !== undefined) this.#byIp.get(ip)?.set(pod.podUid, pod);
+      if (ip !== undefined) this.#carry(ip, pod);
       return;
     }
     if (before !== undefined) {
       source.delete(pod.podUid);
       const other = source === this.#annotated ? this.#reserved : this.#annotated;
       // The pod may still claim the old address the other way (reserved and annotated alike).
-      if (other.get(pod.podUid) !== before) {
-        const claims = this.#byIp.get(before);
-        claims?.delete(pod.podUid);
-        if (claims?.size === 0) this.#byIp.delete(before);
-      }
+      if (other.get(pod.podUid) !== before) this.#drop(before, pod.podUid);
     }
     if (ip === undefined) return;
     source.set(pod.podUid, ip);
-    let claims = this.#byIp.get(ip);
-    if (!claims) this.#byIp.set(ip, (claims = new Map()));
-    claims.set(pod.podUid, pod);
+    this.#carry(ip, pod);
   }
 }
