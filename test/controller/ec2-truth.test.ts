@@ -251,7 +251,20 @@ describe('EC2 is the truth', () => {
     await addNode('f', 144);
     const [extra] = await human.assignPrefixes(eniOf('f').networkInterfaceId, 1);
     assert.ok(extra);
-    await waitForNodeStatus(kc, NODES.f.name, (x) => (x.prefixes ?? []).some((p) => p.cidr === extra), 'the extra prefix adopted');
+    // Read from the pool itself (/metrics is computed at scrape time): the adopted prefix is surplus and goes back
+    // after the hold-down (1.5 s here), and the status annotation, written rate-limited behind pod traffic, may
+    // never show that short state. The node has no pods, so a second prefix can only be the one added by hand;
+    // counted once, it brings 16 addresses, not 32.
+    const adopted = await waitFor(
+      'the extra prefix taken into the pool',
+      async () => {
+        const m = await ctl!.metrics();
+        return metricValue(m, 'winprefix_node_prefixes_attached', { node: NODES.f.name }) === 2 ? m : undefined;
+      },
+      { timeoutMs: WITHIN_A_PERIOD_MS + 5_000, intervalMs: 50 },
+    );
+    const addresses = ['used', 'free', 'cooling'].reduce((n, state) => n + (metricValue(adopted, 'winprefix_node_addresses', { node: NODES.f.name, state }) ?? 0), 0);
+    assert.equal(addresses, 32, 'two prefixes of 16, each counted once');
     // One warm prefix is the target: the surplus goes back after the hold-down, and nothing is counted twice.
     await waitFor('F back to one prefix on its ENI', async () => (eniOf('f').prefixes.length === 1 ? true : undefined), { timeoutMs: WITHIN_A_PERIOD_MS + 10_000 });
     const s = await waitForNodeStatus(kc, NODES.f.name, (x) => (x.prefixes ?? []).length === 1, 'one prefix');
