@@ -5,7 +5,6 @@
  * After an intended change: UPDATE_GOLDEN=1 node --test plugin/cluster/golden.test.ts, then read the diff.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { renderCheck } from '../check/render.ts';
 import { clusterCheck } from '../check/report.ts';
@@ -15,6 +14,7 @@ import { renderNodes } from '../get-nodes/render.ts';
 import { nodeList, nodeRows } from '../get-nodes/rows.ts';
 import { validateNodeList } from '../get-nodes/schema.ts';
 import { PLAIN, RICH, stripStyle } from '../render/style.ts';
+import { checkGolden } from '../render/testing/golden.ts';
 import { displayWidth } from '../render/text.ts';
 import { renderStory } from '../why-pod/render.ts';
 import { validatePodStory } from '../why-pod/schema.ts';
@@ -24,18 +24,7 @@ import { clusterInputs, NOW } from './testing/cluster.ts';
 
 const GOLDEN_DIR = new URL('./testing/golden/', import.meta.url);
 
-function check(name: string, text: string, width: number): void {
-  const file = new URL(`${name}.txt`, GOLDEN_DIR);
-  const widest = Math.max(...text.split('\n').map((l) => displayWidth(stripStyle(l))));
-  assert.ok(widest <= width, `${name}: a line is ${widest} columns wide, more than ${width}`);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, text);
-    if (process.env.UPDATE_GOLDEN !== '1') assert.fail(`${file.pathname} did not exist and was written: read it, then run again`);
-    return;
-  }
-  assert.equal(text, readFileSync(file, 'utf8'), `${name} differs from its golden file (UPDATE_GOLDEN=1 to rewrite after an intended change)`);
-}
+const check = (name: string, text: string, width: number) => checkGolden(GOLDEN_DIR, name, text, width);
 
 function views(ec2: boolean) {
   const inputs = clusterInputs({ ec2 });

@@ -6,10 +6,10 @@
  * then read the diff.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { NodeStatus } from '../../pkg/core/status/node-status.ts';
 import { PLAIN, RICH, stripStyle } from '../render/style.ts';
+import { checkGolden } from '../render/testing/golden.ts';
 import { displayWidth } from '../render/text.ts';
 import { analyzeNode } from './analyze.ts';
 import { renderHuman } from './render.ts';
@@ -86,18 +86,7 @@ function unknownInstance(): NodeReport {
 
 const SCENARIOS: Record<string, () => NodeReport> = { incident, 'managed-mixed': managedMixed, 'unknown-instance': unknownInstance };
 
-function check(name: string, text: string, width: number): void {
-  const file = new URL(`${name}.txt`, GOLDEN_DIR);
-  const widest = Math.max(...text.split('\n').map((l) => displayWidth(stripStyle(l))));
-  assert.ok(widest <= width, `${name}: a line is ${widest} columns wide, more than ${width}`);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, text);
-    if (process.env.UPDATE_GOLDEN !== '1') assert.fail(`${file.pathname} did not exist and was written: read it, then run again`);
-    return;
-  }
-  assert.equal(text, readFileSync(file, 'utf8'), `${name} differs from its golden file (UPDATE_GOLDEN=1 to rewrite after an intended change)`);
-}
+const check = (name: string, text: string, width: number) => checkGolden(GOLDEN_DIR, name, text, width);
 
 describe('describe node: golden output that fits the terminal', () => {
   for (const [scenario, make] of Object.entries(SCENARIOS)) {
