@@ -388,7 +388,8 @@ try {
   if (CASES.has('scale')) {
     const NODES = Number(flags['scale-nodes']);
     const PODS = Number(flags['scale-pods']);
-    if (!(Number.isInteger(NODES) && NODES > 0 && Number.isInteger(PODS) && PODS >= 0)) throw new Error('--scale-nodes and --scale-pods: use whole numbers');
+    if (!(Number.isInteger(NODES) && NODES > 0)) throw new Error(`--scale-nodes "${flags['scale-nodes']}": use a whole number of at least 1`);
+    if (!(Number.isInteger(PODS) && PODS >= 0)) throw new Error(`--scale-pods "${flags['scale-pods']}": use a whole number of at least 0`);
     const requests = (text: string) => [...text.matchAll(/^winprefix_kube_requests_total\{[^}]*\} (\S+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
     // Production Lease timings: the test suite's short ones are for failover tests, not for 1,000 nodes on 2 cores.
     const s = await stack({ nodes: NODES, args: ['--kube-qps=500', '--kube-burst=1000', '--ec2-qps=200', '--ec2-burst=400', '--ec2-resync-period=90s', '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s'] });
