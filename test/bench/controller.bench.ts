@@ -51,6 +51,11 @@ const { values: flags } = parseArgs({
 if (flags.admission !== 'policy' && flags.admission !== 'webhook') throw new Error(`--admission "${flags.admission}": use policy or webhook`);
 const ADMISSION = flags.admission;
 if (flags.tuning !== 'image' && flags.tuning !== 'none') throw new Error(`--tuning "${flags.tuning}": use image or none`);
+// Checked before anything starts: a typo should not cost a control plane's start-up.
+const SCALE_NODES = Number(flags['scale-nodes']);
+const SCALE_PODS = Number(flags['scale-pods']);
+if (!(Number.isInteger(SCALE_NODES) && SCALE_NODES > 0)) throw new Error(`--scale-nodes "${flags['scale-nodes']}": use a whole number of at least 1`);
+if (!(Number.isInteger(SCALE_PODS) && SCALE_PODS >= 0)) throw new Error(`--scale-pods "${flags['scale-pods']}": use a whole number of at least 0`);
 /**
  * How the controller runs: as the image runs it (CONTROLLER_NODE_FLAGS and a code cache made beforehand,
  * pkg/manifests/node-runtime.ts), or with `--tuning none` as plain `node dist/controller.js`.
@@ -386,10 +391,8 @@ try {
   }
 
   if (CASES.has('scale')) {
-    const NODES = Number(flags['scale-nodes']);
-    const PODS = Number(flags['scale-pods']);
-    if (!(Number.isInteger(NODES) && NODES > 0)) throw new Error(`--scale-nodes "${flags['scale-nodes']}": use a whole number of at least 1`);
-    if (!(Number.isInteger(PODS) && PODS >= 0)) throw new Error(`--scale-pods "${flags['scale-pods']}": use a whole number of at least 0`);
+    const NODES = SCALE_NODES;
+    const PODS = SCALE_PODS;
     const requests = (text: string) => [...text.matchAll(/^winprefix_kube_requests_total\{[^}]*\} (\S+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
     // Production Lease timings: the test suite's short ones are for failover tests, not for 1,000 nodes on 2 cores.
     const s = await stack({ nodes: NODES, args: ['--kube-qps=500', '--kube-burst=1000', '--ec2-qps=200', '--ec2-burst=400', '--ec2-resync-period=90s', '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s'] });
