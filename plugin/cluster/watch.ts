@@ -32,24 +32,10 @@ export function watchCluster(kube: KubeReader, req: ClusterReadRequest, o: { onC
   const ref = `${req.configMap.namespace}/${req.configMap.name}`;
 
   const named = new Set(req.nodeNames);
-  // The ConfigMap's first read goes through describe's reader, so a denied read words the same warning.
   let configMapError: string | null = null;
-  const synced = (async () => {
-    const results = await Promise.allSettled(all.map((l) => l.synced));
-    const failed = results.findIndex((r) => r.status === 'rejected');
-    if (failed < 0) return;
-    const reason = (results[failed] as PromiseRejectedResult).reason;
-    if (all[failed] === configMaps) {
-      const read = await readConfigMap(kube, req.configMap);
-      configMapError = read.value.error;
-      return;
-    }
-    if (events.includes(all[failed] as (typeof events)[number])) {
-      o.onTrouble(`events are incomplete: ${kubeFailure(reason, 'list events').message}`);
-      return;
-    }
-    throw kubeFailure(reason, all[failed] === pods ? 'list pods' : 'list nodes');
-  })();
+  const synced = settleWatchedLists(kube, { nodes, pods, events, configMaps, configMapRef: req.configMap }, o.onTrouble).then((error) => {
+    configMapError = error;
+  });
   synced.catch(() => {});
 
   return {
@@ -71,4 +57,25 @@ export function watchCluster(kube: KubeReader, req: ClusterReadRequest, o: { onC
       for (const l of all) l.close();
     },
   };
+}
+
+/**
+ * Waits until every list is in, as a single run would treat a failed read: nodes or pods that cannot be
+ * listed end the command (a CliError); events that cannot be listed are a note ("events are incomplete"); a
+ * ConfigMap that cannot be read is read once more through describe's reader, so the denial is worded as in a
+ * single run, and that wording is returned for the report (null when it was read).
+ */
+export async function settleWatchedLists(
+  kube: KubeReader,
+  l: { nodes: Array<WatchedList<unknown>>; pods: WatchedList<unknown>; events: Array<WatchedList<unknown>>; configMaps: WatchedList<unknown>; configMapRef: { namespace: string; name: string } },
+  onTrouble: (line: string) => void,
+): Promise<string | null> {
+  const all = [...l.nodes, l.pods, ...l.events, l.configMaps];
+  const results = await Promise.allSettled(all.map((x) => x.synced));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ list: all[i]!, reason: r.reason as unknown }] : []));
+  const required = failed.find((f) => f.list !== l.configMaps && !l.events.includes(f.list));
+  if (required) throw kubeFailure(required.reason, required.list === l.pods ? 'list pods' : 'list nodes');
+  const events = failed.find((f) => l.events.includes(f.list));
+  if (events) onTrouble(`events are incomplete: ${kubeFailure(events.reason, 'list events').message}`);
+  return failed.some((f) => f.list === l.configMaps) ? (await readConfigMap(kube, l.configMapRef)).value.error : null;
 }

@@ -8,6 +8,7 @@
  * at most every 5 s, and every minute.
  */
 import { surveyCluster } from '../cluster/survey.ts';
+import { settleWatchedLists } from '../cluster/watch.ts';
 import { configMapWatchRequest, nodeEventListRequest, podEventListRequests, podListRequest } from '../cluster/reads.ts';
 import { kubeFailure } from '../errors.ts';
 import { CliError, type CliIO } from '../io.ts';
@@ -49,7 +50,7 @@ export async function watchDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<
         nodes: [node],
         pods: pods.items(),
         events: events.flatMap((l) => l.items()),
-        configMap: { ref: `${op.configMap.namespace}/${op.configMap.name}`, data: cm ? (cm.data ?? {}) : undefined, error: null },
+        configMap: { ref: `${op.configMap.namespace}/${op.configMap.name}`, data: cm ? (cm.data ?? {}) : undefined, error: configMapError },
       };
       const survey = await surveyCluster({ snapshot, access: readEc2 ? access : undefined, previousEc2: ec2Cache, now, warn: (line) => view.note(line), podNamespace: op.kube.namespace ?? null });
       if (readEc2) {
@@ -73,13 +74,10 @@ export async function watchDescribeNode(op: DescribeNodeOp, io: CliIO): Promise<
   const events = [nodeEventListRequest(name), ...podEventListRequests()].map((r) => watch<KubeEvent>(r));
   const configMaps = watch<KubeConfigMap>(configMapWatchRequest(op.configMap));
   const all = [nodes, pods, ...events, configMaps];
+  // A ConfigMap or events that cannot be read are said as in a single run, not shown as defaults in silence.
+  let configMapError: string | null = null;
   const synced = (async () => {
-    try {
-      await Promise.all([nodes.synced, pods.synced]);
-    } catch (err) {
-      throw kubeFailure(err, 'get nodes');
-    }
-    await Promise.allSettled([...events, configMaps].map((l) => l.synced));
+    configMapError = await settleWatchedLists(kube, { nodes: [nodes], pods, events, configMaps, configMapRef: op.configMap }, (line) => view.note(line));
     const node = nodes.items()[0];
     if (!node) throw new CliError(`node "${name}" not found: list Windows nodes with kubectl get nodes -l kubernetes.io/os=windows`);
     if (!isWindowsNode(node)) {
