@@ -22,7 +22,7 @@ async function until(what: string, cond: () => boolean, turns = 1_000) {
 function recorder() {
   const events: string[] = [];
   const fences = new Map<string, WriteFence>();
-  const component = (name: string, needsLeaderElection: boolean, o: { failStart?: boolean; stopping?: Promise<void> } = {}): Runnable => ({
+  const component = (name: string, needsLeaderElection: boolean, o: { failStart?: boolean; stopping?: Promise<void>; crash?: Promise<void> } = {}): Runnable => ({
     name,
     needsLeaderElection,
     async start(signal, ctx) {
@@ -30,7 +30,11 @@ function recorder() {
       fences.set(name, ctx.fence);
       events.push(`start ${name}`);
       ctx.up();
-      await aborted(signal);
+      const crashed = await Promise.race([aborted(signal).then(() => false), (o.crash ?? new Promise<void>(() => {})).then(() => true)]);
+      if (crashed) {
+        events.push(`crash ${name}`);
+        throw new Error(`${name} crashed`);
+      }
       await o.stopping;
       events.push(`stop ${name}`);
     },
@@ -166,4 +170,31 @@ test('a component that cannot start fails the run, after stopping those already 
   m.add(r.component('cache', false)).add(r.component('webhooks', false, { failStart: true })).add(r.component('metrics', false));
   await assert.rejects(m.run(new AbortController().signal), /webhooks cannot bind/);
   assert.deepEqual(r.events, ['start cache', 'stop cache']);
+});
+
+test('a leader whose component cannot start gives the Lease up after stopping the others, and the run rejects with why', async () => {
+  const r = recorder();
+  const election = scriptedElection(r.events);
+  const m = new Manager({ log: silentLogger, clock: new ManualClock(), elect: election.elect, takeoverDelayMs: 0 });
+  m.add(r.component('cache', false)).add(r.component('events', true)).add(r.component('reconcilers', true, { failStart: true }));
+  const run = m.run(new AbortController().signal);
+  await until('campaigning', () => election.campaigning());
+  election.grant();
+  await assert.rejects(run, /reconcilers cannot bind/);
+  assert.deepEqual(r.events, ['start cache', 'leading', 'start events', 'stepping down', 'stop events', 'lease released', 'stop cache'], 'events stopped before the Lease went');
+});
+
+test('a leader component that crashes once up ends the leadership the same way', async () => {
+  const r = recorder();
+  const election = scriptedElection(r.events);
+  let crash: () => void = () => {};
+  const m = new Manager({ log: silentLogger, clock: new ManualClock(), elect: election.elect, takeoverDelayMs: 0 });
+  m.add(r.component('cache', false)).add(r.component('reconcilers', true, { crash: new Promise<void>((ok) => (crash = ok)) }));
+  const run = m.run(new AbortController().signal);
+  await until('campaigning', () => election.campaigning());
+  election.grant();
+  await until('reconcilers', () => r.events.includes('start reconcilers'));
+  crash();
+  await assert.rejects(run, /reconcilers crashed/);
+  assert.deepEqual(r.events, ['start cache', 'leading', 'start reconcilers', 'crash reconcilers', 'stepping down', 'lease released', 'stop cache']);
 });

@@ -112,25 +112,37 @@ export class Manager {
 
   /**
    * Starts every replica's components, then leads (or tries to) until `signal` aborts or the Lease is
-   * lost; stops everything in reverse order before it resolves. Rejects when a component cannot start.
+   * lost; stops everything in reverse order before it resolves. Rejects when a component cannot start, or when
+   * one of the leader's components fails to start or crashes (after giving the Lease up).
    */
   async run(signal: AbortSignal): Promise<RunEnd> {
     const everyReplica = this.#runnables.filter((r) => !r.needsLeaderElection);
     const started: Started[] = [];
+    // A leader whose reconcilers cannot start, or crash, must not sit on the Lease doing nothing: the run ends
+    // (the Lease released after the drain, so another replica takes over) and rejects with the cause.
+    const failed = new AbortController();
+    let failure: unknown;
+    const fail = (err: unknown) => {
+      if (failed.signal.aborted) return;
+      failure = err;
+      failed.abort();
+    };
+    const until = AbortSignal.any([signal, failed.signal]);
     try {
       for (const r of everyReplica) started.push(await this.#start(r, ALWAYS_ALLOWED));
       const elect = this.#o.elect;
       if (!elect) {
-        const leading = this.#lead(ALWAYS_ALLOWED, undefined, signal);
-        await aborted(signal);
+        const leading = this.#lead(ALWAYS_ALLOWED, undefined, until, fail);
+        await aborted(until);
         await leading;
+        if (failed.signal.aborted) throw failure;
         return 'stopped';
       }
       let leading: Promise<void> | undefined;
       await elect({
-        signal,
+        signal: until,
         onStartedLeading: (leaderSignal, fence) => {
-          leading = this.#lead(fence, leaderSignal, signal);
+          leading = this.#lead(fence, leaderSignal, until, fail);
         },
         // The leader's components stop on the leadership signal and drain what they have in flight;
         // the Lease is released only after that.
@@ -140,6 +152,7 @@ export class Manager {
         onStoppedLeading: () => this.#o.onLeadership?.(false),
       });
       await leading;
+      if (failed.signal.aborted) throw failure;
       return signal.aborted ? 'stopped' : 'lost-leadership';
     } finally {
       for (const s of started.reverse()) await s.stop();
@@ -147,7 +160,7 @@ export class Manager {
   }
 
   /** Starts one component and resolves once it is up; rejects if it fails or ends before. */
-  async #start(r: Runnable, fence: WriteFence): Promise<Started> {
+  async #start(r: Runnable, fence: WriteFence, onCrash?: (err: unknown) => void): Promise<Started> {
     const log = this.#o.log;
     const signal = new AbortController();
     let isUp = false;
@@ -161,7 +174,10 @@ export class Manager {
         // Before it is up, the failure is the start's; after, it is logged and the rest runs on.
         if (!isUp) throw err;
         if (signal.signal.aborted) log.warn(`${r.name} did not stop cleanly`, { error: err });
-        else log.error(`${r.name} crashed`, { error: err });
+        else {
+          log.error(`${r.name} crashed`, { error: err });
+          onCrash?.(err);
+        }
       },
     );
     await Promise.race([upNow, done.then(() => Promise.reject(new Error(`${r.name} ended before it was up`)))]);
@@ -179,7 +195,7 @@ export class Manager {
    * The leader's components, after the takeover delay, until leadership ends or the process stops;
    * resolves once they have all stopped (in reverse order).
    */
-  async #lead(fence: WriteFence, leaderSignal: AbortSignal | undefined, stop: AbortSignal): Promise<void> {
+  async #lead(fence: WriteFence, leaderSignal: AbortSignal | undefined, stop: AbortSignal, fail: (err: unknown) => void): Promise<void> {
     this.#leaderFence = fence;
     this.#o.onLeadership?.(true);
     const until = leaderSignal ? AbortSignal.any([leaderSignal, stop]) : stop;
@@ -192,11 +208,12 @@ export class Manager {
     try {
       for (const r of this.#runnables.filter((x) => x.needsLeaderElection)) {
         if (until.aborted) break;
-        started.push(await this.#start(r, fence));
+        started.push(await this.#start(r, fence, fail));
       }
       await aborted(until);
     } catch (err) {
-      this.#o.log.error('a component of the leader could not start', { error: err });
+      this.#o.log.error('a component of the leader could not start; giving up the Lease', { error: err });
+      fail(err);
     } finally {
       for (const s of started.reverse()) await s.stop();
     }
