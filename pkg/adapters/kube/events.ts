@@ -8,11 +8,12 @@
  * Node events use the node name as `involvedObject.uid`, as the kubelet and upstream do:
  * `kubectl describe node` selects events by `involvedObject.uid=<node name>`.
  */
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
 import { KubeApiError, isNotFound } from './errors.ts';
 import { silentLogger, type Logger } from '../../support/log.ts';
 import { isNotLeading } from '../../support/fence.ts';
 import { discardResponse } from './http-library.ts';
+import { MERGE } from './patches.ts';
 import type { EventNote, ObjectRef } from '../../core/events.ts';
 import { systemClock, type Clock } from '../../support/clock.ts';
 
@@ -110,7 +111,7 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
       try {
         await o.clients.core.patchNamespacedEvent(
           { namespace: prior.namespace, name: prior.name, body: { count: prior.count, lastTimestamp: at } },
-          mergePatch(),
+          MERGE(),
         );
         return;
       } catch (err) {
@@ -189,8 +190,4 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : s.slice(0, max - 1) + '…';
-}
-
-function mergePatch() {
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 }

@@ -15,7 +15,8 @@ export interface PatchClients {
 }
 
 // The controller never reads what a patch returns.
-const MERGE = () => discardResponse(setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+/** A JSON merge patch whose answer is not read (nor decoded): what every write here, and the event recorder's, needs. */
+export const MERGE = () => discardResponse(setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 
 export type AnnotateResult = 'patched' | 'gone' | 'replaced';
 
