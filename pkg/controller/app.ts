@@ -141,7 +141,6 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
     setCapacity: (node, value) => urgency.urgent(() => patchNodeCapacity(clients, node, RESOURCE_NAME, value)),
     setStatusAnnotation: (node, value) => patchNodeAnnotations(background, node, { [NODE_STATUS_ANNOTATION]: value }),
   };
-  let admissionUp = false;
 
   manager
     .add(onStop('kubernetes connections', () => Promise.all([closeSharedConnections(kc), closeSharedConnections(electionKc)]).then(() => {}, () => {})))
@@ -171,7 +170,6 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
             [VALIDATE_POD_PATH]: (review) => guardPodAnnotation(review, { controllerUsernames: usernames, enabled: () => !config.synced() || config.current().config.ipamEnabled }),
           },
         });
-        admissionUp = true;
         log.info('admission webhooks serving', { port: server.port, controllerUsernames: usernames });
         return server;
       }),
@@ -182,7 +180,8 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
           bind: o.health,
           log,
           ready: () =>
-            config.synced() && (admissionUp || !o.certDir)
+            // The probes start only once the webhooks serve (the Manager's declared order), so the ConfigMap decides.
+            config.synced()
               ? { status: 200, body: `ready${leading ? ' (leader)' : ''}\n` }
               : { status: 503, body: 'waiting for the ConfigMap cache\n' },
         }),
