@@ -141,13 +141,17 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
 
   let leading: AbortController | undefined;
   const timers = new Set<TimerHandle>();
-  const timer = (ms: number, event: ElectionEvent) => {
+  const timer = (ms: number, event: ElectionEvent): TimerHandle => {
     const handle = clock.after(ms, () => {
       timers.delete(handle);
       dispatch(event);
     });
     timers.add(handle);
+    return handle;
   };
+  // One renewal deadline at a time: a renewal that finished leaves its deadline pending, and each later renewal
+  // arms its own, so without this the stale ones pile up (and re-arm themselves during a later renewal).
+  let deadline: TimerHandle | undefined;
   let finish: (err?: unknown) => void = () => {};
   const finished = new Promise<void>((resolve, reject) => (finish = (err) => (err === undefined ? resolve() : reject(err))));
 
@@ -160,7 +164,11 @@ export async function runLeaderElection(o: LeaderElectionOptions): Promise<void>
         timer(action.ms, { type: 'wait-over' });
         return;
       case 'deadline-after':
-        timer(action.ms, { type: 'deadline' });
+        if (deadline) {
+          deadline.cancel();
+          timers.delete(deadline);
+        }
+        deadline = timer(action.ms, { type: 'deadline' });
         return;
       case 'start-leading':
         leading = new AbortController();
