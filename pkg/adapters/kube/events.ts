@@ -152,6 +152,13 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
     series.set(seriesKey, { namespace, name, count: 1, firstSeen: t, lastSeen: t });
   };
 
+  const reportDropped = () => {
+    if (dropped === 0) return;
+    log.warn('events dropped: too many waiting to be written (the API server is slower than events come)', { dropped, pending });
+    droppedLoggedAt = clock.now();
+    dropped = 0;
+  };
+
   return {
     emit(regarding, e) {
       try {
@@ -168,6 +175,8 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
           }
           return;
         }
+        // Drops since the last count are told once the queue takes events again, so none goes unreported.
+        reportDropped();
         pending++;
         tail = tail.then(() =>
           write(regarding, e, at)
@@ -184,7 +193,7 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
         log.error('event recorder failed', { err });
       }
     },
-    flush: () => tail,
+    flush: () => tail.then(reportDropped),
   };
 }
 
