@@ -17,7 +17,6 @@ import {
   PD_ON,
   annotationOf,
   metricValue,
-  nodeStatus,
   primaryEni,
   setIpamConfig,
   startController,
@@ -188,8 +187,9 @@ describe('EC2 is the truth', () => {
     // B serves its pods from the block, but never an address A's pods still carry.
     const carriedByA = new Set(onA.map((p) => monitor.firstSeen.get(`default/${p}`)!.ip));
     for (const p of onB) assert.ok(!carriedByA.has(monitor.firstSeen.get(`default/${p}`)!.ip), `${p} got an address a pod on A carries`);
-    const bStatus = await nodeStatus(kc, NODES.b.name);
-    assert.ok((bStatus?.prefixes ?? []).some((p) => p.cidr === prefixA) && (bStatus?.prefixes ?? []).some((p) => p.cidr === prefixB));
+    // The status is written rate-limited, behind pod traffic: waited for, not read once.
+    const bStatus = await waitForNodeStatus(kc, NODES.b.name, (x) => (x.prefixes ?? []).some((p) => p.cidr === prefixA) && (x.prefixes ?? []).some((p) => p.cidr === prefixB), 'B lists its own block and A\'s old one');
+    assert.ok(bStatus.prefixes!.some((p) => p.cidr === prefixA) && bStatus.prefixes!.some((p) => p.cidr === prefixB));
     const metrics = await ctl!.metrics();
     assert.ok((metricValue(metrics, 'winprefix_quarantined_addresses', { node: NODES.a.name }) ?? 0) >= onA.length);
     assert.ok((metricValue(metrics, 'winprefix_ec2_contradictions_total', { kind: 'granted-elsewhere' }) ?? 0) >= 1);
