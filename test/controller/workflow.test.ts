@@ -117,10 +117,10 @@ describe('controller workflow', () => {
     assert.equal(created.spec?.containers[0]?.resources?.requests?.[RESOURCE_NAME], '1', 'the mutating admission policy added the resource request');
     const got = await annotations(names);
     for (const v of got.values()) assert.match(v, /\/32$/);
-    // 20 pods at once are a burst: the pool may look ahead by as many pods again (--demand-horizon), then
-    // gives the surplus back after the hold-down. Settled, upstream's table holds.
+    // 20 pods at once are a burst: the pool may look ahead by up to twice the pods seen (--demand-horizon),
+    // then gives the surplus back after the hold-down. Settled, upstream's table holds.
     const during = primaryEni(sim, INSTANCES['win-a']!).prefixes.length;
-    assert.ok(during >= 2 && during <= 3, `20 pods in a burst hold 2 or 3 prefixes, got ${during}`);
+    assert.ok(during >= 2 && during <= 4, `20 pods in a burst hold 2 to 4 prefixes, got ${during}`);
     await waitFor('the burst surplus given back', async () => (primaryEni(sim, INSTANCES['win-a']!).prefixes.length === 2 ? true : undefined));
     const prefixes = primaryEni(sim, INSTANCES['win-a']!).prefixes;
     assert.equal(prefixes.length, 2, `20 pods plus a warm address need 2 prefixes, got ${prefixes.join(', ')}`);

@@ -83,6 +83,13 @@ export const DEMAND_WINDOW_MS = 1_000;
 const MIN_ARRIVAL_SPAN_MS = 100;
 /** Fewer new pods than this within DEMAND_WINDOW_MS are no trend. */
 const MIN_BURST_ARRIVALS = 4;
+/**
+ * A burst is expected to bring at most this many times the pods it has brought so far: it is taken to go
+ * on for twice as long as it has lasted. With the pods seen, a node grows to three times its burst so far,
+ * so a burst of N pods costs about log3(N/16) AssignPrivateIpAddresses; 50 pods, one. (At 1, a node only
+ * doubled: 50 pods took two, the second for the last two pods and a surplus of two prefixes.)
+ */
+const BURST_LOOK_AHEAD = 2;
 
 export class PoolSettingsError extends Error {
   readonly code = 'WINPREFIX_BAD_POOL_SETTINGS';
@@ -556,19 +563,20 @@ export class NodePool {
 
   /**
    * Pods expected within the demand horizon at the rate they arrived over the last DEMAND_WINDOW_MS, but
-   * never more than the burst has brought so far: part of the demand the pool sizes for, with the pods
-   * served and waiting. Sized on a burst's first pods, one AssignPrivateIpAddresses covers much of what
-   * the rest will need. The cap keeps a short burst from taking the ENI: 20 pods in half a second expect
-   * at most 20 more, not the 100 their rate says (a tight subnet's /28s are worth more than one call). A
-   * few pods are no trend (MIN_BURST_ARRIVALS); when arrivals stop, the expectation fades with the window
-   * and a surplus goes back to EC2 after the hold-down, as any surplus does.
+   * never more than BURST_LOOK_AHEAD times what the burst has brought so far: part of the demand the pool
+   * sizes for, with the pods served and waiting. Sized on a burst's first pods, one AssignPrivateIpAddresses
+   * covers what the rest will need. The cap keeps a short burst from taking the ENI: 20 pods in half a
+   * second expect at most 32 more when they fill the first prefix, not the 120 their rate says (a tight
+   * subnet's /28s are worth more than one call). A few pods are no trend (MIN_BURST_ARRIVALS); when
+   * arrivals stop, the expectation fades with the window and a surplus goes back to EC2 after the
+   * hold-down, as any surplus does.
    */
   #expectedArrivals(): number {
     const n = this.#arrivals.length;
     const horizon = this.#settings.demandHorizonMs ?? 0;
     if (n < MIN_BURST_ARRIVALS || horizon <= 0) return 0;
     const span = Math.max(this.#arrivals[n - 1]! - this.#arrivals[0]!, MIN_ARRIVAL_SPAN_MS);
-    return Math.min(Math.ceil(((n - 1) * horizon) / span), this.#burst.count);
+    return Math.min(Math.ceil(((n - 1) * horizon) / span), BURST_LOOK_AHEAD * this.#burst.count);
   }
 
   #activeBackoff(now: number): CreateBackoff | undefined {
