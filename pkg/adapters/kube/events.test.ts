@@ -94,6 +94,35 @@ test('per-object rate limit: a burst, then one per refill period; other objects 
   assert.equal(f.store.size, 5);
 });
 
+test('series and rate limits are kept for the most recently active objects only (maxSeries), least recently used first out', async () => {
+  const f = fakeEvents();
+  let t = 0;
+  const rec = createEventRecorder({ clients: f.clients, component: 'c', instance: 'i', clock: { now: () => t }, maxSeries: 3, perObject: { burst: 2, refillMs: 60_000 } });
+  const other = (i: number) => ({ ...pod, name: `other-${i}`, uid: `uid-o${i}` });
+  const note = { type: 'Warning' as const, reason: 'R', message: 'stuck' };
+  // web-1 repeats its event between every two other objects': it stays recently used, so it keeps both its
+  // series (each repeat is a patch) and its spent rate limit, while ten other objects come and go.
+  rec.emit(pod, note);
+  for (let i = 0; i < 10; i++) {
+    t += 1;
+    rec.emit(other(i), note);
+    if (i % 2 === 1) rec.emit(pod, note);
+  }
+  await rec.flush();
+  assert.equal([...f.store.values()].filter((e) => e.involvedObject.name === 'web-1').length, 1, 'one event for web-1, its repeats folded in');
+  assert.equal([...f.store.values()].find((e) => e.involvedObject.name === 'web-1')!.count, 6);
+  // A new message from web-1 is a new series, and its rate limit (burst 2, the first one spent) allows one more.
+  rec.emit(pod, { ...note, message: 'second' });
+  rec.emit(pod, { ...note, message: 'third' });
+  await rec.flush();
+  assert.equal([...f.store.values()].filter((e) => e.involvedObject.name === 'web-1').length, 2, 'the rate limit was remembered: "third" dropped');
+  // other-0 has been quiet longest: its series was forgotten, so its repeat is a new event, and its rate limit starts full.
+  t += 1;
+  rec.emit(other(0), note);
+  await rec.flush();
+  assert.equal([...f.store.values()].filter((e) => e.involvedObject.name === 'other-0').length, 2);
+});
+
 test('API failures never reach the caller; a deleted (expired) event is re-created', async () => {
   const f = fakeEvents();
   const warnings: string[] = [];

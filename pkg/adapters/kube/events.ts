@@ -45,7 +45,11 @@ export interface EventRecorderOptions {
   dedupeWindowMs?: number;
   /** Per-object rate limit: burst, then one event per refillMs (client-go: 25, 5 min). */
   perObject?: { burst: number; refillMs: number };
-  /** Upper bound on remembered series, so a churning cluster cannot grow memory without end. */
+  /**
+   * Upper bound on remembered series and on per-object rate limits (each kept in least recently used
+   * order, as client-go's 4096-entry caches), so neither a churning cluster nor 20,000 pods at rest grow
+   * memory without end. Default 4096.
+   */
   maxSeries?: number;
   /** Normal events waiting to be written beyond this are dropped, Warnings beyond twice this (an API outage must not grow memory). */
   maxPending?: number;
@@ -80,22 +84,25 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
   let dropped = 0;
   let droppedLoggedAt = Number.NEGATIVE_INFINITY;
 
+  /**
+   * Puts `key` last in `map` (a Map iterates in insertion order, so the first key is the least recently
+   * used one) and drops the least recently used entries beyond maxSeries: O(1) per event. A forgotten
+   * bucket only means an object that has been quiet longest starts again with a full burst.
+   */
+  const touch = <V>(map: Map<string, V>, key: string, value: V) => {
+    map.delete(key);
+    map.set(key, value);
+    while (map.size > maxSeries) map.delete(map.keys().next().value!);
+  };
+
   const allow = (objKey: string, t: number): boolean => {
     const b = buckets.get(objKey) ?? { tokens: limit.burst, at: t };
     b.tokens = Math.min(limit.burst, b.tokens + (t - b.at) / limit.refillMs);
     b.at = t;
-    buckets.set(objKey, b);
+    touch(buckets, objKey, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
-  };
-
-  const forget = (t: number) => {
-    if (series.size < maxSeries) return;
-    for (const [k, s] of series) if (t - s.lastSeen > windowMs) series.delete(k);
-    // Still full: drop the oldest (Map iterates in insertion order).
-    while (series.size >= maxSeries) series.delete(series.keys().next().value!);
-    for (const [k, b] of buckets) if (b.tokens >= limit.burst - 1e-9 && t - b.at > limit.refillMs) buckets.delete(k);
   };
 
   const write = async (regarding: ObjectRef, e: EventNote, at: Date): Promise<void> => {
@@ -108,6 +115,10 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
     if (prior && t - prior.lastSeen <= windowMs) {
       prior.count++;
       prior.lastSeen = t;
+      touch(series, seriesKey, prior);
+      // A repeat costs no token, but it keeps the object's spent rate limit among the recently used.
+      const bucket = buckets.get(objKey);
+      if (bucket) touch(buckets, objKey, bucket);
       try {
         await o.clients.core.patchNamespacedEvent(
           { namespace: prior.namespace, name: prior.name, body: { count: prior.count, lastTimestamp: at } },
@@ -124,7 +135,6 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
       log.debug('event dropped by the per-object rate limit', { object: objKey, reason: e.reason });
       return;
     }
-    forget(t);
     // Object names may be 253 characters long already; the suffix must still fit.
     const suffix = (t * 1000 + (seq++ % 1000)).toString(16);
     const name = `${regarding.name.slice(0, 253 - suffix.length - 1)}.${suffix}`;
@@ -149,7 +159,7 @@ export function createEventRecorder(o: EventRecorderOptions): EventRecorder {
       count: 1,
     };
     await o.clients.core.createNamespacedEvent({ namespace, body }, discardResponse());
-    series.set(seriesKey, { namespace, name, count: 1, firstSeen: t, lastSeen: t });
+    touch(series, seriesKey, { namespace, name, count: 1, firstSeen: t, lastSeen: t });
   };
 
   const reportDropped = () => {
