@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_INSTALL, installObjects } from './install.ts';
-import { CONTROLLER_NODE_FLAGS, IMAGE_COMPILE_CACHE_DIR } from './node-runtime.ts';
+import { CONTROLLER_ENV, CONTROLLER_NODE_FLAGS, IMAGE_COMPILE_CACHE_DIR } from './node-runtime.ts';
 
 const root = new URL('../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string; optionalDependencies: Record<string, string> };
@@ -50,6 +50,13 @@ const one = (stage: Instruction[], keyword: string) => {
   assert.equal(found.length, 1, `one ${keyword} in the stage`);
   return found[0]!.args;
 };
+/** An ENV instruction's KEY=value pairs (the only form the Dockerfile uses). */
+const envOf = (stage: Instruction[]): Record<string, string> =>
+  Object.fromEntries(one(stage, 'ENV').split(/\s+/).map((pair) => {
+    const eq = pair.indexOf('=');
+    assert.ok(eq > 0, `ENV ${pair}: KEY=value`);
+    return [pair.slice(0, eq), pair.slice(eq + 1)];
+  }));
 const deployment = installObjects(DEFAULT_INSTALL).find((o) => o.kind === 'Deployment') as {
   spec: { template: { spec: { securityContext: { runAsUser: number; runAsNonRoot: boolean }; containers: Array<Record<string, unknown> & { securityContext: Record<string, unknown>; args: string[] }> } } };
 };
@@ -88,7 +95,7 @@ test('the code cache is made by the runtime image itself, with the flags, path a
   assert.equal(cache.some((i) => i.keyword === 'USER'), false, "the base image's own user, 65532, as at run time");
   assert.equal(one(cache, 'ENV'), 'NODE_COMPILE_CACHE=/tmp/node-compile-cache');
   assert.deepEqual(JSON.parse(one(cache, 'RUN')), ['/nodejs/bin/node', ...CONTROLLER_NODE_FLAGS, '/app/controller.js', 'version'], 'exec form: no shell');
-  assert.equal(one(final, 'ENV'), `NODE_COMPILE_CACHE=${IMAGE_COMPILE_CACHE_DIR}`);
+  assert.deepEqual(envOf(final), { NODE_COMPILE_CACHE: IMAGE_COMPILE_CACHE_DIR, ...CONTROLLER_ENV });
 });
 
 test('the install manifest runs the image by its entrypoint, read-only, as the release of this version', () => {

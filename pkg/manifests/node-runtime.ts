@@ -16,6 +16,17 @@
 export const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc'] as const;
 
 /**
+ * glibc malloc settings the image sets in the controller's environment. By default glibc gives each thread
+ * that allocates its own arena (up to 8 per core: Node's main thread, V8's platform workers and libuv's
+ * pool) and keeps freed memory in each; a burst's TLS buffers, parser and compiler zones stay resident
+ * after it. Two arenas, and free memory above 64 KiB at the top of a heap handed back to the kernel:
+ * measured in the 500-pod burst (`node test/bench/controller.bench.ts --cases startup,burst`, same run):
+ * 108 -> 95-99 MiB with the nodes, 122-124 -> 110 MiB after the burst, 86.5 -> 85 MiB idle; CPU and
+ * latency within the run-to-run spread. docs/platform-notes.md, "Controller memory".
+ */
+export const CONTROLLER_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '65536' } as const;
+
+/**
  * Where the image keeps the V8 code cache of /app/controller.js (NODE_COMPILE_CACHE). It is made at image
  * build time by the runtime image's own Node, at the same path and as the same user (Node keys the cache
  * by Node version, user id, file path and content), so the first start already skips compiling the

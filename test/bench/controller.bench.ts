@@ -19,7 +19,7 @@
  * Usage: node test/bench/controller.bench.ts [--cases startup,single,warm-burst,burst] [--scale [--scale-nodes 1000] [--scale-pods 20000]]
  *        [--admission policy|webhook]
  *        [--tuning image|none] [--json]
- * The controller runs as the image runs it (its Node flags and a code cache made beforehand) unless --tuning none.
+ * The controller runs as the image runs it (its Node flags, malloc settings and a code cache made beforehand) unless --tuning none.
  * BENCH_LOG_LEVEL=debug gives the controllers a debug log (controller.log in a winprefix-bench-* directory under the temp dir).
  */
 import { execFileSync } from 'node:child_process';
@@ -32,7 +32,7 @@ import { shareConnections } from '../../pkg/adapters/kube/connections.ts';
 import { setPodAnnotationOnce } from '../../pkg/adapters/kube/patches.ts';
 import { OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
-import { CONTROLLER_NODE_FLAGS } from '../../pkg/manifests/node-runtime.ts';
+import { CONTROLLER_ENV, CONTROLLER_NODE_FLAGS } from '../../pkg/manifests/node-runtime.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { createWindowsNode, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
 import { ADMIN_USER, BUNDLE, installAdmission, metricValue, setIpamConfig, startController, startSimulator, waitForCapacity, waitForPodMutation, world, type ControllerProcess } from '../controller/support.ts';
@@ -57,11 +57,11 @@ const SCALE_PODS = Number(flags['scale-pods']);
 if (!(Number.isInteger(SCALE_NODES) && SCALE_NODES > 0)) throw new Error(`--scale-nodes "${flags['scale-nodes']}": use a whole number of at least 1`);
 if (!(Number.isInteger(SCALE_PODS) && SCALE_PODS >= 0)) throw new Error(`--scale-pods "${flags['scale-pods']}": use a whole number of at least 0`);
 /**
- * How the controller runs: as the image runs it (CONTROLLER_NODE_FLAGS and a code cache made beforehand,
+ * How the controller runs: as the image runs it (CONTROLLER_NODE_FLAGS, CONTROLLER_ENV and a code cache made beforehand,
  * pkg/manifests/node-runtime.ts), or with `--tuning none` as plain `node dist/controller.js`.
  */
 const compileCache = flags.tuning === 'image' ? prepareCompileCache() : undefined;
-const asTuned = () => (compileCache ? { nodeFlags: CONTROLLER_NODE_FLAGS, env: { NODE_COMPILE_CACHE: compileCache } } : {});
+const asTuned = () => (compileCache ? { nodeFlags: CONTROLLER_NODE_FLAGS, env: { NODE_COMPILE_CACHE: compileCache, ...CONTROLLER_ENV } } : {});
 
 /** A code cache of the bundle made the way the image's compile-cache stage makes it. */
 function prepareCompileCache(): string {
