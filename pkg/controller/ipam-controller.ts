@@ -10,7 +10,7 @@
 import type { CoreV1Api, CoreV1Event, KubeConfig, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { EventReasons } from '../core/contract.ts';
 import type { Logger } from '../support/log.ts';
-import { isTerminal, ipAnnotation, podKey, toPodView, type PodView } from '../core/views/pod-view.ts';
+import { podKey, toPodView, type PodView } from '../core/views/pod-view.ts';
 import { startReflector, type Reflector, type ReflectorOptions } from '../adapters/kube/reflector.ts';
 import { recordedClaimant } from '../core/status/node-status.ts';
 import type { Clock } from '../support/clock.ts';
@@ -126,13 +126,14 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     path: '/api/v1/pods',
     fieldSelector: POD_FIELD_SELECTOR,
     list: () => o.core.listPodForAllNamespaces({ fieldSelector: POD_FIELD_SELECTOR }),
-    transform: toPodView,
+    // A pod's node name is the node cache's own string, so the pods of a node share it.
+    transform: (raw) => toPodView(raw, (nodeName) => nodes.get(nodeName)?.name ?? nodeName),
     key: podKey,
     onUpsert: (p, old) => {
       p.seenAt = old?.uid === p.uid ? (old.seenAt ?? o.clock.now()) : o.clock.now();
-      const touched = pods.upsert(p);
-      addressClaims.setPod({ podUid: p.uid, node: p.nodeName, ref: podKey(p) }, ipAnnotation(p), !isTerminal(p));
-      log.debug('pod seen', { pod: podKey(p), uid: p.uid, node: p.nodeName, phase: p.phase, annotated: ipAnnotation(p) !== undefined, isNew: old === undefined });
+      const touched = pods.upsert(p, old);
+      addressClaims.setPod(p, p.annotation, !p.terminal);
+      log.debug('pod seen', { pod: podKey(p), uid: p.uid, node: p.nodeName, phase: p.phase, annotated: p.annotation !== undefined, isNew: old === undefined });
       if (!old || ipamRelevantChange(old, p)) for (const n of touched) wake(n);
     },
     onDelete: (p) => {
@@ -209,10 +210,9 @@ function ipamRelevantChange(a: PodView, b: PodView): boolean {
   return (
     a.uid !== b.uid ||
     a.nodeName !== b.nodeName ||
-    isTerminal(a) !== isTerminal(b) ||
-    ipAnnotation(a) !== ipAnnotation(b) ||
-    a.ipRequest !== b.ipRequest ||
-    a.hostNetwork !== b.hostNetwork
+    a.terminal !== b.terminal ||
+    a.annotation !== b.annotation ||
+    a.requestsIp !== b.requestsIp
   );
 }
 

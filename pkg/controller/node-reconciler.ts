@@ -16,13 +16,11 @@ import { parseAddresses } from '../core/ipam/pool.ts';
 import type { Ec2Result, EniAddresses, PodAddress, PoolSnapshot, RestoreReport } from '../core/ipam/types.ts';
 import type { AddressClaims } from '../core/decisions/address-claims.ts';
 import { decideEligibility, unsupportedInstance, type NodeEligibility } from '../core/decisions/node-eligibility.ts';
-import { toPodFacts } from '../core/decisions/pod-plan.ts';
 import { decideStatusWrite, type StatusMemory } from '../core/decisions/status-throttle.ts';
 import { newNodeMemory, type ManagedNodeMemory } from '../core/planner/node-memory.ts';
 import { describeRequest, planNodeRun, type NodeRunPlan, type PatchResult } from '../core/planner/node-run.ts';
 import { encodeNodeStatus, nodeStatusChangeKey, nodeStatusFromSnapshot, recordedClaimant, unmanagedNodeStatus, type NodeStatus } from '../core/status/node-status.ts';
 import type { NodeView } from '../core/views/node-view.ts';
-import { ipAnnotation, isTerminal } from '../core/views/pod-view.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
 import { performEc2Request } from './ec2-work.ts';
@@ -234,8 +232,7 @@ export class NodeReconciler {
     const now = this.#d.clock.now();
     const running: PodAddress[] = [];
     for (const p of this.#d.reads.podsOn(node.name)) {
-      const annotation = ipAnnotation(p);
-      if (annotation !== undefined && !isTerminal(p)) running.push({ podUid: p.uid, annotation });
+      if (p.annotation !== undefined && !p.terminal) running.push({ podUid: p.uid, annotation: p.annotation });
     }
     const { pool, config, report } = restorePool(instance, cluster.config, running, this.#d.timings, now);
     const memory = newNodeMemory(instance, pool, JSON.stringify(config), config.mode, { annotated: running.map((r) => r.podUid), capacity: node.advertisedCapacity });
@@ -266,7 +263,7 @@ export class NodeReconciler {
     const plan = planNodeRun(m, {
       now,
       node: { name: node.name, uid: node.uid },
-      pods: this.#d.reads.podsOn(node.name).map(toPodFacts),
+      pods: this.#d.reads.podsOn(node.name),
       config: resolveNodeConfig(cluster.config, m.instance.shape),
       ec2Results: inbox.ec2,
       patchResults: inbox.patches,
@@ -277,7 +274,7 @@ export class NodeReconciler {
     });
     // Recorded before anything is awaited, so no other node's run can hand out these addresses.
     for (const uid of plan.released) claims.dropReservation(uid);
-    for (const p of plan.patches) claims.reserve(p.ip, { podUid: p.pod.uid, node: node.name, ref: `${p.pod.namespace}/${p.pod.name}` });
+    for (const p of plan.patches) claims.reserve(p.ip, { uid: p.pod.uid, nodeName: node.name, namespace: p.pod.namespace, name: p.pod.name });
     this.#apply(node, managed, plan);
 
     const statusRetry = this.#statusWaits(node, entry, now) ?? this.#publish(node, entry, this.#managedStatus(m, now), now);

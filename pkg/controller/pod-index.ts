@@ -1,42 +1,43 @@
 /**
  * @module
  * Pods by node: the reflector's cache is keyed by namespace/name, while the node reconciler asks
- * "which pods are on node X". Updated from the reflector's upsert/delete callbacks; answers which
- * nodes a change concerns, so only those are woken.
+ * "which pods are on node X". Fed from the reflector's upsert/delete callbacks, which hand over the
+ * object the cache held before, so the index keeps no key of its own: per node, the pods by UID (a
+ * string each pod already holds). Answers which nodes a change concerns, so only those are woken.
  */
-import { podKey, type PodView } from '../core/views/pod-view.ts';
+import type { PodView } from '../core/views/pod-view.ts';
 
 export class PodIndex {
-  readonly #byKey = new Map<string, PodView>();
   readonly #byNode = new Map<string, Map<string, PodView>>();
+  #size = 0;
 
-  /** Records the pod; returns the nodes whose pod set changed (old and new node on a move). */
-  upsert(pod: PodView): string[] {
-    const key = podKey(pod);
-    const previous = this.#byKey.get(key);
-    this.#byKey.set(key, pod);
-    const touched = new Set<string>();
-    if (previous && previous.nodeName !== pod.nodeName) {
-      this.#removeFromNode(previous.nodeName, key);
-      if (previous.nodeName) touched.add(previous.nodeName);
+  /**
+   * Records the pod in place of `previous` (what the cache held under its key, if anything); returns the
+   * nodes whose pod set changed (old and new node on a move). Unbound pods are not indexed.
+   */
+  upsert(pod: PodView, previous: PodView | undefined): string[] {
+    const touched: string[] = [];
+    if (previous && (previous.nodeName !== pod.nodeName || previous.uid !== pod.uid)) {
+      const from = this.remove(previous);
+      if (from !== undefined && from !== pod.nodeName) touched.push(from);
     }
     if (pod.nodeName) {
       let onNode = this.#byNode.get(pod.nodeName);
       if (!onNode) this.#byNode.set(pod.nodeName, (onNode = new Map()));
-      onNode.set(key, pod);
-      touched.add(pod.nodeName);
+      if (!onNode.has(pod.uid)) this.#size++;
+      onNode.set(pod.uid, pod);
+      touched.push(pod.nodeName);
     }
-    return [...touched];
+    return touched;
   }
 
-  /** Forgets the pod; returns the node it was on, if any. */
-  remove(pod: Pick<PodView, 'namespace' | 'name'>): string | undefined {
-    const key = podKey(pod);
-    const previous = this.#byKey.get(key);
-    if (!previous) return undefined;
-    this.#byKey.delete(key);
-    this.#removeFromNode(previous.nodeName, key);
-    return previous.nodeName || undefined;
+  /** Forgets the pod; returns the node it was on, if the index had it. */
+  remove(pod: Pick<PodView, 'uid' | 'nodeName'>): string | undefined {
+    const onNode = this.#byNode.get(pod.nodeName);
+    if (!onNode?.delete(pod.uid)) return undefined;
+    this.#size--;
+    if (onNode.size === 0) this.#byNode.delete(pod.nodeName);
+    return pod.nodeName;
   }
 
   onNode(nodeName: string): PodView[] {
@@ -44,13 +45,6 @@ export class PodIndex {
   }
 
   get size(): number {
-    return this.#byKey.size;
-  }
-
-  #removeFromNode(nodeName: string, key: string): void {
-    const onNode = this.#byNode.get(nodeName);
-    if (!onNode) return;
-    onNode.delete(key);
-    if (onNode.size === 0) this.#byNode.delete(nodeName);
+    return this.#size;
   }
 }

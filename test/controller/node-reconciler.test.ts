@@ -49,7 +49,7 @@ function fakeCluster() {
       const p = pods.get(pod.uid);
       if (!p) return 'gone';
       if (annotateResult !== 'patched') return annotateResult;
-      pods.set(pod.uid, { ...p, annotations: { ...p.annotations, 'vpc.amazonaws.com/PrivateIPv4Address': value } });
+      pods.set(pod.uid, { ...p, annotation: value, hasAnnotations: true });
       return 'patched';
     },
     async setCapacity(node, value) {
@@ -89,8 +89,8 @@ const windowsNode = (name: string, instanceId = INSTANCE): NodeView => ({
   name, uid: `uid-${name}`, os: 'windows', computeType: undefined, providerID: `aws:///us-west-2a/${instanceId}`, advertisedCapacity: undefined, statusAnnotation: undefined,
 });
 const pod = (uid: string, nodeName: string): PodView => ({
-  namespace: 'default', name: `pod-${uid}`, uid, nodeName, phase: 'Pending', deletionTimestamp: undefined, creationTimestamp: new Date().toISOString(),
-  annotations: {}, hasAnnotations: false, ipRequest: 1, hostNetwork: false, resourceVersion: '1',
+  namespace: 'default', name: `pod-${uid}`, uid, nodeName, phase: 'Pending', terminal: false, createdAt: Date.now(),
+  annotation: undefined, hasAnnotations: false, requestsIp: true, resourceVersion: '1', seenAt: undefined,
 });
 
 /** One run, the answers to what it started, and the run that takes them in. */
@@ -122,7 +122,7 @@ test('a managed node gets its warm prefix, its capacity and a status; a pod gets
   assert.equal(sim.world.instance(INSTANCE).interfaces[0]!.prefixes.length, 1);
   c.pods.set('u1', pod('u1', 'n1'));
   await step(r, 'n1');
-  const annotation = c.pods.get('u1')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'];
+  const annotation = c.pods.get('u1')!.annotation;
   assert.match(annotation ?? '', /^10\.20\.\d+\.\d+\/32$/);
   assert.ok(c.events.some((e) => e.note.reason === 'ResourceAllocated' && e.regarding.name === 'pod-u1'));
   const status = decodeNodeStatus(c.status.get('n1'));
@@ -139,14 +139,14 @@ test('a patch that finds the pod replaced returns the address and asks to look a
   const outcome = await step(r, 'n1');
   assert.equal(c.events.filter((e) => e.note.reason === 'ResourceAllocationFailed').length, 0, 'an address was there for the pod');
   assert.ok(outcome.requeueAfterMs !== undefined && outcome.requeueAfterMs <= 1_000, `requeue soon, got ${outcome.requeueAfterMs}`);
-  assert.equal(c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'], undefined);
+  assert.equal(c.pods.get('u2')!.annotation, undefined);
   c.setAnnotateResult('patched');
   // The pod is looked at again when the run asked (not at once, so a lagging cache cannot spin a loop).
-  for (let deadline = Date.now() + 5_000; !c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'] && Date.now() < deadline; ) {
+  for (let deadline = Date.now() + 5_000; !c.pods.get('u2')!.annotation && Date.now() < deadline; ) {
     await step(r, 'n1');
     await new Promise((res) => setTimeout(res, 100));
   }
-  assert.ok(c.pods.get('u2')!.annotations['vpc.amazonaws.com/PrivateIPv4Address'], `annotated on the retry; events: ${JSON.stringify(c.events.map((e) => e.note.message))}`);
+  assert.ok(c.pods.get('u2')!.annotation, `annotated on the retry; events: ${JSON.stringify(c.events.map((e) => e.note.message))}`);
 });
 
 test('a pod missing from the cache (a delete missed in a watch gap) gives its address back, into cool-down', async () => {
@@ -196,7 +196,7 @@ test('a pod waiting for addresses being created is told why only if the wait las
     assert.match(failed()[0]!.note.message, /asking EC2 for more prefixes/);
     await settle(r, c.status, 'n4');
     await step(r, 'n4');
-    assert.ok(c.pods.get('u5')!.annotations['vpc.amazonaws.com/PrivateIPv4Address']);
+    assert.ok(c.pods.get('u5')!.annotation);
     assert.equal(failed().length, 1);
   } finally {
     sim.faults.set({});
@@ -227,7 +227,7 @@ test('a leader that stops in the middle of a burst writes no further annotation,
   for (let i = 0; i < 12; i++) c.pods.set(`f${i}`, pod(`f${i}`, 'n6'));
   await step(r, 'n6');
   assert.equal(patches, 1, 'no patch is sent once leadership is gone');
-  const annotated = [...c.pods.values()].filter((p) => p.annotations['vpc.amazonaws.com/PrivateIPv4Address'] !== undefined);
+  const annotated = [...c.pods.values()].filter((p) => p.annotation !== undefined);
   assert.equal(annotated.length, 1);
   assert.equal(c.events.filter((e) => e.note.reason === 'ResourceAllocated').length, 1, 'an event only for the patch that went out');
   assert.equal(c.status.get('n6'), statusBefore, 'no status written after leadership ended');

@@ -89,7 +89,7 @@ test('lists, then delivers adds, updates and deletes from the watch', async (t) 
   await admin.makeApiClient(CoreV1Api).patchNamespacedPod(
     { namespace: 'refl-basic', name: 'after', body: [{ op: 'add', path: '/metadata/annotations', value: { 'vpc.amazonaws.com/PrivateIPv4Address': '10.0.0.9/32' } }] },
   );
-  await until('watch update', () => r.get('refl-basic/after')?.annotations['vpc.amazonaws.com/PrivateIPv4Address'] === '10.0.0.9/32');
+  await until('watch update', () => r.get('refl-basic/after')?.annotation === '10.0.0.9/32');
   await deletePodNow(admin, 'after', 'refl-basic');
   await until('watch delete', () => rec.deletes.includes('after'));
   assert.equal(r.get('refl-basic/after'), undefined);

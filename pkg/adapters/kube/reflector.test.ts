@@ -100,6 +100,34 @@ test('an ERROR event other than 410 backs off and relists; a throwing handler do
   await r.stop();
 });
 
+test('the version the cache already holds, from an event or a relist, keeps the cached object and calls nothing', async () => {
+  const { w } = fakeWatch([(cb) => { cb('MODIFIED', cm('a', '1')); cb('ERROR', { code: 500, reason: 'InternalError', message: 'etcd' }); }, () => {}]);
+  const clock = new ManualClock();
+  const upserts: string[] = [];
+  let lists = 0;
+  const pages = [[cm('a', '1')], [cm('a', '1'), cm('b', '2')]];
+  const r = startReflector<V1ConfigMap, { name: string }>({
+    kc: {} as KubeConfig,
+    path: '/api/v1/configmaps',
+    list: async () => ({ items: pages[Math.min(lists++, 1)]!, metadata: { resourceVersion: String(lists) } }),
+    transform: (c) => ({ name: c.metadata!.name! }),
+    key: (v) => v.name,
+    onUpsert: (v) => upserts.push(v.name),
+    watchFactory: () => w,
+    backoff: { initialMs: 10, maxMs: 40 },
+    minHealthyWatchMs: 50,
+    clock,
+  });
+  await until(() => r.synced());
+  const first = r.get('a');
+  await until(() => clock.pendingTimers() === 1);
+  clock.advance(20);
+  await until(() => r.list().length === 2);
+  assert.equal(r.get('a'), first, 'the same object: callers that hold it (the pod index) and the cache still agree');
+  assert.deepEqual(upserts, ['a', 'b']);
+  await r.stop();
+});
+
 test('a watch that throws before connecting (credentials) is retried with a relist, not abandoned', async () => {
   const { r, seen, queries, clock } = reflector([() => 'reject', () => 'reject', () => {}], [() => ({ items: [], metadata: { resourceVersion: '1' } })]);
   for (const backoff of [7.5, 15]) {

@@ -126,8 +126,9 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     const { s, k } = stripped;
     const old = cache.get(k);
     const newRv = raw.metadata?.resourceVersion;
-    cache.set(k, { obj: s, rv: newRv });
+    // The same version again (a relist, a repeated event) keeps the object the cache and its callers hold.
     if (old && old.rv !== undefined && old.rv === newRv) return;
+    cache.set(k, { obj: s, rv: newRv });
     if (o.onUpsert) call('onUpsert', () => o.onUpsert!(s, old?.obj));
   };
 
@@ -158,8 +159,8 @@ export function startReflector<T extends KubernetesObject, S>(o: ReflectorOption
     for (const { k, entry } of listed) {
       seen.add(k);
       const old = cache.get(k);
-      cache.set(k, entry);
       if (old && old.rv !== undefined && old.rv === entry.rv) continue;
+      cache.set(k, entry);
       if (o.onUpsert) call('onUpsert', () => o.onUpsert!(entry.obj, old?.obj));
     }
     for (const [k, e] of [...cache]) {

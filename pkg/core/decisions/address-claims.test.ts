@@ -4,8 +4,8 @@ import { parseIPv4 } from '../net/ipv4.ts';
 import { AddressClaims } from './address-claims.ts';
 
 const ip = parseIPv4;
-const a1 = { podUid: 'a1', node: 'node-a', ref: 'default/a1' };
-const b1 = { podUid: 'b1', node: 'node-b', ref: 'default/b1' };
+const a1 = { uid: 'a1', nodeName: 'node-a', namespace: 'default', name: 'a1' };
+const b1 = { uid: 'b1', nodeName: 'node-b', namespace: 'default', name: 'b1' };
 
 test('an annotated running pod holds its address for every other node, not its own', () => {
   const c = new AddressClaims();
@@ -50,20 +50,20 @@ test('two pods on different nodes carrying one address are both seen', () => {
   const c = new AddressClaims();
   c.setPod(a1, '10.0.16.5/32', true);
   c.setPod(b1, '10.0.16.5/32', true);
-  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.podUid).sort(), ['a1', 'b1']);
+  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.uid).sort(), ['a1', 'b1']);
   assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-a'), 'default/b1 on node node-b');
 });
 
 test('three carriers of one address: each update replaces its own record in place, and removals leave the others', () => {
   const c = new AddressClaims();
-  const c1 = { podUid: 'c1', node: 'node-c', ref: 'default/c1' };
+  const c1 = { uid: 'c1', nodeName: 'node-c', namespace: 'default', name: 'c1' };
   c.setPod(a1, '10.0.16.5/32', true);
   c.setPod(b1, '10.0.16.5/32', true);
   c.reserve('10.0.16.5', c1);
-  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.podUid), ['a1', 'b1', 'c1']);
-  const moved = { ...b1, ref: 'default/b1-renamed' };
+  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.uid), ['a1', 'b1', 'c1']);
+  const moved = { ...b1, name: 'b1-renamed' };
   c.setPod(moved, '10.0.16.5/32', true);
-  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => x.ref), ['default/a1', 'default/b1-renamed', 'default/c1'], 'updated where it was');
+  assert.deepEqual(c.claimants(ip('10.0.16.5')).map((x) => `${x.namespace}/${x.name}`), ['default/a1', 'default/b1-renamed', 'default/c1'], 'updated where it was');
   c.removePod('a1');
   assert.equal(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), 'default/c1 on node node-c');
   c.dropReservation('c1');

@@ -8,12 +8,15 @@
  */
 import { parseAnnotation } from '../ipam/annotation.ts';
 
+/** A pod as the pod cache holds it (its PodView is one, kept as itself rather than copied into a record per pod). */
 export interface Claimant {
-  podUid: string;
-  node: string;
-  /** "namespace/name", for reports. */
-  ref: string;
+  uid: string;
+  nodeName: string;
+  namespace: string;
+  name: string;
 }
+
+const NO_POD = { nodeName: '', namespace: '', name: '' };
 
 /**
  * The pods carrying one address: almost always one, so one is kept as itself. A Map per address cost about
@@ -36,12 +39,12 @@ export class AddressClaims {
     const ip = parsed?.ok ? parsed.ip : undefined;
     this.#move(this.#annotated, pod, ip);
     // The annotation is what counts from now on; a reservation for the same address is done.
-    if (ip !== undefined && this.#reserved.get(pod.podUid) === ip) this.#move(this.#reserved, pod, undefined);
+    if (ip !== undefined && this.#reserved.get(pod.uid) === ip) this.#move(this.#reserved, pod, undefined);
   }
 
   removePod(podUid: string): void {
-    this.#move(this.#annotated, { podUid, node: '', ref: '' }, undefined);
-    this.#move(this.#reserved, { podUid, node: '', ref: '' }, undefined);
+    this.#move(this.#annotated, { uid: podUid, ...NO_POD }, undefined);
+    this.#move(this.#reserved, { uid: podUid, ...NO_POD }, undefined);
   }
 
   /** The controller is about to annotate `pod` with `ip` (bare address text). */
@@ -52,12 +55,12 @@ export class AddressClaims {
 
   /** The reservation went back to the pool (refused patch, pod gone). */
   dropReservation(podUid: string): void {
-    this.#move(this.#reserved, { podUid, node: '', ref: '' }, undefined);
+    this.#move(this.#reserved, { uid: podUid, ...NO_POD }, undefined);
   }
 
   /** A pod on a node other than `node` that carries or is about to carry `ip`, as "ns/name on node". */
   heldElsewhere(ip: number, node: string): string | undefined {
-    for (const c of carriersOf(this.#byIp.get(ip))) if (c.node !== node) return `${c.ref} on node ${c.node}`;
+    for (const c of carriersOf(this.#byIp.get(ip))) if (c.nodeName !== node) return `${c.namespace}/${c.name} on node ${c.nodeName}`;
     return undefined;
   }
 
@@ -69,35 +72,35 @@ export class AddressClaims {
   /** Records `pod` as carrying `ip`, in place of what was recorded for the same pod. */
   #carry(ip: number, pod: Claimant): void {
     const now = this.#byIp.get(ip);
-    if (now === undefined || (!Array.isArray(now) && now.podUid === pod.podUid)) {
+    if (now === undefined || (!Array.isArray(now) && now.uid === pod.uid)) {
       this.#byIp.set(ip, pod);
       return;
     }
     const list = carriersOf(now);
-    const at = list.findIndex((c) => c.podUid === pod.podUid);
+    const at = list.findIndex((c) => c.uid === pod.uid);
     this.#byIp.set(ip, at < 0 ? [...list, pod] : list.map((c, i) => (i === at ? pod : c)));
   }
 
   #drop(ip: number, podUid: string): void {
-    const rest = carriersOf(this.#byIp.get(ip)).filter((c) => c.podUid !== podUid);
+    const rest = carriersOf(this.#byIp.get(ip)).filter((c) => c.uid !== podUid);
     if (rest.length === 0) this.#byIp.delete(ip);
     else this.#byIp.set(ip, rest.length === 1 ? rest[0]! : rest);
   }
 
   #move(source: Map<string, number>, pod: Claimant, ip: number | undefined): void {
-    const before = source.get(pod.podUid);
+    const before = source.get(pod.uid);
     if (before === ip) {
       if (ip !== undefined) this.#carry(ip, pod);
       return;
     }
     if (before !== undefined) {
-      source.delete(pod.podUid);
+      source.delete(pod.uid);
       const other = source === this.#annotated ? this.#reserved : this.#annotated;
       // The pod may still claim the old address the other way (reserved and annotated alike).
-      if (other.get(pod.podUid) !== before) this.#drop(before, pod.podUid);
+      if (other.get(pod.uid) !== before) this.#drop(before, pod.uid);
     }
     if (ip === undefined) return;
-    source.set(pod.podUid, ip);
+    source.set(pod.uid, ip);
     this.#carry(ip, pod);
   }
 }

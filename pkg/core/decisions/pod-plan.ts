@@ -4,9 +4,8 @@
  * pod cache and the pool's assignments alone. Level-based: it looks at what is, not at events, so
  * a delete missed in a watch gap is found the next time the node is looked at.
  */
-import { ipAnnotation, isTerminal, requestsIpResource, type PodView } from '../views/pod-view.ts';
 
-/** The pod facts IPAM reads (a narrow view of pkg/kube's PodView). */
+/** The pod facts IPAM reads: pkg/core/views/pod-view.ts's PodView is one, as the pod cache holds it. */
 export interface PodFacts {
   uid: string;
   namespace: string;
@@ -25,34 +24,6 @@ export interface PodFacts {
   resourceVersion?: string | undefined;
   /** When the controller first saw the pod (ms), if it noted it. */
   seenAt?: number | undefined;
-}
-
-/**
- * A node's run reads every pod on the node, and a burst runs the node once per pod event: the facts of an
- * unchanged pod are kept (the pod cache replaces a PodView object whenever the pod changes).
- */
-const factsOf = new WeakMap<PodView, PodFacts>();
-
-export function toPodFacts(p: PodView): PodFacts {
-  let facts = factsOf.get(p);
-  if (!facts) factsOf.set(p, (facts = podFacts(p)));
-  return facts;
-}
-
-function podFacts(p: PodView): PodFacts {
-  const created = p.creationTimestamp === undefined ? Number.NaN : Date.parse(p.creationTimestamp);
-  return {
-    uid: p.uid,
-    namespace: p.namespace,
-    name: p.name,
-    requestsIp: requestsIpResource(p),
-    terminal: isTerminal(p),
-    annotation: ipAnnotation(p),
-    createdAt: Number.isNaN(created) ? undefined : created,
-    hasAnnotations: p.hasAnnotations,
-    resourceVersion: p.resourceVersion,
-    seenAt: p.seenAt,
-  };
 }
 
 export interface PodPlanInputs {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
-import { ipAnnotation, isTerminal, requestsIpResource, toPodView } from './pod-view.ts';
+import { toPodView } from './pod-view.ts';
 
 const R = 'vpc.amazonaws.com/PrivateIPv4Address';
 
@@ -17,22 +17,36 @@ test('typed model and wire JSON give the same stripped view', () => {
   };
   const wire = JSON.parse(JSON.stringify(typed)) as V1Pod;
   const expected = {
-    namespace: 'ns', name: 'p', uid: 'u', nodeName: 'n1', phase: 'Running', deletionTimestamp: undefined,
-    creationTimestamp: '2026-11-22T01:00:00.000Z', annotations: { [R]: '10.0.0.5/32', 'vpc.amazonaws.com/other': 'x' }, hasAnnotations: true,
-    ipRequest: 2, hostNetwork: false, resourceVersion: '7',
+    namespace: 'ns', name: 'p', uid: 'u', nodeName: 'n1', phase: 'Running', terminal: false,
+    createdAt: Date.parse('2026-11-22T01:00:00Z'), annotation: '10.0.0.5/32', hasAnnotations: true,
+    requestsIp: true, resourceVersion: '7', seenAt: undefined,
   };
   assert.deepEqual(toPodView(typed), expected);
   assert.deepEqual(toPodView(wire), expected);
-  assert.equal(ipAnnotation(toPodView(typed)), '10.0.0.5/32');
-  assert.equal(requestsIpResource(toPodView(typed)), true);
 });
 
-test('helpers: terminal phases, hostNetwork and pods without the resource', () => {
+test('terminal phases, hostNetwork, an empty annotation and pods without the resource', () => {
   const v = toPodView({ metadata: { name: 'x', annotations: { [R]: '' } }, spec: { hostNetwork: true, containers: [{ name: 'c', resources: { requests: { [R]: '1' } } }] }, status: { phase: 'Succeeded' } });
-  assert.equal(isTerminal(v), true);
-  assert.equal(requestsIpResource(v), false);
-  assert.equal(ipAnnotation(v), undefined);
-  assert.equal(isTerminal({ ...v, phase: 'Failed' }), true);
-  assert.equal(isTerminal({ ...v, phase: 'Running' }), false);
-  assert.equal(toPodView({ spec: { containers: [{ name: 'c' }] } }).ipRequest, 0);
+  assert.equal(v.terminal, true);
+  assert.equal(v.requestsIp, false, 'host network');
+  assert.equal(v.annotation, undefined);
+  assert.equal(v.hasAnnotations, true);
+  assert.equal(toPodView({ status: { phase: 'Failed' } }).terminal, true);
+  assert.equal(toPodView({ status: { phase: 'Running' } }).terminal, false);
+  assert.equal(toPodView({ spec: { containers: [{ name: 'c' }] } }).requestsIp, false);
+  assert.equal(toPodView({ spec: { containers: [{ name: 'c', resources: { limits: { [R]: 'x' } } }] } }).requestsIp, false, 'not a whole number');
+  assert.equal(toPodView({ metadata: { creationTimestamp: 'not a time' } }).createdAt, undefined);
+});
+
+test('the node name comes from sameString, so the pods of a node can share one copy of it', () => {
+  const held = ['ip-10-0-0-1.ec2.internal'].join('');
+  const v = toPodView({ spec: { nodeName: 'ip-10-0-0-1.ec2.internal' } }, (s) => (s === held ? held : s));
+  assert.equal(v.nodeName, held);
+  assert.equal(toPodView({ spec: {} }, () => 'never').nodeName, '', 'unbound: not asked');
+});
+
+test('every pod has the same fields in the same order, seenAt included (one hidden class, no property store)', () => {
+  const keys = (o: object) => Object.keys(o).join(',');
+  assert.equal(keys(toPodView({})), keys(toPodView({ metadata: { name: 'a', annotations: { [R]: '10.0.0.5/32' } }, spec: { nodeName: 'n' }, status: { phase: 'Running' } })));
+  assert.ok(Object.hasOwn(toPodView({}), 'seenAt'));
 });

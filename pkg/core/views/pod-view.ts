@@ -9,9 +9,11 @@
  */
 import { POD_IP_ANNOTATION, RESOURCE_NAME } from '../contract.ts';
 
-/** Annotations under this prefix are kept (the IP annotation and upstream's siblings). */
-export const KEPT_ANNOTATION_PREFIX = 'vpc.amazonaws.com/';
-
+/**
+ * One record per pod, shared by the pod cache, the per-node index, the cluster's address claims and the
+ * node run's plan: at 20,000 pods each field is paid 20,000 times, so what IPAM reads is computed once on
+ * receipt and nothing else is kept (docs/platform-notes.md, "Controller memory").
+ */
 export interface PodView {
   namespace: string;
   name: string;
@@ -20,19 +22,22 @@ export interface PodView {
   nodeName: string;
   /** Pending / Running / Succeeded / Failed / Unknown; empty when the kubelet has not reported. */
   phase: string;
-  /** RFC 3339, or undefined while the pod is not being deleted. */
-  deletionTimestamp: string | undefined;
-  creationTimestamp: string | undefined;
-  /** Only annotations whose key starts with vpc.amazonaws.com/. */
-  annotations: Record<string, string>;
+  /** Succeeded or Failed: the containers are gone for good and the address can be released. */
+  terminal: boolean;
+  /** metadata.creationTimestamp in ms since the epoch, for the oldest-first order and the creation-to-annotation histogram. */
+  createdAt: number | undefined;
+  /** The address the controller gave this pod ("10.0.0.5/32"): the IP annotation, undefined when absent or empty. */
+  annotation: string | undefined;
   /** Whether the pod has any annotation at all (the annotation patch's precondition depends on it). */
   hasAnnotations: boolean;
-  /** Sum over app containers of the IP resource requested (limits count when a request is absent, as the API server defaults them). */
-  ipRequest: number;
-  hostNetwork: boolean;
+  /**
+   * An app container requests the IP resource (limits count when a request is absent, as the API server
+   * defaults them) and the pod is not on the host network.
+   */
+  requestsIp: boolean;
   resourceVersion: string | undefined;
   /** When the controller first saw this pod (ms since the epoch), for its own seen-to-annotated time. */
-  seenAt?: number;
+  seenAt: number | undefined;
 }
 
 /**
@@ -47,7 +52,6 @@ export interface PodObject {
     resourceVersion?: string;
     annotations?: Record<string, string>;
     creationTimestamp?: Date | string;
-    deletionTimestamp?: Date | string;
   };
   spec?: {
     nodeName?: string;
@@ -57,30 +61,35 @@ export interface PodObject {
   status?: { phase?: string };
 }
 
-export function toPodView(pod: PodObject): PodView {
+/**
+ * `sameString` may return an equal string already held elsewhere (the node's own name from the node cache),
+ * so the pods of a node share one copy of its name instead of one each.
+ */
+export function toPodView(pod: PodObject, sameString: (s: string) => string = (s) => s): PodView {
   const md = pod.metadata ?? {};
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(md.annotations ?? {})) {
-    if (k.startsWith(KEPT_ANNOTATION_PREFIX)) annotations[k] = v;
-  }
   let ipRequest = 0;
   for (const c of pod.spec?.containers ?? []) {
     const q = c.resources?.requests?.[RESOURCE_NAME] ?? c.resources?.limits?.[RESOURCE_NAME];
     ipRequest += quantityToInt(q as string | number | undefined);
   }
+  const phase = pod.status?.phase ?? '';
+  const annotation = md.annotations?.[POD_IP_ANNOTATION];
+  const nodeName = pod.spec?.nodeName ?? '';
+  // Every field is written here, in this order, so all pods share one hidden class with every field in the
+  // object itself (a field added later, like seenAt, would cost each pod a separate property store).
   return {
     namespace: md.namespace ?? '',
     name: md.name ?? '',
     uid: md.uid ?? '',
-    nodeName: pod.spec?.nodeName ?? '',
-    phase: pod.status?.phase ?? '',
-    deletionTimestamp: timeString(md.deletionTimestamp),
-    creationTimestamp: timeString(md.creationTimestamp),
-    annotations,
-    hasAnnotations: Object.keys(md.annotations ?? {}).length > 0,
-    ipRequest,
-    hostNetwork: pod.spec?.hostNetwork === true,
+    nodeName: nodeName === '' ? '' : sameString(nodeName),
+    phase,
+    terminal: phase === 'Succeeded' || phase === 'Failed',
+    createdAt: timeMs(md.creationTimestamp),
+    annotation: annotation === undefined || annotation === '' ? undefined : annotation,
+    hasAnnotations: md.annotations !== undefined && Object.keys(md.annotations).length > 0,
+    requestsIp: ipRequest > 0 && pod.spec?.hostNetwork !== true,
     resourceVersion: md.resourceVersion,
+    seenAt: undefined,
   };
 }
 
@@ -89,26 +98,11 @@ export function podKey(p: { namespace: string; name: string }): string {
   return `${p.namespace}/${p.name}`;
 }
 
-export function requestsIpResource(p: PodView): boolean {
-  return p.ipRequest > 0 && !p.hostNetwork;
-}
-
-/** Succeeded or Failed: the containers are gone for good and the address can be released. */
-export function isTerminal(p: PodView): boolean {
-  return p.phase === 'Succeeded' || p.phase === 'Failed';
-}
-
-/** The address the controller gave this pod ("10.0.0.5/32"), or undefined. */
-export function ipAnnotation(p: PodView): string | undefined {
-  const v = p.annotations[POD_IP_ANNOTATION];
-  return v === undefined || v === '' ? undefined : v;
-}
-
 /** Accepts Date (typed model) or string (wire JSON). */
-function timeString(v: Date | string | undefined | null): string | undefined {
+function timeMs(v: Date | string | undefined | null): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v.toISOString();
-  return String(v);
+  const ms = v instanceof Date ? v.getTime() : Date.parse(String(v));
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /**
