@@ -130,7 +130,13 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     transform: (raw) => toPodView(raw, (nodeName) => nodes.get(nodeName)?.name ?? nodeName),
     key: podKey,
     onUpsert: (p, old) => {
-      p.seenAt = old?.uid === p.uid ? (old.seenAt ?? o.clock.now()) : o.clock.now();
+      if (old?.uid === p.uid) {
+        // Each update arrives with fresh copies of the pod's strings; the pool and the claims hold the first
+        // ones, so the view keeps those and one copy per pod stays alive, not two.
+        p.uid = old.uid;
+        p.name = old.name;
+        p.seenAt = old.seenAt ?? o.clock.now();
+      } else p.seenAt = o.clock.now();
       const touched = pods.upsert(p, old);
       addressClaims.setPod(p, p.annotation, !p.terminal);
       log.debug('pod seen', { pod: podKey(p), uid: p.uid, node: p.nodeName, phase: p.phase, annotated: p.annotation !== undefined, isNew: old === undefined });
