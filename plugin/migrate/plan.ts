@@ -187,7 +187,7 @@ function planNode(n: PlanningNode, inputs: MigrateInputs, clusterAfter: ClusterI
   for (const ip of eni.secondaryIps) if (target === 'secondary' || heldByPods.has(ip)) ledger.addSecondary(parseIPv4(ip), undefined);
   const state: PoolState = { ledger, pods: new Map(), vanished: new Map(), sharing: new Map() };
   for (const v of withAddress) {
-    const holding: Holding = { ip: parseIPv4(v.report.address!), ipText: v.report.address!, prefix: v.report.source.kind === 'prefix' ? v.report.source.prefix : undefined };
+    const holding: Holding = { ip: parseIPv4(v.report.address!), prefix: v.report.source.kind === 'prefix' ? v.report.source.prefix : undefined };
     const key = v.report.uid || `${v.report.namespace}/${v.report.name}`;
     if (v.report.source.kind === 'prefix' || v.report.source.kind === 'secondary-ip') state.pods.set(key, holding);
     else state.vanished.set(key, holding);

@@ -31,7 +31,7 @@ import { formatAnnotation } from './annotation.ts';
 import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
 import { EniLedger, occupy, vacate, type Cell, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
 import { buildSnapshot } from './snapshot.ts';
-import { deliverableCapacity, sourceOf, type Holding, type PoolState } from './state.ts';
+import { deliverableCapacity, ipTextOf, sourceOf, type Holding, type PoolState } from './state.ts';
 import { applyEniState, attachRunningPods, keepEntry, parseEni, reclaimVanished, type ParsedEni } from './sync.ts';
 import { clearSurplus, dueSurplus, type SurplusCandidate } from './surplus.ts';
 import { prefixDeviation, secondaryDeviation } from './targets.ts';
@@ -333,12 +333,12 @@ export class NodePool {
 
   /** Running pods whose address left the ENI: reported, kept out of use while they run. */
   quarantined(): Array<{ podUid: string; ip: string }> {
-    return [...this.#state.vanished].map(([podUid, h]) => ({ podUid, ip: h.ipText }));
+    return [...this.#state.vanished].map(([podUid, h]) => ({ podUid, ip: ipTextOf(h) }));
   }
 
   addressOf(podUid: string): { ip: string; source: AddressSource } | undefined {
     const holding = this.#holdingOf(podUid);
-    return holding ? { ip: holding.ipText, source: sourceOf(holding) } : undefined;
+    return holding ? { ip: ipTextOf(holding), source: sourceOf(holding) } : undefined;
   }
 
   #holdingOf(podUid: string): Holding | undefined {
@@ -402,14 +402,14 @@ export class NodePool {
         occupy(cell, podUid);
         prefix.surplusSince = undefined;
         const ip = prefix.base + index;
-        holding = { ip, ipText: formatIPv4(ip), prefix: prefix.cidr };
+        holding = { ip, prefix: prefix.cidr };
       }
     } else {
       const secondary = ledger.secondaries().find((s) => !s.releasing && !s.suspect && ledger.stateOf(s.cell, now) === 'free');
       if (secondary) {
         occupy(secondary.cell, podUid);
         secondary.surplusSince = undefined;
-        holding = { ip: secondary.ip, ipText: secondary.text, prefix: undefined };
+        holding = { ip: secondary.ip, prefix: undefined };
       }
     }
     if (!holding) {
@@ -441,7 +441,7 @@ export class NodePool {
     if (unaccounted) {
       vanished.delete(podUid);
       sharing.delete(podUid);
-      return { ip: unaccounted.ipText, source: sourceOf(unaccounted) };
+      return { ip: ipTextOf(unaccounted), source: sourceOf(unaccounted) };
     }
     const holding = pods.get(podUid);
     if (!holding) return undefined;
@@ -462,7 +462,7 @@ export class NodePool {
         vacate(found.cell, now);
       }
     }
-    return { ip: holding.ipText, source: sourceOf(holding) };
+    return { ip: ipTextOf(holding), source: sourceOf(holding) };
   }
 
   plan(now: number): Ec2Request[] {
@@ -725,7 +725,8 @@ export class NodePool {
 
   #success(holding: Holding, fresh: boolean): AssignResult {
     const source = sourceOf(holding);
-    return { ok: true, ip: holding.ipText, annotation: formatAnnotation(holding.ipText, source, this.#settings.subnetPrefixLength), source, fresh };
+    const ip = ipTextOf(holding);
+    return { ok: true, ip, annotation: formatAnnotation(ip, source, this.#settings.subnetPrefixLength), source, fresh };
   }
 
   /** The prefix with the fewest free addresses (ties: lowest CIDR) and its lowest free address. */

@@ -3,7 +3,7 @@
  * The pool's state as plain data for the status annotation, the plugin and tests.
  */
 import { formatIPv4 } from '../net/ipv4.ts';
-import { deliverableCapacity, nominalCapacity, sourceOf, type PoolState } from './state.ts';
+import { deliverableCapacity, ipTextOf, nominalCapacity, sourceOf, type PoolState } from './state.ts';
 import type { Ec2Request, NodeIpamConfig, PoolSnapshot, PrefixSnapshot, SecondaryIpSnapshot } from './types.ts';
 
 export interface SnapshotInput {
@@ -50,7 +50,7 @@ export function buildSnapshot({ state, config, pending, lastError, resyncRequire
     else pendingCounts.resync = true;
   }
   // Pods sharing an address hold it too; callers that release by what is assigned must see them.
-  const assignments = [...state.pods, ...state.sharing].map(([podUid, h]) => ({ podUid, ip: h.ipText, source: sourceOf(h) }));
+  const assignments = [...state.pods, ...state.sharing].map(([podUid, h]) => ({ podUid, ip: ipTextOf(h), source: sourceOf(h) }));
   assignments.sort((a, b) => (a.podUid < b.podUid ? -1 : a.podUid > b.podUid ? 1 : 0));
   return {
     mode,
@@ -73,7 +73,7 @@ export function buildSnapshot({ state, config, pending, lastError, resyncRequire
     assignments,
     counts,
     pending: pendingCounts,
-    vanished: [...state.vanished].map(([podUid, h]) => ({ podUid, ip: h.ipText })),
+    vanished: [...state.vanished].map(([podUid, h]) => ({ podUid, ip: ipTextOf(h) })),
     heldElsewhere,
     lastError,
   };

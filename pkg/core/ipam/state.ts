@@ -4,14 +4,21 @@
  * holds which address. Also the capacity rule, because it reads nothing else.
  */
 import { ADDRESSES_PER_PREFIX } from '../contract.ts';
+import { formatIPv4 } from '../net/ipv4.ts';
 import type { EniLedger } from './ledger.ts';
 import type { AddressSource, Mode } from './types.ts';
 
-/** One pod's address. `prefix` is the /28 it came from, undefined for a secondary IP. */
+/**
+ * One pod's address. `prefix` is the /28 it came from, undefined for a secondary IP. The address is kept as a
+ * number only: one is held per pod, and its text is needed only when reported (`ipTextOf`).
+ */
 export interface Holding {
   ip: number;
-  ipText: string;
   prefix: string | undefined;
+}
+
+export function ipTextOf(holding: Holding): string {
+  return formatIPv4(holding.ip);
 }
 
 export interface PoolState {

@@ -12,7 +12,7 @@ import { ADDRESSES_PER_PREFIX } from '../contract.ts';
 import { AddressError, formatCidr, parseCidr, parseIPv4, splitMaskedAddress } from '../net/ipv4.ts';
 import { parseAnnotation } from './annotation.ts';
 import { occupy, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
-import type { PoolState } from './state.ts';
+import { ipTextOf, type PoolState } from './state.ts';
 import type { PodAddress, RestoreReport, ResyncReport } from './types.ts';
 
 export interface ParsedEni {
@@ -74,13 +74,13 @@ export function applyEniState(state: PoolState, eni: ParsedEni, options: ApplyOp
     if (!holding) return;
     state.pods.delete(owner);
     state.vanished.set(owner, holding);
-    report.vanishedUnderPods.push({ podUid: owner, ip: holding.ipText });
+    report.vanishedUnderPods.push({ podUid: owner, ip: ipTextOf(holding) });
     // A pod sharing the address lost it too.
     for (const [podUid, shared] of [...state.sharing]) {
       if (shared.ip !== holding.ip) continue;
       state.sharing.delete(podUid);
       state.vanished.set(podUid, shared);
-      report.vanishedUnderPods.push({ podUid, ip: shared.ipText });
+      report.vanishedUnderPods.push({ podUid, ip: ipTextOf(shared) });
     }
   };
   for (const prefix of [...ledger.prefixes()]) {
@@ -130,7 +130,7 @@ export function reclaimVanished(state: PoolState): void {
     if (!found || found.cell.owner !== undefined) continue;
     occupy(found.cell, podUid);
     state.vanished.delete(podUid);
-    state.pods.set(podUid, { ip: holding.ip, ipText: holding.ipText, prefix: found.prefix?.cidr });
+    state.pods.set(podUid, { ip: holding.ip, prefix: found.prefix?.cidr });
   }
 }
 
@@ -152,16 +152,16 @@ export function attachRunningPods(state: PoolState, runningPods: readonly PodAdd
         parsed.prefixLength === 32
           ? formatCidr({ base: (parsed.ip - (parsed.ip % ADDRESSES_PER_PREFIX)) >>> 0, prefixLength: 28 })
           : undefined;
-      state.vanished.set(pod.podUid, { ip: parsed.ip, ipText: parsed.ipText, prefix });
+      state.vanished.set(pod.podUid, { ip: parsed.ip, prefix });
       continue;
     }
     if (found.cell.owner !== undefined) {
       report.duplicateAddresses.push(pod);
-      state.sharing.set(pod.podUid, { ip: parsed.ip, ipText: parsed.ipText, prefix: found.prefix?.cidr });
+      state.sharing.set(pod.podUid, { ip: parsed.ip, prefix: found.prefix?.cidr });
       continue;
     }
     occupy(found.cell, pod.podUid);
-    state.pods.set(pod.podUid, { ip: parsed.ip, ipText: parsed.ipText, prefix: found.prefix?.cidr });
+    state.pods.set(pod.podUid, { ip: parsed.ip, prefix: found.prefix?.cidr });
   }
   return report;
 }
