@@ -4,27 +4,14 @@
  * pod cache and the pool's assignments alone. Level-based: it looks at what is, not at events, so
  * a delete missed in a watch gap is found the next time the node is looked at.
  */
+import type { PodView } from '../views/pod-view.ts';
 
-/** The pod facts IPAM reads: pkg/core/views/pod-view.ts's PodView is one, as the pod cache holds it. */
-export interface PodFacts {
-  uid: string;
-  namespace: string;
-  name: string;
-  /** Requests the extended resource (the webhook put it there). */
-  requestsIp: boolean;
-  /** Phase Succeeded or Failed: its address can be reused. */
-  terminal: boolean;
-  /** The IP annotation as the cache shows it. */
-  annotation: string | undefined;
-  /** metadata.creationTimestamp in ms, for the creation-to-annotation histogram. */
-  createdAt: number | undefined;
-  /** The pod has an annotations map at all (the patch's precondition takes a different path when not). */
-  hasAnnotations: boolean;
-  /** The pod's resourceVersion as the cache shows it. */
-  resourceVersion?: string | undefined;
-  /** When the controller first saw the pod (ms), if it noted it. */
-  seenAt?: number | undefined;
-}
+/**
+ * The fields of a pod the plan reads. The pod cache's PodView is one (the plan reads the cache's own objects);
+ * the cache's version and first sighting are optional for planners' tests that have none.
+ */
+export type PodFacts = Pick<PodView, 'uid' | 'namespace' | 'name' | 'requestsIp' | 'terminal' | 'annotation' | 'createdAt' | 'hasAnnotations'> &
+  Partial<Pick<PodView, 'resourceVersion' | 'seenAt'>>;
 
 export interface PodPlanInputs {
   /** Pods the cache has bound to this node. */
