@@ -10,7 +10,7 @@
 import type { CoreV1Api, CoreV1Event, KubeConfig, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { EventReasons } from '../core/contract.ts';
 import type { Logger } from '../support/log.ts';
-import { podKey, toPodView, type PodView } from '../core/views/pod-view.ts';
+import { continueFrom, podKey, toPodView, type PodView } from '../core/views/pod-view.ts';
 import { startReflector, type Reflector, type ReflectorOptions } from '../adapters/kube/reflector.ts';
 import { recordedClaimant } from '../core/status/node-status.ts';
 import type { Clock } from '../support/clock.ts';
@@ -130,13 +130,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     transform: (raw) => toPodView(raw, (nodeName) => nodes.get(nodeName)?.name ?? nodeName),
     key: podKey,
     onUpsert: (p, old) => {
-      if (old?.uid === p.uid) {
-        // Each update arrives with fresh copies of the pod's strings; the pool and the claims hold the first
-        // ones, so the view keeps those and one copy per pod stays alive, not two.
-        p.uid = old.uid;
-        p.name = old.name;
-        p.seenAt = old.seenAt ?? o.clock.now();
-      } else p.seenAt = o.clock.now();
+      continueFrom(p, old, o.clock.now());
       const touched = pods.upsert(p, old);
       addressClaims.setPod(p, p.annotation, !p.terminal);
       log.debug('pod seen', { pod: podKey(p), uid: p.uid, node: p.nodeName, phase: p.phase, annotated: p.annotation !== undefined, isNew: old === undefined });

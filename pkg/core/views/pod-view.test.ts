@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
-import { toPodView } from './pod-view.ts';
+import { continueFrom, toPodView } from './pod-view.ts';
 
 const R = 'vpc.amazonaws.com/PrivateIPv4Address';
 
@@ -49,4 +49,21 @@ test('every pod has the same fields in the same order, seenAt included (one hidd
   const keys = (o: object) => Object.keys(o).join(',');
   assert.equal(keys(toPodView({})), keys(toPodView({ metadata: { name: 'a', annotations: { [R]: '10.0.0.5/32' } }, spec: { nodeName: 'n' }, status: { phase: 'Running' } })));
   assert.ok(Object.hasOwn(toPodView({}), 'seenAt'));
+});
+
+test('an update keeps the first sighting; a new uid under the same name is a new pod, first seen now', () => {
+  const first = toPodView({ metadata: { namespace: 'ns', name: 'p', uid: 'u1' } });
+  continueFrom(first, undefined, 1_000);
+  assert.equal(first.seenAt, 1_000);
+  const update = toPodView({ metadata: { namespace: 'ns', name: 'p', uid: 'u1' }, status: { phase: 'Running' } });
+  continueFrom(update, first, 2_000);
+  assert.equal(update.seenAt, 1_000);
+  assert.deepEqual([update.uid, update.name, update.phase], ['u1', 'p', 'Running']);
+  const unseen = { ...first, seenAt: undefined };
+  const next = toPodView({ metadata: { namespace: 'ns', name: 'p', uid: 'u1' } });
+  continueFrom(next, unseen, 3_000);
+  assert.equal(next.seenAt, 3_000, 'a previous view never stamped is stamped now');
+  const recreated = toPodView({ metadata: { namespace: 'ns', name: 'p', uid: 'u2' } });
+  continueFrom(recreated, update, 4_000);
+  assert.deepEqual([recreated.uid, recreated.seenAt], ['u2', 4_000]);
 });

@@ -93,6 +93,22 @@ export function toPodView(pod: PodObject, sameString: (s: string) => string = (s
   };
 }
 
+/**
+ * Carries a pod's history into the view of its latest update: when the controller first saw it, and the uid and
+ * name strings of that first sighting. Each update arrives with fresh copies of those strings while the pool and
+ * the address claims hold the first ones; keeping those leaves one copy per pod alive, not two. A different uid
+ * is a new pod under the same name: it is first seen `now`.
+ */
+export function continueFrom(view: PodView, previous: PodView | undefined, now: number): void {
+  if (previous === undefined || previous.uid !== view.uid) {
+    view.seenAt = now;
+    return;
+  }
+  view.uid = previous.uid;
+  view.name = previous.name;
+  view.seenAt = previous.seenAt ?? now;
+}
+
 /** The reflector key for pods and other namespaced objects. */
 export function podKey(p: { namespace: string; name: string }): string {
   return `${p.namespace}/${p.name}`;
