@@ -85,7 +85,7 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     wake: (name) => wake(name),
   });
 
-  o.metrics.collectPools(() => reconciler.poolSnapshots());
+  o.metrics.collectPools(() => reconciler.poolGauges());
   const queue = new KeyedQueue<string>({
     reconcile: (name) => reconciler.reconcile(name),
     concurrency: o.concurrency,

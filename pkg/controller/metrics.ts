@@ -5,7 +5,7 @@
  * registry the composition root creates; this module only names and feeds the series.
  */
 import type { Ec2Error } from '../core/ec2/errors.ts';
-import type { PoolSnapshot } from '../core/ipam/types.ts';
+import type { PoolGauges } from '../core/ipam/types.ts';
 import { LATENCY_BUCKETS_SECONDS, type MetricsRegistry } from '../support/metrics-registry.ts';
 import type { NodeMetrics } from './ports.ts';
 import type { RunResult } from './work-queue.ts';
@@ -21,10 +21,10 @@ export interface ControllerMetrics extends NodeMetrics {
   /** One Kubernetes API request sent (watches excluded). */
   kubeRequest(method: string): void;
   /**
-   * Where the per-node pool series come from, read at each scrape (a pool's snapshot is not free, and a
-   * burst runs each node once per pod event); undefined when no reconciler runs.
+   * Where the per-node pool series come from, read at each scrape (counting is not free, and a burst runs
+   * each node once per pod event); undefined when no reconciler runs.
    */
-  collectPools(source: (() => Iterable<readonly [string, PoolSnapshot]>) | undefined): void;
+  collectPools(source: (() => Iterable<readonly [string, PoolGauges]>) | undefined): void;
 }
 
 const POD_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
@@ -58,17 +58,17 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
   leader.set({}, 0);
   depth.set({}, 0);
 
-  let poolSource: (() => Iterable<readonly [string, PoolSnapshot]>) | undefined;
+  let poolSource: (() => Iterable<readonly [string, PoolGauges]>) | undefined;
   const metrics: ControllerMetrics = {
     collectPools(source) {
       poolSource = source;
     },
-    pool(node, s: PoolSnapshot) {
+    pool(node, s: PoolGauges) {
       addresses.set({ node, state: 'used' }, s.counts.used);
       addresses.set({ node, state: 'free' }, s.counts.free);
       addresses.set({ node, state: 'cooling' }, s.counts.cooling);
-      prefixes.set({ node }, s.prefixes.length);
-      secondaries.set({ node }, s.secondaryIps.length);
+      prefixes.set({ node }, s.prefixes);
+      secondaries.set({ node }, s.secondaryIps);
       capacity.set({ node, kind: 'nominal' }, s.capacity.nominal);
       capacity.set({ node, kind: 'deliverable' }, s.capacity.deliverable);
       pendingEc2.set({ node }, s.pending.assignPrefixes + s.pending.assignSecondaryIps + s.pending.unassignPrefixes + s.pending.unassignSecondaryIps + (s.pending.resync ? 1 : 0));
@@ -104,7 +104,7 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
     ipamEnabled: (v) => enabled.set({}, v ? 1 : 0),
   };
   r.beforeRender(() => {
-    if (poolSource) for (const [node, snapshot] of poolSource()) metrics.pool(node, snapshot);
+    if (poolSource) for (const [node, gauges] of poolSource()) metrics.pool(node, gauges);
   });
   return metrics;
 }

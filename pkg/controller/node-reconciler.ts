@@ -13,7 +13,7 @@ import { EventReasons } from '../core/contract.ts';
 import { isEc2Error } from '../core/ec2/errors.ts';
 import { resolveNodeConfig } from '../core/ipam/config.ts';
 import { parseAddresses } from '../core/ipam/pool.ts';
-import type { Ec2Result, EniAddresses, PodAddress, PoolSnapshot, RestoreReport } from '../core/ipam/types.ts';
+import type { Ec2Result, EniAddresses, PodAddress, PoolGauges, RestoreReport } from '../core/ipam/types.ts';
 import type { AddressClaims } from '../core/decisions/address-claims.ts';
 import { decideEligibility, unsupportedInstance, type NodeEligibility } from '../core/decisions/node-eligibility.ts';
 import { decideStatusWrite, type StatusMemory } from '../core/decisions/status-throttle.ts';
@@ -102,12 +102,12 @@ export class NodeReconciler {
     return [...this.#entries].filter(([, e]) => e.managed).map(([n]) => n);
   }
 
-  /** Each managed node's pool as it is now, for the metrics at scrape time. */
-  *poolSnapshots(): Iterable<readonly [string, PoolSnapshot]> {
+  /** Each managed node's pool counts as they are now, for the metrics at scrape time. */
+  *poolGauges(): Iterable<readonly [string, PoolGauges]> {
     const now = this.#d.clock.now();
     for (const [node, e] of this.#entries) {
       const pool = e.managed?.memory.pool;
-      if (pool) yield [node, pool.snapshot(now)] as const;
+      if (pool) yield [node, pool.gauges(now)] as const;
     }
   }
 

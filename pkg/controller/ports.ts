@@ -6,7 +6,7 @@
 import type { Ec2Port } from '../core/ec2/port.ts';
 import type { EventRecorder } from '../adapters/kube/events.ts';
 import type { PodView } from '../core/views/pod-view.ts';
-import type { ClusterIpamConfig, PoolSnapshot } from '../core/ipam/types.ts';
+import type { ClusterIpamConfig, PoolGauges } from '../core/ipam/types.ts';
 import type { NodeView } from '../core/views/node-view.ts';
 import type { PoolEc2Port } from '../core/ec2/pool-requests.ts';
 
@@ -47,7 +47,7 @@ export interface NodeReads {
 }
 
 export interface NodeMetrics {
-  pool(node: string, snapshot: PoolSnapshot): void;
+  pool(node: string, gauges: PoolGauges): void;
   forgetNode(node: string): void;
   /** Seconds from pod creation to a successful annotation. */
   annotationLatency(seconds: number): void;

@@ -18,7 +18,7 @@ import { createDelegatedAuth, type AccessReviewer } from '../../pkg/adapters/htt
 import { metricsReaderRole } from '../../pkg/manifests/install.ts';
 import { METRICS_READER_ROLE } from '../../pkg/manifests/rbac.ts';
 import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
-import type { PoolSnapshot } from '../../pkg/core/ipam/types.ts';
+import type { PoolGauges } from '../../pkg/core/ipam/types.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
 import { createOrReplaceObjects, ensureNamespace } from '../harness/cluster-objects.ts';
 
@@ -36,14 +36,14 @@ const line = (what: string, samples: number[]) => console.log(`${what.padEnd(44)
 // A registry as the leader's would be with NODES prefix-mode nodes, EC2 traffic and pod annotations.
 const registry = createRegistry();
 const metrics = createControllerMetrics(registry);
-const snapshot = (i: number) => ({
+const gauges = (i: number): PoolGauges => ({
   counts: { used: 20 + (i % 7), free: 12, cooling: i % 3 },
-  prefixes: [{}, {}, {}],
-  secondaryIps: [],
+  prefixes: 3,
+  secondaryIps: 0,
   capacity: { nominal: 144, deliverable: 144 },
   pending: { assignPrefixes: 0, assignSecondaryIps: 0, unassignPrefixes: 0, unassignSecondaryIps: 0, resync: false },
-}) as unknown as PoolSnapshot;
-for (let i = 0; i < NODES; i++) metrics.pool(`ip-10-0-${Math.floor(i / 250)}-${i % 250}.us-west-2.compute.internal`, snapshot(i));
+});
+for (let i = 0; i < NODES; i++) metrics.pool(`ip-10-0-${Math.floor(i / 250)}-${i % 250}.us-west-2.compute.internal`, gauges(i));
 for (const action of ['DescribeInstances', 'DescribeSubnets', 'DescribeNetworkInterfaces', 'AssignPrivateIpAddresses', 'UnassignPrivateIpAddresses', 'DescribeInstanceTypes']) {
   for (let i = 0; i < 50; i++) metrics.ec2Call(action, 20 + i, i % 10 === 0 ? new Ec2Error('throttled', 'RequestLimitExceeded', action, 'slow down') : undefined);
 }

@@ -105,6 +105,14 @@ function run(seed: number, steps: number, tamper: boolean): RunStats {
     assert.ok(eni.usedSlots <= slots, `ENI over its ${slots} slots (${where()})`);
     assert.ok(snap.slots.prefixes + snap.slots.secondaryIps + snap.slots.pending <= slots, `ledger plans beyond ${slots} slots (${where()})`);
     assert.ok(pool.advertisedCapacity <= snap.capacity.nominal, `advertised above nominal (${where()})`);
+    // The metrics read the counts alone; they must be the snapshot's, in every state a run reaches.
+    assert.deepEqual(pool.gauges(now), {
+      counts: snap.counts,
+      pending: snap.pending,
+      capacity: { nominal: snap.capacity.nominal, deliverable: snap.capacity.deliverable },
+      prefixes: snap.prefixes.length,
+      secondaryIps: snap.secondaryIps.length,
+    }, `gauges and snapshot differ (${where()})`);
   };
 
   const complete = (request: Ec2Request, fault: Fault | undefined) => {

@@ -30,7 +30,7 @@ import { formatIPv4, parseCidr, parseIPv4 } from '../net/ipv4.ts';
 import { formatAnnotation } from './annotation.ts';
 import { explainNoAddress, type CreateBackoff } from './assign-failure.ts';
 import { EniLedger, occupy, vacate, type Cell, type PrefixEntry, type SecondaryEntry } from './ledger.ts';
-import { buildSnapshot } from './snapshot.ts';
+import { buildGauges, buildSnapshot } from './snapshot.ts';
 import { deliverableCapacity, ipTextOf, sourceOf, type Holding, type PoolState } from './state.ts';
 import { applyEniState, attachRunningPods, keepEntry, parseEni, reclaimVanished, type ParsedEni } from './sync.ts';
 import { clearSurplus, dueSurplus, type SurplusCandidate } from './surplus.ts';
@@ -47,6 +47,7 @@ import type {
   ObservationReport,
   PodAddress,
   PoolSettings,
+  PoolGauges,
   PoolSnapshot,
   ReleaseResult,
   RestoreReport,
@@ -719,6 +720,11 @@ export class NodePool {
       advertised: this.advertisedCapacity,
       limitedBy: this.prefixesExhausted ? 'insufficient-cidr-blocks' : undefined,
     });
+  }
+
+  /** The counts of {@link snapshot} alone, for the metrics. */
+  gauges(now: number): PoolGauges {
+    return buildGauges({ state: this.#state, mode: this.#config.mode, pending: this.#pending.values(), resyncRequired: this.#resyncRequired, now, advertised: this.advertisedCapacity });
   }
 
   // ---- internals ----

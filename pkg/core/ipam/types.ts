@@ -223,3 +223,15 @@ export interface PoolSnapshot {
   heldElsewhere: Array<{ ip: string; by: string }>;
   lastError: { kind: Ec2ErrorKind; message: string; at: number } | undefined;
 }
+
+/**
+ * The numbers of a pool without its per-address lists: what the metrics read at every scrape, where a whole
+ * snapshot would format every address on every managed node to report a few counts.
+ */
+export interface PoolGauges {
+  counts: PoolSnapshot['counts'];
+  pending: PoolSnapshot['pending'];
+  capacity: Pick<PoolSnapshot['capacity'], 'nominal' | 'deliverable'>;
+  prefixes: number;
+  secondaryIps: number;
+}
