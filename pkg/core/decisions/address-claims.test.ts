@@ -46,6 +46,19 @@ test('a reservation holds the address until the pod shows it annotated, or it is
   assert.equal(c.heldElsewhere(ip('10.0.16.7'), 'node-a'), undefined);
 });
 
+test('a pod claiming an address both ways keeps it until both claims are gone; removing the pod ends every claim', () => {
+  const c = new AddressClaims();
+  c.setPod(a1, '10.0.16.5/32', true);
+  c.reserve('10.0.16.5', a1);
+  c.dropReservation('a1');
+  assert.ok(c.heldElsewhere(ip('10.0.16.5'), 'node-b'), 'still annotated with it');
+  c.reserve('10.0.16.7', a1);
+  assert.equal(c.claimants(ip('10.0.16.5')).length, 1);
+  assert.equal(c.claimants(ip('10.0.16.7')).length, 1);
+  c.removePod('a1');
+  assert.deepEqual([c.claimants(ip('10.0.16.5')), c.claimants(ip('10.0.16.7'))], [[], []]);
+});
+
 test('two pods on different nodes carrying one address are both seen', () => {
   const c = new AddressClaims();
   c.setPod(a1, '10.0.16.5/32', true);

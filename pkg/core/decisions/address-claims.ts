@@ -16,8 +16,6 @@ export interface Claimant {
   name: string;
 }
 
-const NO_POD = { nodeName: '', namespace: '', name: '' };
-
 /**
  * The pods carrying one address: almost always one, so one is kept as itself. A Map per address cost about
  * 200 bytes per pod at 20,000 pods (docs/platform-notes.md, "Controller memory").
@@ -36,26 +34,29 @@ export class AddressClaims {
   /** Records a pod as the cache shows it: its annotated address when running, none otherwise. */
   setPod(pod: Claimant, annotation: string | undefined, running: boolean): void {
     const parsed = annotation !== undefined && running ? parseAnnotation(annotation) : undefined;
-    const ip = parsed?.ok ? parsed.ip : undefined;
-    this.#move(this.#annotated, pod, ip);
+    if (!parsed?.ok) {
+      this.#clear(this.#annotated, pod.uid);
+      return;
+    }
+    this.#set(this.#annotated, pod, parsed.ip);
     // The annotation is what counts from now on; a reservation for the same address is done.
-    if (ip !== undefined && this.#reserved.get(pod.uid) === ip) this.#move(this.#reserved, pod, undefined);
+    if (this.#reserved.get(pod.uid) === parsed.ip) this.#clear(this.#reserved, pod.uid);
   }
 
   removePod(podUid: string): void {
-    this.#move(this.#annotated, { uid: podUid, ...NO_POD }, undefined);
-    this.#move(this.#reserved, { uid: podUid, ...NO_POD }, undefined);
+    this.#clear(this.#annotated, podUid);
+    this.#clear(this.#reserved, podUid);
   }
 
   /** The controller is about to annotate `pod` with `ip` (bare address text). */
   reserve(ip: string, pod: Claimant): void {
     const parsed = parseAnnotation(ip);
-    if (parsed.ok) this.#move(this.#reserved, pod, parsed.ip);
+    if (parsed.ok) this.#set(this.#reserved, pod, parsed.ip);
   }
 
   /** The reservation went back to the pool (refused patch, pod gone). */
   dropReservation(podUid: string): void {
-    this.#move(this.#reserved, { uid: podUid, ...NO_POD }, undefined);
+    this.#clear(this.#reserved, podUid);
   }
 
   /** A pod on a node other than `node` that carries or is about to carry `ip`, as "ns/name on node". */
@@ -87,20 +88,21 @@ export class AddressClaims {
     else this.#byIp.set(ip, rest.length === 1 ? rest[0]! : rest);
   }
 
-  #move(source: Map<string, number>, pod: Claimant, ip: number | undefined): void {
-    const before = source.get(pod.uid);
-    if (before === ip) {
-      if (ip !== undefined) this.#carry(ip, pod);
-      return;
+  /** Records `ip` as `pod`'s address in `source` (annotated or reserved), in place of the one it had there. */
+  #set(source: Map<string, number>, pod: Claimant, ip: number): void {
+    if (source.get(pod.uid) !== ip) {
+      this.#clear(source, pod.uid);
+      source.set(pod.uid, ip);
     }
-    if (before !== undefined) {
-      source.delete(pod.uid);
-      const other = source === this.#annotated ? this.#reserved : this.#annotated;
-      // The pod may still claim the old address the other way (reserved and annotated alike).
-      if (other.get(pod.uid) !== before) this.#drop(before, pod.uid);
-    }
-    if (ip === undefined) return;
-    source.set(pod.uid, ip);
     this.#carry(ip, pod);
+  }
+
+  #clear(source: Map<string, number>, podUid: string): void {
+    const before = source.get(podUid);
+    if (before === undefined) return;
+    source.delete(podUid);
+    const other = source === this.#annotated ? this.#reserved : this.#annotated;
+    // The pod may still claim the old address the other way (reserved and annotated alike).
+    if (other.get(podUid) !== before) this.#drop(before, podUid);
   }
 }
