@@ -29,7 +29,7 @@ RUN node scripts/build.ts controller
 FROM gcr.io/distroless/nodejs24-debian12:nonroot AS compile-cache
 COPY --from=build /src/dist/controller.js /app/controller.js
 ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache
-RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--expose-gc", "/app/controller.js", "version"]
+RUN ["/nodejs/bin/node", "--max-semi-space-size=1", "--expose-gc", "--liftoff-only", "/app/controller.js", "version"]
 
 # No shell, no package manager: Node 24, glibc, CA certificates, the bundle and its code cache. The nonroot
 # tag runs as 65532:65532, the user the Deployment asks for; the root file system can be mounted read-only,
@@ -50,5 +50,5 @@ ENV NODE_COMPILE_CACHE=/app/node-compile-cache \
     MALLOC_ARENA_MAX=2 \
     MALLOC_TRIM_THRESHOLD_=65536
 USER 65532:65532
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--expose-gc", "/app/controller.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--expose-gc", "--liftoff-only", "/app/controller.js"]
 CMD ["run"]
