@@ -23,20 +23,16 @@
  * The controller runs as the image runs it (its Node flags, malloc settings and a code cache made beforehand) unless --tuning none.
  * BENCH_LOG_LEVEL=debug gives the controllers a debug log (controller.log in a winprefix-bench-* directory under the temp dir).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { shareConnections } from '../../pkg/adapters/kube/connections.ts';
 import { setPodAnnotationOnce } from '../../pkg/adapters/kube/patches.ts';
 import { OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
-import { CONTROLLER_ENV, CONTROLLER_NODE_FLAGS } from '../../pkg/manifests/node-runtime.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { createWindowsNode, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
-import { ADMIN_USER, BUNDLE, installAdmission, metricValue, setIpamConfig, startController, startSimulator, waitForCapacity, waitForPodMutation, world, type ControllerProcess } from '../controller/support.ts';
+import { ADMIN_USER, BUNDLE, asTheImageRunsIt, installAdmission, metricValue, setIpamConfig, startController, startSimulator, waitForCapacity, waitForPodMutation, world, type ControllerProcess } from '../controller/support.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -58,18 +54,11 @@ const SCALE_PODS = Number(flags['scale-pods']);
 if (!(Number.isInteger(SCALE_NODES) && SCALE_NODES > 0)) throw new Error(`--scale-nodes "${flags['scale-nodes']}": use a whole number of at least 1`);
 if (!(Number.isInteger(SCALE_PODS) && SCALE_PODS >= 0)) throw new Error(`--scale-pods "${flags['scale-pods']}": use a whole number of at least 0`);
 /**
- * How the controller runs: as the image runs it (CONTROLLER_NODE_FLAGS, CONTROLLER_ENV and a code cache made beforehand,
+ * How the controller runs: as the image runs it (its Node flags, malloc settings and a code cache made beforehand:
  * pkg/manifests/node-runtime.ts), or with `--tuning none` as plain `node dist/controller.js`.
  */
-const compileCache = flags.tuning === 'image' ? prepareCompileCache() : undefined;
-const asTuned = () => (compileCache ? { nodeFlags: CONTROLLER_NODE_FLAGS, env: { NODE_COMPILE_CACHE: compileCache, ...CONTROLLER_ENV } } : {});
-
-/** A code cache of the bundle made the way the image's compile-cache stage makes it. */
-function prepareCompileCache(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'winprefix-compile-cache-'));
-  execFileSync(process.execPath, [...CONTROLLER_NODE_FLAGS, BUNDLE, 'version'], { env: { ...process.env, NODE_COMPILE_CACHE: dir }, stdio: 'ignore' });
-  return dir;
-}
+const imageRuntime = flags.tuning === 'image' ? asTheImageRunsIt() : undefined;
+const asTuned = () => (imageRuntime ? { nodeFlags: imageRuntime.nodeFlags, env: imageRuntime.env } : {});
 const CASES = new Set([...flags.cases.split(','), ...(flags.scale ? ['scale'] : [])]);
 const PARALLEL = 16;
 const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -6,6 +6,7 @@
  * invariants checked after every scenario.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { Agent, request } from 'undici';
 import { DEFAULT_CONFIGMAP_NAME, DEFAULT_CONFIGMAP_NAMESPACE, NODE_STATUS_ANNOTATION, OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import { startEc2Simulator, type Ec2Simulator } from '../../pkg/ec2sim/server.ts';
 import type { WorldSpec } from '../../pkg/ec2sim/world-spec.ts';
+import { CONTROLLER_ENV, CONTROLLER_NODE_FLAGS } from '../../pkg/manifests/node-runtime.ts';
 import { webhookConfigurations } from '../../pkg/manifests/webhooks.ts';
 import { guardPolicyObjects, mutationPolicyObjects } from '../../pkg/core/admission/admission-policies.ts';
 import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/core/net/ipv4.ts';
@@ -92,6 +94,18 @@ export interface StartControllerOptions {
   metricsAccess?: { token: string; caPem?: string };
   /** Serve the admission webhooks (pass --cert-dir). Default true; false as where the API server runs the policies. */
   webhooks?: boolean;
+}
+
+/**
+ * The controller's Node flags and environment as the image runs it (pkg/manifests/node-runtime.ts), with a
+ * code cache of the bundle made the way the image's compile-cache stage makes it: `version` run once with the
+ * same flags (V8 rejects a cache made under other flags).
+ */
+export function asTheImageRunsIt(): Pick<StartControllerOptions, 'nodeFlags' | 'env'> & { compileCacheDir: string } {
+  requireBundle();
+  const compileCacheDir = mkdtempSync(join(tmpdir(), 'winprefix-compile-cache-'));
+  execFileSync(process.execPath, [...CONTROLLER_NODE_FLAGS, BUNDLE, 'version'], { env: { ...process.env, NODE_COMPILE_CACHE: compileCacheDir }, stdio: 'ignore' });
+  return { nodeFlags: CONTROLLER_NODE_FLAGS, env: { NODE_COMPILE_CACHE: compileCacheDir, ...CONTROLLER_ENV }, compileCacheDir };
 }
 
 export async function startController(o: StartControllerOptions): Promise<ControllerProcess> {
