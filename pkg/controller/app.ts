@@ -192,7 +192,12 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
       serving('idle compactor', async () => {
         const compactor = processIdleCompactor({
           clock,
-          onCompacted: (r) => log.info('heap compacted at rest', { pauseMs: Math.round(r.pauseMs), rssMiBBefore: Math.round(r.rssBefore / 1048576), rssMiBAfter: Math.round(r.rssAfter / 1048576) }),
+          onCompacted: (r) => {
+            const fields = { pauseMs: Math.round(r.pauseMs), rssMiBBefore: Math.round(r.rssBefore / 1048576), rssMiBAfter: Math.round(r.rssAfter / 1048576) };
+            // The start-up's few collections are routine; one after a burst is worth a line.
+            if (r.reason === 'settle') log.debug('heap settled after start-up', fields);
+            else log.info('heap compacted at rest', fields);
+          },
         });
         compactor?.start();
         return compactor && { close: async () => compactor.stop() };

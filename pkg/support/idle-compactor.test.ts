@@ -8,9 +8,9 @@ import { IdleCompactor } from './idle-compactor.ts';
 const MiB = 1024 * 1024;
 
 /** A process whose RSS and event-loop load the test sets; collect() drops RSS to `rssAfterCollect` and takes `pauseMs`. */
-function processModel(o: { rss: number; rssAfterCollect?: number; pauseMs?: number; gc?: boolean }) {
+function processModel(o: { rss: number; rssAfterCollect?: number; pauseMs?: number; gc?: boolean; settleCollections?: number }) {
   const clock = new ManualClock(0);
-  const state = { rss: o.rss, busy: 0, collections: 0, compacted: [] as Array<{ pauseMs: number; rssBefore: number; rssAfter: number }> };
+  const state = { rss: o.rss, busy: 0, collections: 0, compacted: [] as Array<{ reason: 'settle' | 'growth'; pauseMs: number; rssBefore: number; rssAfter: number }> };
   const compactor = new IdleCompactor({
     clock,
     collect:
@@ -27,6 +27,8 @@ function processModel(o: { rss: number; rssAfterCollect?: number; pauseMs?: numb
     maxBusyShare: 0.05,
     minGrowthBytes: 16 * MiB,
     minIntervalMs: 60_000,
+    settleCollections: o.settleCollections ?? 0,
+    settleEveryMs: 2_000,
     onCompacted: (r) => state.compacted.push(r),
   });
   return { clock, state, compactor };
@@ -43,7 +45,7 @@ describe('IdleCompactor', () => {
     state.busy = 0.01;
     clock.advance(10_000);
     assert.equal(state.collections, 1);
-    assert.deepEqual(state.compacted, [{ pauseMs: 120, rssBefore: 150 * MiB, rssAfter: 100 * MiB }]);
+    assert.deepEqual(state.compacted, [{ reason: 'growth', pauseMs: 120, rssBefore: 150 * MiB, rssAfter: 100 * MiB }]);
     compactor.stop();
   });
 
@@ -80,6 +82,27 @@ describe('IdleCompactor', () => {
     assert.equal(compactor.check(), true);
   });
 
+  it('after start-up, the first quiet looks settleEveryMs apart each collect whatever RSS did; busy looks do not count', () => {
+    const { clock, state, compactor } = processModel({ rss: 90 * MiB, settleCollections: 3, pauseMs: 40 });
+    compactor.start();
+    clock.advance(2_000);
+    assert.equal(state.collections, 1, 'quiet, no growth: settles');
+    state.busy = 0.5;
+    clock.advance(2_000);
+    assert.equal(state.collections, 1, 'busy: postponed, not skipped');
+    state.busy = 0;
+    clock.advance(4_000);
+    assert.equal(state.collections, 3);
+    assert.deepEqual(state.compacted.map((c) => c.reason), ['settle', 'settle', 'settle']);
+    clock.advance(9_000);
+    assert.equal(state.collections, 3, 'settled: looks every checkEveryMs, and only growth compacts');
+    state.rss = 120 * MiB;
+    clock.advance(60_000);
+    assert.equal(state.collections, 4);
+    assert.equal(state.compacted.at(-1)!.reason, 'growth');
+    compactor.stop();
+  });
+
   it('without a collector (no --expose-gc, Deno) it never schedules a look', () => {
     const { clock, state, compactor } = processModel({ rss: 100 * MiB, gc: false });
     compactor.start();
@@ -110,6 +133,8 @@ describe('IdleCompactor', () => {
       maxBusyShare: 0.05,
       minGrowthBytes: MiB,
       minIntervalMs: 0,
+      settleCollections: 0,
+      settleEveryMs: 2_000,
     });
     rss = 200 * MiB;
     assert.equal(compactor.check(), true);

@@ -7,6 +7,12 @@
  * compaction, one last-resort collection (what V8 does under memory pressure) compacts the heap and returns
  * those pages. It stops the loop while it runs (80-110 ms at that size, 90-200 ms at 1,000 nodes and 20,000
  * pods), which is why it waits for quiet, and it runs at most once per `minIntervalMs`.
+ *
+ * Start-up leaves something growth never shows: the code that only ran while starting (module bodies, flag
+ * parsing, the first sync). V8 drops a function's bytecode once it has survived 6 full collections without
+ * running (`--bytecode-old-age`), and a quiet process goes minutes without one, so that code stays compiled.
+ * The first `settleCollections` quiet looks, `settleEveryMs` apart, each collect whatever RSS did: with 4 nodes,
+ * about 3 MiB of heap and 4-5 MiB of RSS for 40-50 ms pauses (docs/platform-notes.md, "Controller memory").
  */
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from './clock.ts';
@@ -26,15 +32,20 @@ export interface IdleCompactorOptions {
   /** RSS must have grown this much since the last compaction (or the start) to be worth a pause. */
   minGrowthBytes: number;
   minIntervalMs: number;
-  onCompacted?(r: { pauseMs: number; rssBefore: number; rssAfter: number }): void;
+  /** Collections after start-up, whatever RSS did (see the module's comment); 0 for none. */
+  settleCollections: number;
+  /** How often to look while those remain. */
+  settleEveryMs: number;
+  onCompacted?(r: { reason: 'settle' | 'growth'; pauseMs: number; rssBefore: number; rssAfter: number }): void;
 }
 
-export const IDLE_COMPACTION = { checkEveryMs: 10_000, maxBusyShare: 0.05, minGrowthBytes: 16 * 1024 * 1024, minIntervalMs: 60_000 } as const;
+export const IDLE_COMPACTION = { checkEveryMs: 10_000, maxBusyShare: 0.05, minGrowthBytes: 16 * 1024 * 1024, minIntervalMs: 60_000, settleCollections: 6, settleEveryMs: 2_000 } as const;
 
 export class IdleCompactor {
   readonly #o: IdleCompactorOptions;
   #baseline: number;
   #lastAt = Number.NEGATIVE_INFINITY;
+  #settled = 0;
   #timer: TimerHandle | undefined;
 
   constructor(o: IdleCompactorOptions) {
@@ -47,9 +58,9 @@ export class IdleCompactor {
     if (!this.#o.collect || this.#timer) return;
     const tick = () => {
       this.check();
-      this.#timer = this.#o.clock.after(this.#o.checkEveryMs, tick);
+      this.#timer = this.#o.clock.after(this.#period(), tick);
     };
-    this.#timer = this.#o.clock.after(this.#o.checkEveryMs, tick);
+    this.#timer = this.#o.clock.after(this.#period(), tick);
   }
 
   stop(): void {
@@ -57,7 +68,10 @@ export class IdleCompactor {
     this.#timer = undefined;
   }
 
-  /** One look: compacts when the period was quiet, RSS grew enough and the last compaction is long enough ago. Returns whether it did. */
+  /**
+   * One look: compacts when the period was quiet and either start-up is still settling or RSS grew enough and
+   * the last compaction is long enough ago. Returns whether it did.
+   */
   check(): boolean {
     const { collect } = this.#o;
     const busy = this.#o.busyShare();
@@ -65,7 +79,10 @@ export class IdleCompactor {
     const rss = this.#o.rss();
     // A process that shrank on its own (or is between bursts) resets the mark, so growth counts from its low point.
     if (rss < this.#baseline) this.#baseline = rss;
-    if (!collect || busy > this.#o.maxBusyShare || rss < this.#baseline + this.#o.minGrowthBytes || now < this.#lastAt + this.#o.minIntervalMs) return false;
+    if (!collect || busy > this.#o.maxBusyShare) return false;
+    const settling = this.#settling();
+    if (!settling && (rss < this.#baseline + this.#o.minGrowthBytes || now < this.#lastAt + this.#o.minIntervalMs)) return false;
+    if (settling) this.#settled++;
     collect();
     const after = this.#o.clock.monotonic();
     this.#lastAt = after;
@@ -73,8 +90,16 @@ export class IdleCompactor {
     this.#baseline = rssAfter;
     // The next period starts after the pause, which would otherwise count as busy time in it.
     this.#o.busyShare();
-    this.#o.onCompacted?.({ pauseMs: after - now, rssBefore: rss, rssAfter });
+    this.#o.onCompacted?.({ reason: settling ? 'settle' : 'growth', pauseMs: after - now, rssBefore: rss, rssAfter });
     return true;
+  }
+
+  #settling(): boolean {
+    return this.#settled < this.#o.settleCollections;
+  }
+
+  #period(): number {
+    return this.#settling() ? this.#o.settleEveryMs : this.#o.checkEveryMs;
   }
 }
 
