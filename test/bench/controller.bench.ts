@@ -202,7 +202,7 @@ try {
     await setIpamConfig(kc, PD);
     // As the image runs it, plain `node dist/controller.js` (compiles the bundle), and Deno. Ready = /readyz 200.
     // RSS twice, no node: a second after ready (a standby replica: connections, caches, servers), and once it
-    // leads, has waited out its fence and synced, and has been idle for 3 s (what a cluster's one active
+    // leads, has waited out its fence and synced, and has been idle for 10 s (what a cluster's one active
     // controller holds before it has work).
     const variants = [
       { label: 'node', runtime: 'node' as const, tuned: asTuned() },
@@ -220,7 +220,7 @@ try {
         await new Promise((r) => setTimeout(r, 1_000));
         (rss[v.label] ??= []).push(procStat(c.proc.pid).rssMiB);
         await waitFor(`${v.label} leads and has synced`, async () => (c.proc.tail(200).includes('caches synced') ? true : undefined), { timeoutMs: 60_000, intervalMs: 100 });
-        await new Promise((r) => setTimeout(r, 3_000));
+        await new Promise((r) => setTimeout(r, 10_000));
         (leadingRss[v.label] ??= []).push(procStat(c.proc.pid).rssMiB);
         await c.stop();
       }
