@@ -12,7 +12,8 @@
  * - burst: 500 pods across 10 nodes (m5.large), everyone at 200 API QPS: create returned -> annotated, pods/s
  *   against the API server's own ceiling measured in the same run, before and after (a bare client doing the
  *   same creates and the same annotation patches, no controller), EC2 calls by action against the lower bound (one
- *   AssignPrivateIpAddresses per node), prefixes held once settled, the controller's RSS and CPU.
+ *   AssignPrivateIpAddresses per node), prefixes held once settled, the controller's CPU, and its RSS with the
+ *   nodes, at the last annotation and once quiet after settling.
  * - scale (only with --scale): 1,000 nodes and 20,000 pods: RSS and JS heap with the nodes and with the pods
  *   (per pod above the nodes), CPU, Kubernetes API and EC2 calls per minute at rest, each measured once the
  *   controller has been quiet for 10 s and then at rest for a minute.
@@ -30,6 +31,7 @@ import { shareConnections } from '../../pkg/adapters/kube/connections.ts';
 import { setPodAnnotationOnce } from '../../pkg/adapters/kube/patches.ts';
 import { OS_LABEL, POD_IP_ANNOTATION, RESOURCE_NAME, WINDOWS } from '../../pkg/core/contract.ts';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { IDLE_COMPACTION } from '../../pkg/support/idle-compactor.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { createWindowsNode, ensureNamespace, waitFor } from '../harness/cluster-objects.ts';
 import { ADMIN_USER, BUNDLE, asTheImageRunsIt, installAdmission, metricValue, setIpamConfig, startController, startSimulator, waitForCapacity, waitForPodMutation, world, type ControllerProcess } from '../controller/support.ts';
@@ -363,6 +365,9 @@ try {
       const held = Array.from({ length: NODES }, (_, i) => s.sim.world.instance(instanceId(i)).interfaces[0]!.prefixes.length);
       return held.every((h, i) => h === needed[i]) ? held : undefined;
     }, { timeoutMs: 120_000, intervalMs: 500 }).then(() => true, () => false);
+    // And once the controller has been quiet long enough for its idle compactor to look (pkg/support/idle-compactor.ts).
+    await new Promise((r) => setTimeout(r, IDLE_COMPACTION.checkEveryMs + 5_000));
+    const quiet = procStat(s.ctl.proc.pid);
     const pods = (await core.listNamespacedPod({ namespace: 'bench' })).items;
     const addresses = new Set(pods.map((p) => p.metadata?.annotations?.[POD_IP_ANNOTATION]));
     await s.stop();
@@ -381,7 +386,7 @@ try {
       ec2CallsByAction: Object.fromEntries(Object.entries(calls).map(([a, c]) => [a, c.calls])),
       assignCallsLowerBound: NODES,
       settledAtNeededPrefixes: settled,
-      rssMiB: { idle: idle.rssMiB, afterBurst: after.rssMiB },
+      rssMiB: { idle: idle.rssMiB, afterBurst: after.rssMiB, quietAfterSettling: quiet.rssMiB },
       cpuSecondsDuringBurst: Math.round((after.cpuSeconds - idle.cpuSeconds) * 100) / 100,
     };
     log(`burst: ${JSON.stringify(results.burst)}`);
