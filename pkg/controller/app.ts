@@ -24,6 +24,7 @@ import { createRegistry } from '../support/metrics-registry.ts';
 import { registerProcessMetrics } from '../support/process-metrics.ts';
 import { guardPodAnnotation, mutatePod, MUTATE_POD_PATH, startAdmissionServer, VALIDATE_POD_PATH } from '../adapters/http/admission.ts';
 import { systemClock } from '../support/clock.ts';
+import { releaseCompileCache } from '../support/compile-cache.ts';
 import { processIdleCompactor } from '../support/idle-compactor.ts';
 import { YieldGate } from '../support/yield-gate.ts';
 import { startClusterConfigSource, type ConfigMapRef } from '../adapters/kube/config-source.ts';
@@ -218,6 +219,8 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
       },
     });
 
+  // The bundle is one module, compiled (from the code cache where there was one) before any of this ran.
+  releaseCompileCache();
   try {
     return await manager.run(signal);
   } finally {
