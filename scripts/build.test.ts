@@ -96,3 +96,20 @@ test('client-ec2 bundles only the schemas of the commands used: one command is a
     assert.doesNotMatch(text, /"?WithdrawByoipCidrResult"?\b/, 'an unrelated structure is left out');
   });
 });
+
+test('string-width builds its Segmenter and Unicode-property expressions on first use, and measures as before', async () => {
+  const copies = [join(import.meta.dirname, '../node_modules/string-width/index.js')];
+  const samples = ['', 'plain ascii', '\u001b[31mred\u001b[39m', 'narrow\u00e9 e\u0301', '\u5bbd\u5b57\u7b26', 'emoji \u{1F600} \u{1F44D}\u{1F3FD} \u{1F468}\u200D\u{1F469}\u200D\u{1F467}', '1\u20E3 \u2764\uFE0F', '\u1100\u1161\u11A8'];
+  for (const copy of copies) {
+    await withBundleOf(`export { default } from ${JSON.stringify(copy)};\n`, async (outfile) => {
+      const text = readFileSync(outfile, 'utf8');
+      const made = text.match(/new Intl\.Segmenter/g)?.length ?? 0;
+      assert.equal(made, 1, copy);
+      assert.match(text, /\?\?=\s*new Intl\.Segmenter/, `${copy}: the Segmenter is made when the module loads`);
+      assert.doesNotMatch(text, /[,;{]\s*(var|let|const)\s+[\w$]+\s*=\s*(new RegExp\("[^"]*\\\\p\{|\/[^/\n]*\\p\{)/, `${copy}: a Unicode-property expression is built when the module loads`);
+      const bundled = ((await import(outfile)) as { default: (s: string) => number }).default;
+      const original = ((await import(copy)) as { default: (s: string) => number }).default;
+      for (const s of samples) assert.equal(bundled(s), original(s), `${copy}: width of ${JSON.stringify(s)}`);
+    });
+  }
+});

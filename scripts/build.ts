@@ -161,6 +161,31 @@ const treeShakeableEc2Schemas: esbuild.Plugin = {
 };
 
 /**
+ * string-width (yargs measures its help text with it) builds an `Intl.Segmenter` and Unicode-property regular
+ * expressions when it loads, which pulls in ICU's locale and property tables: 2.6 MiB of RSS for the Segmenter
+ * alone in a bare Node. yargs renders a command's help whenever the command runs (to have it should the handler
+ * ask), and string-width 8 measures printable ASCII without them (package.json's override makes cliui and
+ * wrap-ansi use it too), so with each such top-level constant made on first use, the controller never makes
+ * them. Should a release change those lines, nothing is rewritten and only memory is lost (scripts/build.test.ts
+ * notices).
+ */
+const lazyStringWidthTables: esbuild.Plugin = {
+  name: 'lazy-string-width-tables',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const names: string[] = [];
+      let contents = source.replace(/^const (\w+) = (new Intl\.Segmenter\(\)|\/.*\\p\{.*\/[a-z]*);$/gm, (_line, name: string, init: string) => {
+        names.push(name);
+        return `let ${name}$made;\nconst ${name}$get = () => (${name}$made ??= ${init});`;
+      });
+      for (const name of names) contents = contents.replace(new RegExp(`\\b${name}\\b(?![$])`, 'g'), `${name}$get()`);
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+/**
  * Why the banner: undici and other dependencies are CommonJS and call require() for built-ins,
  * which an ESM bundle lacks ("Dynamic require of node:assert is not supported").
  * Why module-first mainFields: otherwise esbuild takes client-ec2's CJS build (+0.6 MB, +200 ms start-up).
@@ -176,7 +201,7 @@ export const COMMON_OPTIONS: esbuild.BuildOptions = {
   external: ['bufferutil', 'utf-8-validate', 'supports-color', '@aws-sdk/signature-v4-crt'],
   legalComments: 'none',
   sourcemap: false,
-  plugins: [requireNodeHttp, instanceLimitsAsRead, treeShakeableEc2Schemas],
+  plugins: [requireNodeHttp, instanceLimitsAsRead, treeShakeableEc2Schemas, lazyStringWidthTables],
   logLevel: 'warning',
   // Version, commit and lowest Node for `version` commands and the runtime check (pkg/build-info.ts).
   define: { WINPREFIX_BUILD: JSON.stringify(currentBuildInfo((line) => console.error(line))) },
