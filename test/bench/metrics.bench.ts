@@ -1,5 +1,6 @@
 /**
- * Benchmark: what /metrics costs. The exposition for `--nodes` managed nodes (size, render time), and a
+ * Benchmark: what /metrics costs. The exposition for `--nodes` managed nodes (size, render time), reading the
+ * counts of that many real pools (against building their whole snapshots), and a
  * scrape over loopback without authentication, with authentication answered from the cache, and with a
  * cold cache (one TokenReview and one SubjectAccessReview against a real kube-apiserver), plus how many
  * reviews `--scrapes` scrapes with one token cost.
@@ -19,6 +20,10 @@ import { metricsReaderRole } from '../../pkg/manifests/install.ts';
 import { METRICS_READER_ROLE } from '../../pkg/manifests/rbac.ts';
 import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
 import type { PoolGauges } from '../../pkg/core/ipam/types.ts';
+import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
+import { defaultPoolSettings, NodePool } from '../../pkg/core/ipam/pool.ts';
+import { settle } from '../../pkg/core/ipam/testing/settle.ts';
+import { WorldEni } from '../../pkg/ec2sim/world-eni.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
 import { createOrReplaceObjects, ensureNamespace } from '../harness/cluster-objects.ts';
 
@@ -58,6 +63,26 @@ for (let i = 0; i < 200; i++) {
 }
 console.log(`exposition for ${NODES} nodes: ${Buffer.byteLength(text)} bytes, ${text.split('\n').filter((l) => l && !l.startsWith('#')).length} samples`);
 line('render()', renders);
+
+// What a scrape reads from real pools: NODES prefix-mode m5.large pools with 20 pods each, as counts (what the
+// metrics read) and as whole snapshots (what they read before PoolGauges), over the same pools.
+const pools = Array.from({ length: NODES }, () => {
+  const pool = NodePool.create(defaultPoolSettings(9, 19), resolveNodeConfig(resolveClusterConfig({ 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' }), { instanceType: 'm5.large', slots: 9, prefixCapable: true }));
+  const eni = new WorldEni({ slots: 9, prefixBlocks: 64 });
+  settle(pool, eni, 0);
+  for (let p = 0; p < 20; p++) {
+    if (!pool.assign(`pod-${p}`, 0).ok) throw new Error('bench pool refused a pod');
+    settle(pool, eni, 0);
+  }
+  return pool;
+});
+const timed = (read: (pool: NodePool) => unknown) => Array.from({ length: 50 }, () => {
+  const t0 = performance.now();
+  for (const pool of pools) read(pool);
+  return performance.now() - t0;
+});
+line(`pool counts, ${NODES} pools of 20 pods`, timed((pool) => pool.gauges(1)));
+line(`whole pool snapshots, same pools`, timed((pool) => pool.snapshot(1)));
 
 const plane = await startControlPlane({ log: () => {} });
 try {
