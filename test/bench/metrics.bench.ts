@@ -22,7 +22,7 @@ import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
 import type { PoolGauges } from '../../pkg/core/ipam/types.ts';
 import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
 import { defaultPoolSettings, NodePool } from '../../pkg/core/ipam/pool.ts';
-import { settle } from '../../pkg/core/ipam/testing/settle.ts';
+import { fillPool } from '../../pkg/core/ipam/testing/settle.ts';
 import { WorldEni } from '../../pkg/ec2sim/world-eni.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
 import { createOrReplaceObjects, ensureNamespace } from '../harness/cluster-objects.ts';
@@ -68,12 +68,7 @@ line('render()', renders);
 // metrics read) and as whole snapshots (what they read before PoolGauges), over the same pools.
 const pools = Array.from({ length: NODES }, () => {
   const pool = NodePool.create(defaultPoolSettings(9, 19), resolveNodeConfig(resolveClusterConfig({ 'enable-windows-ipam': 'true', 'enable-windows-prefix-delegation': 'true' }), { instanceType: 'm5.large', slots: 9, prefixCapable: true }));
-  const eni = new WorldEni({ slots: 9, prefixBlocks: 64 });
-  settle(pool, eni, 0);
-  for (let p = 0; p < 20; p++) {
-    if (!pool.assign(`pod-${p}`, 0).ok) throw new Error('bench pool refused a pod');
-    settle(pool, eni, 0);
-  }
+  fillPool(pool, new WorldEni({ slots: 9 }), 20, 0);
   return pool;
 });
 const timed = (read: (pool: NodePool) => unknown) => Array.from({ length: 50 }, () => {

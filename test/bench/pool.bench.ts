@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { resolveClusterConfig, resolveNodeConfig } from '../../pkg/core/ipam/config.ts';
 import { defaultPoolSettings, NodePool } from '../../pkg/core/ipam/pool.ts';
-import { settleFully } from '../../pkg/core/ipam/testing/settle.ts';
+import { fillPool } from '../../pkg/core/ipam/testing/settle.ts';
 import { WorldEni } from '../../pkg/ec2sim/world-eni.ts';
 
 const { values } = parseArgs({ options: { pairs: { type: 'string', default: '200000' }, resident: { type: 'string', default: '100' } } });
@@ -24,17 +24,7 @@ function prepared(mode: 'prefix' | 'secondary'): { pool: NodePool; eni: WorldEni
   const config = resolveNodeConfig(resolveClusterConfig(data), { instanceType: 'c5.xlarge', slots: SLOTS, prefixCapable: true });
   const pool = NodePool.create(defaultPoolSettings(SLOTS, 19), config);
   const eni = new WorldEni({ slots: SLOTS });
-  let now = settleFully(pool, eni, 0);
-  const resident = Math.min(RESIDENT, config.capacity - 4);
-  for (let i = 0; i < resident; i++) {
-    let r = pool.assign(`resident-${i}`, now);
-    if (!r.ok) {
-      now = settleFully(pool, eni, now + r.retryAfterMs);
-      r = pool.assign(`resident-${i}`, now);
-    }
-    if (!r.ok) throw new Error(`setup: ${r.message}`);
-    now = settleFully(pool, eni, now);
-  }
+  const now = fillPool(pool, eni, Math.min(RESIDENT, config.capacity - 4), 0, 'resident');
   return { pool, eni, now };
 }
 

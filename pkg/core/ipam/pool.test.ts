@@ -11,7 +11,7 @@ import {
   DEMAND_HORIZON_MS,
   parseAddresses,
 } from './pool.ts';
-import { settle, settleFully } from './testing/settle.ts';
+import { fillPool, settle, settleFully } from './testing/settle.ts';
 import { WorldEni } from '../../ec2sim/world-eni.ts';
 import { formatIPv4, parseCidr } from '../net/ipv4.ts';
 import type { AssignOutcome, AssignResult, Ec2Request, Ec2Result, NodeIpamConfig, UnassignOutcome } from './types.ts';
@@ -969,5 +969,16 @@ describe('demand during a burst (demandHorizonMs)', () => {
   test('a lone pod is no trend: a horizon changes nothing for pods that come one by one', () => {
     const { assigns } = burst(DEMAND_HORIZON_MS, 20, 0.2); // one every 5 s
     assert.equal(assigns, 1, 'the 16th pod brings the second prefix, as upstream');
+  });
+});
+
+describe('fillPool (test and benchmark support)', () => {
+  test('gives every pod its own address, waiting out the pool\'s back-off as prefixes are added', () => {
+    const pool = NodePool.create(defaultPoolSettings(9, 19), cfg(PD));
+    const eni = new WorldEni({ slots: 9 });
+    const snap = pool.snapshot(fillPool(pool, eni, 40, 0));
+    assert.equal(snap.assignments.length, 40);
+    assert.equal(new Set(snap.assignments.map((a) => a.ip)).size, 40);
+    assert.deepEqual(snap.prefixes.map((p) => p.prefix).sort(), eni.state.prefixes);
   });
 });

@@ -36,3 +36,21 @@ export function settleFully(pool: NodePool, eni: RequestPerformer, now: number, 
   }
   throw new Error('pool kept waking up');
 }
+
+/**
+ * Gives `count` pods (`${podPrefix}-0`, ...) an address one at a time, settling after each and waiting out any
+ * back-off the pool asks for, as a busy node would have come to hold them; returns the final time.
+ */
+export function fillPool(pool: NodePool, eni: RequestPerformer, count: number, now: number, podPrefix = 'pod'): number {
+  let t = settleFully(pool, eni, now);
+  for (let i = 0; i < count; i++) {
+    let r = pool.assign(`${podPrefix}-${i}`, t);
+    if (!r.ok) {
+      t = settleFully(pool, eni, t + r.retryAfterMs);
+      r = pool.assign(`${podPrefix}-${i}`, t);
+    }
+    if (!r.ok) throw new Error(`${podPrefix}-${i} got no address: ${r.message}`);
+    t = settleFully(pool, eni, t);
+  }
+  return t;
+}
