@@ -62,6 +62,10 @@ if (!(Number.isInteger(SCALE_PODS) && SCALE_PODS >= 0)) throw new Error(`--scale
 const imageRuntime = flags.tuning === 'image' ? asTheImageRunsIt() : undefined;
 const asTuned = () => (imageRuntime ? { nodeFlags: imageRuntime.nodeFlags, env: imageRuntime.env } : {});
 const CASES = new Set([...flags.cases.split(','), ...(flags.scale ? ['scale'] : [])]);
+// The start-up case knows the controller leads and has synced from its info line "caches synced".
+if (CASES.has('startup') && (process.env.BENCH_LOG_LEVEL === 'warn' || process.env.BENCH_LOG_LEVEL === 'error')) {
+  throw new Error(`BENCH_LOG_LEVEL=${process.env.BENCH_LOG_LEVEL} hides the info line the startup case waits for: use debug or info, or leave startup out of --cases`);
+}
 const PARALLEL = 16;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const percentile = (xs: number[], p: number) => {
