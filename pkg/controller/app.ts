@@ -194,7 +194,8 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
         const compactor = processIdleCompactor({
           clock,
           onCompacted: (r) => {
-            const fields = { pauseMs: Math.round(r.pauseMs), rssMiBBefore: Math.round(r.rssBefore / 1048576), rssMiBAfter: Math.round(r.rssAfter / 1048576) };
+            metrics.heapCompacted(r);
+            const fields = { pauseMs: Math.round(r.pauseMs), rssMiBBefore: Math.round(r.rssBefore / 1048576), rssMiBAfter: Math.round(r.rssAfter / 1048576), liveHeapMiB: Math.round(r.heapUsedAfter / 104857.6) / 10 };
             // The start-up's few collections are routine; one after a burst is worth a line.
             if (r.reason === 'settle') log.debug('heap settled after start-up', fields);
             else log.info('heap compacted at rest', fields);

@@ -6,6 +6,7 @@
  */
 import type { Ec2Error } from '../core/ec2/errors.ts';
 import type { PoolGauges } from '../core/ipam/types.ts';
+import type { Compaction } from '../support/idle-compactor.ts';
 import { LATENCY_BUCKETS_SECONDS, type MetricsRegistry } from '../support/metrics-registry.ts';
 import type { NodeMetrics } from './ports.ts';
 import type { RunResult } from './work-queue.ts';
@@ -25,6 +26,8 @@ export interface ControllerMetrics extends NodeMetrics {
    * each node once per pod event); undefined when no reconciler runs.
    */
   collectPools(source: (() => Iterable<readonly [string, PoolGauges]>) | undefined): void;
+  /** The idle compactor collected (pkg/support/idle-compactor.ts). */
+  heapCompacted(c: Compaction): void;
 }
 
 const POD_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
@@ -52,6 +55,15 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
   const resyncs = r.counter({ name: 'winprefix_ec2_resyncs_total', help: 'Re-reads of a node ENI planned, by trigger (ec2-error, contradiction)', labelNames: ['trigger'] });
   const contradictions = r.counter({ name: 'winprefix_ec2_contradictions_total', help: 'EC2 answers that contradicted a pool, by kind', labelNames: ['kind'] });
   const resyncPasses = r.histogram({ name: 'winprefix_ec2_resync_pass_duration_seconds', help: 'Duration of one periodic pass reading every managed ENI', buckets: LATENCY_BUCKETS_SECONDS });
+  const compactions = r.counter({ name: 'winprefix_heap_compactions_total', help: 'Compacting collections the controller ran while idle, by reason (settle: after start-up; growth: RSS grew)', labelNames: ['reason'] });
+  const compactionPauses = r.counter({ name: 'winprefix_heap_compaction_pause_seconds_total', help: 'Time the event loop stood still for those collections' });
+  // nodejs_heap_size_used_bytes also counts garbage not yet collected, which moves it by megabytes from one
+  // scrape to the next; right after a compacting collection the heap holds live objects only.
+  const liveHeap = r.gauge({ name: 'winprefix_heap_live_bytes', help: 'JavaScript heap in use right after the last compacting collection: what the controller retains (unset until one ran; needs --expose-gc)' });
+  // Absent until a compaction ran (never, without gc()): a 0 would read as an empty heap.
+  liveHeap.remove({});
+  for (const reason of ['settle', 'growth']) compactions.inc({ reason }, 0);
+  compactionPauses.inc({}, 0);
   for (const trigger of ['ec2-error', 'contradiction']) resyncs.inc({ trigger }, 0);
   for (const kind of ['missing-from-read', 'unexpected-on-eni', 'held-elsewhere', 'granted-elsewhere']) contradictions.inc({ kind }, 0);
   for (const result of ['success', 'requeue-after', 'error']) runs.inc({ result }, 0);
@@ -102,6 +114,11 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
     },
     leader: (v) => leader.set({}, v ? 1 : 0),
     ipamEnabled: (v) => enabled.set({}, v ? 1 : 0),
+    heapCompacted(c) {
+      compactions.inc({ reason: c.reason });
+      compactionPauses.inc({}, c.pauseMs / 1000);
+      liveHeap.set({}, c.heapUsedAfter);
+    },
   };
   r.beforeRender(() => {
     if (poolSource) for (const [node, gauges] of poolSource()) metrics.pool(node, gauges);

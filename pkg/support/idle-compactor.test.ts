@@ -3,14 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from './clock.ts';
-import { IdleCompactor } from './idle-compactor.ts';
+import { IdleCompactor, type Compaction } from './idle-compactor.ts';
 
 const MiB = 1024 * 1024;
 
 /** A process whose RSS and event-loop load the test sets; collect() drops RSS to `rssAfterCollect` and takes `pauseMs`. */
 function processModel(o: { rss: number; rssAfterCollect?: number; pauseMs?: number; gc?: boolean; settleCollections?: number }) {
   const clock = new ManualClock(0);
-  const state = { rss: o.rss, busy: 0, collections: 0, compacted: [] as Array<{ reason: 'settle' | 'growth'; pauseMs: number; rssBefore: number; rssAfter: number }> };
+  // The heap holds 20 MiB of live objects and, between collections, whatever garbage the test adds.
+  const state = { rss: o.rss, busy: 0, collections: 0, heapUsed: 20 * MiB, compacted: [] as Compaction[] };
   const compactor = new IdleCompactor({
     clock,
     collect:
@@ -20,8 +21,10 @@ function processModel(o: { rss: number; rssAfterCollect?: number; pauseMs?: numb
             state.collections++;
             clock.skip(o.pauseMs ?? 80);
             state.rss = o.rssAfterCollect ?? state.rss;
+            state.heapUsed = 20 * MiB;
           },
     rss: () => state.rss,
+    heapUsed: () => state.heapUsed,
     busyShare: () => state.busy,
     checkEveryMs: 10_000,
     maxBusyShare: 0.05,
@@ -35,17 +38,18 @@ function processModel(o: { rss: number; rssAfterCollect?: number; pauseMs?: numb
 }
 
 describe('IdleCompactor', () => {
-  it('compacts once the loop was quiet for a period and RSS grew past the threshold, and reports the pause and both sizes', () => {
+  it('compacts once the loop was quiet for a period and RSS grew past the threshold, and reports the pause, both sizes and the live heap', () => {
     const { clock, state, compactor } = processModel({ rss: 90 * MiB, rssAfterCollect: 100 * MiB, pauseMs: 120 });
     compactor.start();
     state.rss = 150 * MiB;
+    state.heapUsed = 45 * MiB;
     state.busy = 0.6;
     clock.advance(10_000);
     assert.equal(state.collections, 0, 'busy: no pause in the middle of work');
     state.busy = 0.01;
     clock.advance(10_000);
     assert.equal(state.collections, 1);
-    assert.deepEqual(state.compacted, [{ reason: 'growth', pauseMs: 120, rssBefore: 150 * MiB, rssAfter: 100 * MiB }]);
+    assert.deepEqual(state.compacted, [{ reason: 'growth', pauseMs: 120, rssBefore: 150 * MiB, rssAfter: 100 * MiB, heapUsedAfter: 20 * MiB }], 'the heap read after the collection: live objects, not the 25 MiB of garbage before it');
     compactor.stop();
   });
 
@@ -124,6 +128,7 @@ describe('IdleCompactor', () => {
         rss = 100 * MiB;
       },
       rss: () => rss,
+      heapUsed: () => 20 * MiB,
       busyShare: () => {
         const share = busySinceRead;
         busySinceRead = 0;
@@ -158,7 +163,7 @@ describe('processIdleCompactor', () => {
     `;
     const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout) as { exists: boolean; compacted: boolean; report: { pauseMs: number; rssBefore: number; rssAfter: number } | null };
+    return JSON.parse(r.stdout) as { exists: boolean; compacted: boolean; report: Compaction | null };
   };
 
   it('with --expose-gc: V8 takes the last-resort collection, and RSS falls', () => {
@@ -166,6 +171,8 @@ describe('processIdleCompactor', () => {
     assert.equal(r.exists, true);
     assert.equal(r.compacted, true);
     assert.ok(r.report && r.report.rssAfter < r.report.rssBefore, JSON.stringify(r.report));
+    // 300,000 dropped objects are about 30 MiB; a bare Node's live heap is a few MiB.
+    assert.ok(r.report.heapUsedAfter > 0 && r.report.heapUsedAfter < 16 * MiB, `the garbage is gone from the heap: ${JSON.stringify(r.report)}`);
   });
 
   it('without it there is no compactor', () => {

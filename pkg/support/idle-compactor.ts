@@ -23,6 +23,8 @@ export interface IdleCompactorOptions {
   collect: (() => void) | undefined;
   /** Resident memory now, in bytes. */
   rss(): number;
+  /** JavaScript heap in use now, in bytes: right after a compaction, what the process retains. */
+  heapUsed(): number;
   /** The share of time (0-1) the event loop was busy since the previous call. */
   busyShare(): number;
   /** How often to look; the loop must have been quiet for the whole period. */
@@ -36,7 +38,16 @@ export interface IdleCompactorOptions {
   settleCollections: number;
   /** How often to look while those remain. */
   settleEveryMs: number;
-  onCompacted?(r: { reason: 'settle' | 'growth'; pauseMs: number; rssBefore: number; rssAfter: number }): void;
+  onCompacted?(r: Compaction): void;
+}
+
+export interface Compaction {
+  reason: 'settle' | 'growth';
+  pauseMs: number;
+  rssBefore: number;
+  rssAfter: number;
+  /** The heap in use right after the collection: live objects only, unlike a figure read at any other time. */
+  heapUsedAfter: number;
 }
 
 export const IDLE_COMPACTION = { checkEveryMs: 10_000, maxBusyShare: 0.05, minGrowthBytes: 16 * 1024 * 1024, minIntervalMs: 60_000, settleCollections: 6, settleEveryMs: 2_000 } as const;
@@ -90,7 +101,7 @@ export class IdleCompactor {
     this.#baseline = rssAfter;
     // The next period starts after the pause, which would otherwise count as busy time in it.
     this.#o.busyShare();
-    this.#o.onCompacted?.({ reason: settling ? 'settle' : 'growth', pauseMs: after - now, rssBefore: rss, rssAfter });
+    this.#o.onCompacted?.({ reason: settling ? 'settle' : 'growth', pauseMs: after - now, rssBefore: rss, rssAfter, heapUsedAfter: this.#o.heapUsed() });
     return true;
   }
 
@@ -119,6 +130,7 @@ export function processIdleCompactor(o: { clock: Clock; onCompacted?: IdleCompac
     clock: o.clock,
     collect: () => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }),
     rss: () => process.memoryUsage.rss(),
+    heapUsed: () => process.memoryUsage().heapUsed,
     busyShare: () => {
       const now = performance.eventLoopUtilization();
       const share = performance.eventLoopUtilization(now, last).utilization;

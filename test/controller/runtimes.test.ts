@@ -7,7 +7,8 @@
  * - Node as the image runs it: the image's flags (a 1 MiB young generation, gc() for the idle compactor,
  *   WebAssembly on the baseline compiler only), its malloc settings and a code cache made by an earlier run.
  *   Every other suite runs plain `node dist/controller.js`; this one also checks that Node took the cache
- *   rather than compiling the bundle again.
+ *   rather than compiling the bundle again, and that the idle compactor (which needs that gc()) settled
+ *   start-up and reports the live heap; under Deno it reports none.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +46,8 @@ function mainWorkflowOn(o: {
   controller: () => Omit<StartControllerOptions, 'plane' | 'sim' | 'webhooks'>;
   /** What the controller's log must show about its runtime afterwards. */
   logShows: RegExp;
+  /** Whether the runtime gives the idle compactor its gc() (pkg/support/idle-compactor.ts). */
+  compacts: boolean;
 }): void {
   describe(o.title, () => {
     let kc: KubeConfig;
@@ -81,6 +84,20 @@ function mainWorkflowOn(o: {
       await deleteAllPods(kc);
       await waitForIdlePool(kc, sim, o.node, o.instanceId, { prefixes: 1, secondaryIps: 0 });
       assert.match(ctl.proc.tail(400), o.logShows);
+      if (o.compacts) {
+        // Start-up's six settling collections run at quiet moments; each one sets the live heap.
+        const settled = await waitFor('start-up settled by the idle compactor', async () => {
+          const m = await ctl.metrics();
+          return metricValue(m, 'winprefix_heap_compactions_total', { reason: 'settle' }) === 6 ? m : undefined;
+        }, { timeoutMs: 60_000, intervalMs: 500 });
+        const live = metricValue(settled, 'winprefix_heap_live_bytes');
+        assert.ok(live !== undefined && live > 1024 * 1024 && live <= metricValue(settled, 'nodejs_heap_size_total_bytes')!, `a live heap within the reserved one: ${live}`);
+        assert.ok(metricValue(settled, 'winprefix_heap_compaction_pause_seconds_total')! > 0, 'the pauses are counted');
+      } else {
+        const m = await ctl.metrics();
+        assert.equal(metricValue(m, 'winprefix_heap_compactions_total', { reason: 'settle' }), 0, 'no gc() here, so no compaction');
+        assert.equal(metricValue(m, 'winprefix_heap_live_bytes'), undefined, 'and no live heap figure rather than a wrong one');
+      }
     });
   });
 }
@@ -96,6 +113,7 @@ mainWorkflowOn({
     return { name: 'deno', runtime: 'deno' };
   },
   logShows: /"runtime":"deno /,
+  compacts: false,
 });
 
 mainWorkflowOn({
@@ -112,4 +130,5 @@ mainWorkflowOn({
   },
   // Accepted at load, then dropped from memory once running (pkg/support/compile-cache.ts).
   logShows: /V8 code cache for ESM \S+controller\.js was accepted[^]*module\.flushCompileCache\(\) finished/,
+  compacts: true,
 });

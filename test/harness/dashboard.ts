@@ -2,13 +2,14 @@
  * @module
  * The shipped Grafana dashboard (docs/grafana-dashboard.json) as the tests read it: every query with
  * its panel, Grafana's template variables replaced so a Prometheus parser accepts the text, and the
- * metric names each query reads; and the families pkg/controller/metrics.ts declares, to hold both
- * the dashboard and the live exposition to.
+ * metric names each query reads; and the families pkg/controller/metrics.ts and the process's own series
+ * (pkg/support/process-metrics.ts) declare, to hold both the dashboard and the live exposition to.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRegistry } from '../../pkg/support/metrics-registry.ts';
 import { createControllerMetrics } from '../../pkg/controller/metrics.ts';
+import { registerProcessMetrics } from '../../pkg/support/process-metrics.ts';
 
 export const DASHBOARD_PATH = join(resolve(import.meta.dirname, '../..'), 'docs', 'grafana-dashboard.json');
 
@@ -52,7 +53,7 @@ export function asPromql(expr: string): string {
 /** Metric names a query reads, histogram series (_bucket, _sum, _count) folded to their family. */
 export function metricNames(expr: string, histograms: ReadonlySet<string>): string[] {
   const names = new Set<string>();
-  for (const m of expr.matchAll(/\b(winprefix_[a-z0-9_]+)\b/g)) {
+  for (const m of expr.matchAll(/\b((?:winprefix|process|nodejs)_[a-z0-9_]+)\b/g)) {
     const name = m[1]!;
     const family = name.replace(/_(bucket|sum|count)$/, '');
     names.add(family !== name && histograms.has(family) ? family : name);
@@ -60,9 +61,10 @@ export function metricNames(expr: string, histograms: ReadonlySet<string>): stri
   return [...names];
 }
 
-/** Name -> type of every family pkg/controller/metrics.ts registers, read from the registry it fills. */
+/** Name -> type of every family the controller's registry holds (its metrics and the process's), read from the registry. */
 export function declaredMetricFamilies(): Map<string, string> {
   const registry = createRegistry();
   createControllerMetrics(registry);
+  registerProcessMetrics(registry);
   return new Map([...registry.render().matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
 }
