@@ -36,7 +36,14 @@ const writePools = new WeakMap<object, Dispatcher>();
  * HTTP/1.1 undici writes the request in the same call as the check.
  */
 export const WRITE_CONNECTIONS = 32;
-const WRITE_KEEP_ALIVE_MS = 30_000;
+/**
+ * How long an idle write connection is kept. Deployments and jobs arrive in bursts with quiet minutes between
+ * them; a burst that finds the pool empty pays a TLS handshake on each connection it opens, on both sides of a
+ * busy API server: 30 pods after 35 s of quiet were annotated p50 117-175 ms with 30 s here, 42-82 ms with the
+ * connections kept (docs/platform-notes.md, "Connections"). kube-apiserver closes a connection idle for 90 s;
+ * staying well below that means it never closes one as we send a request on it.
+ */
+export const WRITE_KEEP_ALIVE_MS = 60_000;
 
 export function shareConnections(kc: KubeConfig): KubeConfig {
   if (shared.has(kc)) return kc;
