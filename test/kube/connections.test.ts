@@ -1,17 +1,22 @@
 /**
  * client-node 2.0.1 opens a TLS connection per API call (docs/platform-notes.md, "Connections"). shareConnections()
  * must bring 50 sequential calls down to one or two connections, and fenced writes use HTTP/1.1 connections
- * of their own (pkg/adapters/kube/connections.ts, WRITE_CONNECTIONS). Connections are counted at a
- * loopback TCP forwarder in front of the real kube-apiserver.
+ * of their own (pkg/adapters/kube/connections.ts, WRITE_CONNECTIONS), which resume the TLS session when they
+ * reopen. Connections are counted at a loopback TCP forwarder in front of the real kube-apiserver.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnostics_channel from 'node:diagnostics_channel';
+import type { TLSSocket } from 'node:tls';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { Agent, buildConnector, request } from 'undici';
 import { fenceOf } from '../../pkg/support/fence.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import { startTcpProxy, serverAddress, type TcpProxy } from './tcp-proxy.ts';
 import { closeSharedConnections, createKubeClients, shareConnections } from '../../pkg/adapters/kube/client.ts';
+import { resumingConnector } from '../../pkg/adapters/kube/connections.ts';
 import { startReflector } from '../../pkg/adapters/kube/reflector.ts';
 import { waitFor } from '../harness/wait.ts';
 
@@ -87,4 +92,64 @@ test('fenced writes go over HTTP/1.1 connections of their own, reused; reads sta
     diagnostics_channel.unsubscribe('undici:client:connected', onConnected);
     await closeSharedConnections(kc);
   }
+});
+
+test('write connections opened after the others closed resume the TLS session, also once V8 has collected', async (t) => {
+  const kc = plane().kubeConfig();
+  const cluster = kc.getCurrentCluster()!;
+  const tlsMaterial: Record<string, unknown> = {};
+  await kc.applyToHTTPSOptions(tlsMaterial);
+  const opts = kc.createDispatcherOptions(cluster, tlsMaterial);
+  assert.equal(opts.type, 'agent', 'the test control plane is reached over TLS with a client certificate');
+  if (opts.type !== 'agent') return;
+  // undici keeps sessions through a WeakRef; collecting is what a quiet minute does to them.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const collect = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+
+  /** Two pools one after the other on one connector, as a write pool's connections close and reopen. */
+  const twoRounds = async (connector: buildConnector.connector) => {
+    // Whether each connection resumed, read as it connects (a closed socket no longer says).
+    const rounds: boolean[][] = [[], []];
+    const protocols = new Set<string>();
+    let tickets = 0;
+    for (const [i, sockets] of rounds.entries()) {
+      const agent = new Agent({
+        allowH2: false,
+        connections: 6,
+        connect: (o, cb) => connector(o, (...args: Parameters<buildConnector.Callback>) => {
+          const socket = args[1] as TLSSocket | null;
+          if (socket) {
+            sockets.push(socket.isSessionReused());
+            protocols.add(String(socket.alpnProtocol));
+            socket.on('session', () => tickets++);
+          }
+          cb(...args);
+        }),
+      });
+      await Promise.all(Array.from({ length: 6 }, () => request(`${cluster.server}/api/v1/namespaces/default`, { dispatcher: agent }).then((r) => {
+        assert.equal(r.statusCode, 200);
+        return r.body.dump();
+      })));
+      // TLS 1.3 sends its session tickets after the handshake.
+      if (i === 0) await waitFor('a session ticket', async () => (tickets > 0 ? true : undefined));
+      await agent.close();
+      await collect();
+    }
+    assert.deepEqual([...protocols], ['http/1.1']);
+    return rounds.map((reused) => `${reused.filter(Boolean).length} of ${reused.length}`);
+  };
+
+  const ours = await twoRounds(resumingConnector(opts.connect));
+  assert.match(ours[0]!, /^0 of [1-6]$/, 'the first connections are full handshakes');
+  const [resumed, total] = ours[1]!.split(' of ').map(Number) as [number, number];
+  assert.ok(total >= 1 && resumed === total, `every reopened connection resumed the session: ${ours[1]}`);
+  const undicis = await twoRounds(buildConnector({ ...opts.connect, allowH2: false }));
+  // If undici starts keeping sessions strongly, resumingConnector's session half can go.
+  t.diagnostic(`undici's own connector, reopened connections resumed: ${undicis[1]}`);
 });

@@ -11,8 +11,9 @@
  * handshakes at a server: if a client-node upgrade renames the private method, it fails there.
  */
 import { createHash } from 'node:crypto';
+import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 
 /** The private client-node method we wrap; typed here because it is `private` in the typings. */
 type CreateDispatcher = (cluster: { name?: string; server?: string } | null | undefined, agentOptions: Record<string, unknown>) => unknown;
@@ -85,7 +86,41 @@ export function writeDispatcherFor(dispatcher: unknown): Dispatcher | undefined 
 function http1Pool(kc: KubeConfig, cluster: Parameters<CreateDispatcher>[0], agentOptions: Record<string, unknown>): Dispatcher | undefined {
   const opts = kc.createDispatcherOptions((cluster ?? null) as Parameters<KubeConfig['createDispatcherOptions']>[0], agentOptions);
   if (opts.type !== 'agent') return undefined;
-  return new Agent({ connect: opts.connect, allowH2: false, connections: WRITE_CONNECTIONS, keepAliveTimeout: WRITE_KEEP_ALIVE_MS });
+  return new Agent({ connect: resumingConnector(opts.connect), allowH2: false, connections: WRITE_CONNECTIONS, keepAliveTimeout: WRITE_KEEP_ALIVE_MS });
+}
+
+/**
+ * A connector for HTTP/1.1 connections that share one TLS secure context and resume the pool's latest TLS session.
+ *
+ * Why: a burst after a quiet minute opens its write connections again, up to one per patch in flight. undici
+ * keeps TLS sessions only through a WeakRef, so once V8 has collected (any quiet stretch) none is left and each
+ * connection is a full handshake: a signature on each side and the client certificate verified by a busy API
+ * server. It also builds a secure context per connection from the PEM text (0.5-0.7 ms each). Measured against
+ * kube-apiserver with the sandbox's client certificate, 30 requests at once after the connections had closed and
+ * V8 had collected: 62-106 ms, none resumed, with undici's own; 39-62 ms, all 30 resumed, with this
+ * (docs/platform-notes.md, "Connections"). A session the server no longer accepts costs nothing: the handshake
+ * is then a full one. The pool is per TLS material, so a rotated certificate never meets an older session.
+ */
+export function resumingConnector(connectOptions: ConnectionOptions & { keepAlive?: boolean; keepAliveInitialDelay?: number }): buildConnector.connector {
+  let secureContext: SecureContext | undefined;
+  try {
+    secureContext = createSecureContext(connectOptions);
+  } catch {
+    // Bad PEM text: let each connection build its own and fail with the same error where it always did.
+  }
+  let session: Buffer | undefined;
+  return (options, callback) => {
+    // The write pool is HTTP/1.1 only (see WRITE_CONNECTIONS): a connector of our own must not offer h2 either.
+    const connect = buildConnector({ ...connectOptions, ...(secureContext ? { secureContext } : {}), ...(session ? { session } : {}), allowH2: false, maxCachedSessions: 0 });
+    connect(options, (...args: Parameters<buildConnector.Callback>) => {
+      // TLS 1.3 sends its tickets after the handshake: keep the latest, strongly.
+      const socket = args[1];
+      socket?.on('session', (s: Buffer) => {
+        session = s;
+      });
+      callback(...args);
+    });
+  };
 }
 
 /** Closes the pooled connections (at shutdown, or in tests so the event loop can end). */
