@@ -51,6 +51,24 @@ test('label values and help text are escaped; unlabelled metrics start at 0; rem
   assert.ok(text.includes('c_total 0\n'));
 });
 
+test('a labelled histogram puts le after its own labels, escaped values and all', () => {
+  const r = createRegistry();
+  const h = r.histogram({ name: 'h_seconds', help: 'h', labelNames: ['action', 'node'], buckets: [0.5] });
+  h.observe({ node: 'a"b', action: 'Assign' }, 0.25);
+  assert.equal(
+    r.render(),
+    [
+      '# HELP h_seconds h',
+      '# TYPE h_seconds histogram',
+      'h_seconds_bucket{action="Assign",node="a\\"b",le="0.5"} 1',
+      'h_seconds_bucket{action="Assign",node="a\\"b",le="+Inf"} 1',
+      'h_seconds_sum{action="Assign",node="a\\"b"} 0.25',
+      'h_seconds_count{action="Assign",node="a\\"b"} 1',
+      '',
+    ].join('\n'),
+  );
+});
+
 test('mistakes fail loudly: duplicate names, unknown or missing labels, negative counter increments, bad names', () => {
   const r = createRegistry();
   const c = r.counter({ name: 'x_total', help: 'h', labelNames: ['a'] });

@@ -120,24 +120,32 @@ export function createRegistry(): MetricsRegistry {
     return { labelNames, header: [`# HELP ${o.name} ${escapeHelp(o.help)}`, `# TYPE ${o.name} ${type}`] };
   };
 
-  // Every label, every time: a forgotten one would become an empty value, a separate series that no
-  // dashboard selector matches.
+  /**
+   * A series' key is its label set as the exposition writes it (`{node="a",state="used"}`, labels in declared
+   * order, values escaped; '' without labels): unique per label set, and rendered as is, so a scrape of 1,000
+   * nodes formats nothing it formatted before. Every label, every time: a forgotten one would become an empty
+   * value, a separate series that no dashboard selector matches.
+   */
   const keyOf = (name: string, labelNames: readonly string[], labels: Labels | undefined): string => {
     const given = labels ?? {};
     for (const k of Object.keys(given)) {
       if (!labelNames.includes(k)) throw new TypeError(`metric "${name}" has no label "${k}" (labels: ${labelNames.join(', ') || 'none'})`);
     }
-    const missing = labelNames.filter((l) => given[l] === undefined);
-    if (missing.length > 0) throw new TypeError(`metric "${name}" needs a value for label ${missing.map((l) => `"${l}"`).join(', ')}`);
-    return JSON.stringify(labelNames.map((l) => String(given[l])));
+    if (labelNames.length === 0) return '';
+    let text = '{';
+    for (const l of labelNames) {
+      const v = given[l];
+      if (v === undefined) {
+        const missing = labelNames.filter((m) => given[m] === undefined);
+        throw new TypeError(`metric "${name}" needs a value for label ${missing.map((m) => `"${m}"`).join(', ')}`);
+      }
+      text += `${text.length > 1 ? ',' : ''}${l}="${escapeLabel(String(v))}"`;
+    }
+    return `${text}}`;
   };
 
-  const labelText = (labelNames: readonly string[], key: string, extra?: [string, string]): string => {
-    const values = JSON.parse(key) as string[];
-    const pairs = labelNames.map((l, i) => `${l}="${escapeLabel(values[i]!)}"`);
-    if (extra) pairs.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
-    return pairs.length > 0 ? `{${pairs.join(',')}}` : '';
-  };
+  /** A histogram bucket's labels: the series' own and `le`. */
+  const withLe = (key: string, le: string): string => (key === '' ? `{le="${le}"}` : `${key.slice(0, -1)},le="${le}"}`);
 
   const simple = (o: MetricOptions, type: 'counter' | 'gauge') => {
     const { labelNames, header } = register(o, type);
@@ -147,7 +155,7 @@ export function createRegistry(): MetricsRegistry {
     families.set(o.name, {
       render(out) {
         out.push(...header);
-        for (const [k, v] of values) out.push(`${o.name}${labelText(labelNames, k)} ${formatValue(v)}`);
+        for (const [k, v] of values) out.push(`${o.name}${k} ${formatValue(v)}`);
       },
     });
     return { labelNames, values };
@@ -191,11 +199,11 @@ export function createRegistry(): MetricsRegistry {
             let cumulative = 0;
             buckets.forEach((b, i) => {
               cumulative += s.counts[i]!;
-              out.push(`${o.name}_bucket${labelText(labelNames, k, ['le', formatValue(b)])} ${cumulative}`);
+              out.push(`${o.name}_bucket${withLe(k, formatValue(b))} ${cumulative}`);
             });
-            out.push(`${o.name}_bucket${labelText(labelNames, k, ['le', '+Inf'])} ${s.count}`);
-            out.push(`${o.name}_sum${labelText(labelNames, k)} ${formatValue(s.sum)}`);
-            out.push(`${o.name}_count${labelText(labelNames, k)} ${s.count}`);
+            out.push(`${o.name}_bucket${withLe(k, '+Inf')} ${s.count}`);
+            out.push(`${o.name}_sum${k} ${formatValue(s.sum)}`);
+            out.push(`${o.name}_count${k} ${s.count}`);
           }
         },
       });
