@@ -290,7 +290,9 @@ try {
     const QUIET_BEFORE_BURST_MS = 45_000;
     const s = await stack({ nodes: 1, args: ['--kube-qps=200', '--kube-burst=400'], config: { ...PD, 'warm-prefix-target': '2' } });
     await addNodes(kc, s.sim, 1);
-    await waitFor('two warm prefixes', async () => (s.sim.world.instance(instanceId(0)).interfaces[0]!.prefixes.length === 2 ? true : undefined), { timeoutMs: 30_000 });
+    /** The node's two warm prefixes back on its ENI (a round's surplus goes back after the hold-down). */
+    const warm = (what: string, timeoutMs: number) => waitFor(what, async () => (s.sim.world.instance(instanceId(0)).interfaces[0]!.prefixes.length >= 2 ? true : undefined), { timeoutMs });
+    await warm('two warm prefixes', 30_000);
     const w = await annotationWatch(kc, 'bench');
     /** 30 pods on `node`, 8 creates at a time; `patch` annotates each as soon as its create returns (the floor). */
     const round = async (prefix: string, node: string, patch: boolean) => {
@@ -318,13 +320,13 @@ try {
     for (let r = 0; r < ROUNDS; r++) {
       const f = await round(`floor-${r}`, 'bench-floor', true);
       floors.push({ p50: percentile(f.latencies, 50), p99: percentile(f.latencies, 99) });
-      await waitFor('warm again', async () => (s.sim.world.instance(instanceId(0)).interfaces[0]!.prefixes.length >= 2 ? true : undefined), { timeoutMs: 60_000 });
+      await warm('warm again', 60_000);
       const c = await round(`warm-${r}`, nodeName(0), false);
       ours.push({ p50: percentile(c.latencies, 50), p99: percentile(c.latencies, 99), createdIn: Math.round(c.createdIn) });
     }
     // Bursts come with quiet stretches between them (one deployment, then the next): once more after 45 s
     // without a pod, the time a quiet cluster gives. Any connection the controller lets go by then is paid for here.
-    await waitFor('warm again', async () => (s.sim.world.instance(instanceId(0)).interfaces[0]!.prefixes.length >= 2 ? true : undefined), { timeoutMs: 60_000 });
+    await warm('warm again', 60_000);
     await new Promise((r) => setTimeout(r, QUIET_BEFORE_BURST_MS));
     const afterQuiet = await round('after-quiet', nodeName(0), false);
     w.stop();

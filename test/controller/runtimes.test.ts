@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { CONTROLLER_NODE_FLAGS } from '../../pkg/manifests/node-runtime.ts';
+import { IDLE_COMPACTION } from '../../pkg/support/idle-compactor.ts';
 import { createWindowsPod, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import {
@@ -85,10 +86,10 @@ function mainWorkflowOn(o: {
       await waitForIdlePool(kc, sim, o.node, o.instanceId, { prefixes: 1, secondaryIps: 0 });
       assert.match(ctl.proc.tail(400), o.logShows);
       if (o.compacts) {
-        // Start-up's six settling collections run at quiet moments; each one sets the live heap.
+        // Start-up's settling collections run at quiet moments; each one sets the live heap.
         const settled = await waitFor('start-up settled by the idle compactor', async () => {
           const m = await ctl.metrics();
-          return metricValue(m, 'winprefix_heap_compactions_total', { reason: 'settle' }) === 6 ? m : undefined;
+          return metricValue(m, 'winprefix_heap_compactions_total', { reason: 'settle' }) === IDLE_COMPACTION.settleCollections ? m : undefined;
         }, { timeoutMs: 60_000, intervalMs: 500 });
         const live = metricValue(settled, 'winprefix_heap_live_bytes');
         assert.ok(live !== undefined && live > 1024 * 1024 && live <= metricValue(settled, 'nodejs_heap_size_total_bytes')!, `a live heap within the reserved one: ${live}`);
