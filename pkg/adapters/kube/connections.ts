@@ -5,12 +5,11 @@
  * Why: client-node 2.0.1 builds a fresh undici Agent inside every `applySecurityAuthentication`
  * call (docs/platform-notes.md, "Connections"), so every API call and every watch pays a TLS
  * handshake: 50 calls made 50 connections. Memoizing the private `createDispatcher` brings that
- * to one or two. The key includes a digest of the CA, client certificate and key, so a rotated
+ * to one or two. Each pool keeps the CA, client certificate and key it was made with, so a rotated
  * client certificate (exec plugin, cert-manager, kubelet rotation) gets a fresh pool, and the old
  * pool is closed once its in-flight requests finish. test/kube/connections.test.ts counts TLS
  * handshakes at a server: if a client-node upgrade renames the private method, it fails there.
  */
-import { createHash } from 'node:crypto';
 import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
@@ -22,7 +21,7 @@ interface Closable {
   destroy(): Promise<void>;
 }
 interface Shared {
-  pools: Map<string, { digest: string; dispatcher: unknown; writes: Dispatcher | undefined }>;
+  pools: Map<string, { material: TlsMaterial; dispatcher: unknown; writes: Dispatcher | undefined }>;
 }
 
 const shared = new WeakMap<KubeConfig, Shared>();
@@ -59,12 +58,12 @@ export function shareConnections(kc: KubeConfig): KubeConfig {
   shared.set(kc, state);
   target.createDispatcher = (cluster, agentOptions) => {
     const key = JSON.stringify([cluster?.name ?? '', cluster?.server ?? '', kc.getCurrentUser()?.name ?? '']);
-    const digest = digestOf(agentOptions);
+    const material = tlsMaterialOf(agentOptions);
     const cached = state.pools.get(key);
-    if (cached && cached.digest === digest) return cached.dispatcher;
+    if (cached && sameTlsMaterial(cached.material, material)) return cached.dispatcher;
     const dispatcher = original(cluster, agentOptions);
     const writes = http1Pool(kc, cluster, agentOptions);
-    state.pools.set(key, { digest, dispatcher, writes });
+    state.pools.set(key, { material, dispatcher, writes });
     if (dispatcher && writes) writePools.set(dispatcher as object, writes);
     if (cached) {
       closeQuietly(cached.dispatcher, false);
@@ -139,15 +138,26 @@ function closeQuietly(dispatcher: unknown, force: boolean): Promise<void> {
   return fn.call(d).catch(() => {});
 }
 
-function digestOf(agentOptions: Record<string, unknown>): string {
-  const h = createHash('sha256');
-  for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername']) {
-    const v = agentOptions[k];
-    h.update(k + '=');
-    if (v === undefined) h.update('\0');
-    else if (typeof v === 'string' || v instanceof Uint8Array) h.update(v);
-    else h.update(JSON.stringify(v));
-    h.update('\n');
-  }
-  return h.digest('base64');
+/** What decides a pool's TLS identity, of the options client-node builds for every API call. */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+type TlsMaterial = unknown[];
+
+function tlsMaterialOf(agentOptions: Record<string, unknown>): TlsMaterial {
+  return TLS_OPTIONS.map((k) => agentOptions[k]);
+}
+
+/**
+ * Compared byte for byte. Why not a digest: client-node decodes the CA, certificate and key into new buffers
+ * on every API call, and hashing them each time was 4 % of the controller's CPU in a 500-pod burst; comparing
+ * them with the pool's is a memcmp each.
+ */
+function sameTlsMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  return a.every((v, i) => sameOption(v, b[i]));
+}
+
+function sameOption(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0;
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) return JSON.stringify(a) === JSON.stringify(b);
+  return false;
 }
