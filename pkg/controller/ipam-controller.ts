@@ -17,6 +17,7 @@ import type { Clock } from '../support/clock.ts';
 import type { ClusterConfigSource, ConfigSnapshot } from '../adapters/kube/config-source.ts';
 import { CLAIM_EVENT_FIELD_SELECTOR, ForeignClaims, toClaimEvent, type ClaimEvent } from '../core/decisions/foreign-claims.ts';
 import { AddressClaims } from '../core/decisions/address-claims.ts';
+import { podUpdateWakesNode } from '../core/decisions/pod-plan.ts';
 import { runEc2Resync } from './ec2-resync.ts';
 import { bothFences, fenceOf, fenceWrites, isNotLeading, type WriteFence } from './fenced-writes.ts';
 import type { ControllerMetrics } from './metrics.ts';
@@ -132,9 +133,9 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
     onUpsert: (p, old) => {
       continueFrom(p, old, o.clock.now());
       const touched = pods.upsert(p, old);
-      addressClaims.setPod(p, p.annotation, !p.terminal);
+      const ownAnnotationSeen = addressClaims.setPod(p, p.annotation, !p.terminal);
       log.debug('pod seen', { pod: podKey(p), uid: p.uid, node: p.nodeName, phase: p.phase, annotated: p.annotation !== undefined, isNew: old === undefined });
-      if (!old || ipamRelevantChange(old, p)) for (const n of touched) wake(n);
+      if (!old || podUpdateWakesNode(old, p, ownAnnotationSeen)) for (const n of touched) wake(n);
     },
     onDelete: (p) => {
       addressClaims.removePod(p.uid);
@@ -205,16 +206,6 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
   log.info('ipam controller stopped', { managedNodes: reconciler.managedNodes().length });
 }
 
-/** Only these pod fields change what IPAM does; status churn (Pending -> Running) does not. */
-function ipamRelevantChange(a: PodView, b: PodView): boolean {
-  return (
-    a.uid !== b.uid ||
-    a.nodeName !== b.nodeName ||
-    a.terminal !== b.terminal ||
-    a.annotation !== b.annotation ||
-    a.requestsIp !== b.requestsIp
-  );
-}
 
 /** True once `check` holds; false if `signal` aborts first. */
 async function waitUntil(check: () => boolean, intervalMs: number, clock: Clock, signal: AbortSignal): Promise<boolean> {

@@ -85,3 +85,19 @@ test('three carriers of one address: each update replaces its own record in plac
   c.removePod('b1');
   assert.deepEqual(c.claimants(ip('10.0.16.5')), []);
 });
+
+test('setPod says when the annotation is the address reserved for the pod: the controller\'s own write, seen back', () => {
+  const c = new AddressClaims();
+  c.reserve('10.0.16.5', a1);
+  assert.equal(c.setPod(a1, undefined, true), false, 'not annotated yet');
+  assert.equal(c.setPod(a1, '10.0.16.5/32', true), true);
+  assert.equal(c.setPod(a1, '10.0.16.5/32', true), false, 'once: the reservation is done');
+  c.reserve('10.0.16.7', b1);
+  assert.equal(c.setPod(b1, '10.0.16.8/32', true), false, 'another address: someone else wrote it');
+  assert.ok(c.heldElsewhere(ip('10.0.16.7'), 'node-a'), 'and the reservation still holds');
+  c.reserve('10.0.16.9', { ...a1, uid: 'a2' });
+  c.dropReservation('a2');
+  assert.equal(c.setPod({ ...a1, uid: 'a2' }, '10.0.16.9/32', true), false, 'a dropped reservation is not ours any more');
+  c.reserve('10.0.16.10', { ...a1, uid: 'a3' });
+  assert.equal(c.setPod({ ...a1, uid: 'a3' }, '10.0.16.10/32', false), false, 'a finished pod claims nothing');
+});

@@ -31,16 +31,21 @@ export class AddressClaims {
   readonly #annotated = new Map<string, number>();
   readonly #reserved = new Map<string, number>();
 
-  /** Records a pod as the cache shows it: its annotated address when running, none otherwise. */
-  setPod(pod: Claimant, annotation: string | undefined, running: boolean): void {
+  /**
+   * Records a pod as the cache shows it: its annotated address when running, none otherwise. Returns true
+   * when the annotation is the address reserved for the pod: the controller's own write, seen coming back.
+   */
+  setPod(pod: Claimant, annotation: string | undefined, running: boolean): boolean {
     const parsed = annotation !== undefined && running ? parseAnnotation(annotation) : undefined;
     if (!parsed?.ok) {
       this.#clear(this.#annotated, pod.uid);
-      return;
+      return false;
     }
     this.#set(this.#annotated, pod, parsed.ip);
     // The annotation is what counts from now on; a reservation for the same address is done.
-    if (this.#reserved.get(pod.uid) === parsed.ip) this.#clear(this.#reserved, pod.uid);
+    if (this.#reserved.get(pod.uid) !== parsed.ip) return false;
+    this.#clear(this.#reserved, pod.uid);
+    return true;
   }
 
   removePod(podUid: string): void {
