@@ -206,7 +206,6 @@ export async function runIpamController(o: IpamControllerOptions, signal: AbortS
   log.info('ipam controller stopped', { managedNodes: reconciler.managedNodes().length });
 }
 
-
 /** True once `check` holds; false if `signal` aborts first. */
 async function waitUntil(check: () => boolean, intervalMs: number, clock: Clock, signal: AbortSignal): Promise<boolean> {
   while (!signal.aborted) {

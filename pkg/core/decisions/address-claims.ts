@@ -23,6 +23,7 @@ export interface Claimant {
 type Carriers = Claimant | Claimant[];
 
 const carriersOf = (c: Carriers | undefined): readonly Claimant[] => (c === undefined ? [] : Array.isArray(c) ? c : [c]);
+const described = (c: Claimant) => `${c.namespace}/${c.name} on node ${c.nodeName}`;
 
 export class AddressClaims {
   /** ip -> the pods carrying it, one entry per pod UID. */
@@ -66,7 +67,10 @@ export class AddressClaims {
 
   /** A pod on a node other than `node` that carries or is about to carry `ip`, as "ns/name on node". */
   heldElsewhere(ip: number, node: string): string | undefined {
-    for (const c of carriersOf(this.#byIp.get(ip))) if (c.nodeName !== node) return `${c.namespace}/${c.name} on node ${c.nodeName}`;
+    const carriers = this.#byIp.get(ip);
+    // Asked for every address of a node at every run of it: the usual one carrier is looked at without a list.
+    if (carriers === undefined || !Array.isArray(carriers)) return carriers === undefined || carriers.nodeName === node ? undefined : described(carriers);
+    for (const c of carriers) if (c.nodeName !== node) return described(c);
     return undefined;
   }
 

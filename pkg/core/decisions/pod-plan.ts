@@ -2,7 +2,8 @@
  * @module
  * Which pods on a managed node need an address and which addresses can go back, decided from the
  * pod cache and the pool's assignments alone. Level-based: it looks at what is, not at events, so
- * a delete missed in a watch gap is found the next time the node is looked at.
+ * a delete missed in a watch gap is found the next time the node is looked at. And which pod updates
+ * are worth looking at the node again for (podUpdateWakesNode).
  */
 import type { PodView } from '../views/pod-view.ts';
 
