@@ -11,15 +11,25 @@ import { closeSharedConnections, shareConnections, writeDispatcherFor } from './
 
 const pem = (label: string, body: string) => Buffer.from(`-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`).toString('base64');
 
-function kubeConfig(certBody: string): KubeConfig {
+function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', caData: pem('CERTIFICATE', 'ca'), skipTLSVerify: false }],
-    users: [{ name: 'u', certData: pem('CERTIFICATE', certBody), keyData: pem('PRIVATE KEY', 'key') }],
+    users: [{ name: 'u', certData: pem('CERTIFICATE', 'client one'), keyData: pem('PRIVATE KEY', 'key') }],
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
   return kc;
+}
+
+/** A shared KubeConfig for `fn`, its pools closed afterwards. */
+async function withSharedConnections(fn: (kc: KubeConfig) => Promise<void>): Promise<void> {
+  const kc = shareConnections(kubeConfig());
+  try {
+    await fn(kc);
+  } finally {
+    await closeSharedConnections(kc);
+  }
 }
 
 async function dispatcherOfCall(kc: KubeConfig): Promise<Dispatcher> {
@@ -28,21 +38,16 @@ async function dispatcherOfCall(kc: KubeConfig): Promise<Dispatcher> {
   return ctx.getDispatcher() as Dispatcher;
 }
 
-test('API calls with the same TLS material share one pool and its write pool', async () => {
-  const kc = shareConnections(kubeConfig('client one'));
-  try {
+test('API calls with the same TLS material share one pool and its write pool', () =>
+  withSharedConnections(async (kc) => {
     const first = await dispatcherOfCall(kc);
     const second = await dispatcherOfCall(kc);
     assert.equal(second, first);
     assert.ok(writeDispatcherFor(first), 'an HTTPS pool has an HTTP/1.1 write pool beside it');
-  } finally {
-    await closeSharedConnections(kc);
-  }
-});
+  }));
 
-test('a rotated client certificate gets a fresh pool, and the old pools are closed', async () => {
-  const kc = shareConnections(kubeConfig('client one'));
-  try {
+test('a rotated client certificate gets a fresh pool, and the old pools are closed', () =>
+  withSharedConnections(async (kc) => {
     const before = await dispatcherOfCall(kc);
     const beforeWrites = writeDispatcherFor(before)!;
     kc.users[0] = { ...kc.users[0]!, certData: pem('CERTIFICATE', 'client two') };
@@ -52,14 +57,10 @@ test('a rotated client certificate gets a fresh pool, and the old pools are clos
     assert.equal((before as Dispatcher & { closed: boolean }).closed, true);
     assert.equal((beforeWrites as Dispatcher & { closed: boolean }).closed, true);
     assert.equal(await dispatcherOfCall(kc), after, 'the new material is then shared as before');
-  } finally {
-    await closeSharedConnections(kc);
-  }
-});
+  }));
 
-test('a changed CA or server name also gets a fresh pool; the same bytes in new buffers do not', async () => {
-  const kc = shareConnections(kubeConfig('client one'));
-  try {
+test('a changed CA or server name also gets a fresh pool; the same bytes in new buffers do not', () =>
+  withSharedConnections(async (kc) => {
     const first = await dispatcherOfCall(kc);
     kc.clusters[0] = { ...kc.clusters[0]!, caData: pem('CERTIFICATE', 'ca') };
     assert.equal(await dispatcherOfCall(kc), first, 'the same CA text, decoded again');
@@ -68,7 +69,4 @@ test('a changed CA or server name also gets a fresh pool; the same bytes in new 
     assert.notEqual(second, first);
     kc.clusters[0] = { ...kc.clusters[0]!, tlsServerName: 'kubernetes.default' };
     assert.notEqual(await dispatcherOfCall(kc), second);
-  } finally {
-    await closeSharedConnections(kc);
-  }
-});
+  }));
