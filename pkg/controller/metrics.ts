@@ -59,9 +59,8 @@ export function createControllerMetrics(r: MetricsRegistry): ControllerMetrics {
   const compactionPauses = r.counter({ name: 'winprefix_heap_compaction_pause_seconds_total', help: 'Time the event loop stood still for those collections' });
   // nodejs_heap_size_used_bytes also counts garbage not yet collected, which moves it by megabytes from one
   // scrape to the next; right after a compacting collection the heap holds live objects only.
-  const liveHeap = r.gauge({ name: 'winprefix_heap_live_bytes', help: 'JavaScript heap in use right after the last compacting collection: what the controller retains (unset until one ran; needs --expose-gc)' });
   // Absent until a compaction ran (never, without gc()): a 0 would read as an empty heap.
-  liveHeap.remove({});
+  const liveHeap = r.gauge({ name: 'winprefix_heap_live_bytes', help: 'JavaScript heap in use right after the last compacting collection: what the controller retains (unset until one ran; needs --expose-gc)', absentUntilSet: true });
   for (const reason of ['settle', 'growth']) compactions.inc({ reason }, 0);
   compactionPauses.inc({}, 0);
   for (const trigger of ['ec2-error', 'contradiction']) resyncs.inc({ trigger }, 0);

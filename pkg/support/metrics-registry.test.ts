@@ -51,6 +51,14 @@ test('label values and help text are escaped; unlabelled metrics start at 0; rem
   assert.ok(text.includes('c_total 0\n'));
 });
 
+test('a gauge absent until set has no sample before its first set(), then one', () => {
+  const r = createRegistry();
+  const g = r.gauge({ name: 'live_bytes', help: 'h', absentUntilSet: true });
+  assert.equal(r.render(), '# HELP live_bytes h\n# TYPE live_bytes gauge\n');
+  g.set({}, 42);
+  assert.ok(r.render().includes('\nlive_bytes 42\n'));
+});
+
 test('a labelled histogram puts le after its own labels, escaped values and all', () => {
   const r = createRegistry();
   const h = r.histogram({ name: 'h_seconds', help: 'h', labelNames: ['action', 'node'], buckets: [0.5] });

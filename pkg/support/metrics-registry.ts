@@ -31,9 +31,17 @@ export interface MetricOptions {
   labelNames?: readonly string[];
 }
 
+export interface GaugeOptions extends MetricOptions {
+  /**
+   * An unlabelled gauge starts at 0 unless this is set: then it has no sample until its first set(), for a
+   * value that does not exist yet, where a 0 would be read as a measurement.
+   */
+  absentUntilSet?: boolean;
+}
+
 export interface MetricsRegistry {
   counter(o: MetricOptions): Counter;
-  gauge(o: MetricOptions): Gauge;
+  gauge(o: GaugeOptions): Gauge;
   histogram(o: MetricOptions & { buckets: readonly number[] }): Histogram;
   /** Runs `fn` at the start of every render(): for values read only when scraped (memory, CPU time). */
   beforeRender(fn: () => void): void;
@@ -147,11 +155,11 @@ export function createRegistry(): MetricsRegistry {
   /** A histogram bucket's labels: the series' own and `le`. */
   const withLe = (key: string, le: string): string => (key === '' ? `{le="${le}"}` : `${key.slice(0, -1)},le="${le}"}`);
 
-  const simple = (o: MetricOptions, type: 'counter' | 'gauge') => {
+  const simple = (o: GaugeOptions, type: 'counter' | 'gauge') => {
     const { labelNames, header } = register(o, type);
     const values = new Map<string, number>();
     // A metric without labels exists from the start (value 0), so dashboards see it at once.
-    if (labelNames.length === 0) values.set(keyOf(o.name, labelNames, {}), 0);
+    if (labelNames.length === 0 && !o.absentUntilSet) values.set(keyOf(o.name, labelNames, {}), 0);
     families.set(o.name, {
       render(out) {
         out.push(...header);
@@ -192,16 +200,17 @@ export function createRegistry(): MetricsRegistry {
       // Two buckets with one bound would give two series with the same le.
       if (buckets.some((b, i) => i > 0 && b === buckets[i - 1])) throw new TypeError(`histogram "${o.name}" lists a bucket bound twice: ${buckets.join(', ')}`);
       const series = new Map<string, { counts: number[]; sum: number; count: number }>();
+      const les = [...buckets.map(formatValue), '+Inf'];
       families.set(o.name, {
         render(out) {
           out.push(...header);
           for (const [k, s] of series) {
             let cumulative = 0;
-            buckets.forEach((b, i) => {
+            for (let i = 0; i < buckets.length; i++) {
               cumulative += s.counts[i]!;
-              out.push(`${o.name}_bucket${withLe(k, formatValue(b))} ${cumulative}`);
-            });
-            out.push(`${o.name}_bucket${withLe(k, '+Inf')} ${s.count}`);
+              out.push(`${o.name}_bucket${withLe(k, les[i]!)} ${cumulative}`);
+            }
+            out.push(`${o.name}_bucket${withLe(k, les[buckets.length]!)} ${s.count}`);
             out.push(`${o.name}_sum${k} ${formatValue(s.sum)}`);
             out.push(`${o.name}_count${k} ${s.count}`);
           }
