@@ -24,7 +24,8 @@
  *        [--admission policy|webhook]
  *        [--tuning image|none] [--json]
  * The controller runs as the image runs it (its Node flags, malloc settings and a code cache made beforehand) unless --tuning none.
- * BENCH_LOG_LEVEL=debug gives the controllers a debug log (controller.log in a winprefix-bench-* directory under the temp dir).
+ * BENCH_LOG_LEVEL=debug gives the controllers a debug log (controller.log in a winprefix-bench-* directory under the temp dir,
+ * removed at the end unless WINPREFIX_KEEP_SCRATCH=1).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';

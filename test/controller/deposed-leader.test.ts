@@ -8,11 +8,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Ec2Simulator } from '../../pkg/ec2sim/server.ts';
+import { scratchDir } from '../harness/cleanup.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { createWindowsNode, createWindowsPod, waitFor } from '../harness/cluster-objects.ts';
 import { PD_ON, annotationOf, checkInvariants, metricValue, setIpamConfig, startController, startSimulator, waitForCapacity, world, type ControllerProcess } from './support.ts';
@@ -43,7 +43,7 @@ let kc: KubeConfig;
 const running: ControllerProcess[] = [];
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'winprefix-audit-'));
+  const dir = scratchDir('winprefix-audit-');
   const policy = join(dir, 'policy.yaml');
   auditLog = join(dir, 'audit.log');
   writeFileSync(policy, ['apiVersion: audit.k8s.io/v1', 'kind: Policy', 'omitStages: [RequestReceived]', 'rules:', '- level: Metadata', '  verbs: [create, update, patch, delete]', '- level: None', ''].join('\n'));

@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
@@ -21,6 +20,7 @@ import { guardPolicyObjects, mutationPolicyObjects } from '../../pkg/core/admiss
 import { cidrContains, parseCidr, parseIPv4 } from '../../pkg/core/net/ipv4.ts';
 import { decodeNodeStatus, type NodeStatus } from '../../pkg/core/status/node-status.ts';
 import { createOrReplaceObjects, createWindowsNode, installWebhookConfigurations, waitFor } from '../harness/cluster-objects.ts';
+import { scratchDir } from '../harness/cleanup.ts';
 import type { ControlPlane } from '../harness/control-plane.ts';
 import { freeLoopbackPorts } from '../harness/ports.ts';
 import { spawnLogged, type ManagedProcess } from '../harness/process.ts';
@@ -103,7 +103,7 @@ export interface StartControllerOptions {
  */
 export function asTheImageRunsIt(): Pick<StartControllerOptions, 'nodeFlags' | 'env'> & { compileCacheDir: string } {
   requireBundle();
-  const compileCacheDir = mkdtempSync(join(tmpdir(), 'winprefix-compile-cache-'));
+  const compileCacheDir = scratchDir('winprefix-compile-cache-');
   execFileSync(process.execPath, [...CONTROLLER_NODE_FLAGS, BUNDLE, 'version'], { env: { ...process.env, NODE_COMPILE_CACHE: compileCacheDir }, stdio: 'ignore' });
   return { nodeFlags: CONTROLLER_NODE_FLAGS, env: { NODE_COMPILE_CACHE: compileCacheDir, ...CONTROLLER_ENV }, compileCacheDir };
 }
@@ -113,7 +113,7 @@ export async function startController(o: StartControllerOptions): Promise<Contro
   const webhooks = o.webhooks ?? true;
   const serving = webhooks ? await o.plane.webhookServing() : undefined;
   const [webhook, metricsPort, health] = (await freeLoopbackPorts(3)) as [number, number, number];
-  const logDir = mkdtempSync(join(tmpdir(), `winprefix-${o.name}-`));
+  const logDir = scratchDir(`winprefix-${o.name}-`);
   const args = [
     'run',
     `--kubeconfig=${o.kubeconfigPath ?? o.plane.kubeconfigPath}`,

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { scratchDir } from '../harness/cleanup.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = join(ROOT, 'cmd/ec2-simulator.ts');
@@ -55,7 +55,7 @@ describe('ec2-simulator command', () => {
   }
 
   test('a bad world file exits 2 and names the field', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'winprefix-sim-'));
+    const dir = scratchDir('winprefix-sim-');
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'vpcs: [{ id: vpc-00000001, cidr: 10.0.0.0/16 }]\nsubnets: []\ninstances:\n  - { id: i-00000001, type: m5.large, subnetId: subnet-00000001, privateIp: 10.0.1.300 }\n');
     const p = run(['--world', file]);

@@ -5,6 +5,10 @@
  * one (used in process 'exit', where nothing async runs). Handlers are installed while anything is registered.
  */
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 export interface CleanupEntry {
   /** Graceful: stop processes, wait for them, remove folders. */
   async: () => Promise<void>;
@@ -72,4 +76,28 @@ export function registerCleanup(entry: CleanupEntry): () => void {
     entries.delete(entry);
     if (entries.size === 0 && !exiting) uninstall();
   };
+}
+
+let scratchDirs: string[] | undefined;
+
+/**
+ * A new folder under the temp dir that this process removes when it exits with success. A test file that fails
+ * (node:test exits non-zero) keeps its folders and names them on stderr, since a controller's log there is what
+ * one reads after a failed test; WINPREFIX_KEEP_SCRATCH=1 keeps them whatever the outcome (a benchmark run with
+ * BENCH_LOG_LEVEL=debug, say). Without this, every CI run left ~16 MB of logs and code caches behind.
+ */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!scratchDirs) {
+    const dirs: string[] = (scratchDirs = []);
+    process.once('exit', (code) => {
+      if (code !== 0 || process.env.WINPREFIX_KEEP_SCRATCH === '1') {
+        process.stderr.write(`kept for reading: ${dirs.join(' ')}\n`);
+        return;
+      }
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  scratchDirs.push(dir);
+  return dir;
 }
