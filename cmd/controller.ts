@@ -17,6 +17,7 @@ import { isLogLevel, type LogLevel } from '../pkg/support/log.ts';
 import { checkRoleArn, DEFAULT_INSTALL, renderInstallManifest } from '../pkg/manifests/install.ts';
 import { ADMISSION_CHOICES, chooseAdmissionForm, describeForm, parseKubernetesVersion, versionFromServerInfo, type AdmissionChoice, type AdmissionForm, type KubernetesVersion } from '../pkg/manifests/admission-form.ts';
 import { KubeConfigError, loadKubeConfig } from '../pkg/adapters/kube/client.ts';
+import { WRITE_CONNECTIONS } from '../pkg/adapters/kube/connections.ts';
 import { readServerVersion } from '../pkg/adapters/kube/server-version.ts';
 import { parseBindAddress } from '../pkg/support/bind-address.ts';
 import { metricsAuthDefault } from '../pkg/controller/listeners.ts';
@@ -91,6 +92,7 @@ async function run(argv: Record<string, unknown>): Promise<number> {
     kubeQps: rate(argv, 'kube-qps'),
     kubeBurst: count(argv, 'kube-burst'),
     kubeBackgroundQps: rate(argv, 'kube-background-qps'),
+    warmWriteConnections: numberFlag(argv, 'warm-write-connections', { min: 0, max: WRITE_CONNECTIONS, integer: true }),
     leaderElect: Boolean(argv['leader-elect']),
     leaderElection: {
       namespace: String(argv['leader-election-namespace']),
@@ -191,6 +193,7 @@ async function main(): Promise<number> {
           .option('kube-qps', { type: 'number', default: 50, describe: 'Kubernetes API calls per second (watches excluded)' })
           .option('kube-burst', { type: 'number', default: 100, describe: 'Kubernetes API burst' })
           .option('kube-background-qps', { type: 'number', default: 50, describe: 'Events and node status writes per second, on a budget of their own so they never delay a pod\'s annotation' })
+          .option('warm-write-connections', { type: 'number', default: 8, describe: `Write connections the leader keeps open between bursts, so a burst after a quiet minute does not wait for TLS handshakes (0 to ${WRITE_CONNECTIONS})` })
           .option('leader-elect', { type: 'boolean', default: true, describe: 'Run reconcilers only while holding the Lease' })
           .option('leader-election-namespace', { type: 'string', default: 'kube-system', describe: 'Namespace of the Lease' })
           .option('leader-election-id', { type: 'string', default: CONTROLLER_NAME, describe: 'Name of the Lease' })

@@ -16,6 +16,7 @@ import { buildInfo, runtimeName } from '../support/build-info.ts';
 import { CONTROLLER_NAME, RESOURCE_NAME, POD_IP_ANNOTATION, NODE_STATUS_ANNOTATION } from '../core/contract.ts';
 import { createEc2Adapter } from '../adapters/ec2/sdk-adapter.ts';
 import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../adapters/kube/client.ts';
+import { WRITE_KEEP_ALIVE_MS } from '../adapters/kube/connections.ts';
 import { createEventRecorder } from '../adapters/kube/events.ts';
 import { runLeaderElection } from '../adapters/kube/leader-election.ts';
 import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
@@ -35,6 +36,7 @@ import { whoAmI } from '../adapters/kube/whoami.ts';
 import type { BindAddress } from '../support/bind-address.ts';
 import { startHealthListener, startMetricsListener, type MetricsListen } from './listeners.ts';
 import { Manager, onStop, serving, type RunEnd } from './manager.ts';
+import { warmWriteConnections } from './warm-write-connections.ts';
 
 export interface RunOptions {
   kubeconfig: string | undefined;
@@ -49,6 +51,8 @@ export interface RunOptions {
   kubeBurst: number;
   /** Events and status annotation writes per second, on their own budget. */
   kubeBackgroundQps: number;
+  /** HTTP/1.1 write connections the leader keeps open between bursts (warm-write-connections.ts). */
+  warmWriteConnections: number;
   leaderElect: boolean;
   leaderElection: { namespace: string; name: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Without a cert dir no webhook server is started (useful for dry runs without TLS material). */
@@ -74,6 +78,9 @@ export interface RunOptions {
  * comes sooner), 2 s at most, so under sustained load they still go at --kube-background-qps.
  */
 const BACKGROUND_YIELD = { quietMs: 50, maxWaitMs: 2_000 } as const;
+
+/** A round of warm-write-connections.ts goes out before the write pool would close a connection it kept. */
+const WARM_WRITE_CONNECTIONS_EVERY_MS = (WRITE_KEEP_ALIVE_MS * 3) / 4;
 
 export type { RunEnd } from './manager.ts';
 
@@ -204,6 +211,18 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
         compactor?.start();
         return compactor && { close: async () => compactor.stop() };
       }),
+    )
+    // Started before the reconcilers, so the first pods a new leader annotates find connections open.
+    .add(
+      serving(
+        'warm write connections',
+        async () => {
+          if (o.warmWriteConnections <= 0) return undefined;
+          const warm = warmWriteConnections({ warm: (n) => clients.warmWriteConnections(n), count: o.warmWriteConnections, everyMs: WARM_WRITE_CONNECTIONS_EVERY_MS, clock, log });
+          return { close: async () => warm.stop() };
+        },
+        { needsLeaderElection: true },
+      ),
     )
     // The leader's components stop in reverse: the reconcilers drain their EC2 calls and writes (bounded by
     // timings.drainMs), then the events they emitted are flushed, and only then is the Lease released.

@@ -9,7 +9,8 @@
  *   time from first seeing the pod to the patch acknowledged (winprefix_pod_annotation_duration_seconds).
  * - warm-burst: 30 pods created within 0.4 s on one warm node (warm-prefix-target=2): pod exists -> annotated,
  *   in rounds alternating with the floor of a bare client patching each pod as soon as its create returns,
- *   then one more round after 45 s without a pod (and the bare client's after 45 s of its own).
+ *   then one more round after 100 s without a pod, past the minute the write pool keeps an idle connection (and the
+ *   bare client's after 100 s of its own).
  * - burst: 500 pods across 10 nodes (m5.large), everyone at 200 API QPS: create returned -> annotated, pods/s
  *   against the API server's own ceiling measured in the same run, before and after (a bare client doing the
  *   same creates and the same annotation patches, no controller), EC2 calls by action against the lower bound (one
@@ -288,7 +289,9 @@ try {
   }
 
   if (CASES.has('warm-burst')) {
-    const QUIET_BEFORE_BURST_MS = 45_000;
+    // Longer than the write pool keeps an idle connection (WRITE_KEEP_ALIVE_MS) and kube-apiserver one (90 s): what
+    // the next deployment meets after a quiet minute or two is what --warm-write-connections keeps.
+    const QUIET_BEFORE_BURST_MS = 100_000;
     const s = await stack({ nodes: 1, args: ['--kube-qps=200', '--kube-burst=400'], config: { ...PD, 'warm-prefix-target': '2' } });
     await addNodes(kc, s.sim, 1);
     /** The node's two warm prefixes back on its ENI (a round's surplus goes back after the hold-down). */
@@ -325,7 +328,7 @@ try {
       const c = await round(`warm-${r}`, nodeName(0), false);
       ours.push({ p50: percentile(c.latencies, 50), p99: percentile(c.latencies, 99), createdIn: Math.round(c.createdIn) });
     }
-    // Bursts come with quiet stretches between them (one deployment, then the next): once more after 45 s
+    // Bursts come with quiet stretches between them (one deployment, then the next): once more after 100 s
     // without a pod, the time a quiet cluster gives. Any connection the controller lets go by then is paid for here.
     // The bare client gets a quiet stretch of its own afterwards, to tell the API server's share of a slower
     // round from the controller's. Not before: the controller would then have been without a pod for twice as long.

@@ -12,6 +12,7 @@ const cases: Array<{ args: string[]; says: RegExp }> = [
   { args: ['run', '--webhook-port=99999'], says: /--webhook-port "99999": use a whole number from 1 to 65535/ },
   { args: ['run', '--kube-burst', '2.5'], says: /--kube-burst "2\.5": use a whole number/ },
   { args: ['run', '--concurrency', '0'], says: /--concurrency "0"/ },
+  { args: ['run', '--warm-write-connections', '33'], says: /--warm-write-connections "33": use a whole number from 0 to 32/ },
   { args: ['run', '--configmap', 'a/b/c'], says: /--configmap "a\/b\/c": use NAMESPACE\/NAME/ },
   { args: ['run', '--log-level', 'loud'], says: /log-level.*"loud"/ },
   { args: ['run', '--kubeconfig', '/nonexistent/kubeconfig'], says: /kubeconfig file \/nonexistent\/kubeconfig \(from --kubeconfig\) does not exist/ },

@@ -2,7 +2,7 @@
  * client-node 2.0.1 opens a TLS connection per API call (docs/platform-notes.md, "Connections"). shareConnections()
  * must bring 50 sequential calls down to one or two connections, and fenced writes use HTTP/1.1 connections
  * of their own (pkg/adapters/kube/connections.ts, WRITE_CONNECTIONS), which resume the TLS session when they
- * reopen. Connections are counted at a loopback TCP forwarder in front of the real kube-apiserver.
+ * reopen and which warmWriteConnections keeps open for the next burst. Connections are counted at a loopback TCP forwarder in front of the real kube-apiserver.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,13 +10,13 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import type { TLSSocket } from 'node:tls';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { Agent, buildConnector, request } from 'undici';
 import { fenceOf } from '../../pkg/support/fence.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import { startTcpProxy, serverAddress, type TcpProxy } from './tcp-proxy.ts';
 import { closeSharedConnections, createKubeClients, shareConnections } from '../../pkg/adapters/kube/client.ts';
-import { resumingConnector } from '../../pkg/adapters/kube/connections.ts';
+import { resumingConnector, writeConnectionCounts } from '../../pkg/adapters/kube/connections.ts';
 import { startReflector } from '../../pkg/adapters/kube/reflector.ts';
 import { waitFor } from '../harness/wait.ts';
 
@@ -25,6 +25,22 @@ const proxies: TcpProxy[] = [];
 after(async () => Promise.all(proxies.map((p) => p.close())));
 
 const CALLS = 50;
+
+/** A kubeconfig through a counting proxy, and the ALPN protocol of each connection undici opens while `body` runs. */
+async function withConnectionLog(body: (o: { kc: KubeConfig; proxy: TcpProxy; protocols: string[] }) => Promise<void>): Promise<void> {
+  const proxy = await startTcpProxy(serverAddress(plane().kubeConfig()));
+  proxies.push(proxy);
+  const kc = proxy.kubeConfigVia(plane().kubeConfig());
+  const protocols: string[] = [];
+  const onConnected = (m: unknown) => protocols.push(String((m as { socket?: { alpnProtocol?: unknown } }).socket?.alpnProtocol));
+  diagnostics_channel.subscribe('undici:client:connected', onConnected);
+  try {
+    await body({ kc, proxy, protocols });
+  } finally {
+    diagnostics_channel.unsubscribe('undici:client:connected', onConnected);
+    await closeSharedConnections(kc);
+  }
+}
 
 test(`${CALLS} sequential API calls use at most 2 connections with shareConnections`, async () => {
   const proxy = await startTcpProxy(serverAddress(plane().kubeConfig()));
@@ -69,14 +85,8 @@ test('a watch and API calls share the pool; shareConnections is idempotent', asy
   await closeSharedConnections(kc);
 });
 
-test('fenced writes go over HTTP/1.1 connections of their own, reused; reads stay on the shared HTTP/2 one', async () => {
-  const proxy = await startTcpProxy(serverAddress(plane().kubeConfig()));
-  proxies.push(proxy);
-  const kc = proxy.kubeConfigVia(plane().kubeConfig());
-  const protocols: string[] = [];
-  const onConnected = (m: unknown) => protocols.push(String((m as { socket?: { alpnProtocol?: unknown } }).socket?.alpnProtocol));
-  diagnostics_channel.subscribe('undici:client:connected', onConnected);
-  try {
+test('fenced writes go over HTTP/1.1 connections of their own, reused; reads stay on the shared HTTP/2 one', () =>
+  withConnectionLog(async ({ kc, proxy, protocols }) => {
     const clients = createKubeClients(kc, { fence: fenceOf(() => true) });
     for (let i = 0; i < 10; i++) await clients.core.listNamespace();
     assert.deepEqual(protocols, ['h2'], 'reads: one HTTP/2 connection');
@@ -88,11 +98,29 @@ test('fenced writes go over HTTP/1.1 connections of their own, reused; reads sta
     const writes = protocols.slice(1);
     assert.ok(writes.length >= 1 && writes.length <= 2 && writes.every((p) => p === 'http/1.1'), `20 sequential writes: HTTP/1.1 connections, reused: ${protocols.join(', ')}`);
     assert.equal(proxy.accepted(), protocols.length);
-  } finally {
-    diagnostics_channel.unsubscribe('undici:client:connected', onConnected);
-    await closeSharedConnections(kc);
-  }
-});
+  }));
+
+test('warmWriteConnections opens that many HTTP/1.1 write connections, which the next writes find open', () =>
+  withConnectionLog(async ({ kc, proxy, protocols }) => {
+    const methods: string[] = [];
+    const clients = createKubeClients(kc, { fence: fenceOf(() => true), onRequest: (m) => methods.push(m) });
+    assert.equal(await clients.warmWriteConnections(6), 6, 'six answers');
+    assert.deepEqual(protocols, Array(6).fill('http/1.1'), 'six write connections and no HTTP/2 one');
+    assert.deepEqual(methods, Array(6).fill('GET'), 'counted like any other call');
+    await waitFor('six idle write connections', async () => (writeConnectionCounts(kc).idle === 6 ? true : undefined));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        clients.core.patchNamespace({ name: 'default', body: { metadata: { labels: { [`winprefix.test/warm-${i}`]: 'x' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      ),
+    );
+    assert.equal(protocols.length, 6, `six writes at once found the connections open: ${protocols.join(', ')}`);
+    await waitFor('six idle write connections again', async () => (writeConnectionCounts(kc).idle === 6 ? true : undefined));
+    assert.equal(await clients.warmWriteConnections(6), 6);
+    assert.equal(protocols.length, 6, 'the next round goes over the same connections, keeping them');
+    await waitFor('the same six, idle', async () => (writeConnectionCounts(kc).idle === 6 ? true : undefined));
+    assert.equal(writeConnectionCounts(kc).open, 6);
+    assert.equal(proxy.accepted(), 6);
+  }));
 
 test('write connections opened after the others closed resume the TLS session, also once V8 has collected', async (t) => {
   const kc = plane().kubeConfig();

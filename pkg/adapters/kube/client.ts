@@ -19,7 +19,7 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
-import { shareConnections } from './connections.ts';
+import { shareConnections, writeDispatcherFor } from './connections.ts';
 import { fencedDispatcher } from './fenced-dispatcher.ts';
 import { undiciHttpLibrary } from './http-library.ts';
 import { TokenBucket } from '../../support/token-bucket.ts';
@@ -40,6 +40,12 @@ export interface KubeClients {
   /** GET /version (what `controller manifests --admission auto` chooses by). */
   version: VersionApi;
   kc: KubeConfig;
+  /**
+   * Sends `count` GET /version at once over the HTTP/1.1 write connections (connections.ts), so that many are
+   * open, and kept open another keep-alive period, for the next burst of writes; resolves to how many were
+   * answered. Counted, rate-limited and timed like any other call. writeConnectionsKeeper.ts says why.
+   */
+  warmWriteConnections(count: number): Promise<number>;
 }
 
 export interface CreateKubeClientsOptions {
@@ -113,12 +119,24 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
       return ctx;
     }));
   }
-  const config = createConfiguration({
-    baseServer: new ServerConfiguration(cluster.server, {}),
-    authMethods: { default: kc },
-    httpApi: undiciHttpLibrary,
-    promiseMiddleware: middleware,
-  });
+  const configWith = (promiseMiddleware: Middleware[]) =>
+    createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kc },
+      httpApi: undiciHttpLibrary,
+      promiseMiddleware,
+    });
+  const config = configWith(middleware);
+  const overWriteConnections = new VersionApi(
+    configWith([
+      ...middleware,
+      passThrough(async (ctx) => {
+        const writes = writeDispatcherFor(ctx.getDispatcher());
+        if (writes) ctx.setDispatcher(writes);
+        return ctx;
+      }),
+    ]),
+  );
   return {
     core: new CoreV1Api(config),
     coordination: new CoordinationV1Api(config),
@@ -127,6 +145,10 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     authorization: new AuthorizationV1Api(config),
     version: new VersionApi(config),
     kc,
+    warmWriteConnections: async (count) => {
+      const answers = await Promise.allSettled(Array.from({ length: count }, () => overWriteConnections.getCode()));
+      return answers.filter((a) => a.status === 'fulfilled').length;
+    },
   };
 }
 

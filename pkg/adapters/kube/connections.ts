@@ -75,6 +75,22 @@ export function shareConnections(kc: KubeConfig): KubeConfig {
 }
 
 /**
+ * The HTTP/1.1 write connections of `kc`'s pools: open, and open with nothing in flight. A request finds an idle
+ * one only once undici has marked it so, a few ticks after its last answer; tests wait for that here.
+ */
+export function writeConnectionCounts(kc: KubeConfig): { open: number; idle: number } {
+  let open = 0;
+  let idle = 0;
+  for (const pool of shared.get(kc)?.pools.values() ?? []) {
+    for (const origin of Object.values((pool.writes as Agent | undefined)?.stats ?? {})) {
+      open += Number(origin.connected);
+      idle += 'free' in origin ? origin.free : 0;
+    }
+  }
+  return { open, idle };
+}
+
+/**
  * The HTTP/1.1 pool for writes that shares `dispatcher`'s TLS material, or undefined where there is none
  * (plain HTTP, where every request is HTTP/1.1 anyway, or a proxy, whose tunnel the shared pool keeps).
  */

@@ -1,0 +1,52 @@
+/**
+ * @module
+ * Keeps a few of the HTTP/1.1 write connections open while this replica leads, so that the first pods of a
+ * burst after a quiet stretch, or after taking the Lease, do not each wait for a TLS handshake with an API
+ * server busy with that same burst.
+ *
+ * Why: the write pool (pkg/adapters/kube/connections.ts) closes a connection idle for 60 s, and kube-apiserver
+ * one idle for 90 s. A burst that finds none opens one per patch in flight: 19 for 30 pods on one node, each
+ * 8-80 ms to connect on a busy 2-core API server, and those pods waited p50 95-128 ms for their address against
+ * 20-35 ms once the connections were there (docs/platform-notes.md, "Connections"). HTTP/2 would need one
+ * connection, but writes stay on HTTP/1.1 for the write fence. So a GET /version, the cheapest call any client
+ * may make, goes over each of `count` connections at once, again before the pool would close them.
+ */
+import type { Clock, TimerHandle } from '../support/clock.ts';
+import type { Logger } from '../support/log.ts';
+
+export interface WarmWriteConnectionsOptions {
+  /** Sends `count` requests at once over the write connections; resolves to how many were answered. */
+  warm(count: number): Promise<number>;
+  count: number;
+  /** From the end of one round to the start of the next: below the pool's keep-alive. */
+  everyMs: number;
+  clock: Pick<Clock, 'after'>;
+  log: Logger;
+}
+
+/** Starts at once; `stop` cancels the next round (one in flight finishes on its own). */
+export function warmWriteConnections(o: WarmWriteConnectionsOptions): { stop(): void } {
+  let stopped = false;
+  let next: TimerHandle | undefined;
+  let shortBefore = false;
+  const round = async () => {
+    let answered = 0;
+    try {
+      answered = await o.warm(o.count);
+    } catch {
+      // warm() settles every request itself; nothing answered is the same as this.
+    }
+    // Said once per stretch: an API server that is down has its own, louder, symptoms.
+    const short = answered < o.count;
+    if (short && !shortBefore) o.log.debug('write connections not all kept open', { asked: o.count, answered });
+    shortBefore = short;
+    if (!stopped) next = o.clock.after(o.everyMs, () => void round());
+  };
+  if (o.count > 0) void round();
+  return {
+    stop() {
+      stopped = true;
+      next?.cancel();
+    },
+  };
+}
