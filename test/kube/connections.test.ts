@@ -2,7 +2,8 @@
  * client-node 2.0.1 opens a TLS connection per API call (docs/platform-notes.md, "Connections"). shareConnections()
  * must bring 50 sequential calls down to one or two connections, and fenced writes use HTTP/1.1 connections
  * of their own (pkg/adapters/kube/connections.ts, WRITE_CONNECTIONS), which resume the TLS session when they
- * reopen and which warmWriteConnections keeps open for the next burst. Connections are counted at a loopback TCP forwarder in front of the real kube-apiserver.
+ * reopen and which warmWriteConnections keeps open for the next burst. Connections are counted at a loopback
+ * TCP forwarder in front of the real kube-apiserver.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
