@@ -43,7 +43,7 @@ export interface KubeClients {
   /**
    * Sends `count` GET /version at once over the HTTP/1.1 write connections (connections.ts), so that many are
    * open, and kept open another keep-alive period, for the next burst of writes; resolves to how many were
-   * answered. Counted, rate-limited and timed like any other call. writeConnectionsKeeper.ts says why.
+   * answered. Counted, rate-limited and timed like any other call. pkg/controller/warm-write-connections.ts says why.
    */
   warmWriteConnections(count: number): Promise<number>;
 }
