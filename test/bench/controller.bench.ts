@@ -79,6 +79,11 @@ const percentile = (xs: number[], p: number) => {
 const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
 const dist = (xs: number[]) => ({ p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: percentile(xs, 100), n: xs.length });
 
+/** The simulator's counts since its last reset, as calls per EC2 action. */
+function ec2CallsByAction(sim: { counters: { snapshot(): Record<string, { calls: number }> } }): Record<string, number> {
+  return Object.fromEntries(Object.entries(sim.counters.snapshot()).map(([action, c]) => [action, c.calls]));
+}
+
 function procStat(pid: number): { rssMiB: number; cpuSeconds: number } {
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -400,7 +405,7 @@ try {
     const burstMs = Math.max(...w.seen.values()) - b0;
     w.stop();
     const after = procStat(s.ctl.proc.pid);
-    const calls = s.sim.counters.snapshot();
+    const calls = ec2CallsByAction(s.sim);
     const m = await s.ctl.metrics();
     // Settled: the surplus asked for during the burst goes back after the hold-down.
     const needed = Array.from({ length: NODES }, (_, i) => Math.ceil((spread.filter((p) => p.node === nodeName(i)).length + 1) / 16));
@@ -426,7 +431,7 @@ try {
       apiServerCeilingPodsPerSecond: { before: Math.round(ceilingBefore * 10) / 10, after: Math.round(ceilingAfter * 10) / 10 },
       ratioToCeiling: Math.round((PODS / (burstMs / 1000) / ((ceilingBefore + ceilingAfter) / 2)) * 100) / 100,
       uniqueAddresses: addresses.size,
-      ec2CallsByAction: Object.fromEntries(Object.entries(calls).map(([a, c]) => [a, c.calls])),
+      ec2CallsByAction: calls,
       assignCallsLowerBound: NODES,
       settledAtNeededPrefixes: settled,
       rssMiB: { idle: idle.rssMiB, afterBurst: after.rssMiB, quietAfterSettling: quiet.rssMiB },
@@ -438,7 +443,9 @@ try {
   if (CASES.has('scale')) {
     const NODES = SCALE_NODES;
     const PODS = SCALE_PODS;
-    const requests = (text: string) => [...text.matchAll(/^winprefix_kube_requests_total\{[^}]*\} (\S+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
+    /** The controller's Kubernetes requests so far (winprefix_kube_requests_total), by HTTP method. */
+    const requestsByMethod = (text: string) => Object.fromEntries([...text.matchAll(/^winprefix_kube_requests_total\{method="([^"]+)"\} (\S+)$/gm)].map((x) => [x[1]!, Number(x[2])]));
+    const requests = (text: string) => Object.values(requestsByMethod(text)).reduce((n, c) => n + c, 0);
     // Production Lease timings: the test suite's short ones are for failover tests, not for 1,000 nodes on 2 cores.
     const s = await stack({ nodes: NODES, args: ['--kube-qps=500', '--kube-burst=1000', '--ec2-qps=200', '--ec2-burst=400', '--ec2-resync-period=90s', '--lease-duration=15s', '--renew-deadline=10s', '--retry-period=2s'] });
     const compactions = async (reason: 'settle' | 'growth') => metricValue(await s.ctl.metrics(), 'winprefix_heap_compactions_total', { reason }) ?? 0;
@@ -455,22 +462,22 @@ try {
         await new Promise((r) => setTimeout(r, 10_000));
         return requests(await s.ctl.metrics()) === a ? true : undefined;
       }, { timeoutMs: 900_000, intervalMs: 1_000 });
-      s.sim.journal.clear();
+      s.sim.counters.reset();
       const m0 = await s.ctl.metrics();
       const r0 = procStat(s.ctl.proc.pid);
       await new Promise((r) => setTimeout(r, 60_000));
       const r1 = procStat(s.ctl.proc.pid);
       const m1 = await s.ctl.metrics();
       // Read now: the wait for a compaction below can take minutes, and the EC2 calls are per minute at rest.
-      const ec2Entries = s.sim.journal.entries();
+      const ec2ByAction = ec2CallsByAction(s.sim);
       const bytes = (name: string) => metricValue(m1, name) ?? Number.NaN;
       // The compactor runs when the loop was quiet for 10 s and RSS grew 16 MiB since its last run, at most once a minute.
       const compacted = await waitFor('the idle compactor has collected after this work', async () => ((await growthCompactions()) > compactionsBefore ? true : undefined), { timeoutMs: 180_000, intervalMs: 1_000 }).then(() => true, () => false);
       if (!compacted) log('no compaction at rest within 3 minutes of this work: live heap not measured');
       const liveHeap = compacted ? (metricValue(await s.ctl.metrics(), 'winprefix_heap_live_bytes') ?? Number.NaN) : Number.NaN;
-      const ec2ByAction: Record<string, number> = {};
-      for (const e of ec2Entries) ec2ByAction[e.action] = (ec2ByAction[e.action] ?? 0) + 1;
-      return { cpuSeconds: Math.round((r1.cpuSeconds - r0.cpuSeconds) * 100) / 100, ec2Calls: ec2Entries.length, ec2ByAction, kubeApiCalls: requests(m1) - requests(m0), rssMiB: r1.rssMiB, heapUsed: bytes('nodejs_heap_size_used_bytes'), heapTotal: bytes('nodejs_heap_size_total_bytes'), external: bytes('nodejs_external_memory_bytes'), liveHeap };
+      const before = requestsByMethod(m0);
+      const kubeByMethod = Object.fromEntries(Object.entries(requestsByMethod(m1)).map(([method, n]) => [method, n - (before[method] ?? 0)]).filter(([, n]) => n !== 0));
+      return { cpuSeconds: Math.round((r1.cpuSeconds - r0.cpuSeconds) * 100) / 100, ec2Calls: Object.values(ec2ByAction).reduce((n, c) => n + c, 0), ec2ByAction, kubeApiCalls: requests(m1) - requests(m0), kubeByMethod, rssMiB: r1.rssMiB, heapUsed: bytes('nodejs_heap_size_used_bytes'), heapTotal: bytes('nodejs_heap_size_total_bytes'), external: bytes('nodejs_external_memory_bytes'), liveHeap };
     };
     // Start-up's settling collections first (pkg/support/idle-compactor.ts): one that ran while the nodes came in
     // would reset the growth mark to a point with most of them, and the growth compaction this case reads the
@@ -504,8 +511,8 @@ try {
       externalMiB: { withNodes: mib(withNodes.external), withPods: mib(withPods.external) },
       bytesPerPodAboveNodes: { rss: Math.round(((withPods.rssMiB - withNodes.rssMiB) * 1048576) / PODS), heapUsed: Math.round((withPods.heapUsed - withNodes.heapUsed) / PODS), liveHeap: Math.round((withPods.liveHeap - withNodes.liveHeap) / PODS) },
       atRestPerMinute: {
-        withNodes: { cpuSeconds: withNodes.cpuSeconds, ec2Calls: withNodes.ec2Calls, ec2CallsByAction: withNodes.ec2ByAction, kubeApiCalls: withNodes.kubeApiCalls },
-        withPods: { cpuSeconds: withPods.cpuSeconds, ec2Calls: withPods.ec2Calls, ec2CallsByAction: withPods.ec2ByAction, kubeApiCalls: withPods.kubeApiCalls },
+        withNodes: { cpuSeconds: withNodes.cpuSeconds, ec2Calls: withNodes.ec2Calls, ec2CallsByAction: withNodes.ec2ByAction, kubeApiCalls: withNodes.kubeApiCalls, kubeApiCallsByMethod: withNodes.kubeByMethod },
+        withPods: { cpuSeconds: withPods.cpuSeconds, ec2Calls: withPods.ec2Calls, ec2CallsByAction: withPods.ec2ByAction, kubeApiCalls: withPods.kubeApiCalls, kubeApiCallsByMethod: withPods.kubeByMethod },
       },
     };
     log(`scale: ${JSON.stringify(results.scale)}`);
