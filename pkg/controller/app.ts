@@ -16,7 +16,7 @@ import { buildInfo, runtimeName } from '../support/build-info.ts';
 import { CONTROLLER_NAME, RESOURCE_NAME, POD_IP_ANNOTATION, NODE_STATUS_ANNOTATION } from '../core/contract.ts';
 import { createEc2Adapter } from '../adapters/ec2/sdk-adapter.ts';
 import { closeSharedConnections, createKubeClients, loadKubeConfig } from '../adapters/kube/client.ts';
-import { WRITE_KEEP_ALIVE_MS } from '../adapters/kube/connections.ts';
+import { WRITE_CONNECTIONS, WRITE_KEEP_ALIVE_MS } from '../adapters/kube/connections.ts';
 import { createEventRecorder } from '../adapters/kube/events.ts';
 import { runLeaderElection } from '../adapters/kube/leader-election.ts';
 import { createLogger, type LogLevel, type Logger } from '../support/log.ts';
@@ -81,6 +81,8 @@ const BACKGROUND_YIELD = { quietMs: 50, maxWaitMs: 2_000 } as const;
 
 /** A round of warm-write-connections.ts goes out before the write pool would close a connection it kept. */
 const WARM_WRITE_CONNECTIONS_EVERY_MS = (WRITE_KEEP_ALIVE_MS * 3) / 4;
+/** A burst's count of write connections is kept this long after it: the quiet minutes between deployments. */
+const WARM_WRITE_CONNECTIONS_HOLD_MS = 5 * 60_000;
 
 export type { RunEnd } from './manager.ts';
 
@@ -218,7 +220,16 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
         'warm write connections',
         async () => {
           if (o.warmWriteConnections <= 0) return undefined;
-          const warm = warmWriteConnections({ warm: (n) => clients.warmWriteConnections(n), count: o.warmWriteConnections, everyMs: WARM_WRITE_CONNECTIONS_EVERY_MS, clock, log });
+          const warm = warmWriteConnections({
+            warm: (n) => clients.warmWriteConnections(n),
+            used: () => clients.writeConnectionsUsed(),
+            least: o.warmWriteConnections,
+            most: WRITE_CONNECTIONS,
+            everyMs: WARM_WRITE_CONNECTIONS_EVERY_MS,
+            holdMs: WARM_WRITE_CONNECTIONS_HOLD_MS,
+            clock,
+            log,
+          });
           return { close: async () => warm.stop() };
         },
         { needsLeaderElection: true },

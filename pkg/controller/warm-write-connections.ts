@@ -9,7 +9,12 @@
  * 8-80 ms to connect on a busy 2-core API server, and those pods waited p50 95-128 ms for their address against
  * 20-35 ms once the connections were there (docs/platform-notes.md, "Connections"). HTTP/2 would need one
  * connection, but writes stay on HTTP/1.1 for the write fence. So a GET /version, the cheapest call any client
- * may make, goes over each of `count` connections at once, again before the pool would close them.
+ * may make, goes over each of the kept connections at once, again before the pool would close them.
+ *
+ * How many: at least `least` (the flag), and as many as writes used at once in the busiest stretch of the last
+ * `holdMs`. Deployments and jobs come in bursts of a similar size with quiet minutes between them; a fixed 8 left
+ * a 30-pod burst after a quiet stretch opening about 11 more, and a fixed 16 or more would hold connections, and
+ * their memory, on a replica whose bursts never need them (docs/platform-notes.md, "Connections").
  */
 import type { Clock, TimerHandle } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
@@ -17,10 +22,17 @@ import type { Logger } from '../support/log.ts';
 export interface WarmWriteConnectionsOptions {
   /** Sends `count` requests at once over the write connections; resolves to how many were answered. */
   warm(count: number): Promise<number>;
-  count: number;
+  /** Write connections that carried a request since the last round ended (KubeClients.writeConnectionsUsed). */
+  used(): number;
+  /** Kept open at least; 0 turns keeping off. */
+  least: number;
+  /** Kept open at most: the pool's size. */
+  most: number;
   /** From the end of one round to the start of the next: below the pool's keep-alive. */
   everyMs: number;
-  clock: Pick<Clock, 'after'>;
+  /** How long the busiest stretch's count is kept after it. */
+  holdMs: number;
+  clock: Pick<Clock, 'after' | 'now'>;
   log: Logger;
 }
 
@@ -29,20 +41,32 @@ export function warmWriteConnections(o: WarmWriteConnectionsOptions): { stop(): 
   let stopped = false;
   let next: TimerHandle | undefined;
   let shortBefore = false;
+  let busiest = 0;
+  let busiestUntil = 0;
+  let kept = o.least;
   const round = async () => {
+    const used = o.used();
+    const now = o.clock.now();
+    if (used >= busiest || now >= busiestUntil) {
+      busiest = used;
+      busiestUntil = now + o.holdMs;
+    }
+    const count = Math.min(o.most, Math.max(o.least, busiest));
+    if (count !== kept) o.log.debug('write connections kept open', { count, usedSinceLastRound: used });
+    kept = count;
     let answered = 0;
     try {
-      answered = await o.warm(o.count);
+      answered = await o.warm(count);
     } catch {
       // warm() settles every request itself; nothing answered is the same as this.
     }
     // Said once per stretch: an API server that is down has its own, louder, symptoms.
-    const short = answered < o.count;
-    if (short && !shortBefore) o.log.debug('write connections not all kept open', { asked: o.count, answered });
+    const short = answered < count;
+    if (short && !shortBefore) o.log.debug('write connections not all kept open', { asked: count, answered });
     shortBefore = short;
     if (!stopped) next = o.clock.after(o.everyMs, () => void round());
   };
-  if (o.count > 0) void round();
+  if (o.least > 0) void round();
   return {
     stop() {
       stopped = true;

@@ -115,12 +115,23 @@ test('warmWriteConnections opens that many HTTP/1.1 write connections, which the
       ),
     );
     assert.equal(protocols.length, 6, `six writes at once found the connections open: ${protocols.join(', ')}`);
+    assert.equal(clients.writeConnectionsUsed(), 6, 'each of the six carried one of the writes');
     await waitFor('six idle write connections again', async () => (writeConnectionCounts(kc).idle === 6 ? true : undefined));
     assert.equal(await clients.warmWriteConnections(6), 6);
     assert.equal(protocols.length, 6, 'the next round goes over the same connections, keeping them');
+    assert.equal(clients.writeConnectionsUsed(), 0, "a round's own requests are not counted as used");
     await waitFor('the same six, idle', async () => (writeConnectionCounts(kc).idle === 6 ? true : undefined));
     assert.equal(writeConnectionCounts(kc).open, 6);
     assert.equal(proxy.accepted(), 6);
+    const patches = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          clients.core.patchNamespace({ name: 'default', body: { metadata: { labels: { [`winprefix.test/burst-${i}`]: 'x' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+        ),
+      );
+    await patches(9);
+    assert.equal(protocols.length, 9, 'nine writes at once: three more connections');
+    assert.equal(clients.writeConnectionsUsed(), 9, 'the six kept and the three opened, what the keeper keeps next');
   }));
 
 test('write connections opened after the others closed resume the TLS session, also once V8 has collected', async (t) => {

@@ -19,7 +19,7 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
-import { shareConnections, writeDispatcherFor } from './connections.ts';
+import { markWriteConnections, shareConnections, writeConnectionCounts, writeDispatcherFor } from './connections.ts';
 import { fencedDispatcher } from './fenced-dispatcher.ts';
 import { undiciHttpLibrary } from './http-library.ts';
 import { TokenBucket } from '../../support/token-bucket.ts';
@@ -46,6 +46,11 @@ export interface KubeClients {
    * answered. Counted, rate-limited and timed like any other call. pkg/controller/warm-write-connections.ts says why.
    */
   warmWriteConnections(count: number): Promise<number>;
+  /**
+   * How many write connections carried a request since the last {@link warmWriteConnections} round ended: about
+   * as many as were busy at once at the busiest moment. 0 where writes have no pool of their own (plain HTTP, a proxy).
+   */
+  writeConnectionsUsed(): number;
 }
 
 export interface CreateKubeClientsOptions {
@@ -147,8 +152,11 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
     kc,
     warmWriteConnections: async (count) => {
       const answers = await Promise.allSettled(Array.from({ length: count }, () => overWriteConnections.getCode()));
+      // What this round sent is not demand: only what writes send from here on counts as used.
+      markWriteConnections(kc);
       return answers.filter((a) => a.status === 'fulfilled').length;
     },
+    writeConnectionsUsed: () => writeConnectionCounts(kc).usedSinceMark,
   };
 }
 

@@ -10,6 +10,7 @@
  * pool is closed once its in-flight requests finish. test/kube/connections.test.ts counts TLS
  * handshakes at a server: if a client-node upgrade renames the private method, it fails there.
  */
+import type { Socket } from 'node:net';
 import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
@@ -21,7 +22,7 @@ interface Closable {
   destroy(): Promise<void>;
 }
 interface Shared {
-  pools: Map<string, { material: TlsMaterial; dispatcher: unknown; writes: Dispatcher | undefined }>;
+  pools: Map<string, { material: TlsMaterial; dispatcher: unknown; writes: Dispatcher | undefined; writeSockets: WriteSockets }>;
 }
 
 const shared = new WeakMap<KubeConfig, Shared>();
@@ -62,8 +63,9 @@ export function shareConnections(kc: KubeConfig): KubeConfig {
     const cached = state.pools.get(key);
     if (cached && sameTlsMaterial(cached.material, material)) return cached.dispatcher;
     const dispatcher = original(cluster, agentOptions);
-    const writes = http1Pool(kc, cluster, agentOptions);
-    state.pools.set(key, { material, dispatcher, writes });
+    const writeSockets = new WriteSockets();
+    const writes = http1Pool(kc, cluster, agentOptions, writeSockets);
+    state.pools.set(key, { material, dispatcher, writes, writeSockets });
     if (dispatcher && writes) writePools.set(dispatcher as object, writes);
     if (cached) {
       closeQuietly(cached.dispatcher, false);
@@ -75,19 +77,53 @@ export function shareConnections(kc: KubeConfig): KubeConfig {
 }
 
 /**
- * The HTTP/1.1 write connections of `kc`'s pools: open, and open with nothing in flight. A request finds an idle
- * one only once undici has marked it so, a few ticks after its last answer; tests wait for that here.
+ * The HTTP/1.1 write connections of `kc`'s pools: open, open with nothing in flight, and those that carried a
+ * request since {@link markWriteConnections} (or were opened since). A request finds an idle one only once undici
+ * has marked it so, a few ticks after its last answer; tests wait for that here.
  */
-export function writeConnectionCounts(kc: KubeConfig): { open: number; idle: number } {
+export function writeConnectionCounts(kc: KubeConfig): { open: number; idle: number; usedSinceMark: number } {
   let open = 0;
   let idle = 0;
+  let usedSinceMark = 0;
   for (const pool of shared.get(kc)?.pools.values() ?? []) {
     for (const origin of Object.values((pool.writes as Agent | undefined)?.stats ?? {})) {
       open += Number(origin.connected);
       idle += 'free' in origin ? origin.free : 0;
     }
+    usedSinceMark += pool.writeSockets.usedSinceMark();
   }
-  return { open, idle };
+  return { open, idle, usedSinceMark };
+}
+
+/** From now on, a write connection counts as used once it sends again (see {@link writeConnectionCounts}). */
+export function markWriteConnections(kc: KubeConfig): void {
+  for (const pool of shared.get(kc)?.pools.values() ?? []) pool.writeSockets.mark();
+}
+
+/**
+ * The write pool's open sockets, each with the bytes it had sent at the last mark. Why bytes: undici takes the
+ * first free connection for each request and opens one only when all are busy, so the sockets that sent anything
+ * between two marks are about as many as were busy at once at the busiest moment, and that is read here without a
+ * hook on any request: a burst of writes pays nothing for being counted.
+ */
+class WriteSockets {
+  readonly #sentAtMark = new Map<Socket, number>();
+
+  opened(socket: Socket): void {
+    // Opened since the mark: it was opened for a request, so it counts as used.
+    this.#sentAtMark.set(socket, -1);
+    socket.once('close', () => this.#sentAtMark.delete(socket));
+  }
+
+  mark(): void {
+    for (const socket of this.#sentAtMark.keys()) this.#sentAtMark.set(socket, socket.bytesWritten);
+  }
+
+  usedSinceMark(): number {
+    let used = 0;
+    for (const [socket, sent] of this.#sentAtMark) if (socket.bytesWritten > sent) used++;
+    return used;
+  }
 }
 
 /**
@@ -98,10 +134,10 @@ export function writeDispatcherFor(dispatcher: unknown): Dispatcher | undefined 
   return dispatcher && typeof dispatcher === 'object' ? writePools.get(dispatcher) : undefined;
 }
 
-function http1Pool(kc: KubeConfig, cluster: Parameters<CreateDispatcher>[0], agentOptions: Record<string, unknown>): Dispatcher | undefined {
+function http1Pool(kc: KubeConfig, cluster: Parameters<CreateDispatcher>[0], agentOptions: Record<string, unknown>, sockets: WriteSockets): Dispatcher | undefined {
   const opts = kc.createDispatcherOptions((cluster ?? null) as Parameters<KubeConfig['createDispatcherOptions']>[0], agentOptions);
   if (opts.type !== 'agent') return undefined;
-  return new Agent({ connect: resumingConnector(opts.connect), allowH2: false, connections: WRITE_CONNECTIONS, keepAliveTimeout: WRITE_KEEP_ALIVE_MS });
+  return new Agent({ connect: resumingConnector(opts.connect, (socket) => sockets.opened(socket)), allowH2: false, connections: WRITE_CONNECTIONS, keepAliveTimeout: WRITE_KEEP_ALIVE_MS });
 }
 
 /**
@@ -116,7 +152,7 @@ function http1Pool(kc: KubeConfig, cluster: Parameters<CreateDispatcher>[0], age
  * (docs/platform-notes.md, "Connections"). A session the server no longer accepts costs nothing: the handshake
  * is then a full one. The pool is per TLS material, so a rotated certificate never meets an older session.
  */
-export function resumingConnector(connectOptions: ConnectionOptions & { keepAlive?: boolean; keepAliveInitialDelay?: number }): buildConnector.connector {
+export function resumingConnector(connectOptions: ConnectionOptions & { keepAlive?: boolean; keepAliveInitialDelay?: number }, onOpen?: (socket: Socket) => void): buildConnector.connector {
   let secureContext: SecureContext | undefined;
   try {
     secureContext = createSecureContext(connectOptions);
@@ -133,6 +169,7 @@ export function resumingConnector(connectOptions: ConnectionOptions & { keepAliv
       socket?.on('session', (s: Buffer) => {
         session = s;
       });
+      if (socket) onOpen?.(socket);
       callback(...args);
     });
   };
