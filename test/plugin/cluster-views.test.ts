@@ -10,8 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AssignPrivateIpAddressesCommand, EC2Client, UnassignPrivateIpAddressesCommand } from '@aws-sdk/client-ec2';
@@ -26,6 +25,7 @@ import { validateNodeList, type NodeList, type NodeRow } from '../../plugin/get-
 import { validatePodStory, type PodStory } from '../../plugin/why-pod/schema.ts';
 import { ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_SHOW } from '../../plugin/render/live.ts';
 import { findKubectl } from '../harness/assets.ts';
+import { scratchDir } from '../harness/cleanup.ts';
 import { createOrReplaceObjects, createWindowsNode, createWindowsPod, waitFor } from '../harness/cluster-objects.ts';
 import { useControlPlane } from '../harness/suite.ts';
 import { DENO, primaryEni, startStack, waitForAnnotation, waitForCapacity, waitForEvent, waitForPodMutation, world, type Stack } from '../controller/support.ts';
@@ -56,14 +56,6 @@ let core: CoreV1Api;
 let s: Seeder;
 let ec2: EC2Client;
 let bundle: string;
-const scratch: string[] = [];
-
-async function scratchDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  scratch.push(dir);
-  return dir;
-}
-
 const connection = () => ['--kubeconfig', plane().kubeconfigPath, '--ec2-endpoint', stack.sim.endpoint];
 const run = (args: string[], env: Record<string, string> = {}): Promise<PluginRun> => runPlugin([...args, ...connection()], env);
 
@@ -210,7 +202,7 @@ async function seedCluster(): Promise<void> {
 
 /** `kubectl winprefix ...` through the real kubectl, which finds the bundle on PATH as krew would link it. */
 async function viaKubectl(args: string[], extraEnv: Record<string, string> = {}): Promise<PluginRun> {
-  const bin = await scratchDir('winprefix-bin-');
+  const bin = scratchDir('winprefix-bin-');
   const wrapper = join(bin, 'kubectl-winprefix');
   await writeFile(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${bundle}" "$@"\n`);
   await chmod(wrapper, 0o755);
@@ -223,7 +215,6 @@ describe('cluster views: get nodes, check, why pod', () => {
     ec2?.destroy();
     s?.ec2.destroy();
     await stack?.stop();
-    for (const dir of scratch) await rm(dir, { recursive: true, force: true });
   });
 
   describe('get nodes', () => {
@@ -585,7 +576,7 @@ describe('cluster views: get nodes, check, why pod', () => {
 
   describe('other runtimes', () => {
     it('under deno run with the permissions docs/plugin.md lists: check, and get nodes -w over HTTP/2 watches', async () => {
-      const home = await scratchDir('winprefix-deno-');
+      const home = scratchDir('winprefix-deno-');
       const deno = ['run', '--no-prompt', '--allow-env', '--allow-read', '--allow-net', '--allow-sys', '--allow-run', bundle];
       const env = cleanEnv({ ...AWS_TEST_ENV, HOME: home, DENO_DIR: join(home, '.deno'), DENO_NO_UPDATE_CHECK: '1' });
       const r = await runProcess(DENO, [...deno, 'check', 'win-healthy', 'win-full', '-o', 'json', ...connection()], env);

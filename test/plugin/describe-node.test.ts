@@ -9,9 +9,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dump, load } from 'js-yaml';
@@ -25,6 +24,7 @@ import type { FindingKind, NodeReport } from '../../plugin/describe/report.ts';
 import { validateNodeReport } from '../../plugin/describe/report.ts';
 import { DENO } from '../controller/support.ts';
 import { findKubectl } from '../harness/assets.ts';
+import { scratchDir } from '../harness/cleanup.ts';
 import { createWindowsNode, ensureNamespace } from '../harness/cluster-objects.ts';
 import { freeLoopbackPort } from '../harness/ports.ts';
 import { useControlPlane } from '../harness/suite.ts';
@@ -53,14 +53,6 @@ const plane = useControlPlane();
 let sim: Ec2Simulator;
 let s: Seeder;
 let bundle: string;
-const scratch: string[] = [];
-
-async function scratchDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  scratch.push(dir);
-  return dir;
-}
-
 const addressIn = (cidr: string, offset: number) => formatIPv4(parseCidr(cidr).base + offset);
 const kinds = (r: NodeReport): FindingKind[] => r.findings.map((f) => f.kind).sort();
 
@@ -95,7 +87,7 @@ async function silentServer(): Promise<{ port: number; close(): Promise<void> }>
 
 /** A HOME with ~/.aws/config and ~/.aws/credentials as given. */
 async function awsHome(files: { config?: string; credentials?: string }): Promise<string> {
-  const home = await scratchDir('winprefix-aws-home-');
+  const home = scratchDir('winprefix-aws-home-');
   await mkdir(join(home, '.aws'));
   if (files.config !== undefined) await writeFile(join(home, '.aws', 'config'), files.config);
   if (files.credentials !== undefined) await writeFile(join(home, '.aws', 'credentials'), files.credentials);
@@ -129,7 +121,7 @@ async function execKubeconfig(): Promise<string> {
     kind: 'ExecCredential',
     status: { clientCertificateData: pem(admin.users[0]!.user['client-certificate-data']), clientKeyData: pem(admin.users[0]!.user['client-key-data']) },
   };
-  const dir = await scratchDir('winprefix-exec-');
+  const dir = scratchDir('winprefix-exec-');
   const script = join(dir, 'get-token.sh');
   await writeFile(script, `#!/bin/sh\ncat <<'JSON'\n${JSON.stringify(credential)}\nJSON\n`);
   await chmod(script, 0o755);
@@ -306,7 +298,6 @@ before(seedScenarios, { timeout: 120_000 });
 after(async () => {
   s?.ec2.destroy();
   await sim?.close();
-  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
 });
 
 describe('describe node: consistent nodes exit 0', () => {
@@ -428,7 +419,7 @@ describe('describe node: every disagreement is found and exits 1', () => {
 
 describe('describe node: connection flags', () => {
   it('merges several kubeconfig files and honours --context', async () => {
-    const dir = await scratchDir('winprefix-kc-');
+    const dir = scratchDir('winprefix-kc-');
     const other = join(dir, 'other.yaml');
     await writeFile(other, 'apiVersion: v1\nkind: Config\nclusters: [{name: elsewhere, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: nobody, user: {token: x}}]\ncontexts: [{name: elsewhere, context: {cluster: elsewhere, user: nobody}}]\ncurrent-context: elsewhere\n');
     const real = plane().kubeConfig().getCurrentContext();
@@ -501,7 +492,7 @@ describe('describe node: errors are one line that says what to do', () => {
   });
 
   it('API server unreachable: the socket error is named', async () => {
-    const dir = await scratchDir('winprefix-kc-');
+    const dir = scratchDir('winprefix-kc-');
     const kubeconfig = join(dir, 'closed.yaml');
     const port = await freeLoopbackPort();
     await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`);
@@ -577,7 +568,7 @@ describe('describe node: errors are one line that says what to do', () => {
   it('an API server that accepts and never answers: the server named, bounded by --request-timeout', async () => {
     const silent = await silentServer();
     try {
-      const dir = await scratchDir('winprefix-kc-');
+      const dir = scratchDir('winprefix-kc-');
       const kubeconfig = join(dir, 'silent.yaml');
       await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${silent.port}"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`);
       const run = await runPlugin(['describe', 'node', 'win-prefix', '--kubeconfig', kubeconfig, '--request-timeout', '1s']);
@@ -616,7 +607,7 @@ describe('describe node: errors are one line that says what to do', () => {
   });
 
   it('no AWS credentials (spawned bundle, empty environment)', async () => {
-    const home = await scratchDir('winprefix-home-');
+    const home = scratchDir('winprefix-home-');
     const run = await runProcess(process.execPath, [bundle, ...args('win-prefix')], cleanEnv({ HOME: home, AWS_EC2_METADATA_DISABLED: 'true' }));
     assert.equal(run.code, 2, run.stderr);
     assert.match(oneLine(run.stderr), /no AWS credentials found: set AWS_PROFILE or pass --profile/);
@@ -713,7 +704,7 @@ describe('describe node: what the controller published and the config say', () =
 
 describe('other runtimes', () => {
   it('runs under deno run with only the permissions docs/plugin.md lists, exec credential plugin included', async () => {
-    const home = await scratchDir('winprefix-deno-');
+    const home = scratchDir('winprefix-deno-');
     const permissions = ['--allow-env', '--allow-read', '--allow-net', '--allow-sys', '--allow-run'];
     const kubeconfig = await execKubeconfig();
     const run = await runProcess(DENO, ['run', '--no-prompt', ...permissions, bundle, 'describe', 'node', 'win-broken', '--kubeconfig', kubeconfig, '--ec2-endpoint', sim.endpoint, '-o', 'json'], cleanEnv({ ...AWS_TEST_ENV, HOME: home, DENO_DIR: join(home, '.deno'), DENO_NO_UPDATE_CHECK: '1' }));
@@ -726,7 +717,7 @@ describe('other runtimes', () => {
 
 describe('kubectl finds the plugin on PATH', () => {
   it('kubectl winprefix describe node runs the bundle and passes every flag through', async () => {
-    const bin = await scratchDir('winprefix-bin-');
+    const bin = scratchDir('winprefix-bin-');
     const wrapper = join(bin, 'kubectl-winprefix');
     await writeFile(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${bundle}" "$@"\n`);
     await chmod(wrapper, 0o755);
