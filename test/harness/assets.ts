@@ -11,8 +11,9 @@
  *   5. build them into that cache with test/envtest/build-assets.sh (Go and the module proxy needed).
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isExecutableFile, onPath } from './executables.ts';
 import { fileURLToPath } from 'node:url';
 import { winprefixCacheDir } from '../../scripts/cache-dir.ts';
 
@@ -30,16 +31,6 @@ export class MissingAssetsError extends Error {
 const ENVTEST_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'envtest');
 const BUILD_SCRIPT = join(ENVTEST_DIR, 'build-assets.sh');
 const LEGACY_ENVTEST_DIR = '/usr/local/kubebuilder/bin';
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function requireVersion(goMod: string, modulePath: string): string {
   const text = readFileSync(join(ENVTEST_DIR, goMod), 'utf8');
@@ -91,9 +82,6 @@ function findProvided(name: BinaryName): string | undefined {
   return undefined;
 }
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && isExecutableFile(join(d, command)));
-}
 
 const HOW_TO_PROVIDE =
   'Provide the binaries instead: put kube-apiserver and etcd (Kubernetes >= 1.35, etcd 3.6.x) in one folder and ' +
@@ -151,12 +139,12 @@ export async function resolveControlPlaneAssets(
     !process.env.TEST_ASSET_KUBECTL &&
     !(process.env.KUBEBUILDER_ASSETS && isExecutableFile(join(process.env.KUBEBUILDER_ASSETS, 'kubectl'))) &&
     !isExecutableFile(join(assetCacheDir(), 'kubectl'));
-  if (kubeApiserver && etcd && wantsKubectl && onPath('go')) {
+  if (kubeApiserver && etcd && wantsKubectl && onPath('go') !== undefined) {
     log(`[envtest] building kubectl ${pinnedVersions().kubernetes} into ${assetCacheDir()} (first time only)`);
     await buildAssets(log);
   }
   if (!kubeApiserver || !etcd) {
-    if (!onPath('go')) {
+    if (!onPath('go') !== undefined) {
       const missing = [!kubeApiserver && 'kube-apiserver', !etcd && 'etcd'].filter(Boolean).join(' and ');
       throw new MissingAssetsError(
         `${missing} not found (looked at TEST_ASSET_*, $KUBEBUILDER_ASSETS, ${LEGACY_ENVTEST_DIR}, ` +
@@ -183,9 +171,8 @@ export function findKubectl(): string {
   }
   const assets = process.env.KUBEBUILDER_ASSETS;
   if (assets && isExecutableFile(join(assets, 'kubectl'))) return join(assets, 'kubectl');
-  for (const d of (process.env.PATH ?? '').split(delimiter)) {
-    if (d !== '' && isExecutableFile(join(d, 'kubectl'))) return join(d, 'kubectl');
-  }
+  const fromPath = onPath('kubectl');
+  if (fromPath) return fromPath;
   throw new MissingAssetsError(
     'kubectl not found (looked at TEST_ASSET_KUBECTL, $KUBEBUILDER_ASSETS/kubectl and PATH); install kubectl ' +
       'or set TEST_ASSET_KUBECTL to its path',

@@ -12,24 +12,15 @@
  * When none of this works (not Debian, no network) the answer says why, and the tests skip saying so.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { isExecutableFile, onPath } from './executables.ts';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
 export type PromtoolLookup = { path: string; version: string; source: string } | { skip: string };
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function promtoolCachePath(): string {
   const root = process.env.WINPREFIX_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'winprefix');
@@ -39,13 +30,6 @@ export function promtoolCachePath(): string {
 async function versionOf(path: string): Promise<string> {
   const { stdout, stderr } = await run(path, ['--version'], { timeout: 30_000 });
   return (stdout || stderr).split('\n')[0]!.trim();
-}
-
-function onPath(command: string): string | undefined {
-  for (const d of (process.env.PATH ?? '').split(delimiter)) {
-    if (d !== '' && isExecutableFile(join(d, command))) return join(d, command);
-  }
-  return undefined;
 }
 
 function message(err: unknown): string {
