@@ -14,6 +14,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent } from 'node:https';
 import { http, https } from '../builtins.ts';
 import { kindOfCode } from '../../pkg/core/ec2/classify.ts';
+import { parseEc2Endpoint } from '../../pkg/adapters/ec2/endpoint.ts';
 import { Ec2Error } from '../../pkg/core/ec2/errors.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../pkg/core/ec2/instance-limits.ts';
 import { INSTANCES_PER_DESCRIBE, type CidrReservation, type NetworkInterface, type Subnet } from '../../pkg/core/ec2/port.ts';
@@ -79,15 +80,7 @@ export function regionalEndpoint(region: string): string {
 
 export function createEc2Reader(o: Ec2ReaderOptions): Ec2Reader {
   const endpoint = o.endpoint ?? regionalEndpoint(o.region);
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new Ec2Error('other', 'WinprefixBadEndpoint', 'configure', `EC2 endpoint "${endpoint}" is not a URL; use e.g. http://127.0.0.1:4566 or https://ec2.us-west-2.amazonaws.com`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Ec2Error('other', 'WinprefixBadEndpoint', 'configure', `EC2 endpoint "${endpoint}" must use http or https`);
-  }
+  const url = parseEc2Endpoint(endpoint);
   const agent = url.protocol === 'https:' ? new (https().Agent)({ keepAlive: true }) : new (http().Agent)({ keepAlive: true });
 
   /** `items`: map each item of that list as it is parsed (see parseXml); the mapped items of the attempt that succeeded. */

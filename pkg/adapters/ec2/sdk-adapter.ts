@@ -28,6 +28,7 @@ import {
 import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { classifyEc2Error } from '../../core/ec2/classify.ts';
 import { checkAssignCount, Ec2Error } from '../../core/ec2/errors.ts';
+import { parseEc2Endpoint } from './endpoint.ts';
 import { bundledInstanceLimits, type InstanceLimits } from '../../core/ec2/instance-limits.ts';
 import { INSTANCES_PER_DESCRIBE, type CidrReservation, type Ec2Port, type NetworkInterface, type Subnet } from '../../core/ec2/port.ts';
 import { fromSdkEni, fromSdkInstance } from './sdk-mapping.ts';
@@ -96,7 +97,11 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
     },
   };
   if (options.region) config.region = options.region;
-  if (options.endpoint) config.endpoint = validateEndpoint(options.endpoint);
+  if (options.endpoint) {
+    // Refused here with what to pass instead; the SDK's own error comes at the first call and says less.
+    parseEc2Endpoint(options.endpoint);
+    config.endpoint = options.endpoint;
+  }
   if (options.profile) config.profile = options.profile;
   if (options.credentials) config.credentials = options.credentials;
   const client = new EC2Client(config);
@@ -308,19 +313,6 @@ export function createEc2Adapter(options: Ec2AdapterOptions = {}): Ec2Adapter {
   }
 
   return adapter;
-}
-
-function validateEndpoint(endpoint: string): string {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new Ec2Error('other', 'WinprefixBadEndpoint', 'configure', `EC2 endpoint "${endpoint}" is not a URL; use e.g. http://127.0.0.1:4566 or https://ec2.us-west-2.amazonaws.com`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Ec2Error('other', 'WinprefixBadEndpoint', 'configure', `EC2 endpoint "${endpoint}" must use http or https`);
-  }
-  return endpoint;
 }
 
 function notFound(action: string, code: string, what: string): Ec2Error {
