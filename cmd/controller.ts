@@ -193,7 +193,7 @@ async function main(): Promise<number> {
           .option('kube-qps', { type: 'number', default: 50, describe: 'Kubernetes API calls per second (watches excluded)' })
           .option('kube-burst', { type: 'number', default: 100, describe: 'Kubernetes API burst' })
           .option('kube-background-qps', { type: 'number', default: 50, describe: 'Events and node status writes per second, on a budget of their own so they never delay a pod\'s annotation' })
-          .option('warm-write-connections', { type: 'number', default: 8, describe: `Write connections the leader keeps open between bursts, at least, so a burst after a quiet minute does not wait for TLS handshakes; after a burst that used more, as many as it used, for 5 minutes (0 to ${WRITE_CONNECTIONS})` })
+          .option('warm-write-connections', { type: 'number', default: 8, describe: `Write connections the leader keeps open between bursts, at least, so a burst after a quiet minute does not wait for TLS handshakes; after a burst that used more, as many as it used, up to twice this, for 5 minutes (0 to ${WRITE_CONNECTIONS})` })
           .option('leader-elect', { type: 'boolean', default: true, describe: 'Run reconcilers only while holding the Lease' })
           .option('leader-election-namespace', { type: 'string', default: 'kube-system', describe: 'Namespace of the Lease' })
           .option('leader-election-id', { type: 'string', default: CONTROLLER_NAME, describe: 'Name of the Lease' })

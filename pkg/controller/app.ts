@@ -224,7 +224,8 @@ export async function runController(o: RunOptions, signal: AbortSignal, logOverr
             warm: (n) => clients.warmWriteConnections(n),
             used: () => clients.writeConnectionsUsed(),
             least: o.warmWriteConnections,
-            most: WRITE_CONNECTIONS,
+            // Twice the floor at most: after a 500-pod burst the pool's 32 would be 64 GETs a minute at rest for 5 minutes.
+            most: Math.min(WRITE_CONNECTIONS, 2 * o.warmWriteConnections),
             everyMs: WARM_WRITE_CONNECTIONS_EVERY_MS,
             holdMs: WARM_WRITE_CONNECTIONS_HOLD_MS,
             clock,

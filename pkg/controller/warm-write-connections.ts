@@ -12,9 +12,10 @@
  * may make, goes over each of the kept connections at once, again before the pool would close them.
  *
  * How many: at least `least` (the flag), and as many as writes used at once in the busiest stretch of the last
- * `holdMs`. Deployments and jobs come in bursts of a similar size with quiet minutes between them; a fixed 8 left
- * a 30-pod burst after a quiet stretch opening about 11 more, and a fixed 16 or more would hold connections, and
- * their memory, on a replica whose bursts never need them (docs/platform-notes.md, "Connections").
+ * `holdMs`, up to `most` (app.ts: twice the flag, since each one kept is memory and a request every 45 s).
+ * Deployments and jobs come in bursts of a similar size with quiet minutes between them; a fixed 8 left a 30-pod
+ * burst after a quiet stretch opening about 11 more, and a fixed 16 would hold connections, and their memory, on
+ * a replica whose bursts never need them (docs/platform-notes.md, "Connections").
  */
 import type { Clock, TimerHandle } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
