@@ -144,7 +144,7 @@ export async function resolveControlPlaneAssets(
     await buildAssets(log);
   }
   if (!kubeApiserver || !etcd) {
-    if (!onPath('go') !== undefined) {
+    if (onPath('go') === undefined) {
       const missing = [!kubeApiserver && 'kube-apiserver', !etcd && 'etcd'].filter(Boolean).join(' and ');
       throw new MissingAssetsError(
         `${missing} not found (looked at TEST_ASSET_*, $KUBEBUILDER_ASSETS, ${LEGACY_ENVTEST_DIR}, ` +
