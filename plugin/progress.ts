@@ -20,7 +20,8 @@ export function createProgress(o: { stderr(text: string): void; boundedBy: strin
       const started = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const tick = (first: boolean) => {
-        const waited = formatAge((Date.now() - started) / 1000);
+        // The timer can fire a millisecond short of SLOW_AFTER_MS by the wall clock, which would print "for 1s".
+        const waited = formatAge(Math.max(first ? SLOW_AFTER_MS : 0, Date.now() - started) / 1000);
         o.stderr(first ? `waiting for ${what} (${where}) for ${waited} ... ${o.boundedBy}\n` : `still waiting for ${what} (${waited})\n`);
         timer = setTimeout(() => tick(false), REPEAT_MS);
         timer.unref();
