@@ -13,9 +13,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isExecutableFile, onPath } from './executables.ts';
 import { fileURLToPath } from 'node:url';
 import { winprefixCacheDir } from '../../scripts/cache-dir.ts';
+import { isExecutableFile, onPath } from './executables.ts';
 
 export interface ControlPlaneAssets {
   /** The folder holding kube-apiserver (fit for KUBEBUILDER_ASSETS when both binaries live together). */
@@ -81,7 +81,6 @@ function findProvided(name: BinaryName): string | undefined {
   }
   return undefined;
 }
-
 
 const HOW_TO_PROVIDE =
   'Provide the binaries instead: put kube-apiserver and etcd (Kubernetes >= 1.35, etcd 3.6.x) in one folder and ' +

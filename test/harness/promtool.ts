@@ -15,8 +15,8 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isExecutableFile, onPath } from './executables.ts';
 import { promisify } from 'node:util';
+import { isExecutableFile, onPath } from './executables.ts';
 
 const run = promisify(execFile);
 
