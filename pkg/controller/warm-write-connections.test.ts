@@ -104,7 +104,7 @@ test('keeps as many as the busiest stretch of the last holdMs used, at least `le
   assert.equal(await nextRound(h, 12), 19, 'a smaller burst does not lower it');
   assert.equal(await nextRound(h, 0), 19, '135 s after the round that saw the burst: the last of the hold');
   assert.equal(await nextRound(h, 0), 8, '180 s after it: back to the floor');
-  assert.equal(await nextRound(h, 40), 32, 'never more than the pool holds');
+  assert.equal(await nextRound(h, 40), 32, 'never more than `most`');
   const changes = h.lines.filter((l) => l.msg === 'write connections kept open').map((l) => [l.count, l.usedSinceLastRound]);
   assert.deepEqual(changes, [[19, 19], [8, 0], [32, 40]], 'a line each time the count changes, none in between');
   h.keeper.stop();

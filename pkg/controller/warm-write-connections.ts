@@ -27,7 +27,7 @@ export interface WarmWriteConnectionsOptions {
   used(): number;
   /** Kept open at least; 0 turns keeping off. */
   least: number;
-  /** Kept open at most: the pool's size. */
+  /** Kept open at most, however many a burst used (app.ts passes twice `least`, within the pool's size). */
   most: number;
   /** From the end of one round to the start of the next: below the pool's keep-alive. */
   everyMs: number;

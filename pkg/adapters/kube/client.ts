@@ -19,7 +19,7 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import { connectionSettings } from './kubeconfig.ts';
-import { markWriteConnections, shareConnections, writeConnectionCounts, writeDispatcherFor } from './connections.ts';
+import { markWriteConnections, shareConnections, writeConnectionsUsedSinceMark, writeDispatcherFor } from './connections.ts';
 import { fencedDispatcher } from './fenced-dispatcher.ts';
 import { undiciHttpLibrary } from './http-library.ts';
 import { TokenBucket } from '../../support/token-bucket.ts';
@@ -156,7 +156,7 @@ export function createKubeClients(kc: KubeConfig, o: CreateKubeClientsOptions = 
       markWriteConnections(kc);
       return answers.filter((a) => a.status === 'fulfilled').length;
     },
-    writeConnectionsUsed: () => writeConnectionCounts(kc).usedSinceMark,
+    writeConnectionsUsed: () => writeConnectionsUsedSinceMark(kc),
   };
 }
 

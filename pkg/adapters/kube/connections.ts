@@ -77,25 +77,29 @@ export function shareConnections(kc: KubeConfig): KubeConfig {
 }
 
 /**
- * The HTTP/1.1 write connections of `kc`'s pools: open, open with nothing in flight, and those that carried a
- * request since {@link markWriteConnections} (or were opened since). A request finds an idle one only once undici
- * has marked it so, a few ticks after its last answer; tests wait for that here.
+ * The HTTP/1.1 write connections of `kc`'s pools: open, and open with nothing in flight. A request finds an idle
+ * one only once undici has marked it so, a few ticks after its last answer; tests wait for that here.
  */
-export function writeConnectionCounts(kc: KubeConfig): { open: number; idle: number; usedSinceMark: number } {
+export function writeConnectionCounts(kc: KubeConfig): { open: number; idle: number } {
   let open = 0;
   let idle = 0;
-  let usedSinceMark = 0;
   for (const pool of shared.get(kc)?.pools.values() ?? []) {
     for (const origin of Object.values((pool.writes as Agent | undefined)?.stats ?? {})) {
       open += Number(origin.connected);
       idle += 'free' in origin ? origin.free : 0;
     }
-    usedSinceMark += pool.writeSockets.usedSinceMark();
   }
-  return { open, idle, usedSinceMark };
+  return { open, idle };
 }
 
-/** From now on, a write connection counts as used once it sends again (see {@link writeConnectionCounts}). */
+/** The write connections of `kc`'s pools that sent anything since {@link markWriteConnections}, or were opened since. */
+export function writeConnectionsUsedSinceMark(kc: KubeConfig): number {
+  let used = 0;
+  for (const pool of shared.get(kc)?.pools.values() ?? []) used += pool.writeSockets.usedSinceMark();
+  return used;
+}
+
+/** From now on, a write connection counts as used once it sends again (see {@link writeConnectionsUsedSinceMark}). */
 export function markWriteConnections(kc: KubeConfig): void {
   for (const pool of shared.get(kc)?.pools.values() ?? []) pool.writeSockets.mark();
 }
