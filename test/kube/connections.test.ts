@@ -105,15 +105,18 @@ test('warmWriteConnections opens that many HTTP/1.1 write connections, which the
   withConnectionLog(async ({ kc, proxy, protocols }) => {
     const methods: string[] = [];
     const clients = createKubeClients(kc, { fence: fenceOf(() => true), onRequest: (m) => methods.push(m) });
+    /** `n` writes at once, each a label of its own on the default namespace. */
+    const patches = (n: number, label: string) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          clients.core.patchNamespace({ name: 'default', body: { metadata: { labels: { [`winprefix.test/${label}-${i}`]: 'x' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+        ),
+      );
     assert.equal(await clients.warmWriteConnections(6), 6, 'six answers');
     assert.deepEqual(protocols, Array(6).fill('http/1.1'), 'six write connections and no HTTP/2 one');
     assert.deepEqual(methods, Array(6).fill('GET'), 'counted like any other call');
     await waitFor('six idle write connections', async () => (writeConnectionCounts(kc).idle === 6 ? true : undefined));
-    await Promise.all(
-      Array.from({ length: 6 }, (_, i) =>
-        clients.core.patchNamespace({ name: 'default', body: { metadata: { labels: { [`winprefix.test/warm-${i}`]: 'x' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-      ),
-    );
+    await patches(6, 'warm');
     assert.equal(protocols.length, 6, `six writes at once found the connections open: ${protocols.join(', ')}`);
     assert.equal(clients.writeConnectionsUsed(), 6, 'each of the six carried one of the writes');
     await waitFor('six idle write connections again', async () => (writeConnectionCounts(kc).idle === 6 ? true : undefined));
@@ -123,13 +126,7 @@ test('warmWriteConnections opens that many HTTP/1.1 write connections, which the
     await waitFor('the same six, idle', async () => (writeConnectionCounts(kc).idle === 6 ? true : undefined));
     assert.equal(writeConnectionCounts(kc).open, 6);
     assert.equal(proxy.accepted(), 6);
-    const patches = (n: number) =>
-      Promise.all(
-        Array.from({ length: n }, (_, i) =>
-          clients.core.patchNamespace({ name: 'default', body: { metadata: { labels: { [`winprefix.test/burst-${i}`]: 'x' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-        ),
-      );
-    await patches(9);
+    await patches(9, 'burst');
     assert.equal(protocols.length, 9, 'nine writes at once: three more connections');
     assert.equal(clients.writeConnectionsUsed(), 9, 'the six kept and the three opened, what the keeper keeps next');
   }));
