@@ -476,8 +476,9 @@ try {
       if (!compacted) log('no compaction at rest within 3 minutes of this work: live heap not measured');
       const liveHeap = compacted ? (metricValue(await s.ctl.metrics(), 'winprefix_heap_live_bytes') ?? Number.NaN) : Number.NaN;
       const before = requestsByMethod(m0);
-      const kubeByMethod = Object.fromEntries(Object.entries(requestsByMethod(m1)).map(([method, n]) => [method, n - (before[method] ?? 0)]).filter(([, n]) => n !== 0));
-      return { cpuSeconds: Math.round((r1.cpuSeconds - r0.cpuSeconds) * 100) / 100, ec2Calls: Object.values(ec2ByAction).reduce((n, c) => n + c, 0), ec2ByAction, kubeApiCalls: requests(m1) - requests(m0), kubeByMethod, rssMiB: r1.rssMiB, heapUsed: bytes('nodejs_heap_size_used_bytes'), heapTotal: bytes('nodejs_heap_size_total_bytes'), external: bytes('nodejs_external_memory_bytes'), liveHeap };
+      const kubeByMethod: Record<string, number> = Object.fromEntries(Object.entries(requestsByMethod(m1)).map(([method, n]) => [method, n - (before[method] ?? 0)]).filter(([, n]) => n !== 0));
+      const total = (byKey: Record<string, number>) => Object.values(byKey).reduce((n, c) => n + c, 0);
+      return { cpuSeconds: Math.round((r1.cpuSeconds - r0.cpuSeconds) * 100) / 100, ec2Calls: total(ec2ByAction), ec2ByAction, kubeApiCalls: total(kubeByMethod), kubeByMethod, rssMiB: r1.rssMiB, heapUsed: bytes('nodejs_heap_size_used_bytes'), heapTotal: bytes('nodejs_heap_size_total_bytes'), external: bytes('nodejs_external_memory_bytes'), liveHeap };
     };
     // Start-up's settling collections first (pkg/support/idle-compactor.ts): one that ran while the nodes came in
     // would reset the growth mark to a point with most of them, and the growth compaction this case reads the
